@@ -1,0 +1,36 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    PILOT = "pilot", "pilote du pacte"
+    MANAGER = "manager", "responsable de structure"
+    REFERENT = "referent", "référent unique"
+    OPERATOR = "operator", "opérateur d'actions"
+    PARTNER = "partner", "partenaire signataire"
+    ADMIN = "admin", "administrateur technique"
+
+
+class OrganisationKind(models.TextChoices):
+    DEPARTEMENT = "departement", "conseil départemental"
+    ETAT = "etat", "services de l'État"
+    REGION = "region", "conseil régional"
+    CAF = "caf", "caisse d'allocations familiales"
+    MSA = "msa", "mutualité sociale agricole"
+    FRANCE_TRAVAIL = "france_travail", "France Travail"
+    CAP_EMPLOI = "cap_emploi", "Cap emploi"
+    PLIE = "plie", "PLIE"
+    MISSION_LOCALE = "mission_locale", "mission locale"
+    CCAS = "ccas", "CCAS ou CIAS"
+    EPCI = "epci", "intercommunalité"
+    ASSOCIATION = "association", "association"
+    SIAE = "siae", "structure d'insertion par l'activité économique"
+    CHAMBRE_CONSULAIRE = "chambre_consulaire", "chambre consulaire"
+    HEALTH = "health", "organisme de santé"
+    OTHER = "other", "autre"
+
+
+class PactStatus(models.TextChoices):
+    DRAFT = "draft", "projet"
+    ADOPTED = "adopted", "adopté"
+    SIGNED = "signed", "signé"
+    ARCHIVED = "archived", "archivé"

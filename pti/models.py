@@ -1,0 +1,263 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import F, Q
+
+from pti.enums import OrganisationKind, PactStatus, Role
+
+# --- QuerySets -------------------------------------------------------------------------
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class PactQuerySet(models.QuerySet):
+    def current(self):
+        """The versions that are in force or being prepared, newest first."""
+        return self.exclude(status=PactStatus.ARCHIVED).order_by("-period_start", "-version")
+
+
+class PtiUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+# --- Models ----------------------------------------------------------------------------
+
+
+class Territory(models.Model):
+    """A territory of the département (unité territoriale / CTIP area)."""
+
+    code = models.SlugField("code", max_length=40, unique=True)
+    name = models.CharField("nom", max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = "territoire"
+        verbose_name_plural = "territoires"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Commune(models.Model):
+    insee_code = models.CharField("code INSEE", max_length=5, unique=True)
+    name = models.CharField("nom", max_length=120)
+    postal_code = models.CharField("code postal", max_length=5)
+    territory = models.ForeignKey(
+        Territory, verbose_name="territoire", on_delete=models.PROTECT, related_name="communes"
+    )
+
+    class Meta:
+        verbose_name = "commune"
+        verbose_name_plural = "communes"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(insee_code__regex=r"^[0-9][0-9AB][0-9]{3}$"),
+                name="commune_insee_code_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(postal_code__regex=r"^[0-9]{5}$"), name="commune_postal_code_format"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.postal_code})"
+
+
+class Organisation(models.Model):
+    """Any institution of the pact: the département itself, its partners, the operators."""
+
+    name = models.CharField("nom", max_length=200, unique=True)
+    short_name = models.CharField("sigle", max_length=40, blank=True)
+    kind = models.CharField("type", max_length=30, choices=OrganisationKind.choices)
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name="territoire",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        help_text="Pour une structure locale ; vide pour une institution départementale.",
+    )
+    siret = models.CharField("SIRET", max_length=14, blank=True)
+    address = models.CharField("adresse", max_length=250, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    city = models.CharField("ville", max_length=120, blank=True)
+    email = models.EmailField("courriel", blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(siret="") | Q(siret__regex=r"^[0-9]{14}$"),
+                name="organisation_siret_format",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+
+    objects = PtiUserManager()
+
+    class Meta:
+        verbose_name = "utilisateur"
+        verbose_name_plural = "utilisateurs"
+        ordering = ["last_name", "first_name", "username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            # Everyone but the département's own staff and IT works for an organisation:
+            # it is what scopes what they see.
+            models.CheckConstraint(
+                condition=Q(role__in=[Role.PILOT, Role.ADMIN]) | Q(organisation__isnull=False),
+                name="user_organisation_required_for_role",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_pilot(self):
+        return self.role == Role.PILOT
+
+
+class Pact(models.Model):
+    """One version of the pact; an amendment (avenant) is a new version of the same pact."""
+
+    title = models.CharField("titre", max_length=200)
+    department_name = models.CharField("département", max_length=120)
+    period_start = models.PositiveSmallIntegerField("première année")
+    period_end = models.PositiveSmallIntegerField("dernière année")
+    preamble = models.TextField("préambule", blank=True)
+    legal_frame = models.TextField("cadre juridique", blank=True)
+    deliberation_date = models.DateField("date de la délibération", null=True, blank=True)
+    status = models.CharField(
+        "statut", max_length=20, choices=PactStatus.choices, default=PactStatus.DRAFT
+    )
+    version = models.PositiveSmallIntegerField("version", default=1)
+    amends = models.ForeignKey(
+        "self",
+        verbose_name="avenant à",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amendments",
+    )
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    objects = PactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "pacte"
+        verbose_name_plural = "pactes"
+        ordering = ["-period_start", "-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PactStatus.values), name="pact_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="pact_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__gte=2000, period_end__lte=2100),
+                name="pact_period_plausible",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="pact_version_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.period_label})"
+
+    @property
+    def period_label(self):
+        return f"{self.period_start}-{self.period_end}"
+
+    @property
+    def is_frozen(self):
+        return self.status != PactStatus.DRAFT
+
+
+class Orientation(models.Model):
+    """An axis of the pact (five in the 2016-2020 pact), numbered by its position."""
+
+    pact = models.ForeignKey(
+        Pact, verbose_name="pacte", on_delete=models.CASCADE, related_name="orientations"
+    )
+    position = models.PositiveSmallIntegerField("numéro")
+    title = models.CharField("intitulé", max_length=250)
+    description = models.TextField("description", blank=True)
+
+    class Meta:
+        verbose_name = "orientation"
+        verbose_name_plural = "orientations"
+        ordering = ["pact", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pact", "position"], name="orientation_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1), name="orientation_position_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.title}"
+
+
+class Objective(models.Model):
+    """An operational objective under an orientation, numbered within it."""
+
+    orientation = models.ForeignKey(
+        Orientation, verbose_name="orientation", on_delete=models.CASCADE, related_name="objectives"
+    )
+    position = models.PositiveSmallIntegerField("numéro")
+    title = models.CharField("intitulé", max_length=250)
+    description = models.TextField("description", blank=True)
+
+    class Meta:
+        verbose_name = "objectif opérationnel"
+        verbose_name_plural = "objectifs opérationnels"
+        ordering = ["orientation", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["orientation", "position"], name="objective_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1), name="objective_position_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    @property
+    def code(self):
+        return f"{self.orientation.position}.{self.position}"

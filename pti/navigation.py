@@ -1,0 +1,44 @@
+"""The main navigation: what each role finds in the header.
+
+An entry names a URL and the roles it is shown to. Showing a link is a convenience only:
+every view checks the user's role and scopes its queries itself.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from pti.enums import Role
+
+ALL_ROLES = frozenset(Role.values)
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    roles: frozenset
+
+
+NAVIGATION = (NavEntry("Accueil", "pti:home", ALL_ROLES),)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url: str
+    is_current: bool
+
+
+def navigation_for(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    links = []
+    for entry in NAVIGATION:
+        if user.role not in entry.roles:
+            continue
+        url = reverse(entry.url_name)
+        is_current = request.path == url or (url != "/" and request.path.startswith(url))
+        links.append(NavLink(entry.label, url, is_current))
+    return links

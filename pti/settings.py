@@ -1,0 +1,305 @@
+"""Settings of PTI, read from the environment only.
+
+Every value comes from an environment variable (or a `.env` file beside `manage.py`),
+with a default that suits a developer's machine. A malformed value stops start-up with
+an `ImproperlyConfigured` that says which variable is wrong and what it should be.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+_TRUE = {"1", "true", "yes", "on", "oui", "vrai"}
+_FALSE = {"0", "false", "no", "off", "non", "faux"}
+
+
+def env_bool(name, default):
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} doit valoir « true » ou « false » (valeur reçue : {raw!r})."
+    )
+
+
+def env_int(name, default, *, minimum=0):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} doit être un nombre entier (valeur reçue : {raw!r})."
+        ) from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} doit être supérieur ou égal à {minimum}.")
+    return value
+
+
+def env_list(name, default):
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_url(url):
+    """Django's DATABASES entry for `url`, or a clear error naming what is wrong."""
+    supported = {
+        "django.db.backends.postgresql": "postgres://utilisateur:motdepasse@hôte:5432/base",
+        "django.db.backends.sqlite3": "sqlite:////chemin/absolu/pti.sqlite3",
+    }
+    example = " ou ".join(supported.values())
+    if "://" not in url:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL n'est pas une adresse de base de données ; exemple attendu : {example}."
+        )
+    try:
+        config = environ.Env.db_url_config(url)
+    except Exception as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL est mal formée ({exc}) ; exemple : {example}."
+        ) from None
+    if config.get("ENGINE") not in supported:
+        scheme = url.split("://", 1)[0]
+        raise ImproperlyConfigured(
+            f"DATABASE_URL : le type de base « {scheme} » n'est pas pris en charge "
+            f"(PostgreSQL ou SQLite) ; exemple : {example}."
+        )
+    if not config.get("NAME"):
+        raise ImproperlyConfigured(f"DATABASE_URL ne nomme pas de base ; exemple : {example}.")
+    config["ATOMIC_REQUESTS"] = True
+    config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+    config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Several requests at once (the browser tests, a second tab) wait for the lock
+        # instead of failing with "database is locked".
+        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    return config
+
+
+def contrast_ratio_with_white(hex_colour):
+    """WCAG contrast ratio between `hex_colour` (#rrggbb) and white."""
+
+    def channel(value):
+        value /= 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+    return 1.05 / (luminance + 0.05)
+
+
+# --- Core ------------------------------------------------------------------------------
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY n'est pas définie. En production, donnez-lui une longue valeur "
+            "aléatoire (par exemple : "
+            'python -c "import secrets; print(secrets.token_urlsafe(50))"). '
+            "Pour un poste de développement, DJANGO_DEBUG=true utilise une clé de développement."
+        )
+    SECRET_KEY = "dev-only-insecure-key-never-used-when-debug-is-off"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS n'est pas définie : indiquez le ou les noms du serveur, séparés par "
+        "des virgules (par exemple ALLOWED_HOSTS=pti.departement.fr)."
+    )
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# The project's apps, in the direction of their imports: each imports only from its left.
+PTI_APPS = ["pti", "signatories", "actions", "beneficiaries", "evaluation"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django.forms",
+    "django_filters",
+    "import_export",
+    "django_htmx",
+    "auditlog",
+    "csp",
+    *PTI_APPS,
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+]
+
+ROOT_URLCONF = "pti.urls"
+FORM_RENDERER = "pti.forms_renderer.PtiFormRenderer"
+WSGI_APPLICATION = "pti.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "pti.context_processors.layout",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(
+        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Accounts --------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "pti.User"
+LOGIN_URL = "pti:login"
+LOGIN_REDIRECT_URL = "pti:home"
+LOGOUT_REDIRECT_URL = "pti:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# A working day; the session ends with the browser as well.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- Language, time, formats -----------------------------------------------------------
+
+LANGUAGE_CODE = "fr-fr"
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+FORMAT_MODULE_PATH = ["pti.formats"]
+
+# --- Static files ----------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", "").strip() or BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", "").strip() or BASE_DIR / "media")
+MEDIA_URL = "media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# On a developer's machine whitenoise serves the files where they are, without collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Security --------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    # The reverse proxy terminates TLS and says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Nothing is loaded from another server: scripts, styles, fonts and images are ours.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Logging: no personal data is ever logged; records say who and what, by ids. -------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- The département -------------------------------------------------------------------
+
+PTI_DEPARTMENT_NAME = os.environ.get("PTI_DEPARTMENT_NAME", "").strip() or "Loire"
+PTI_DEPARTMENT_CODE = os.environ.get("PTI_DEPARTMENT_CODE", "").strip() or "42"
+# Path of the logo under static/, or empty for none.
+PTI_LOGO = os.environ.get("PTI_LOGO", "").strip()
+PTI_BRAND_COLOUR = os.environ.get("PTI_BRAND_COLOUR", "").strip() or "#1d4f7c"
+if not re.fullmatch(r"#[0-9a-fA-F]{6}", PTI_BRAND_COLOUR):
+    raise ImproperlyConfigured(
+        "PTI_BRAND_COLOUR doit être une couleur #rrggbb (par exemple #1d4f7c)."
+    )
+if contrast_ratio_with_white(PTI_BRAND_COLOUR) < 4.5:
+    raise ImproperlyConfigured(
+        f"PTI_BRAND_COLOUR {PTI_BRAND_COLOUR} est trop claire : le texte blanc posé dessus doit "
+        "avoir un contraste d'au moins 4,5:1 (RGAA 3.2). Choisissez une couleur plus foncée."
+    )
+
+# seed_demo creates accounts with a shared, printed password: never on a production server.
+PTI_DEMO_ALLOWED = env_bool("PTI_DEMO_ALLOWED", DEBUG)

@@ -1,0 +1,66 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must accept it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+class UndefinedTemplateVariable(str):
+    """Makes `{{ undefined }}` raise in tests instead of printing nothing."""
+
+    def __mod__(self, name):
+        raise NameError(f"variable de gabarit indéfinie : {name}")
+
+
+def pytest_configure(config):
+    settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = UndefinedTemplateVariable("%s")
+
+
+def database_server_version():
+    database = settings.DATABASES["default"]
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        # The maintenance database: the configured one may not exist before the tests create it.
+        with psycopg.connect(
+            dbname="postgres",
+            user=database["USER"],
+            password=database["PASSWORD"],
+            host=database["HOST"],
+            port=database["PORT"] or None,
+            connect_timeout=5,
+        ) as pg:
+            return pg.execute("SELECT version()").fetchone()[0]
+    import sqlite3
+
+    return f"SQLite {sqlite3.sqlite_version}"
+
+
+def pytest_report_header(config):
+    """Which database the tests really talk to (CI reads this line)."""
+    try:
+        return f"database: {database_server_version()}"
+    except Exception as exc:
+        return f"database: unreachable ({exc.__class__.__name__})"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def expected_database_vendor(django_db_setup, django_db_blocker):
+    """With PTI_EXPECT_DB_VENDOR set (CI sets postgresql), refuse to run on another database."""
+    expected = os.environ.get("PTI_EXPECT_DB_VENDOR")
+    if expected and connection.vendor != expected:
+        pytest.exit(f"tests expected to run on {expected}, got {connection.vendor}", returncode=3)
+
+
+@pytest.fixture
+def client_as(client):
+    """`client_as(user)` logs `user` in and returns the test client."""
+
+    def log_in(user):
+        client.force_login(user)
+        return client
+
+    return log_in
