@@ -174,6 +174,7 @@ ORGANISATIONS = [
 ]
 
 PACT_TITLE = "Pacte territorial d'insertion"
+PACT_CODE = "pti-2016-2020"
 
 PREAMBLE = """\
 Depuis des années, le Département oriente sa politique d'insertion vers l'accès et le retour à l'emploi. Chaque bénéficiaire du RSA est inscrit dans un parcours d'insertion sociale et professionnelle qui doit lui permettre de se stabiliser durablement dans l'emploi et de gagner son autonomie.
@@ -280,11 +281,12 @@ def seed_organisations(territories):
 def seed_pact():
     """The first version of the 2016-2020 pact, as the assemblée départementale voted it."""
     pact, created = Pact.objects.get_or_create(
-        title=PACT_TITLE,
-        period_start=2016,
-        period_end=2020,
+        code=PACT_CODE,
         version=1,
         defaults={
+            "title": PACT_TITLE,
+            "period_start": 2016,
+            "period_end": 2020,
             "department_name": settings.PTI_DEPARTMENT_NAME,
             "preamble": PREAMBLE,
             "legal_frame": LEGAL_FRAME,

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from pti.models import Objective, Organisation, Orientation, Pact
+
 
 class StyledFormMixin:
     """Gives every widget its Bootstrap class; errors and labels come from forms/field.html."""
@@ -32,3 +34,94 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "Identifiant"
         self.fields["password"].label = "Mot de passe"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class LockVersionFormMixin:
+    """Carries the record's lock version through the form, to refuse a concurrent save."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        self.fields["lock_version"] = forms.IntegerField(
+            widget=forms.HiddenInput,
+            required=False,
+            initial=getattr(instance, "lock_version", None),
+        )
+
+
+RICH_TEXT_HELP = (
+    "Séparez les paragraphes par une ligne vide. Une ligne qui commence par « - » est un "
+    "élément de liste ; une ligne qui commence par « ## » est un intertitre."
+)
+
+
+class PactForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Pact
+        fields = [
+            "title",
+            "department_name",
+            "period_start",
+            "period_end",
+            "preamble",
+            "legal_frame",
+        ]
+        widgets = {
+            "preamble": forms.Textarea(attrs={"rows": 14}),
+            "legal_frame": forms.Textarea(attrs={"rows": 8}),
+        }
+        help_texts = {"preamble": RICH_TEXT_HELP, "legal_frame": RICH_TEXT_HELP}
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "La dernière année doit suivre la première.")
+        if start and end and end - start > 9:
+            self.add_error("period_end", "Un pacte couvre au plus dix ans.")
+        return cleaned
+
+
+class AdoptionForm(StyledFormMixin, forms.Form):
+    deliberation_date = forms.DateField(
+        label="Date de la délibération de l'assemblée départementale", widget=DateInput
+    )
+
+
+class OrientationForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Orientation
+        fields = ["title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class ObjectiveForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Objective
+        fields = ["title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class OrganisationForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "short_name",
+            "kind",
+            "territory",
+            "siret",
+            "address",
+            "postal_code",
+            "city",
+            "email",
+            "phone",
+            "is_active",
+        ]

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import F, Q
@@ -17,6 +19,14 @@ class PactQuerySet(models.QuerySet):
         """The versions that are in force or being prepared, newest first."""
         return self.exclude(status=PactStatus.ARCHIVED).order_by("-period_start", "-version")
 
+    def versions_of(self, pact):
+        """Every version of the same pact (the original and its amendments), oldest first."""
+        return self.filter(code=pact.code).order_by("version")
+
+    def in_force(self):
+        """The signed versions: what the partners have committed to."""
+        return self.filter(status=PactStatus.SIGNED)
+
 
 class PtiUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
@@ -25,6 +35,16 @@ class PtiUserManager(UserManager):
 
 
 # --- Models ----------------------------------------------------------------------------
+
+
+class LockVersioned(models.Model):
+    """Optimistic locking: a form sends back the version it was built from, and the save is
+    refused if someone else saved in between (see `pti.services.check_lock_version`)."""
+
+    lock_version = models.PositiveIntegerField("version d'édition", default=1, editable=False)
+
+    class Meta:
+        abstract = True
 
 
 class Territory(models.Model):
@@ -148,20 +168,34 @@ class User(AbstractUser):
         return self.role == Role.PILOT
 
 
-class Pact(models.Model):
-    """One version of the pact; an amendment (avenant) is a new version of the same pact."""
+class Pact(LockVersioned):
+    """One version of the pact; an amendment (avenant) is a new version of the same pact.
 
+    Every version of a pact shares its `code`. A version is edited only while it is a draft;
+    once adopted it waits for signatures, once signed it is frozen and printable for good.
+    """
+
+    code = models.SlugField(
+        "code",
+        max_length=60,
+        help_text="Commun à toutes les versions d'un même pacte, par exemple pti-2016-2020.",
+    )
     title = models.CharField("titre", max_length=200)
     department_name = models.CharField("département", max_length=120)
     period_start = models.PositiveSmallIntegerField("première année")
     period_end = models.PositiveSmallIntegerField("dernière année")
     preamble = models.TextField("préambule", blank=True)
     legal_frame = models.TextField("cadre juridique", blank=True)
-    deliberation_date = models.DateField("date de la délibération", null=True, blank=True)
+    deliberation_date = models.DateField(
+        "date de la délibération de l'assemblée départementale", null=True, blank=True
+    )
     status = models.CharField(
         "statut", max_length=20, choices=PactStatus.choices, default=PactStatus.DRAFT
     )
+    signed_on = models.DateField("signé le", null=True, blank=True)
+    archived_on = models.DateField("archivé le", null=True, blank=True)
     version = models.PositiveSmallIntegerField("version", default=1)
+    amendment_reason = models.TextField("objet de l'avenant", blank=True)
     amends = models.ForeignKey(
         "self",
         verbose_name="avenant à",
@@ -190,7 +224,28 @@ class Pact(models.Model):
                 condition=Q(period_start__gte=2000, period_end__lte=2100),
                 name="pact_period_plausible",
             ),
-            models.CheckConstraint(condition=Q(version__gte=1), name="pact_version_positive"),
+            models.UniqueConstraint(fields=["code", "version"], name="pact_version_unique"),
+            # One version at a time is being prepared or signed: two drafts of the same pact
+            # would be two competing amendments.
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(status__in=[PactStatus.DRAFT, PactStatus.ADOPTED]),
+                name="pact_one_version_in_progress",
+            ),
+            models.CheckConstraint(
+                condition=Q(version=1, amends__isnull=True)
+                | Q(version__gt=1, amends__isnull=False),
+                name="pact_amendment_has_a_parent",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=PactStatus.DRAFT) | Q(deliberation_date__isnull=False),
+                name="pact_adopted_has_deliberation_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[PactStatus.SIGNED, PactStatus.ARCHIVED])
+                | Q(signed_on__isnull=False),
+                name="pact_signed_has_signature_date",
+            ),
         ]
 
     def __str__(self):
@@ -201,16 +256,34 @@ class Pact(models.Model):
         return f"{self.period_start}-{self.period_end}"
 
     @property
+    def is_draft(self):
+        return self.status == PactStatus.DRAFT
+
+    @property
     def is_frozen(self):
+        """Only a draft is edited; adopted, signed and archived versions are kept as they are."""
         return self.status != PactStatus.DRAFT
 
+    @property
+    def is_amendment(self):
+        return self.version > 1
 
-class Orientation(models.Model):
-    """An axis of the pact (five in the 2016-2020 pact), numbered by its position."""
+    @property
+    def version_label(self):
+        return "version initiale" if self.version == 1 else f"avenant n° {self.version - 1}"
+
+
+class Orientation(LockVersioned):
+    """An axis of the pact (five in the 2016-2020 pact), numbered by its position.
+
+    `key` stays the same when an amendment copies the orientation, so that what hangs on an
+    orientation (actions, indicators) follows it from one version of the pact to the next.
+    """
 
     pact = models.ForeignKey(
         Pact, verbose_name="pacte", on_delete=models.CASCADE, related_name="orientations"
     )
+    key = models.UUIDField("identifiant stable", default=uuid.uuid4, editable=False)
     position = models.PositiveSmallIntegerField("numéro")
     title = models.CharField("intitulé", max_length=250)
     description = models.TextField("description", blank=True)
@@ -232,12 +305,13 @@ class Orientation(models.Model):
         return f"{self.position}. {self.title}"
 
 
-class Objective(models.Model):
-    """An operational objective under an orientation, numbered within it."""
+class Objective(LockVersioned):
+    """An operational objective under an orientation, numbered within it (`key` as above)."""
 
     orientation = models.ForeignKey(
         Orientation, verbose_name="orientation", on_delete=models.CASCADE, related_name="objectives"
     )
+    key = models.UUIDField("identifiant stable", default=uuid.uuid4, editable=False)
     position = models.PositiveSmallIntegerField("numéro")
     title = models.CharField("intitulé", max_length=250)
     description = models.TextField("description", blank=True)
@@ -250,6 +324,7 @@ class Objective(models.Model):
             models.UniqueConstraint(
                 fields=["orientation", "position"], name="objective_position_unique"
             ),
+            models.UniqueConstraint(fields=["orientation", "key"], name="objective_key_unique"),
             models.CheckConstraint(
                 condition=Q(position__gte=1), name="objective_position_positive"
             ),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from pti.enums import Role
+from pti.permissions import PACT_READERS, PILOTS
 
 ALL_ROLES = frozenset(Role.values)
 
@@ -20,7 +21,13 @@ class NavEntry:
     roles: frozenset
 
 
-NAVIGATION = (NavEntry("Accueil", "pti:home", ALL_ROLES),)
+NAVIGATION = (
+    NavEntry("Accueil", "pti:home", ALL_ROLES),
+    NavEntry("Pacte", "pti:pact_list", PACT_READERS),
+    NavEntry("Conventions", "signatories:convention_list", PILOTS),
+    NavEntry("Gouvernance", "signatories:body_list", PILOTS),
+    NavEntry("Organisations", "pti:organisation_list", PILOTS),
+)
 
 
 @dataclass(frozen=True)

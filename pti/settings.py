@@ -281,13 +281,19 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- The département -------------------------------------------------------------------
 
 PTI_DEPARTMENT_NAME = os.environ.get("PTI_DEPARTMENT_NAME", "").strip() or "Loire"
 PTI_DEPARTMENT_CODE = os.environ.get("PTI_DEPARTMENT_CODE", "").strip() or "42"
+# Where the pact is signed ("Fait à ..."): the seat of the conseil départemental.
+PTI_DEPARTMENT_SEAT = os.environ.get("PTI_DEPARTMENT_SEAT", "").strip() or "Saint-Étienne"
 # Path of the logo under static/, or empty for none.
 PTI_LOGO = os.environ.get("PTI_LOGO", "").strip()
 PTI_BRAND_COLOUR = os.environ.get("PTI_BRAND_COLOUR", "").strip() or "#1d4f7c"

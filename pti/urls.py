@@ -1,17 +1,69 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
-from pti import views
+from pti import organisation_views, pact_views, views
+from pti.converters import ExportFormatConverter
+
+register_converter(ExportFormatConverter, "export")
 
 pti_patterns = [
     path("", views.home, name="home"),
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("accessibilite/", views.accessibility, name="accessibility"),
+    # The pact
+    path("pacte/", pact_views.pact_list, name="pact_list"),
+    path("pacte/nouveau/", pact_views.pact_create, name="pact_create"),
+    path("pacte/<int:pk>/", pact_views.pact_detail, name="pact_detail"),
+    path("pacte/<int:pk>/modifier/", pact_views.pact_update, name="pact_update"),
+    path("pacte/<int:pk>/adopter/", pact_views.pact_adopt, name="pact_adopt"),
+    path("pacte/<int:pk>/archiver/", pact_views.pact_archive, name="pact_archive"),
+    path("pacte/<int:pk>/pdf/", pact_views.pact_pdf, name="pact_pdf"),
+    path(
+        "pacte/<int:pk>/orientations/nouvelle/",
+        pact_views.orientation_create,
+        name="orientation_create",
+    ),
+    path(
+        "orientations/<int:pk>/modifier/", pact_views.orientation_update, name="orientation_update"
+    ),
+    path(
+        "orientations/<int:pk>/supprimer/", pact_views.orientation_delete, name="orientation_delete"
+    ),
+    path("orientations/<int:pk>/deplacer/", pact_views.orientation_move, name="orientation_move"),
+    path(
+        "orientations/<int:pk>/objectifs/nouveau/",
+        pact_views.objective_create,
+        name="objective_create",
+    ),
+    path("objectifs/<int:pk>/modifier/", pact_views.objective_update, name="objective_update"),
+    path("objectifs/<int:pk>/supprimer/", pact_views.objective_delete, name="objective_delete"),
+    path("objectifs/<int:pk>/deplacer/", pact_views.objective_move, name="objective_move"),
+    # Organisations
+    path("organisations/", organisation_views.organisation_list, name="organisation_list"),
+    path(
+        "organisations/nouvelle/",
+        organisation_views.organisation_edit,
+        name="organisation_create",
+    ),
+    path(
+        "organisations/<int:pk>/modifier/",
+        organisation_views.organisation_edit,
+        name="organisation_update",
+    ),
+    path(
+        "organisations/import/", organisation_views.organisation_import, name="organisation_import"
+    ),
+    path(
+        "organisations/export.<export:fmt>",
+        organisation_views.organisation_export,
+        name="organisation_export",
+    ),
 ]
 
 urlpatterns = [
     path("", include((pti_patterns, "pti"))),
+    path("", include("signatories.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,362 @@
+from django.db import models
+from django.db.models import Count, F, Q
+
+from pti.models import LockVersioned, Organisation, Orientation, Pact, Territory
+from signatories.enums import (
+    Attendance,
+    BodyKind,
+    ConventionKind,
+    ConventionStatus,
+    SignatoryStatus,
+)
+
+# --- QuerySets -------------------------------------------------------------------------
+
+
+class SignatoryQuerySet(models.QuerySet):
+    def status_summary(self):
+        """How many parties are expected, have signed, have declined (one query)."""
+        counts = self.aggregate(
+            total=Count("id"),
+            signed=Count("id", filter=Q(status=SignatoryStatus.SIGNED)),
+            expected=Count("id", filter=Q(status=SignatoryStatus.EXPECTED)),
+            declined=Count("id", filter=Q(status=SignatoryStatus.DECLINED)),
+        )
+        counts["awaited"] = counts["total"] - counts["declined"]
+        return counts
+
+    def signed(self):
+        return self.filter(status=SignatoryStatus.SIGNED)
+
+    def for_signature_page(self):
+        return self.select_related("organisation").order_by("position", "organisation__name")
+
+
+class ConventionQuerySet(models.QuerySet):
+    def with_partner(self):
+        return self.select_related("partner", "pact")
+
+
+class GovernanceBodyQuerySet(models.QuerySet):
+    def of_pact(self, pact):
+        """The bodies of every version of `pact`."""
+        return self.filter(pact__code=pact.code)
+
+
+# --- Models ----------------------------------------------------------------------------
+
+
+class Signatory(LockVersioned):
+    """An organisation party to one version of the pact, and who signs for it."""
+
+    pact = models.ForeignKey(
+        Pact, verbose_name="pacte", on_delete=models.CASCADE, related_name="signatories"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="organisation",
+        on_delete=models.PROTECT,
+        related_name="signatures",
+    )
+    position = models.PositiveSmallIntegerField("ordre sur la page des signatures", default=100)
+    signer_name = models.CharField("nom du signataire", max_length=150, blank=True)
+    signer_title = models.CharField(
+        "qualité du signataire",
+        max_length=200,
+        blank=True,
+        help_text="Par exemple : Président du conseil départemental, Directrice de la CAF.",
+    )
+    status = models.CharField(
+        "statut", max_length=20, choices=SignatoryStatus.choices, default=SignatoryStatus.EXPECTED
+    )
+    signed_on = models.DateField("date de signature", null=True, blank=True)
+    decline_reason = models.TextField("motif du refus", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SignatoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "signataire"
+        verbose_name_plural = "signataires"
+        ordering = ["position", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pact", "organisation"], name="signatory_once_per_pact"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SignatoryStatus.values), name="signatory_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SignatoryStatus.SIGNED)
+                | (Q(signed_on__isnull=False) & ~Q(signer_name="")),
+                name="signatory_signed_has_date_and_name",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=SignatoryStatus.SIGNED) | Q(signed_on__isnull=True),
+                name="signatory_date_only_when_signed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} – {self.pact}"
+
+
+class Commitment(LockVersioned):
+    """What a signatory commits to under one orientation of the pact."""
+
+    signatory = models.ForeignKey(
+        Signatory, verbose_name="signataire", on_delete=models.CASCADE, related_name="commitments"
+    )
+    orientation = models.ForeignKey(
+        Orientation,
+        verbose_name="orientation",
+        on_delete=models.PROTECT,
+        related_name="commitments",
+    )
+    title = models.CharField("engagement", max_length=250)
+    description = models.TextField("précisions", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "engagement"
+        verbose_name_plural = "engagements"
+        ordering = ["orientation__position", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class CommitmentTarget(models.Model):
+    """A measurable target of a commitment: 300 contrats signés en 2018, for instance."""
+
+    commitment = models.ForeignKey(
+        Commitment, verbose_name="engagement", on_delete=models.CASCADE, related_name="targets"
+    )
+    label = models.CharField("cible", max_length=200)
+    value = models.DecimalField("valeur", max_digits=12, decimal_places=2)
+    unit = models.CharField("unité", max_length=40, help_text="Par exemple : personnes, %, €.")
+    year = models.PositiveSmallIntegerField("année")
+
+    class Meta:
+        verbose_name = "cible d'engagement"
+        verbose_name_plural = "cibles d'engagement"
+        ordering = ["year", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "label", "year"], name="commitment_target_unique"
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="commitment_target_positive"),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="commitment_target_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} : {self.value} {self.unit} ({self.year})"
+
+
+class Convention(LockVersioned):
+    """A bilateral convention between the département and one partner (seed 003)."""
+
+    pact = models.ForeignKey(
+        Pact,
+        verbose_name="pacte",
+        on_delete=models.PROTECT,
+        related_name="conventions",
+        null=True,
+        blank=True,
+    )
+    partner = models.ForeignKey(
+        Organisation,
+        verbose_name="partenaire",
+        on_delete=models.PROTECT,
+        related_name="conventions",
+    )
+    kind = models.CharField("objet", max_length=30, choices=ConventionKind.choices)
+    title = models.CharField("intitulé", max_length=250)
+    purpose = models.TextField("contenu", blank=True)
+    start_date = models.DateField("début")
+    end_date = models.DateField("fin", null=True, blank=True)
+    amount = models.DecimalField(
+        "montant (€)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        "statut", max_length=20, choices=ConventionStatus.choices, default=ConventionStatus.DRAFT
+    )
+    signed_on = models.DateField("signée le", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConventionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "convention bilatérale"
+        verbose_name_plural = "conventions bilatérales"
+        ordering = ["-start_date", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="convention_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="convention_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ConventionKind.values), name="convention_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ConventionStatus.values), name="convention_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ConventionStatus.DRAFT) | Q(signed_on__isnull=False),
+                name="convention_signed_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class GovernanceBody(models.Model):
+    """A body of the pact: the steering committee, a territorial commission (CTIP)..."""
+
+    # The version of the pact the body was set up under; it serves every later version too.
+    pact = models.ForeignKey(
+        Pact, verbose_name="pacte", on_delete=models.PROTECT, related_name="governance_bodies"
+    )
+    kind = models.CharField("type", max_length=20, choices=BodyKind.choices)
+    name = models.CharField("nom", max_length=200)
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name="territoire",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="governance_bodies",
+    )
+    chair = models.CharField("présidence", max_length=200, blank=True)
+    remit = models.TextField("missions", blank=True)
+
+    objects = GovernanceBodyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "instance de gouvernance"
+        verbose_name_plural = "instances de gouvernance"
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["pact", "name"], name="governance_body_unique"),
+            models.CheckConstraint(condition=Q(kind__in=BodyKind.values), name="body_kind_valid"),
+            # A territorial commission has a territory.
+            models.CheckConstraint(
+                condition=~Q(kind=BodyKind.CTIP) | Q(territory__isnull=False),
+                name="ctip_has_territory",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class BodyObjective(models.Model):
+    """An annual objective a body steers, e.g. a CTIP's access-to-employment target."""
+
+    body = models.ForeignKey(
+        GovernanceBody, verbose_name="instance", on_delete=models.CASCADE, related_name="objectives"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    label = models.CharField("objectif", max_length=200)
+    target = models.PositiveIntegerField("cible")
+    unit = models.CharField("unité", max_length=40, default="personnes")
+
+    class Meta:
+        verbose_name = "objectif annuel"
+        verbose_name_plural = "objectifs annuels"
+        ordering = ["-year", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["body", "year", "label"], name="body_objective_unique"),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="body_objective_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} {self.year} : {self.target} {self.unit}"
+
+
+class Meeting(LockVersioned):
+    body = models.ForeignKey(
+        GovernanceBody, verbose_name="instance", on_delete=models.PROTECT, related_name="meetings"
+    )
+    date = models.DateField("date")
+    place = models.CharField("lieu", max_length=200, blank=True)
+    agenda = models.TextField("ordre du jour", blank=True)
+    decisions = models.TextField("relevé de décisions", blank=True)
+    attendees = models.ManyToManyField(
+        Organisation, through="MeetingAttendance", verbose_name="participants", related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "réunion"
+        verbose_name_plural = "réunions"
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["body", "date"], name="meeting_one_per_body_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.body} du {self.date:%d/%m/%Y}"
+
+
+class MeetingAttendance(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    attendance = models.CharField(
+        "présence", max_length=10, choices=Attendance.choices, default=Attendance.PRESENT
+    )
+
+    class Meta:
+        verbose_name = "présence"
+        verbose_name_plural = "présences"
+        ordering = ["organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "organisation"], name="attendance_once_per_meeting"
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance__in=Attendance.values), name="attendance_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} : {self.get_attendance_display()}"
+
+
+class FollowUp(models.Model):
+    """A follow-up decided in a meeting: who does what, by when."""
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name="réunion", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    description = models.CharField("suite à donner", max_length=300)
+    owner = models.ForeignKey(
+        Organisation,
+        verbose_name="porteur",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    due_date = models.DateField("échéance", null=True, blank=True)
+    done = models.BooleanField("fait", default=False)
+
+    class Meta:
+        verbose_name = "suite à donner"
+        verbose_name_plural = "suites à donner"
+        ordering = ["done", "due_date", "id"]
+
+    def __str__(self):
+        return self.description

@@ -28,6 +28,7 @@ def iter_patterns(resolver, prefix="", namespace=None):
 def example_path(route):
     """A concrete path for a route: each converter gets a plausible value."""
     route = route.lstrip("^").rstrip("$")
+    route = re.sub(r"<export:\w+>", "csv", route)
     route = re.sub(r"<int:\w+>|<path:\w+>(?=/|$)", "1", route)
     route = re.sub(r"<slug:\w+>|<str:\w+>|<\w+>", "x", route)
     route = re.sub(r"<uuid:\w+>", "00000000-0000-0000-0000-000000000000", route)

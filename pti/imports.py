@@ -1,0 +1,207 @@
+"""Importing a spreadsheet in two steps: a preview of what will change, then the import.
+
+The uploaded file is kept in the storage between the two steps and named in the user's
+session. Nothing is written before the confirmation; the import itself runs in one
+transaction and writes nothing if any row is wrong (all or nothing).
+"""
+
+import secrets
+from dataclasses import dataclass, field
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.shortcuts import redirect, render
+from import_export.results import RowResult
+
+from pti.forms import StyledFormMixin
+from pti.tabular import TableError, map_headers, read_table
+
+PREVIEW_ROWS = 200
+SESSION_KEY = "pti_imports"
+
+ACTION_LABELS = {
+    RowResult.IMPORT_TYPE_NEW: "création",
+    RowResult.IMPORT_TYPE_UPDATE: "modification",
+    RowResult.IMPORT_TYPE_SKIP: "inchangé",
+    RowResult.IMPORT_TYPE_DELETE: "suppression",
+    RowResult.IMPORT_TYPE_ERROR: "erreur",
+    RowResult.IMPORT_TYPE_INVALID: "erreur",
+}
+
+
+class UploadForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(
+        label="Fichier à importer",
+        help_text="CSV (séparateur point-virgule ou virgule, UTF-8 ou Windows-1252), XLSX ou ODS.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.ods,.txt"}),
+    )
+
+
+@dataclass
+class ImportSpec:
+    """What an import expects: columns (header -> aliases), which are required, how to save."""
+
+    kind: str
+    title: str
+    columns: dict
+    required: list
+    make_resource: object  # () -> Resource
+    field_labels: dict = field(default_factory=dict)  # resource field name -> column header
+    examples: dict = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    headers: list
+    rows: list
+    errors: list
+    counts: dict
+    hidden_rows: int = 0
+
+    @property
+    def is_valid(self):
+        return not self.errors
+
+
+def analyse(spec, table, *, dry_run):
+    """Run the import (for real or not) and describe it row by row, with file line numbers."""
+    dataset = map_headers(table, spec.columns, required=spec.required)
+    resource = spec.make_resource()
+    result = resource.import_data(
+        dataset, dry_run=dry_run, raise_errors=False, use_transactions=True
+    )
+    errors = []
+    for number, row_errors in result.row_errors():
+        for error in row_errors:
+            errors.append((table.line_of(number - 1), _message(error.error)))
+    for invalid in result.invalid_rows:
+        line = table.line_of(invalid.number - 1)
+        for field_name, field_messages in invalid.error_dict.items():
+            label = spec.field_labels.get(field_name, field_name)
+            for message in field_messages:
+                if field_name == NON_FIELD_ERRORS:
+                    errors.append((line, message))
+                else:
+                    errors.append((line, f"{label} : {message}"))
+    errors.sort()
+    counts = {"new": 0, "update": 0, "skip": 0}
+    rows = []
+    for index, (row_result, values) in enumerate(zip(result.rows, dataset, strict=False)):
+        if row_result.import_type in counts:
+            counts[row_result.import_type] += 1
+        if index < PREVIEW_ROWS:
+            rows.append(
+                (table.line_of(index), ACTION_LABELS.get(row_result.import_type, "erreur"), values)
+            )
+    return Report(
+        headers=list(dataset.headers),
+        rows=rows,
+        errors=errors,
+        counts=counts,
+        hidden_rows=max(0, len(dataset) - PREVIEW_ROWS),
+    )
+
+
+def _message(error):
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+def _remember(request, spec, uploaded_name, data):
+    token = secrets.token_urlsafe(16)
+    extension = uploaded_name.rsplit(".", 1)[-1].lower() if "." in uploaded_name else "csv"
+    path = default_storage.save(f"imports/{token}.{extension}", ContentFile(data))
+    pending = request.session.get(SESSION_KEY, {})
+    pending[token] = {"kind": spec.kind, "path": path, "name": uploaded_name}
+    request.session[SESSION_KEY] = pending
+    return token
+
+
+def _recall(request, spec, token):
+    entry = request.session.get(SESSION_KEY, {}).get(token or "")
+    if not entry or entry["kind"] != spec.kind or not default_storage.exists(entry["path"]):
+        return None
+    return entry
+
+
+def _forget(request, token):
+    pending = request.session.get(SESSION_KEY, {})
+    entry = pending.pop(token, None)
+    request.session[SESSION_KEY] = pending
+    if entry:
+        default_storage.delete(entry["path"])
+
+
+class _StoredFile:
+    def __init__(self, entry):
+        self.name = entry["name"]
+        with default_storage.open(entry["path"], "rb") as stored:
+            self._data = stored.read()
+
+    def read(self):
+        return self._data
+
+
+def import_view(request, spec, *, trail, back_url):
+    """The whole import page: upload, preview, confirmation (see module docstring)."""
+    context = {"spec": spec, "trail": trail, "back_url": back_url, "title": spec.title}
+    if request.method == "POST" and "token" in request.POST:
+        token = request.POST["token"]
+        entry = _recall(request, spec, token)
+        if entry is None:
+            messages.error(request, "Ce fichier n'est plus disponible : envoyez-le à nouveau.")
+            return redirect(request.path)
+        try:
+            with transaction.atomic():
+                report = analyse(spec, read_table(_StoredFile(entry)), dry_run=False)
+                if not report.is_valid:
+                    transaction.set_rollback(True)
+        except TableError as error:
+            messages.error(request, str(error))
+            return redirect(request.path)
+        if not report.is_valid:
+            context.update(form=UploadForm(), report=report, file_name=entry["name"])
+            messages.error(request, "L'import a été refusé : rien n'a été enregistré.")
+            return render(request, "pti/import.html", context, status=422)
+        _forget(request, token)
+        messages.success(
+            request,
+            f"Import terminé : {report.counts['new']} création(s), "
+            f"{report.counts['update']} modification(s), "
+            f"{report.counts['skip']} ligne(s) inchangée(s).",
+        )
+        return redirect(back_url)
+
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        data = uploaded.read()
+        try:
+            report = analyse(spec, read_table(_Uploaded(uploaded.name, data)), dry_run=True)
+        except TableError as error:
+            form.add_error("file", str(error))
+        else:
+            context.update(report=report, file_name=uploaded.name)
+            if report.is_valid:
+                context["token"] = _remember(request, spec, uploaded.name, data)
+            context["form"] = UploadForm()
+            return render(
+                request, "pti/import.html", context, status=200 if report.is_valid else 422
+            )
+    context["form"] = form
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, "pti/import.html", context, status=status)
+
+
+class _Uploaded:
+    def __init__(self, name, data):
+        self.name = name
+        self._data = data
+
+    def read(self):
+        return self._data

@@ -1,0 +1,42 @@
+"""The pact as a PDF file: WeasyPrint, tagged for accessibility (PDF/UA-1), no network."""
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.text import slugify
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+
+class LocalFilesOnly(URLFetcher):
+    """Reads data: URLs and files under the static folders; refuses everything else."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+        roots = [Path(folder).resolve() for folder in settings.STATICFILES_DIRS]
+        self.roots = [*roots, Path(settings.STATIC_ROOT).resolve()]
+
+    def fetch(self, url, headers=None):
+        if url.startswith("file:"):
+            path = Path(unquote(urlsplit(url).path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots):
+                raise ValueError("the PDF may only read the application's static files")
+        return super().fetch(url, headers)
+
+
+def pact_pdf_filename(pact):
+    """pacte-territorial-insertion-loire-2016-2020.pdf, with -avenant-N for amendments."""
+    name = f"pacte-territorial-insertion-{slugify(pact.department_name)}-{pact.period_label}"
+    if pact.version > 1:
+        name += f"-avenant-{pact.version - 1}"
+    return f"{name}.pdf"
+
+
+def render_pact_pdf(context):
+    """The PDF bytes of the pact described by `context` (see pact_views.pact_pdf_content)."""
+    html = render_to_string("pti/pdf/pact.html", context)
+    base_url = Path(settings.BASE_DIR / "static").as_uri() + "/"
+    document = HTML(string=html, base_url=base_url, url_fetcher=LocalFilesOnly())
+    return document.write_pdf(pdf_variant="pdf/ua-1", optimize_images=False)

@@ -1,0 +1,675 @@
+"""Signatories of the pact, their signatures and commitments; conventions; governance."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pti.enums import PactStatus
+from pti.imports import ImportSpec, import_view
+from pti.models import Pact
+from pti.pact_views import pact_trail, pact_url
+from pti.pages import confirm_page, form_error_status, form_page, refuse
+from pti.permissions import PILOTS, role_required
+from pti.tabular import EXPORT_FORMATS
+from signatories import services
+from signatories.forms import (
+    AmendmentForm,
+    BodyObjectiveForm,
+    CommitmentForm,
+    ConventionForm,
+    DeclineForm,
+    FollowUpForm,
+    GovernanceBodyForm,
+    MeetingForm,
+    SignatoryAddForm,
+    SignatoryForm,
+    SignatureForm,
+    TargetFormSet,
+)
+from signatories.models import (
+    Commitment,
+    Convention,
+    FollowUp,
+    GovernanceBody,
+    Meeting,
+    MeetingAttendance,
+    Signatory,
+)
+from signatories.resources import SIGNATORY_COLUMNS, SIGNATORY_FIELD_LABELS, SignatoryResource
+
+
+def signatories_url(pact):
+    return reverse("signatories:signatory_list", args=[pact.pk])
+
+
+def signatories_trail(pact):
+    return [*pact_trail(pact), ("Signataires", signatories_url(pact))]
+
+
+def signatory_url(signatory):
+    return reverse("signatories:signatory_detail", args=[signatory.pk])
+
+
+def _signatory(pk):
+    return get_object_or_404(Signatory.objects.select_related("pact", "organisation"), pk=pk)
+
+
+# --- Parties and signatures ------------------------------------------------------------
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def signatory_list(request, pact_pk):
+    pact = get_object_or_404(Pact, pk=pact_pk)
+    can_add = pact.status in (PactStatus.DRAFT, PactStatus.ADOPTED)
+    form = SignatoryAddForm(request.POST or None, pact=pact) if can_add else None
+    if request.method == "POST":
+        if not can_add:
+            return refuse(
+                request,
+                ValidationError("Ce pacte est signé : on ne peut plus y ajouter de signataire."),
+                signatories_url(pact),
+            )
+        if form.is_valid():
+            try:
+                signatory = services.signatory_add(pact=pact, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"{signatory.organisation} est ajouté aux signataires.")
+                return redirect(signatories_url(pact))
+    signatories = pact.signatories.for_signature_page().annotate(
+        commitment_count=Count("commitments")
+    )
+    context = {
+        "pact": pact,
+        "signatories": signatories,
+        "summary": pact.signatories.status_summary(),
+        "form": form,
+        "trail": pact_trail(pact),
+    }
+    return render(
+        request,
+        "signatories/signatory_list.html",
+        context,
+        status=form_error_status(form) if form else 200,
+    )
+
+
+@role_required(PILOTS)
+def signatory_detail(request, pk):
+    signatory = _signatory(pk)
+    commitments = signatory.commitments.select_related("orientation").prefetch_related("targets")
+    context = {
+        "signatory": signatory,
+        "pact": signatory.pact,
+        "commitments": commitments,
+        "trail": signatories_trail(signatory.pact),
+    }
+    return render(request, "signatories/signatory_detail.html", context)
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def signatory_update(request, pk):
+    signatory = _signatory(pk)
+    form = SignatoryForm(request.POST or None, instance=signatory)
+    if form.is_valid():
+        try:
+            services.signatory_update(
+                signatory=signatory,
+                expected_version=form.cleaned_data["lock_version"],
+                signer_name=form.cleaned_data["signer_name"],
+                signer_title=form.cleaned_data["signer_title"],
+                position=form.cleaned_data["position"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Le signataire est enregistré.")
+            return redirect(signatories_url(signatory.pact))
+    return form_page(
+        request,
+        form,
+        title=f"Modifier le signataire {signatory.organisation}",
+        breadcrumb=signatories_trail(signatory.pact),
+        submit_label="Enregistrer",
+        cancel_url=signatories_url(signatory.pact),
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def signatory_remove(request, pk):
+    signatory = _signatory(pk)
+    pact = signatory.pact
+    if request.method == "POST":
+        try:
+            services.signatory_remove(signatory=signatory)
+        except ValidationError as error:
+            return refuse(request, error, signatories_url(pact))
+        messages.success(request, f"{signatory.organisation} n'est plus signataire de ce projet.")
+        return redirect(signatories_url(pact))
+    return confirm_page(
+        request,
+        title="Retirer un signataire",
+        message=f"Retirer {signatory.organisation} des signataires, avec ses engagements ?",
+        confirm_label="Retirer",
+        cancel_url=signatories_url(pact),
+        breadcrumb=signatories_trail(pact),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def signature_record(request, pk):
+    signatory = _signatory(pk)
+    pact = signatory.pact
+    if pact.status != PactStatus.ADOPTED:
+        return refuse(
+            request,
+            ValidationError(
+                "Les signatures se recueillent une fois le pacte adopté, avant sa clôture."
+            ),
+            signatories_url(pact),
+        )
+    form = SignatureForm(
+        request.POST or None,
+        initial={
+            "signer_name": signatory.signer_name,
+            "signer_title": signatory.signer_title,
+            "signed_on": timezone.localdate(),
+        },
+    )
+    if form.is_valid():
+        try:
+            services.signature_record(signatory=signatory, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            pact.refresh_from_db()
+            if pact.status == PactStatus.SIGNED:
+                messages.success(
+                    request,
+                    f"Signature de {signatory.organisation} enregistrée. Toutes les parties ont "
+                    "signé : le pacte est signé.",
+                )
+            else:
+                summary = pact.signatories.status_summary()
+                messages.success(
+                    request,
+                    f"Signature de {signatory.organisation} enregistrée "
+                    f"({summary['signed']} sur {summary['awaited']}).",
+                )
+            return redirect(signatories_url(pact))
+    return form_page(
+        request,
+        form,
+        title=f"Enregistrer la signature de {signatory.organisation}",
+        breadcrumb=signatories_trail(pact),
+        submit_label="Enregistrer la signature",
+        cancel_url=signatories_url(pact),
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def signatory_decline(request, pk):
+    signatory = _signatory(pk)
+    pact = signatory.pact
+    form = DeclineForm(request.POST or None)
+    if form.is_valid():
+        try:
+            services.signatory_decline(signatory=signatory, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Le refus de {signatory.organisation} est enregistré.")
+            return redirect(signatories_url(pact))
+    return form_page(
+        request,
+        form,
+        title=f"Enregistrer le refus de {signatory.organisation}",
+        breadcrumb=signatories_trail(pact),
+        submit_label="Enregistrer le refus",
+        cancel_url=signatories_url(pact),
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def signature_round_close(request, pact_pk):
+    pact = get_object_or_404(Pact, pk=pact_pk)
+    if request.method == "POST":
+        try:
+            services.signature_round_close(pact=pact)
+        except ValidationError as error:
+            return refuse(request, error, pact_url(pact))
+        messages.success(request, "La signature est close : le pacte est signé.")
+        return redirect(pact_url(pact))
+    if pact.status != PactStatus.ADOPTED:
+        return refuse(
+            request,
+            ValidationError("Seule la signature d'un pacte adopté peut être clôturée."),
+            pact_url(pact),
+        )
+    summary = pact.signatories.status_summary()
+    return confirm_page(
+        request,
+        title="Clôturer la signature",
+        message=(
+            f"{summary['signed']} partie(s) sur {summary['awaited']} ont signé. Clôturer la "
+            "signature déclare le pacte signé tel quel : les parties qui n'ont pas signé "
+            "figureront comme telles sur la page des signatures."
+        ),
+        confirm_label="Clôturer et déclarer le pacte signé",
+        cancel_url=pact_url(pact),
+        breadcrumb=pact_trail(pact),
+        danger=False,
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def pact_amend(request, pact_pk):
+    pact = get_object_or_404(Pact, pk=pact_pk)
+    if pact.status != PactStatus.SIGNED:
+        return refuse(
+            request,
+            ValidationError("Un avenant se fait sur la version signée et en vigueur du pacte."),
+            pact_url(pact),
+        )
+    form = AmendmentForm(request.POST or None)
+    if form.is_valid():
+        try:
+            amendment = services.pact_amend(pact=pact, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"L'{amendment.version_label} est créé en projet, à partir de la version signée, "
+                "qui reste inchangée.",
+            )
+            return redirect(pact_url(amendment))
+    return form_page(
+        request,
+        form,
+        title="Créer un avenant",
+        intro=(
+            "L'avenant est une nouvelle version du pacte, en projet, copiée de la version "
+            "signée : orientations, objectifs, signataires et engagements. La version signée "
+            "reste intacte et imprimable."
+        ),
+        breadcrumb=pact_trail(pact),
+        submit_label="Créer l'avenant",
+        cancel_url=pact_url(pact),
+        status=form_error_status(form),
+    )
+
+
+# --- Import and export -----------------------------------------------------------------
+
+
+def signatory_import_spec(pact):
+    return ImportSpec(
+        kind=f"signatories-{pact.pk}",
+        title="Importer des signataires",
+        columns=SIGNATORY_COLUMNS,
+        required=["Organisation"],
+        make_resource=lambda: SignatoryResource(pact),
+        field_labels=SIGNATORY_FIELD_LABELS,
+        examples={
+            "Organisation": "Caisse d'allocations familiales de la Loire",
+            "Ordre": "4",
+            "Nom du signataire": "Marie Dupont",
+            "Qualité": "Directrice",
+        },
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def signatory_import(request, pact_pk):
+    pact = get_object_or_404(Pact, pk=pact_pk)
+    if pact.status not in (PactStatus.DRAFT, PactStatus.ADOPTED):
+        return refuse(
+            request,
+            ValidationError("Ce pacte est signé : sa liste de signataires ne change plus."),
+            signatories_url(pact),
+        )
+    return import_view(
+        request,
+        signatory_import_spec(pact),
+        trail=signatories_trail(pact),
+        back_url=signatories_url(pact),
+    )
+
+
+@role_required(PILOTS)
+def signatory_export(request, pact_pk, fmt):
+    pact = get_object_or_404(Pact, pk=pact_pk)
+    writer, content_type, extension = EXPORT_FORMATS[fmt]
+    resource = SignatoryResource(pact)
+    dataset = resource.export(queryset=resource.get_export_queryset())
+    response = HttpResponse(writer(dataset), content_type=content_type)
+    name = f"signataires-{pact.code}-v{pact.version}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- Commitments -----------------------------------------------------------------------
+
+
+def _targets_initial(commitment):
+    if commitment is None:
+        return []
+    return [
+        {"label": t.label, "value": t.value, "unit": t.unit, "year": t.year}
+        for t in commitment.targets.all()
+    ]
+
+
+def _commitment_page(request, *, signatory, commitment=None):
+    pact = signatory.pact
+    if pact.is_frozen:
+        return refuse(
+            request,
+            ValidationError("Les engagements d'un pacte adopté ou signé ne se modifient plus."),
+            signatory_url(signatory),
+        )
+    form = CommitmentForm(request.POST or None, pact=pact, instance=commitment)
+    targets = TargetFormSet(
+        request.POST or None, initial=_targets_initial(commitment), prefix="cibles"
+    )
+    if request.method == "POST" and form.is_valid() and targets.is_valid():
+        rows = [
+            (t["label"], t["value"], t["unit"], t["year"])
+            for t in targets.cleaned_data
+            if t and not t.get("DELETE")
+        ]
+        try:
+            services.commitment_save(
+                signatory=signatory,
+                commitment=commitment,
+                expected_version=form.cleaned_data["lock_version"],
+                orientation=form.cleaned_data["orientation"],
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                targets=rows,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "L'engagement est enregistré.")
+            return redirect(signatory_url(signatory))
+    status = 422 if request.method == "POST" else 200
+    return form_page(
+        request,
+        form,
+        title=("Modifier l'engagement" if commitment else "Nouvel engagement")
+        + f" de {signatory.organisation}",
+        breadcrumb=[
+            *signatories_trail(pact),
+            (str(signatory.organisation), signatory_url(signatory)),
+        ],
+        submit_label="Enregistrer l'engagement",
+        cancel_url=signatory_url(signatory),
+        status=status,
+        extra={"targets": targets},
+        template="signatories/commitment_form.html",
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def commitment_create(request, pk):
+    return _commitment_page(request, signatory=_signatory(pk))
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def commitment_update(request, pk):
+    commitment = get_object_or_404(
+        Commitment.objects.select_related("signatory__pact", "signatory__organisation"), pk=pk
+    )
+    return _commitment_page(request, signatory=commitment.signatory, commitment=commitment)
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def commitment_delete(request, pk):
+    commitment = get_object_or_404(
+        Commitment.objects.select_related("signatory__pact", "signatory__organisation"), pk=pk
+    )
+    signatory = commitment.signatory
+    if request.method == "POST":
+        try:
+            services.commitment_delete(commitment=commitment)
+        except ValidationError as error:
+            return refuse(request, error, signatory_url(signatory))
+        messages.success(request, "L'engagement est supprimé.")
+        return redirect(signatory_url(signatory))
+    return confirm_page(
+        request,
+        title="Supprimer un engagement",
+        message=f"Supprimer l'engagement « {commitment} » et ses cibles ?",
+        confirm_label="Supprimer",
+        cancel_url=signatory_url(signatory),
+        breadcrumb=signatories_trail(signatory.pact),
+    )
+
+
+# --- Conventions -----------------------------------------------------------------------
+
+
+def conventions_trail():
+    return [("Conventions", reverse("signatories:convention_list"))]
+
+
+@role_required(PILOTS)
+def convention_list(request):
+    conventions = Convention.objects.with_partner().order_by("-start_date", "title")
+    return render(request, "signatories/convention_list.html", {"conventions": conventions})
+
+
+@role_required(PILOTS)
+def convention_detail(request, pk):
+    convention = get_object_or_404(Convention.objects.with_partner(), pk=pk)
+    return render(
+        request,
+        "signatories/convention_detail.html",
+        {"convention": convention, "trail": conventions_trail()},
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def convention_edit(request, pk=None):
+    convention = get_object_or_404(Convention, pk=pk) if pk else None
+    form = ConventionForm(request.POST or None, instance=convention)
+    if form.is_valid():
+        values = {field: form.cleaned_data[field] for field in services.CONVENTION_FIELDS}
+        try:
+            convention = services.convention_save(
+                values=values,
+                convention=convention,
+                expected_version=form.cleaned_data["lock_version"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"La convention « {convention} » est enregistrée.")
+            return redirect("signatories:convention_detail", pk=convention.pk)
+    return form_page(
+        request,
+        form,
+        title="Modifier la convention" if convention else "Nouvelle convention",
+        breadcrumb=conventions_trail(),
+        submit_label="Enregistrer",
+        cancel_url=reverse("signatories:convention_list"),
+        status=form_error_status(form),
+    )
+
+
+# --- Governance ------------------------------------------------------------------------
+
+
+def governance_trail():
+    return [("Gouvernance", reverse("signatories:body_list"))]
+
+
+def body_url(body):
+    return reverse("signatories:body_detail", args=[body.pk])
+
+
+@role_required(PILOTS)
+def body_list(request):
+    bodies = (
+        GovernanceBody.objects.select_related("territory", "pact")
+        .annotate(meeting_count=Count("meetings"))
+        .order_by("kind", "name")
+    )
+    return render(request, "signatories/body_list.html", {"bodies": bodies})
+
+
+@role_required(PILOTS)
+def body_detail(request, pk):
+    body = get_object_or_404(GovernanceBody.objects.select_related("territory", "pact"), pk=pk)
+    meetings = body.meetings.prefetch_related(
+        Prefetch("attendance", queryset=MeetingAttendance.objects.select_related("organisation")),
+        Prefetch("follow_ups", queryset=FollowUp.objects.select_related("owner")),
+    )
+    context = {
+        "body": body,
+        "objectives": body.objectives.all(),
+        "meetings": meetings,
+        "objective_form": BodyObjectiveForm(initial={"year": timezone.localdate().year}),
+        "trail": governance_trail(),
+    }
+    return render(request, "signatories/body_detail.html", context)
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def body_edit(request, pk=None):
+    body = get_object_or_404(GovernanceBody, pk=pk) if pk else None
+    form = GovernanceBodyForm(request.POST or None, instance=body)
+    if form.is_valid():
+        pact = body.pact if body else Pact.objects.current().first()
+        if pact is None:
+            form.add_error(None, "Créez d'abord le pacte : ses instances en dépendent.")
+        else:
+            try:
+                body = services.body_save(values=form.cleaned_data, body=body, pact=pact)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"L'instance « {body} » est enregistrée.")
+                return redirect(body_url(body))
+    return form_page(
+        request,
+        form,
+        title="Modifier l'instance" if body else "Nouvelle instance",
+        breadcrumb=governance_trail(),
+        submit_label="Enregistrer",
+        cancel_url=reverse("signatories:body_list"),
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_POST
+def body_objective_add(request, pk):
+    body = get_object_or_404(GovernanceBody, pk=pk)
+    form = BodyObjectiveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.body_objective_add(body=body, **form.cleaned_data)
+        except ValidationError as error:
+            return refuse(request, error, body_url(body))
+        messages.success(request, "L'objectif annuel est ajouté.")
+        return redirect(body_url(body) + "#objectifs")
+    return form_page(
+        request,
+        form,
+        title=f"Objectif annuel de {body}",
+        breadcrumb=[*governance_trail(), (str(body), body_url(body))],
+        submit_label="Ajouter l'objectif",
+        cancel_url=body_url(body),
+        status=422,
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request, body_pk=None, pk=None):
+    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=pk) if pk else None
+    body = meeting.body if meeting else get_object_or_404(GovernanceBody, pk=body_pk)
+    form = MeetingForm(request.POST or None, instance=meeting)
+    if form.is_valid():
+        values = {f: form.cleaned_data[f] for f in ("date", "place", "agenda", "decisions")}
+        try:
+            meeting = services.meeting_save(
+                body=body,
+                meeting=meeting,
+                values=values,
+                present=form.cleaned_data["present"],
+                excused=form.cleaned_data["excused"],
+                expected_version=form.cleaned_data["lock_version"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "La réunion est enregistrée.")
+            return redirect(body_url(body) + f"#reunion-{meeting.pk}")
+    return form_page(
+        request,
+        form,
+        title=f"Réunion de {body}",
+        breadcrumb=[*governance_trail(), (str(body), body_url(body))],
+        submit_label="Enregistrer la réunion",
+        cancel_url=body_url(body),
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def follow_up_add(request, pk):
+    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=pk)
+    form = FollowUpForm(request.POST or None)
+    if form.is_valid():
+        try:
+            services.follow_up_add(meeting=meeting, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "La suite à donner est ajoutée.")
+            return redirect(body_url(meeting.body) + f"#reunion-{meeting.pk}")
+    return form_page(
+        request,
+        form,
+        title=f"Suite à donner – {meeting}",
+        breadcrumb=[*governance_trail(), (str(meeting.body), body_url(meeting.body))],
+        submit_label="Ajouter",
+        cancel_url=body_url(meeting.body),
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_POST
+def follow_up_toggle(request, pk):
+    follow_up = get_object_or_404(FollowUp.objects.select_related("meeting__body"), pk=pk)
+    services.follow_up_set_done(follow_up=follow_up, done=request.POST.get("done") == "1")
+    messages.success(request, "La suite à donner est mise à jour.")
+    return redirect(body_url(follow_up.meeting.body) + f"#reunion-{follow_up.meeting_id}")
