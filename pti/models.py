@@ -78,9 +78,12 @@ class Commune(models.Model):
             models.CheckConstraint(
                 condition=Q(insee_code__regex=r"^[0-9][0-9AB][0-9]{3}$"),
                 name="commune_insee_code_format",
+                violation_error_message="Le code INSEE compte cinq caractères, par exemple 42218.",
             ),
             models.CheckConstraint(
-                condition=Q(postal_code__regex=r"^[0-9]{5}$"), name="commune_postal_code_format"
+                condition=Q(postal_code__regex=r"^[0-9]{5}$"),
+                name="commune_postal_code_format",
+                violation_error_message="Le code postal compte cinq chiffres.",
             ),
         ]
 
@@ -126,6 +129,7 @@ class Organisation(models.Model):
             models.CheckConstraint(
                 condition=Q(siret="") | Q(siret__regex=r"^[0-9]{14}$"),
                 name="organisation_siret_format",
+                violation_error_message="Le SIRET compte quatorze chiffres.",
             ),
         ]
 
@@ -157,6 +161,7 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(role__in=[Role.PILOT, Role.ADMIN]) | Q(organisation__isnull=False),
                 name="user_organisation_required_for_role",
+                violation_error_message="Ce rôle demande une organisation de rattachement.",
             ),
         ]
 
@@ -218,19 +223,27 @@ class Pact(LockVersioned):
                 condition=Q(status__in=PactStatus.values), name="pact_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(period_end__gte=F("period_start")), name="pact_period_ordered"
+                condition=Q(period_end__gte=F("period_start")),
+                name="pact_period_ordered",
+                violation_error_message="La dernière année doit suivre la première.",
             ),
             models.CheckConstraint(
                 condition=Q(period_start__gte=2000, period_end__lte=2100),
                 name="pact_period_plausible",
+                violation_error_message="La période doit être comprise entre 2000 et 2100.",
             ),
-            models.UniqueConstraint(fields=["code", "version"], name="pact_version_unique"),
+            models.UniqueConstraint(
+                fields=["code", "version"],
+                name="pact_version_unique",
+                violation_error_message="Cette version du pacte existe déjà.",
+            ),
             # One version at a time is being prepared or signed: two drafts of the same pact
             # would be two competing amendments.
             models.UniqueConstraint(
                 fields=["code"],
                 condition=Q(status__in=[PactStatus.DRAFT, PactStatus.ADOPTED]),
                 name="pact_one_version_in_progress",
+                violation_error_message="Une autre version de ce pacte est déjà en préparation.",
             ),
             models.CheckConstraint(
                 condition=Q(version=1, amends__isnull=True)

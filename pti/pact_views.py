@@ -217,14 +217,14 @@ def _draft_or_refuse(request, pact):
     return None
 
 
-def _content_form(request, *, form, pact, title, submit_label, save):
+def _content_form(request, *, form, pact, title, submit_label, save, success):
     if form.is_valid():
         try:
             save(form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{submit_label.split()[0]} : c'est enregistré.")
+            messages.success(request, success)
             return redirect(pact_url(pact) + "#orientations")
     return form_page(
         request,
@@ -249,6 +249,7 @@ def orientation_create(request, pk):
         pact=pact,
         title="Nouvelle orientation",
         submit_label="Ajouter l'orientation",
+        success="L'orientation est ajoutée.",
         save=lambda data: services.orientation_create(
             pact=pact, title=data["title"], description=data["description"]
         ),
@@ -268,6 +269,7 @@ def orientation_update(request, pk):
         pact=pact,
         title=f"Modifier l'orientation {orientation.position}",
         submit_label="Enregistrer l'orientation",
+        success="L'orientation est enregistrée.",
         save=lambda data: services.orientation_update(
             orientation=orientation,
             expected_version=data["lock_version"],
@@ -329,6 +331,7 @@ def objective_create(request, pk):
         pact=pact,
         title=f"Nouvel objectif opérationnel de l'orientation {orientation.position}",
         submit_label="Ajouter l'objectif",
+        success="L'objectif opérationnel est ajouté.",
         save=lambda data: services.objective_create(
             orientation=orientation, title=data["title"], description=data["description"]
         ),
@@ -348,6 +351,7 @@ def objective_update(request, pk):
         pact=pact,
         title=f"Modifier l'objectif {objective.code}",
         submit_label="Enregistrer l'objectif",
+        success="L'objectif opérationnel est enregistré.",
         save=lambda data: services.objective_update(
             objective=objective,
             expected_version=data["lock_version"],

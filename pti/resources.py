@@ -62,10 +62,16 @@ class NamedForeignKeyWidget(widgets.ForeignKeyWidget):
 
 class YesNoWidget(widgets.Widget):
     YES = {"oui", "o", "yes", "y", "1", "vrai", "true", "x"}
-    NO = {"non", "n", "no", "0", "faux", "false", ""}
+    NO = {"non", "n", "no", "0", "faux", "false"}
+
+    def __init__(self, *, empty):
+        super().__init__()
+        self.empty = empty
 
     def clean(self, value, row=None, **kwargs):
         text = normalise_header(value)
+        if not text:
+            return self.empty
         if text in self.YES:
             return True
         if text in self.NO:
@@ -130,7 +136,7 @@ class OrganisationResource(resources.ModelResource):
     city = fields.Field(attribute="city", column_name="Ville", widget=TextWidget())
     email = fields.Field(attribute="email", column_name="Courriel", widget=TextWidget())
     phone = fields.Field(attribute="phone", column_name="Téléphone", widget=TextWidget())
-    is_active = fields.Field(attribute="is_active", column_name="Active", widget=YesNoWidget())
+    is_active = fields.Field(attribute="is_active", column_name="Active", widget=YesNoWidget(empty=True))
 
     class Meta:
         model = Organisation

@@ -86,12 +86,12 @@ def pact_create(*, title, department_name, period_start, period_end, preamble=""
         preamble=preamble,
         legal_frame=legal_frame,
     )
-    pact.full_clean(exclude=["lock_version"])
     if Pact.objects.filter(code=pact.code).exists():
         raise ValidationError(
             f"Un pacte existe déjà pour la période {pact.period_label} : ouvrez-le, "
             "ou créez un avenant s'il est signé."
         )
+    pact.full_clean(exclude=["lock_version"])
     pact.save()
     return pact
 

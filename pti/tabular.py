@@ -125,6 +125,9 @@ def _read_ods(data):
 def _clean(value):
     if isinstance(value, str):
         value = value.strip()
+        if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+            # Undo `neutralise`, so that an exported file imported back changes nothing.
+            value = value[1:].strip()
         return value
     return "" if value is None else value
 

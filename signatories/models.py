@@ -82,7 +82,9 @@ class Signatory(LockVersioned):
         ordering = ["position", "organisation__name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["pact", "organisation"], name="signatory_once_per_pact"
+                fields=["pact", "organisation"],
+                name="signatory_once_per_pact",
+                violation_error_message="Cette organisation est déjà signataire de ce pacte.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=SignatoryStatus.values), name="signatory_status_valid"
@@ -144,7 +146,9 @@ class CommitmentTarget(models.Model):
         ordering = ["year", "label"]
         constraints = [
             models.UniqueConstraint(
-                fields=["commitment", "label", "year"], name="commitment_target_unique"
+                fields=["commitment", "label", "year"],
+                name="commitment_target_unique",
+                violation_error_message="Cette cible existe déjà pour cette année.",
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="commitment_target_positive"),
             models.CheckConstraint(
@@ -198,6 +202,7 @@ class Convention(LockVersioned):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="convention_dates_ordered",
+                violation_error_message="La fin de la convention doit suivre son début.",
             ),
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | Q(amount__gte=0),
@@ -246,12 +251,17 @@ class GovernanceBody(models.Model):
         verbose_name_plural = "instances de gouvernance"
         ordering = ["kind", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["pact", "name"], name="governance_body_unique"),
+            models.UniqueConstraint(
+                fields=["pact", "name"],
+                name="governance_body_unique",
+                violation_error_message="Une instance porte déjà ce nom.",
+            ),
             models.CheckConstraint(condition=Q(kind__in=BodyKind.values), name="body_kind_valid"),
             # A territorial commission has a territory.
             models.CheckConstraint(
                 condition=~Q(kind=BodyKind.CTIP) | Q(territory__isnull=False),
                 name="ctip_has_territory",
+                violation_error_message="Une commission territoriale a un territoire.",
             ),
         ]
 
@@ -275,7 +285,11 @@ class BodyObjective(models.Model):
         verbose_name_plural = "objectifs annuels"
         ordering = ["-year", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["body", "year", "label"], name="body_objective_unique"),
+            models.UniqueConstraint(
+                fields=["body", "year", "label"],
+                name="body_objective_unique",
+                violation_error_message="Cet objectif existe déjà pour cette année.",
+            ),
             models.CheckConstraint(
                 condition=Q(year__gte=2000, year__lte=2100), name="body_objective_year"
             ),
@@ -302,7 +316,11 @@ class Meeting(LockVersioned):
         verbose_name_plural = "réunions"
         ordering = ["-date"]
         constraints = [
-            models.UniqueConstraint(fields=["body", "date"], name="meeting_one_per_body_per_day")
+            models.UniqueConstraint(
+                fields=["body", "date"],
+                name="meeting_one_per_body_per_day",
+                violation_error_message="Une réunion de cette instance existe déjà à cette date.",
+            )
         ]
 
     def __str__(self):

@@ -1,5 +1,7 @@
 """Import and export of the parties to a pact (the signature columns are exported only)."""
 
+from decimal import Decimal
+
 from import_export import fields, resources, widgets
 
 from pti.models import Organisation
@@ -12,6 +14,28 @@ SIGNATORY_COLUMNS = {
     "Nom du signataire": ["signataire", "nom signataire", "representant"],
     "Qualité": ["qualite du signataire", "fonction", "titre"],
 }
+
+
+class WholeNumberWidget(widgets.IntegerWidget):
+    """A whole number; anything else is refused in French (the library's own widget lets a
+    decimal.InvalidOperation through, shown to the user as "[<class 'decimal.ConversionSyntax'>]",
+    and silently turns 1,5 into 1)."""
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        try:
+            number = Decimal(str(value).strip().replace(" ", "").replace("\u00a0", ""))
+        except ArithmeticError:
+            number = None
+        if (
+            number is None
+            or not number.is_finite()
+            or abs(number) > 10**9
+            or number != number.to_integral_value()
+        ):
+            raise ValueError(f"« {value} » n'est pas un nombre entier.")
+        return int(number)
 
 
 class DateTextWidget(widgets.Widget):
@@ -27,9 +51,7 @@ class SignatoryResource(resources.ModelResource):
             Organisation, "name", alt_field="short_name", what="Organisation"
         ),
     )
-    position = fields.Field(
-        attribute="position", column_name="Ordre", widget=widgets.IntegerWidget()
-    )
+    position = fields.Field(attribute="position", column_name="Ordre", widget=WholeNumberWidget())
     signer_name = fields.Field(
         attribute="signer_name", column_name="Nom du signataire", widget=TextWidget()
     )

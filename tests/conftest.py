@@ -64,3 +64,21 @@ def client_as(client):
         return client
 
     return log_in
+
+
+@pytest.fixture
+def assert_constant_queries(django_assert_num_queries):
+    """`assert_constant_queries(small, large)`: the page with many rows (large()) makes exactly
+    as many queries as the page with one row (small()), so no query runs per row."""
+    from django.test.utils import CaptureQueriesContext
+
+    def check(small, large, *, between=None):
+        with CaptureQueriesContext(connection) as queries:
+            small()
+        if between is not None:
+            between()  # adds rows, outside the count
+        with django_assert_num_queries(len(queries)):
+            large()
+        return len(queries)
+
+    return check

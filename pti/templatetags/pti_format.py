@@ -46,6 +46,16 @@ def number(value, decimals=0):
 
 
 @register.filter
+def plural(count, suffix="s"):
+    """French plural: 0 and 1 are singular ("0 création", "1 création", "2 créations")."""
+    try:
+        many = abs(int(count)) >= 2
+    except (TypeError, ValueError):
+        many = len(count) >= 2
+    return suffix if many else ""
+
+
+@register.filter
 def money(value):
     """'1 234,56 €', never broken across lines."""
     if value is None or value == "":

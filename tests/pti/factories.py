@@ -63,6 +63,7 @@ class PactFactory(DjangoModelFactory):
     class Meta:
         model = Pact
 
+    code = factory.Sequence(lambda n: f"pti-test-{n}")
     title = "Pacte territorial d'insertion"
     department_name = "Loire"
     period_start = 2016

@@ -1,0 +1,83 @@
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from signatories.enums import BodyKind, ConventionKind, SignatoryStatus
+from signatories.models import (
+    Commitment,
+    CommitmentTarget,
+    Convention,
+    GovernanceBody,
+    Meeting,
+    Signatory,
+)
+from tests.pti.factories import (
+    OrganisationFactory,
+    OrientationFactory,
+    PactFactory,
+    TerritoryFactory,
+)
+
+
+class SignatoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Signatory
+
+    pact = factory.SubFactory(PactFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    signer_name = factory.Sequence(lambda n: f"Signataire {n}")
+    signer_title = "Directeur"
+
+    class Params:
+        signed = factory.Trait(status=SignatoryStatus.SIGNED, signed_on=datetime.date(2016, 9, 12))
+
+
+class CommitmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    signatory = factory.SubFactory(SignatoryFactory)
+    orientation = factory.SubFactory(
+        OrientationFactory, pact=factory.SelfAttribute("..signatory.pact")
+    )
+    title = factory.Sequence(lambda n: f"Engagement {n}")
+
+
+class CommitmentTargetFactory(DjangoModelFactory):
+    class Meta:
+        model = CommitmentTarget
+
+    commitment = factory.SubFactory(CommitmentFactory)
+    label = factory.Sequence(lambda n: f"Cible {n}")
+    value = 100
+    unit = "personnes"
+    year = 2018
+
+
+class ConventionFactory(DjangoModelFactory):
+    class Meta:
+        model = Convention
+
+    partner = factory.SubFactory(OrganisationFactory)
+    kind = ConventionKind.RIGHTS_AND_DUTIES
+    title = factory.Sequence(lambda n: f"Convention {n}")
+    start_date = datetime.date(2017, 1, 1)
+
+
+class GovernanceBodyFactory(DjangoModelFactory):
+    class Meta:
+        model = GovernanceBody
+
+    pact = factory.SubFactory(PactFactory)
+    kind = BodyKind.CTIP
+    name = factory.Sequence(lambda n: f"CTIP {n}")
+    territory = factory.SubFactory(TerritoryFactory)
+
+
+class MeetingFactory(DjangoModelFactory):
+    class Meta:
+        model = Meeting
+
+    body = factory.SubFactory(GovernanceBodyFactory)
+    date = factory.Sequence(lambda n: datetime.date(2017, 1, 1) + datetime.timedelta(days=n))

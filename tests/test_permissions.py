@@ -1,0 +1,141 @@
+"""Who may open each page: one row per URL of the project, checked for every role.
+
+A URL added without its row here fails `test_every_url_has_a_row`. The page must answer
+`ok` (200, or 405 for a POST-only action) to the roles that may use it and 403 or 404 to
+every other role: nothing relies on hiding a link.
+"""
+
+import pytest
+from django.urls import get_resolver, reverse
+from django.urls.resolvers import URLPattern, URLResolver
+
+from pti.enums import Role
+from tests.pti.factories import (
+    ObjectiveFactory,
+    OrganisationFactory,
+    OrientationFactory,
+    PactFactory,
+    UserFactory,
+)
+from tests.signatories.factories import (
+    CommitmentFactory,
+    ConventionFactory,
+    GovernanceBodyFactory,
+    MeetingFactory,
+    SignatoryFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ALL = frozenset(Role.values)
+PACT_READERS = ALL - {Role.ADMIN}
+PILOT = frozenset({Role.PILOT})
+NOBODY = frozenset()
+
+# name: (arguments from the world, roles allowed, status they get)
+ROUTES = {
+    "pti:home": (lambda w: [], ALL, 200),
+    "pti:accessibility": (lambda w: [], ALL, 200),
+    "pti:pact_list": (lambda w: [], PACT_READERS, 200),
+    "pti:pact_create": (lambda w: [], PILOT, 200),
+    "pti:pact_detail": (lambda w: [w["pact"].pk], PACT_READERS, 200),
+    "pti:pact_update": (lambda w: [w["pact"].pk], PILOT, 200),
+    "pti:pact_adopt": (lambda w: [w["pact"].pk], PILOT, 200),
+    "pti:pact_archive": (lambda w: [w["pact"].pk], PILOT, 302),  # a draft: refused with a message
+    "pti:pact_pdf": (lambda w: [w["pact"].pk], PACT_READERS, 200),
+    "pti:orientation_create": (lambda w: [w["pact"].pk], PILOT, 200),
+    "pti:orientation_update": (lambda w: [w["orientation"].pk], PILOT, 200),
+    "pti:orientation_delete": (lambda w: [w["orientation"].pk], PILOT, 200),
+    "pti:orientation_move": (lambda w: [w["orientation"].pk], PILOT, 405),
+    "pti:objective_create": (lambda w: [w["orientation"].pk], PILOT, 200),
+    "pti:objective_update": (lambda w: [w["objective"].pk], PILOT, 200),
+    "pti:objective_delete": (lambda w: [w["objective"].pk], PILOT, 200),
+    "pti:objective_move": (lambda w: [w["objective"].pk], PILOT, 405),
+    "pti:organisation_list": (lambda w: [], PILOT, 200),
+    "pti:organisation_create": (lambda w: [], PILOT, 200),
+    "pti:organisation_update": (lambda w: [w["organisation"].pk], PILOT, 200),
+    "pti:organisation_import": (lambda w: [], PILOT, 200),
+    "pti:organisation_export": (lambda w: ["csv"], PILOT, 200),
+    "signatories:signatory_list": (lambda w: [w["pact"].pk], PILOT, 200),
+    "signatories:signatory_import": (lambda w: [w["pact"].pk], PILOT, 200),
+    "signatories:signatory_export": (lambda w: [w["pact"].pk, "xlsx"], PILOT, 200),
+    "signatories:signature_round_close": (lambda w: [w["pact"].pk], PILOT, 302),
+    "signatories:pact_amend": (lambda w: [w["pact"].pk], PILOT, 302),
+    "signatories:signatory_detail": (lambda w: [w["signatory"].pk], PILOT, 200),
+    "signatories:signatory_update": (lambda w: [w["signatory"].pk], PILOT, 200),
+    "signatories:signatory_remove": (lambda w: [w["signatory"].pk], PILOT, 200),
+    "signatories:signature_record": (lambda w: [w["signatory"].pk], PILOT, 302),
+    "signatories:signatory_decline": (lambda w: [w["signatory"].pk], PILOT, 200),
+    "signatories:commitment_create": (lambda w: [w["signatory"].pk], PILOT, 200),
+    "signatories:commitment_update": (lambda w: [w["commitment"].pk], PILOT, 200),
+    "signatories:commitment_delete": (lambda w: [w["commitment"].pk], PILOT, 200),
+    "signatories:convention_list": (lambda w: [], PILOT, 200),
+    "signatories:convention_create": (lambda w: [], PILOT, 200),
+    "signatories:convention_detail": (lambda w: [w["convention"].pk], PILOT, 200),
+    "signatories:convention_update": (lambda w: [w["convention"].pk], PILOT, 200),
+    "signatories:body_list": (lambda w: [], PILOT, 200),
+    "signatories:body_create": (lambda w: [], PILOT, 200),
+    "signatories:body_detail": (lambda w: [w["body"].pk], PILOT, 200),
+    "signatories:body_update": (lambda w: [w["body"].pk], PILOT, 200),
+    "signatories:body_objective_add": (lambda w: [w["body"].pk], PILOT, 405),
+    "signatories:meeting_create": (lambda w: [w["body"].pk], PILOT, 200),
+    "signatories:meeting_update": (lambda w: [w["meeting"].pk], PILOT, 200),
+    "signatories:follow_up_add": (lambda w: [w["meeting"].pk], PILOT, 200),
+    "signatories:follow_up_toggle": (lambda w: [w["follow_up"].pk], PILOT, 405),
+}
+
+# Pages that are not the application's own: login, logout and Django's admin.
+NOT_CHECKED_HERE = {"pti:login", "pti:logout"}
+
+
+def project_url_names(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from project_url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_url_has_a_row():
+    names = set(project_url_names()) - NOT_CHECKED_HERE
+    assert sorted(names - set(ROUTES)) == [], "add these URLs to ROUTES"
+    assert sorted(set(ROUTES) - names) == [], "these rows name URLs that no longer exist"
+
+
+@pytest.fixture
+def world():
+    from signatories.models import FollowUp
+
+    pact = PactFactory()
+    orientation = OrientationFactory(pact=pact, position=1)
+    signatory = SignatoryFactory(pact=pact)
+    meeting = MeetingFactory(body=GovernanceBodyFactory(pact=pact))
+    return {
+        "pact": pact,
+        "orientation": orientation,
+        "objective": ObjectiveFactory(orientation=orientation, position=1),
+        "organisation": OrganisationFactory(),
+        "signatory": signatory,
+        "commitment": CommitmentFactory(signatory=signatory, orientation=orientation),
+        "convention": ConventionFactory(),
+        "body": meeting.body,
+        "meeting": meeting,
+        "follow_up": FollowUp.objects.create(meeting=meeting, description="Relancer"),
+    }
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_each_role_gets_what_it_may_see_and_nothing_else(client, world, role):
+    client.force_login(UserFactory(**{role: True}))
+    wrong = []
+    for name, (arguments, allowed, ok) in ROUTES.items():
+        url = reverse(name, args=arguments(world))
+        status = client.get(url).status_code
+        expected = ok if role in allowed else 403
+        if status != expected:
+            wrong.append(f"{name} ({url}): {status} instead of {expected}")
+    assert wrong == []
