@@ -136,7 +136,9 @@ class OrganisationResource(resources.ModelResource):
     city = fields.Field(attribute="city", column_name="Ville", widget=TextWidget())
     email = fields.Field(attribute="email", column_name="Courriel", widget=TextWidget())
     phone = fields.Field(attribute="phone", column_name="Téléphone", widget=TextWidget())
-    is_active = fields.Field(attribute="is_active", column_name="Active", widget=YesNoWidget(empty=True))
+    is_active = fields.Field(
+        attribute="is_active", column_name="Active", widget=YesNoWidget(empty=True)
+    )
 
     class Meta:
         model = Organisation

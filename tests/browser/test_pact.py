@@ -1,5 +1,4 @@
 import datetime
-import io
 import re
 from io import StringIO
 
@@ -85,9 +84,7 @@ def test_pilot_edits_the_amendment_adds_a_signatory_records_the_signature_and_do
     assert (
         download.suggested_filename == "pacte-territorial-insertion-loire-2016-2020-avenant-1.pdf"
     )
-    text = " ".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(open(download.path(), "rb").read())).pages
-    )
+    text = " ".join(p.extract_text() for p in PdfReader(download.path()).pages)
     text = re.sub(r"\s+", " ", text)
     assert "Orientation 1 – Partage de la connaissance et observatoire de l'insertion" in text
     assert "Jacques Berthier" in text
