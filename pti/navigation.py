@@ -12,6 +12,8 @@ from pti.enums import Role
 from pti.permissions import PACT_READERS, PILOTS
 
 ALL_ROLES = frozenset(Role.values)
+PRESCRIBERS = frozenset({Role.REFERENT, Role.MANAGER})
+OPERATORS = frozenset({Role.OPERATOR})
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,11 @@ class NavEntry:
 NAVIGATION = (
     NavEntry("Accueil", "pti:home", ALL_ROLES),
     NavEntry("Pacte", "pti:pact_list", PACT_READERS),
+    NavEntry("Offre d'insertion", "actions:action_list", PILOTS),
+    NavEntry(
+        "Catalogue des actions", "actions:catalogue", frozenset({Role.REFERENT, Role.MANAGER})
+    ),
+    NavEntry("Mes actions", "actions:my_actions", frozenset({Role.OPERATOR})),
     NavEntry("Conventions", "signatories:convention_list", PILOTS),
     NavEntry("Gouvernance", "signatories:body_list", PILOTS),
     NavEntry("Organisations", "pti:organisation_list", PILOTS),

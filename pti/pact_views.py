@@ -54,7 +54,23 @@ def pact_pdf_content(pact):
     )
     context["signature_place"] = settings.PTI_DEPARTMENT_SEAT
     context["brand_colour"] = settings.PTI_BRAND_COLOUR
+    context["actions_by_orientation"] = actions_by_orientation(context["orientations"])
     return context
+
+
+def actions_by_orientation(orientations):
+    """{orientation key: [actions]}: the offer filed under each orientation, whichever version
+    of the pact it was filed under (reached through the reverse relation, see actions/)."""
+    keys = [orientation.key for orientation in orientations]
+    grouped = {key: [] for key in keys}
+    every_version = Orientation.objects.filter(key__in=keys).prefetch_related(
+        "actions__operator", "actions__territories"
+    )
+    for orientation in every_version:
+        grouped[orientation.key].extend(orientation.actions.all())
+    for actions in grouped.values():
+        actions.sort(key=lambda action: action.reference)
+    return grouped
 
 
 # --- Versions ----------------------------------------------------------------------------

@@ -64,6 +64,7 @@ pti_patterns = [
 urlpatterns = [
     path("", include((pti_patterns, "pti"))),
     path("", include("signatories.urls")),
+    path("", include("actions.urls")),
     path("admin/", admin.site.urls),
 ]
 

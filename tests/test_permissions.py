@@ -10,6 +10,13 @@ from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
 from pti.enums import Role
+from tests.actions.factories import (
+    ActionFactory,
+    AgreementObjectiveFactory,
+    ApplicationFactory,
+    CallForProjectsFactory,
+    FundingAgreementFactory,
+)
 from tests.pti.factories import (
     ObjectiveFactory,
     OrganisationFactory,
@@ -32,7 +39,10 @@ PACT_READERS = ALL - {Role.ADMIN}
 PILOT = frozenset({Role.PILOT})
 NOBODY = frozenset()
 
-# name: (arguments from the world, roles allowed, status they get)
+CATALOGUE = frozenset({Role.PILOT, Role.REFERENT, Role.MANAGER})
+OPERATOR = frozenset({Role.OPERATOR})
+
+# name: (arguments from the world, roles allowed, status they get[, {role: other status}])
 ROUTES = {
     "pti:home": (lambda w: [], ALL, 200),
     "pti:accessibility": (lambda w: [], ALL, 200),
@@ -82,6 +92,33 @@ ROUTES = {
     "signatories:meeting_update": (lambda w: [w["meeting"].pk], PILOT, 200),
     "signatories:follow_up_add": (lambda w: [w["meeting"].pk], PILOT, 200),
     "signatories:follow_up_toggle": (lambda w: [w["follow_up"].pk], PILOT, 405),
+    "actions:action_list": (lambda w: [], PILOT, 200),
+    "actions:catalogue": (lambda w: [], CATALOGUE, 200),
+    "actions:my_actions": (lambda w: [], OPERATOR, 200),
+    "actions:action_create": (lambda w: [], PILOT, 200),
+    "actions:action_import": (lambda w: [], PILOT, 200),
+    "actions:action_export": (lambda w: ["xlsx"], PILOT, 200),
+    # An operator sees only its own actions: another's is not found.
+    "actions:action_detail": (
+        lambda w: [w["action"].pk],
+        CATALOGUE | OPERATOR,
+        200,
+        {Role.OPERATOR: 404},
+    ),
+    "actions:action_update": (lambda w: [w["action"].pk], PILOT, 200),
+    "actions:call_list": (lambda w: [], PILOT, 200),
+    "actions:call_create": (lambda w: [], PILOT, 200),
+    "actions:call_detail": (lambda w: [w["call"].pk], PILOT, 200),
+    "actions:call_update": (lambda w: [w["call"].pk], PILOT, 200),
+    "actions:application_add": (lambda w: [w["call"].pk], PILOT, 405),
+    "actions:application_decide": (lambda w: [w["application"].pk], PILOT, 200),
+    "actions:agreement_list": (lambda w: [], PILOT, 200),
+    "actions:agreement_create": (lambda w: [], PILOT, 200),
+    "actions:agreement_detail": (lambda w: [w["agreement"].pk], PILOT, 200),
+    "actions:agreement_update": (lambda w: [w["agreement"].pk], PILOT, 200),
+    "actions:agreement_objective_add": (lambda w: [w["agreement"].pk], PILOT, 405),
+    "actions:agreement_objective_report": (lambda w: [w["agreement_objective"].pk], PILOT, 200),
+    "actions:agreement_renewal": (lambda w: [w["agreement"].pk], PILOT, 200),
 }
 
 # Pages that are not the application's own: login, logout and Django's admin.
@@ -114,7 +151,15 @@ def world():
     orientation = OrientationFactory(pact=pact, position=1)
     signatory = SignatoryFactory(pact=pact)
     meeting = MeetingFactory(body=GovernanceBodyFactory(pact=pact))
+    action = ActionFactory(orientation=orientation)
+    call = CallForProjectsFactory()
+    agreement = FundingAgreementFactory(operator=action.operator, actions=[action])
     return {
+        "action": action,
+        "call": call,
+        "application": ApplicationFactory(call=call, action=action),
+        "agreement": agreement,
+        "agreement_objective": AgreementObjectiveFactory(agreement=agreement, action=action),
         "pact": pact,
         "orientation": orientation,
         "objective": ObjectiveFactory(orientation=orientation, position=1),
@@ -132,10 +177,11 @@ def world():
 def test_each_role_gets_what_it_may_see_and_nothing_else(client, world, role):
     client.force_login(UserFactory(**{role: True}))
     wrong = []
-    for name, (arguments, allowed, ok) in ROUTES.items():
+    for name, (arguments, allowed, ok, *special) in ROUTES.items():
         url = reverse(name, args=arguments(world))
         status = client.get(url).status_code
         expected = ok if role in allowed else 403
+        expected = special[0].get(role, expected) if special else expected
         if status != expected:
             wrong.append(f"{name} ({url}): {status} instead of {expected}")
     assert wrong == []

@@ -116,6 +116,12 @@ def _groups(block):
     return groups
 
 
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template (None when absent)."""
+    return mapping.get(key)
+
+
 STATUS_CLASSES = {
     "draft": "text-bg-light border",
     "adopted": "text-bg-info",
