@@ -46,7 +46,7 @@ lint: install-dev
 
 ## make bench: the speed measurements, outside the default suite
 bench: install-dev
-	$(BIN)/pytest -m benchmark_suite --benchmark-enable -p no:xdist $(PYTEST_ARGS) tests/benchmarks
+	$(BIN)/pytest -m benchmark_suite -p no:xdist $(PYTEST_ARGS) tests/benchmarks
 
 ## make lock: re-pin requirements*.txt after a change to pyproject.toml
 lock: install-dev

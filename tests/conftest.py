@@ -19,6 +19,16 @@ def pytest_configure(config):
     settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = UndefinedTemplateVariable("%s")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Speed measurements run only when asked for (`make bench`, i.e. -m benchmark_suite)."""
+    if "benchmark_suite" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("benchmark_suite") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def database_server_version():
     database = settings.DATABASES["default"]
     if connection.vendor == "postgresql":

@@ -144,3 +144,29 @@ def test_the_pdf_reads_no_url_and_no_file_outside_the_static_folders():
         fetcher.fetch("file:///etc/passwd")
     response = fetcher.fetch("data:text/plain,ok")
     assert response.read() == b"ok"
+
+
+def test_the_pdf_lists_the_actions_under_each_orientation_with_their_budget(demo):
+    from actions.models import Action
+
+    pact = Pact.objects.get(code="pti-2016-2020", version=1)
+    text = text_of(download(demo, pact).content)
+    for action in Action.objects.select_related("orientation"):
+        assert action.reference in text
+    # Each action comes after its orientation's heading and before the next one.
+    headings = [
+        text.index(
+            f"Orientation {o.position} – {o.title}",
+            text.index("Orientations et objectifs opérationnels Le pacte"),
+        )
+        for o in pact.orientations.order_by("position")
+    ]
+    auto_ecole = text.index("FA-2017-007")
+    assert headings[2] < auto_ecole < headings[3]
+    assert "48 000,00 €" in text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def test_an_amendment_lists_the_actions_filed_under_the_first_version(demo):
+    amendment = Pact.objects.get(code="pti-2016-2020", version=2)
+    text = text_of(download(demo, amendment).content)
+    assert "FA-2017-007 – Auto-école sociale" in text
