@@ -188,6 +188,14 @@ class AgreementForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             self.add_error("end_year", "Une convention pluriannuelle couvre de 1 à 4 années.")
         if cleaned.get("status") != "draft" and not cleaned.get("signed_on"):
             self.add_error("signed_on", "Une convention signée a une date de signature.")
+        if start and end and 0 <= end - start <= 3:
+            for offset in range(end - start + 1, 4):
+                if cleaned.get(f"amount_{offset}") is not None:
+                    self.add_error(
+                        f"amount_{offset}",
+                        f"La convention ne couvre que {end - start + 1} année(s) : "
+                        "retirez ce montant ou allongez la période.",
+                    )
         return cleaned
 
     def amounts(self):

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
 from actions.enums import (
     ActionStatus,
@@ -48,8 +48,15 @@ class ActionQuerySet(models.QuerySet):
 
 class AgreementQuerySet(models.QuerySet):
     def with_totals(self):
+        # The amounts are summed apart: joined with the actions, each would count once per action.
+        total = (
+            AgreementAmount.objects.filter(agreement=OuterRef("pk"))
+            .values("agreement")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
         return self.select_related("operator").annotate(
-            total_amount=Sum("amounts__amount"), action_count=Count("actions", distinct=True)
+            total_amount=Subquery(total), action_count=Count("actions", distinct=True)
         )
 
 

@@ -161,15 +161,31 @@ class ObstaclesWidget(widgets.Widget):
         normalise_header(value): value for value in Obstacle.values
     }
 
+    def find(self, label):
+        # "garde d’enfants" as Word and Excel type it is "garde d'enfants".
+        return self.lookup.get(normalise_header(label.replace("\u2019", "'")))
+
     def clean(self, value, row=None, **kwargs):
         labels = [n.strip() for n in str(value or "").replace(";", ",").split(",") if n.strip()]
         obstacles = []
-        for label in labels:
-            found = self.lookup.get(normalise_header(label))
-            if found is None:
-                allowed = ", ".join(Obstacle.labels)
-                raise ValueError(f"frein « {label} » inconnu (freins possibles : {allowed}).")
-            obstacles.append(found)
+        index = 0
+        while index < len(labels):
+            # A label may hold a comma ("finances, budget"): try it with the next piece first.
+            found = (
+                self.find(", ".join(labels[index : index + 2])) if index + 1 < len(labels) else None
+            )
+            if found is not None:
+                index += 2
+            else:
+                found = self.find(labels[index])
+                if found is None:
+                    allowed = ", ".join(f"« {label} »" for label in Obstacle.labels)
+                    raise ValueError(
+                        f"frein « {labels[index]} » inconnu (freins possibles : {allowed})."
+                    )
+                index += 1
+            if found not in obstacles:  # named twice, addressed once
+                obstacles.append(found)
         return obstacles
 
     def render(self, value, obj=None, **kwargs):
@@ -206,7 +222,7 @@ class ActionResource(resources.ModelResource):
         model = Action
         import_id_fields = ["reference"]
         clean_model_instances = True
-        skip_unchanged = False
+        skip_unchanged = True
         report_skipped = True
 
     def __init__(self, pact):
@@ -258,7 +274,9 @@ class ActionResource(resources.ModelResource):
         ]
 
     def import_row(self, row, instance_loader, **kwargs):
-        row.setdefault("Statut", "prévue")
+        # No status, whether the column or only the cell is empty: the action is planned.
+        if not str(row.get("Statut") or "").strip():
+            row["Statut"] = "prévue"
         return super().import_row(row, instance_loader, **kwargs)
 
     def import_instance(self, instance, row, **kwargs):
@@ -283,6 +301,19 @@ class ActionResource(resources.ModelResource):
             from django.core.exceptions import ValidationError
 
             raise ValidationError(errors)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        """Unchanged only if the territories and obstacles are too (they are not import
+        fields, so the default comparison does not see them)."""
+        if original is None or original.pk is None:
+            return False
+        if not super().skip_row(instance, original, row, import_validation_errors):
+            return False
+        territories = set(original.territories.values_list("pk", flat=True))
+        obstacles = set(original.obstacles.values_list("obstacle", flat=True))
+        return territories == {t.pk for t in self._pending["territories"]} and obstacles == set(
+            self._pending["obstacles"]
+        )
 
     def after_save_instance(self, instance, row, **kwargs):
         instance.territories.set(self._pending["territories"])

@@ -133,22 +133,47 @@ def call_save(*, values, axes, call=None, expected_version=None):
         for field, value in values.items():
             setattr(call, field, value)
         save_with_lock(call, expected_version=expected_version, fields=list(values))
-    current = {axis.position: axis for axis in call.axes.all()}
-    for position, title in enumerate(axes, start=1):
-        if position in current:
-            if current[position].title != title:
-                current[position].title = title
-                current[position].save(update_fields=["title"])
-        else:
-            CallAxis.objects.create(call=call, position=position, title=title)
-    for position, axis in current.items():
-        if position > len(axes):
-            if axis.applications.exists():
-                raise ValidationError(
-                    f"L'axe {position} a des candidatures : il ne peut pas être supprimé."
-                )
-            axis.delete()
+    _save_axes(call, axes)
     return call
+
+
+def _save_axes(call, titles):
+    """An axis still listed keeps its applications wherever its line moved; the axes no longer
+    listed are renamed to the new titles, in order, and those left over are removed."""
+    current = list(call.axes.all())
+    saved = {axis.pk: (axis.position, axis.title) for axis in current}
+    free = dict(enumerate(titles, start=1))  # lines not yet given an axis
+    placed = {}  # line -> axis
+    unlisted = []
+    for axis in current:
+        line = next((line for line, title in free.items() if title == axis.title), None)
+        if line is None:
+            unlisted.append(axis)
+        else:
+            placed[line] = axis
+            del free[line]
+    renamed = list(zip(unlisted, list(free), strict=False))
+    for axis, line in renamed:
+        axis.title = free.pop(line)
+        placed[line] = axis
+    for axis in unlisted[len(renamed) :]:
+        if axis.applications.exists():
+            raise ValidationError(
+                f"L'axe {axis.position} a des candidatures : il ne peut pas être supprimé."
+            )
+        axis.delete()
+    moved = {line: axis for line, axis in placed.items() if saved[axis.pk][0] != line}
+    # Out of the way first: the positions of a call are unique.
+    offset = max([len(titles), *(position for position, _ in saved.values())])
+    for line, axis in moved.items():
+        axis.position = offset + line
+        axis.save(update_fields=["position"])
+    for line, axis in placed.items():
+        if (line, axis.title) != saved[axis.pk] or line in moved:
+            axis.position = line
+            axis.save(update_fields=["position", "title"])
+    for line, title in free.items():
+        CallAxis.objects.create(call=call, position=line, title=title)
 
 
 @transaction.atomic

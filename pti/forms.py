@@ -4,12 +4,23 @@ from django.contrib.auth.forms import AuthenticationForm
 from pti.models import Objective, Organisation, Orientation, Pact
 
 
+def widget_of(field):
+    return field.widget
+
+
 class StyledFormMixin:
     """Gives every widget its Bootstrap class; errors and labels come from forms/field.html."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field, forms.DecimalField) and not isinstance(
+                widget_of(field), forms.HiddenInput
+            ):
+                # "12 000,50" as the French type it.
+                field.localize = True
+                field.widget = forms.TextInput(attrs={**field.widget.attrs, "inputmode": "decimal"})
+                field.widget.is_localized = True
             widget = field.widget
             if isinstance(
                 widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect

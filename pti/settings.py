@@ -309,3 +309,26 @@ if contrast_ratio_with_white(PTI_BRAND_COLOUR) < 4.5:
 
 # seed_demo creates accounts with a shared, printed password: never on a production server.
 PTI_DEMO_ALLOWED = env_bool("PTI_DEMO_ALLOWED", DEBUG)
+
+# --- The parcours: legal deadlines (DOMAIN.md), as settings since they may change ----------
+
+PTI_DELAYS = {
+    # Orientation: 6 weeks after the département learns the right is open.
+    "orientation": {"weeks": env_int("PTI_DELAY_ORIENTATION_WEEKS", 6, minimum=1)},
+    # Contract: 1 month after the orientation is notified (a reorientation restarts it).
+    "contract": {"months": env_int("PTI_DELAY_CONTRACT_MONTHS", 1, minimum=1)},
+    # Social parcours: reviewed 6 months after signing, 12 for health, disability, housing, family.
+    "social_review": {"months": env_int("PTI_DELAY_SOCIAL_REVIEW_MONTHS", 6, minimum=1)},
+    "social_review_long": {"months": env_int("PTI_DELAY_SOCIAL_REVIEW_LONG_MONTHS", 12, minimum=1)},
+    # Shown in the portfolio: a contract ending soon, no interview for a while.
+    "contract_ending": {"days": env_int("PTI_CONTRACT_ENDING_DAYS", 30, minimum=1)},
+    "no_interview": {"months": env_int("PTI_NO_INTERVIEW_MONTHS", 3, minimum=1)},
+}
+# Every CER and PPAE must have become a contrat d'engagement by this date.
+PTI_LEGACY_CONTRACTS_DEADLINE = os.environ.get("PTI_LEGACY_CONTRACTS_DEADLINE", "2027-01-01")
+# People per référent above which a caseload is flagged (seed 004: 50 in the Loiret).
+PTI_CASELOAD_THRESHOLD = env_int("PTI_CASELOAD_THRESHOLD", 50, minimum=1)
+# A contract of this many days or more is durable employment (6 months).
+PTI_DURABLE_EMPLOYMENT_DAYS = env_int("PTI_DURABLE_EMPLOYMENT_DAYS", 183, minimum=1)
+# How long the log of accesses to files is kept (CNIL: 6 to 12 months).
+PTI_FILE_ACCESS_RETENTION_DAYS = env_int("PTI_FILE_ACCESS_RETENTION_DAYS", 365, minimum=180)
