@@ -1,0 +1,705 @@
+"""The people: households, beneficiaries and their parcours. The most sensitive data of the
+application: every query goes through `Beneficiary.objects.visible_to(user)`."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from actions.enums import Obstacle as ObstacleKind
+from actions.enums import PrescriptionStatus
+from actions.models import Action
+from beneficiaries.deadlines import due_filters
+from beneficiaries.enums import (
+    AssignmentReason,
+    ContractKind,
+    ExitCategory,
+    ExitContract,
+    FamilySituation,
+    FileOperation,
+    HoursReduction,
+    HouseholdRole,
+    InterviewKind,
+    LongReviewReason,
+    ObstacleStatus,
+    Parcours,
+    Payer,
+    PlannedActionKind,
+    RightsAndDuties,
+    Sex,
+)
+from beneficiaries.search import search_condition
+from pti.enums import Role
+from pti.models import Commune, LockVersioned, Organisation, Territory
+
+# --- QuerySets -------------------------------------------------------------------------
+
+
+def open_assignments():
+    return ReferentAssignment.objects.filter(beneficiary=OuterRef("pk"), end_date__isnull=True)
+
+
+class BeneficiaryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The people a user may see: a référent those assigned to them, a manager those of
+        their structure (and those oriented to it, not yet assigned), a pilot everyone, any
+        other role no one."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.PILOT:
+            return self
+        if user.role == Role.REFERENT:
+            return self.filter(Exists(open_assignments().filter(referent=user)))
+        if user.role == Role.MANAGER and user.organisation_id:
+            assigned_here = Exists(open_assignments().filter(structure_id=user.organisation_id))
+            oriented_here = Exists(
+                OrientationDecision.objects.filter(
+                    beneficiary=OuterRef("pk"), is_current=True, organisme_id=user.organisation_id
+                )
+            ) & ~Exists(open_assignments())
+            return self.filter(assigned_here | oriented_here)
+        return self.none()
+
+    def with_followup(self):
+        """Each person with what the deadlines and the lists need, one row per person:
+        current orientation and contract, last interview, prescriptions waiting, référent."""
+        orientation = OrientationDecision.objects.filter(
+            beneficiary=OuterRef("pk"), is_current=True
+        )
+        contract = Contract.objects.filter(beneficiary=OuterRef("pk"), is_current=True)
+        assignment = open_assignments()
+        waiting = (
+            Prescription.objects.filter(beneficiary=OuterRef("pk"), status=PrescriptionStatus.SENT)
+            .order_by()
+            .values("beneficiary")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(
+            orientation_decided_on=Subquery(orientation.values("decided_on")[:1]),
+            orientation_notified_on=Subquery(orientation.values("notified_on")[:1]),
+            parcours=Subquery(orientation.values("parcours")[:1]),
+            organisme_name=Subquery(orientation.values("organisme__name")[:1]),
+            contract_kind=Subquery(contract.values("kind")[:1]),
+            contract_signed_on=Subquery(contract.values("signed_on")[:1]),
+            contract_end=Subquery(contract.values("end_date")[:1]),
+            contract_long_review=Exists(contract.exclude(long_review_reason="")),
+            last_interview_on=Subquery(
+                Interview.objects.filter(beneficiary=OuterRef("pk"))
+                .order_by("-date")
+                .values("date")[:1]
+            ),
+            pending_prescriptions=Coalesce(Subquery(waiting[:1]), Value(0)),
+            referent_id=Subquery(assignment.values("referent_id")[:1]),
+            referent_last_name=Subquery(assignment.values("referent__last_name")[:1]),
+            referent_first_name=Subquery(assignment.values("referent__first_name")[:1]),
+            exit_on=F("exit__exit_on"),
+            territory_name=F("household__territory__name"),
+            caf_number=F("household__caf_number"),
+        ).annotate(
+            contract_signed_after_orientation=Exists(
+                Contract.objects.filter(
+                    beneficiary=OuterRef("pk"),
+                    signed_on__isnull=False,
+                    signed_on__gte=OuterRef("orientation_notified_on"),
+                )
+            )
+        )
+
+    def due(self, code, today):
+        """People for whom `code` (see deadlines.DUE_LABELS) is due or late; needs with_followup."""
+        return self.filter(due_filters(today)[code])
+
+    def due_counts(self, today):
+        """{code: number of people} for every kind of deadline, in one query."""
+        return self.aggregate(
+            total=Count("pk"),
+            **{
+                code: Count("pk", filter=condition)
+                for code, condition in due_filters(today).items()
+            },
+        )
+
+    def search(self, text):
+        """By name (whatever the accents and case), CAF number or birth date (dd/mm/yyyy)."""
+        return search_condition(self, text)
+
+    def assigned_to(self, user):
+        return self.filter(Exists(open_assignments().filter(referent=user)))
+
+    def unassigned(self):
+        return self.filter(~Exists(open_assignments()), exit__isnull=True)
+
+    def active(self):
+        """People still in the RSA parcours (no exit recorded)."""
+        return self.filter(exit__isnull=True)
+
+
+class ReferentAssignmentQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(end_date__isnull=True)
+
+
+class PrescriptionQuerySet(models.QuerySet):
+    def for_operator(self, user):
+        """Prescriptions to the actions of the operator's organisation, once sent."""
+        if user.role != Role.OPERATOR or not user.organisation_id:
+            return self.none()
+        return self.filter(action__operator_id=user.organisation_id).exclude(
+            status=PrescriptionStatus.PROPOSED
+        )
+
+    def awaiting_answer(self):
+        return self.filter(status=PrescriptionStatus.SENT)
+
+
+# --- The household and the person ----------------------------------------------------------
+
+
+class Household(LockVersioned):
+    """A foyer as the CAF or the MSA pays it."""
+
+    payer = models.CharField("organisme payeur", max_length=3, choices=Payer.choices)
+    caf_number = models.CharField(
+        "numéro d'allocataire", max_length=7, help_text="Le matricule CAF ou MSA, sur 7 chiffres."
+    )
+    address = models.CharField("adresse", max_length=250, blank=True)
+    commune = models.ForeignKey(
+        Commune, verbose_name="commune", on_delete=models.PROTECT, null=True, blank=True
+    )
+    territory = models.ForeignKey(
+        Territory, verbose_name="territoire", on_delete=models.PROTECT, related_name="households"
+    )
+    family_situation = models.CharField(
+        "situation familiale", max_length=20, choices=FamilySituation.choices
+    )
+    homeless = models.BooleanField("sans domicile stable", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "foyer"
+        verbose_name_plural = "foyers"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "caf_number"],
+                name="household_number_unique",
+                violation_error_message="Un foyer porte déjà ce numéro d'allocataire.",
+            ),
+            models.CheckConstraint(
+                condition=Q(caf_number__regex=r"^[0-9]{7}$"),
+                name="household_number_format",
+                violation_error_message="Le numéro d'allocataire compte 7 chiffres.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Foyer {self.get_payer_display()} {self.caf_number}"
+
+
+class Beneficiary(LockVersioned):
+    """One person of a household. No NIR is stored (DOMAIN.md: not needed for this purpose)."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="foyer", on_delete=models.PROTECT, related_name="members"
+    )
+    household_role = models.CharField(
+        "rôle dans le foyer", max_length=20, choices=HouseholdRole.choices
+    )
+    last_name = models.CharField("nom", max_length=100)
+    birth_name = models.CharField("nom de naissance", max_length=100, blank=True)
+    first_name = models.CharField("prénom", max_length=100)
+    birth_date = models.DateField("date de naissance")
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    email = models.EmailField("courriel", blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    rights_and_duties = models.CharField(
+        "droits et devoirs", max_length=20, choices=RightsAndDuties.choices
+    )
+    rsa_requested_on = models.DateField("demande de RSA le")
+    right_opened_on = models.DateField("droit ouvert le")
+    right_known_on = models.DateField(
+        "ouverture du droit connue du Département le",
+        help_text="Point de départ du délai d'orientation de 6 semaines.",
+    )
+    # Lower-case name without accents, for search on every database (written by the services).
+    search_key = models.CharField(max_length=320, editable=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BeneficiaryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "bénéficiaire"
+        verbose_name_plural = "bénéficiaires"
+        ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(right_opened_on__gte=F("rsa_requested_on")),
+                name="beneficiary_right_after_request",
+                violation_error_message="Le droit ne peut pas s'ouvrir avant la demande.",
+            ),
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="beneficiary_sex_valid"),
+        ]
+        indexes = [
+            # Search by birth date, and the age breakdowns of the indicators.
+            models.Index(fields=["birth_date"], name="beneficiary_birth_date_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self):
+        return f"{self.last_name.upper()} {self.first_name}"
+
+
+class ReferentAssignment(models.Model):
+    """Who follows a person, from when to when, and why. History is kept."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="bénéficiaire",
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    referent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="référent",
+        on_delete=models.PROTECT,
+        related_name="assignments",
+    )
+    # The référent's structure when assigned: what a manager's scope reads.
+    structure = models.ForeignKey(
+        Organisation, verbose_name="structure", on_delete=models.PROTECT, related_name="+"
+    )
+    start_date = models.DateField("depuis le")
+    end_date = models.DateField("jusqu'au", null=True, blank=True)
+    reason = models.CharField("motif", max_length=20, choices=AssignmentReason.choices)
+    note = models.CharField("précision", max_length=250, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="désigné par",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    objects = ReferentAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "désignation du référent"
+        verbose_name_plural = "désignations du référent"
+        ordering = ["-start_date", "-pk"]
+        constraints = [
+            # At most one référent at a time.
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(end_date__isnull=True),
+                name="assignment_one_open_per_beneficiary",
+                violation_error_message="Cette personne a déjà un référent en cours.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="assignment_dates_ordered",
+            ),
+        ]
+        indexes = [
+            # "Mon portefeuille" and the managers' caseloads: open assignments by référent.
+            models.Index(
+                fields=["referent", "beneficiary"],
+                condition=Q(end_date__isnull=True),
+                name="assignment_open_referent_idx",
+            ),
+            models.Index(
+                fields=["structure", "beneficiary"],
+                condition=Q(end_date__isnull=True),
+                name="assignment_open_structure_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.referent} depuis le {self.start_date:%d/%m/%Y}"
+
+
+class OrientationDecision(models.Model):
+    """The decision naming the parcours and the organisme référent; a reorientation is a new one."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="bénéficiaire",
+        on_delete=models.CASCADE,
+        related_name="orientations",
+    )
+    parcours = models.CharField("parcours", max_length=20, choices=Parcours.choices)
+    organisme = models.ForeignKey(
+        Organisation, verbose_name="organisme référent", on_delete=models.PROTECT, related_name="+"
+    )
+    decided_on = models.DateField("décidée le")
+    notified_on = models.DateField("notifiée le", null=True, blank=True)
+    decided_by = models.CharField(
+        "décidée par", max_length=150, default="Président du conseil départemental"
+    )
+    is_reorientation = models.BooleanField("réorientation", default=False)
+    reason = models.TextField("motif de la réorientation", blank=True)
+    team_consulted = models.BooleanField("équipe pluridisciplinaire consultée", default=False)
+    is_current = models.BooleanField(default=True, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "décision d'orientation"
+        verbose_name_plural = "décisions d'orientation"
+        ordering = ["-decided_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(is_current=True),
+                name="orientation_one_current_per_beneficiary",
+            ),
+            models.CheckConstraint(
+                condition=Q(notified_on__isnull=True) | Q(notified_on__gte=F("decided_on")),
+                name="orientation_notified_after_decision",
+                violation_error_message="La notification ne peut pas précéder la décision.",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_reorientation=False) | ~Q(reason=""),
+                name="reorientation_has_reason",
+                violation_error_message="Une réorientation est motivée.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["beneficiary"], condition=Q(is_current=True), name="orientation_current_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Parcours {self.get_parcours_display()} – {self.organisme}"
+
+
+class Contract(LockVersioned):
+    """The contrat d'engagement (since 2025) or a legacy CER / PPAE. A revision is a new
+    contract that replaces the current one; the earlier version is kept."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, verbose_name="bénéficiaire", on_delete=models.CASCADE, related_name="contracts"
+    )
+    kind = models.CharField("type de contrat", max_length=10, choices=ContractKind.choices)
+    start_date = models.DateField("début")
+    end_date = models.DateField("fin")
+    signed_on = models.DateField("signé le", null=True, blank=True)
+    objectives = models.TextField("objectifs du plan d'action")
+    weekly_hours = models.DecimalField(
+        "heures d'activité par semaine", max_digits=4, decimal_places=1, default=15
+    )
+    hours_reduction = models.CharField(
+        "motif de la réduction des heures",
+        max_length=20,
+        choices=HoursReduction.choices,
+        blank=True,
+    )
+    hours_reduction_note = models.CharField("précision", max_length=250, blank=True)
+    long_review_reason = models.CharField(
+        "révision à 12 mois pour motif",
+        max_length=20,
+        choices=LongReviewReason.choices,
+        blank=True,
+        help_text="Parcours social : la révision a lieu à 12 mois au lieu de 6 pour ces motifs.",
+    )
+    revises = models.OneToOneField(
+        "self",
+        verbose_name="révise le contrat",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revision",
+    )
+    revision_reason = models.CharField("motif de la révision", max_length=250, blank=True)
+    is_current = models.BooleanField(default=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "contrat"
+        verbose_name_plural = "contrats"
+        ordering = ["-start_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(is_current=True),
+                name="contract_one_current_per_beneficiary",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")),
+                name="contract_dates_ordered",
+                violation_error_message="La fin du contrat doit suivre son début.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_hours__gte=0, weekly_hours__lte=35),
+                name="contract_hours_range",
+                violation_error_message="Les heures d'activité vont de 0 à 35 par semaine.",
+            ),
+            # Fewer than 15 hours in a contrat d'engagement: the reason is recorded.
+            models.CheckConstraint(
+                condition=~Q(kind=ContractKind.CE)
+                | Q(weekly_hours__gte=15)
+                | ~Q(hours_reduction=""),
+                name="contract_reduced_hours_have_reason",
+                violation_error_message="Moins de 15 heures par semaine : indiquez le motif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revises__isnull=True) | ~Q(revision_reason=""),
+                name="contract_revision_has_reason",
+                violation_error_message="Une révision du contrat est motivée.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["beneficiary"], condition=Q(is_current=True), name="contract_current_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
+        )
+
+    @property
+    def duration_days(self):
+        return (self.end_date - self.start_date).days
+
+
+class PlannedAction(models.Model):
+    """A line of the plan d'action: what the person will do, possibly an action of the offer."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="planned_actions")
+    kind = models.CharField("nature", max_length=20, choices=PlannedActionKind.choices)
+    description = models.CharField("action prévue", max_length=250)
+    action = models.ForeignKey(
+        Action,
+        verbose_name="action du catalogue",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "action du plan"
+        verbose_name_plural = "actions du plan"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.description
+
+
+class Interview(models.Model):
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="bénéficiaire",
+        on_delete=models.CASCADE,
+        related_name="interviews",
+    )
+    kind = models.CharField("type", max_length=20, choices=InterviewKind.choices)
+    date = models.DateField("date")
+    note = models.CharField("note", max_length=500, blank=True)
+    referent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        verbose_name = "entretien"
+        verbose_name_plural = "entretiens"
+        ordering = ["-date", "-pk"]
+        indexes = [
+            # "No interview for 3 months": the last interview of each person.
+            models.Index(fields=["beneficiary", "-date"], name="interview_last_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} du {self.date:%d/%m/%Y}"
+
+
+class Obstacle(models.Model):
+    """A frein in a person's way: identified, then being addressed, then lifted."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, verbose_name="bénéficiaire", on_delete=models.CASCADE, related_name="obstacles"
+    )
+    kind = models.CharField("frein", max_length=20, choices=ObstacleKind.choices)
+    status = models.CharField(
+        "état", max_length=20, choices=ObstacleStatus.choices, default=ObstacleStatus.IDENTIFIED
+    )
+    identified_on = models.DateField("identifié le")
+    addressed_on = models.DateField("traité depuis le", null=True, blank=True)
+    lifted_on = models.DateField("levé le", null=True, blank=True)
+    note = models.CharField("note", max_length=500, blank=True)
+    actions = models.ManyToManyField(
+        Action, verbose_name="actions mobilisées", blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "frein"
+        verbose_name_plural = "freins"
+        ordering = ["status", "-identified_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=ObstacleStatus.LIFTED) | Q(lifted_on__isnull=False),
+                name="obstacle_lifted_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=F("identified_on")),
+                name="obstacle_lifted_after_identified",
+                violation_error_message="Un frein ne peut pas être levé avant d'être identifié.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class Prescription(models.Model):
+    """A person sent to an action of the catalogue, and what the operator made of it."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="bénéficiaire",
+        on_delete=models.CASCADE,
+        related_name="prescriptions",
+    )
+    action = models.ForeignKey(
+        Action, verbose_name="action", on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    status = models.CharField(
+        "état", max_length=20, choices=PrescriptionStatus.choices, default=PrescriptionStatus.SENT
+    )
+    prescribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    prescribed_on = models.DateField("prescrite le")
+    note = models.CharField("message à l'opérateur", max_length=500, blank=True)
+    answered_on = models.DateField("réponse le", null=True, blank=True)
+    refusal_reason = models.CharField("motif du refus", max_length=250, blank=True)
+    started_on = models.DateField("entrée le", null=True, blank=True)
+    ended_on = models.DateField("sortie le", null=True, blank=True)
+    outcome = models.CharField("issue", max_length=250, blank=True)
+    sessions_planned = models.PositiveSmallIntegerField("séances prévues", default=0)
+    sessions_attended = models.PositiveSmallIntegerField("séances suivies", default=0)
+    lock_version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = PrescriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "prescription"
+        verbose_name_plural = "prescriptions"
+        ordering = ["-prescribed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PrescriptionStatus.values), name="prescription_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PrescriptionStatus.REFUSED) | ~Q(refusal_reason=""),
+                name="prescription_refusal_has_reason",
+                violation_error_message="Un refus est motivé.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sessions_attended__lte=F("sessions_planned")),
+                name="prescription_attendance_within_sessions",
+                violation_error_message="Plus de séances suivies que prévues.",
+            ),
+            # One live prescription of a person to an action at a time.
+            models.UniqueConstraint(
+                fields=["beneficiary", "action"],
+                condition=Q(
+                    status__in=[
+                        PrescriptionStatus.PROPOSED,
+                        PrescriptionStatus.SENT,
+                        PrescriptionStatus.ACCEPTED,
+                        PrescriptionStatus.STARTED,
+                    ]
+                ),
+                name="prescription_one_live_per_action",
+                violation_error_message=(
+                    "Cette personne a déjà une prescription en cours vers cette action."
+                ),
+            ),
+        ]
+        indexes = [
+            # The operators' inbox and the portfolio's "waiting for an answer".
+            models.Index(fields=["action", "status"], name="prescription_action_status_idx"),
+            models.Index(fields=["beneficiary", "status"], name="prescription_person_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} – {self.get_status_display()}"
+
+
+class Exit(models.Model):
+    """The end of the parcours: why the person left the RSA, and what for."""
+
+    beneficiary = models.OneToOneField(
+        Beneficiary, verbose_name="bénéficiaire", on_delete=models.CASCADE, related_name="exit"
+    )
+    exit_on = models.DateField("sortie le")
+    category = models.CharField("motif de sortie", max_length=20, choices=ExitCategory.choices)
+    contract_type = models.CharField(
+        "situation à la sortie", max_length=30, choices=ExitContract.choices
+    )
+    contract_days = models.PositiveIntegerField(
+        "durée du contrat (jours)",
+        null=True,
+        blank=True,
+        help_text="Pour un CDD, un intérim ou un contrat aidé.",
+    )
+    note = models.CharField("précision", max_length=250, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        verbose_name = "sortie"
+        verbose_name_plural = "sorties"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(
+                    contract_type__in=[ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED]
+                )
+                | Q(contract_days__isnull=False),
+                name="exit_fixed_term_has_length",
+                violation_error_message="Indiquez la durée du contrat en jours.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Sortie du {self.exit_on:%d/%m/%Y} : {self.get_category_display()}"
+
+
+class FileAccess(models.Model):
+    """Who read or wrote which person's file, when, and how (kept 6 to 12 months)."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="accesses", db_index=False
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    operation = models.CharField("opération", max_length=10, choices=FileOperation.choices)
+    what = models.CharField("objet", max_length=120)
+
+    class Meta:
+        verbose_name = "accès à un dossier"
+        verbose_name_plural = "accès aux dossiers"
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # A pilot lists the accesses to one file, newest first.
+            models.Index(fields=["beneficiary", "-at"], name="file_access_by_file_idx"),
+            # Purging the log past its retention period.
+            models.Index(fields=["at"], name="file_access_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_operation_display()} par {self.user} le {self.at:%d/%m/%Y %H:%M}"

@@ -4,19 +4,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from pti.models import Objective, Organisation, Orientation, Pact
 
 
-def widget_of(field):
-    return field.widget
-
-
 class StyledFormMixin:
     """Gives every widget its Bootstrap class; errors and labels come from forms/field.html."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            if isinstance(field, forms.DecimalField) and not isinstance(
-                widget_of(field), forms.HiddenInput
-            ):
+            hidden = isinstance(field.widget, forms.HiddenInput)
+            if isinstance(field, forms.DecimalField) and not hidden:
                 # "12 000,50" as the French type it.
                 field.localize = True
                 field.widget = forms.TextInput(attrs={**field.widget.attrs, "inputmode": "decimal"})
