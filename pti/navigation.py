@@ -14,6 +14,9 @@ from pti.permissions import PACT_READERS, PILOTS
 ALL_ROLES = frozenset(Role.values)
 PRESCRIBERS = frozenset({Role.REFERENT, Role.MANAGER})
 OPERATORS = frozenset({Role.OPERATOR})
+REFERENTS = frozenset({Role.REFERENT})
+MANAGERS = frozenset({Role.MANAGER, Role.PILOT})
+FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,10 @@ class NavEntry:
 
 NAVIGATION = (
     NavEntry("Accueil", "pti:home", ALL_ROLES),
+    NavEntry("Mon portefeuille", "beneficiaries:portfolio", REFERENTS),
+    NavEntry("Bénéficiaires", "beneficiaries:list", FILE_READERS),
+    NavEntry("Référents", "beneficiaries:caseload", MANAGERS),
+    NavEntry("Prescriptions reçues", "beneficiaries:operator_inbox", OPERATORS),
     NavEntry("Pacte", "pti:pact_list", PACT_READERS),
     NavEntry("Offre d'insertion", "actions:action_list", PILOTS),
     NavEntry(

@@ -65,6 +65,7 @@ urlpatterns = [
     path("", include((pti_patterns, "pti"))),
     path("", include("signatories.urls")),
     path("", include("actions.urls")),
+    path("", include("beneficiaries.urls")),
     path("admin/", admin.site.urls),
 ]
 

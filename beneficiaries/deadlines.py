@@ -1,0 +1,105 @@
+"""The legal deadlines of a parcours (DOMAIN.md), computed from the dates recorded.
+
+The durations are settings (`PTI_DELAYS`). The same rules serve one file (`due_dates`, from
+a person's annotated row) and the lists (`Q` filters comparing dates in the database).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import Q
+
+from beneficiaries.enums import ContractKind, Parcours
+
+# What can be due or late, in the order the portfolio shows it.
+DUE_LABELS = {
+    "orientation": "orientation en retard",
+    "contract": "contrat en retard",
+    "review": "révision du parcours social",
+    "expired": "contrat échu à renouveler",
+    "ending": "contrat bientôt échu",
+    "interview": "pas d'entretien depuis 3 mois",
+    "answer": "prescription sans réponse",
+    "legacy": "CER ou PPAE à transformer",
+}
+
+
+def delay(name):
+    return relativedelta(**settings.PTI_DELAYS[name])
+
+
+def legacy_deadline():
+    return datetime.date.fromisoformat(settings.PTI_LEGACY_CONTRACTS_DEADLINE)
+
+
+@dataclass
+class Due:
+    code: str
+    label: str
+    date: datetime.date | None
+    late: bool
+
+
+def due_items(row, today):
+    """What is due for one person, from a row annotated by `with_followup()`."""
+    items = []
+    if getattr(row, "exit_on", None):
+        return items
+    if row.orientation_decided_on is None:
+        due = row.right_known_on + delay("orientation")
+        items.append(Due("orientation", "orientation à décider", due, due < today))
+    elif row.orientation_notified_on and not row.contract_signed_after_orientation:
+        due = row.orientation_notified_on + delay("contract")
+        items.append(Due("contract", "contrat à signer", due, due < today))
+    expired = row.contract_end is not None and row.contract_end < today
+    if expired:
+        items.append(Due("expired", "contrat échu à renouveler", row.contract_end, True))
+    if row.contract_signed_on and row.parcours == Parcours.SOCIAL and not expired:
+        review = "social_review_long" if row.contract_long_review else "social_review"
+        due = row.contract_signed_on + delay(review)
+        if due <= today + delay("contract_ending"):
+            items.append(Due("review", "révision du parcours social", due, due < today))
+    if row.contract_end and today <= row.contract_end <= today + delay("contract_ending"):
+        items.append(Due("ending", "contrat bientôt échu", row.contract_end, False))
+    if row.contract_kind in (ContractKind.CER, ContractKind.PPAE):
+        items.append(
+            Due(
+                "legacy",
+                "CER ou PPAE à transformer en CE",
+                legacy_deadline(),
+                today >= legacy_deadline(),
+            )
+        )
+    if row.last_interview_on is None or row.last_interview_on < today - delay("no_interview"):
+        items.append(Due("interview", "pas d'entretien depuis 3 mois", row.last_interview_on, True))
+    if row.pending_prescriptions:
+        items.append(Due("answer", "prescription sans réponse", None, False))
+    return items
+
+
+def due_filters(today):
+    """{code: Q} over a queryset annotated by `with_followup()`, one per kind of deadline."""
+    social_short = Q(parcours=Parcours.SOCIAL, contract_long_review=False) & Q(
+        contract_signed_on__lte=today + delay("contract_ending") - delay("social_review")
+    )
+    social_long = Q(parcours=Parcours.SOCIAL, contract_long_review=True) & Q(
+        contract_signed_on__lte=today + delay("contract_ending") - delay("social_review_long")
+    )
+    return {
+        "orientation": Q(
+            orientation_decided_on__isnull=True, right_known_on__lt=today - delay("orientation")
+        ),
+        "contract": Q(
+            orientation_notified_on__lt=today - delay("contract"),
+            contract_signed_after_orientation=False,
+        ),
+        "review": (social_short | social_long) & Q(contract_end__gte=today),
+        "expired": Q(contract_end__lt=today),
+        "ending": Q(contract_end__gte=today, contract_end__lte=today + delay("contract_ending")),
+        "interview": Q(last_interview_on__isnull=True)
+        | Q(last_interview_on__lt=today - delay("no_interview")),
+        "answer": Q(pending_prescriptions__gt=0),
+        "legacy": Q(contract_kind__in=[ContractKind.CER, ContractKind.PPAE]),
+    }

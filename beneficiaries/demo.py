@@ -1,0 +1,589 @@
+"""Demo people: `seed_demo --beneficiaries N` (2,000 by default) builds households across the
+territories and référents, with parcours at every stage: not yet oriented (some late),
+oriented without référent, contracts signed, late or ending, interviews, obstacles,
+prescriptions, exits. Everything is written with bulk inserts, so that 100,000 people take
+minutes on PostgreSQL. Running it again adds only the people missing to reach N."""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db.models import Count
+from django.utils import timezone
+
+from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
+from actions.enums import Obstacle as ObstacleKind
+from actions.models import Action
+from beneficiaries.enums import (
+    AssignmentReason,
+    ContractKind,
+    ExitCategory,
+    ExitContract,
+    FamilySituation,
+    HoursReduction,
+    HouseholdRole,
+    InterviewKind,
+    LongReviewReason,
+    ObstacleStatus,
+    Parcours,
+    Payer,
+    PlannedActionKind,
+    RightsAndDuties,
+    Sex,
+)
+from beneficiaries.models import (
+    Beneficiary,
+    Contract,
+    Exit,
+    Household,
+    Interview,
+    Obstacle,
+    OrientationDecision,
+    PlannedAction,
+    Prescription,
+    ReferentAssignment,
+)
+from beneficiaries.search import search_key
+from pti.enums import Role
+from pti.models import Commune, Organisation, User
+
+BATCH = 5000
+CE_SINCE = datetime.date(2025, 1, 1)
+
+FEMALE_NAMES = [
+    "Marie",
+    "Nathalie",
+    "Isabelle",
+    "Sylvie",
+    "Catherine",
+    "Sandrine",
+    "Céline",
+    "Aurélie",
+    "Julie",
+    "Sarah",
+    "Laura",
+    "Camille",
+    "Inès",
+    "Léa",
+    "Chloé",
+    "Manon",
+    "Emma",
+    "Yasmine",
+    "Fatima",
+    "Amina",
+    "Nadia",
+    "Sophie",
+    "Hélène",
+    "Valérie",
+    "Christine",
+    "Élodie",
+    "Mélanie",
+    "Océane",
+    "Lucie",
+    "Jessica",
+]
+MALE_NAMES = [
+    "Jean",
+    "Pierre",
+    "Michel",
+    "Philippe",
+    "Alain",
+    "Nicolas",
+    "Christophe",
+    "Frédéric",
+    "Laurent",
+    "Stéphane",
+    "David",
+    "Julien",
+    "Thomas",
+    "Kevin",
+    "Mehdi",
+    "Karim",
+    "Mohamed",
+    "Youssef",
+    "Antoine",
+    "Maxime",
+    "Lucas",
+    "Hugo",
+    "Théo",
+    "Rachid",
+    "Sébastien",
+    "Cédric",
+    "Jérôme",
+    "Damien",
+    "Loïc",
+    "Bruno",
+]
+LAST_NAMES = "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefèvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard André Mercier Dupont Lambert Bonnet François Martinez Legrand Garnier Faure Rousseau Blanc Guérin Muller Henry Roussel Nicolas Perrin Morin Mathieu Clément Gauthier Dumont Lopez Fontaine Chevalier Robin Masson Sanchez Gérard Nguyen Boyer Denis Lemaire Duval Joly Gautier Roger Roche Roy Noël Meyer Lucas Meunier Jean Perez Marchand Dufour Blanchard Marie Barbier Brun Dumas Brunet Schmitt Leroux Colin Fernandez Pierre Renard Arnaud Rolland Caron Aubert Giraud Leclerc Vidal Bourgeois Renaud Lemoine Picard Gaillard Philippe Leclercq Lacroix Fabre Dupuis Olivier Rodriguez Da_Silva Hubert Louis Charles Guillot Rivière Le_Gall Guillaume Adam Rey Moulin Gonzalez Berger Lecomte Ménard Fleury Deschamps Carpentier Julien Benoît Paris Maillard Marchal Aubry Vasseur Le_Roux Renault Jacquet Collet Prévost Poirier Charpentier Royer Huet Baron Dupuy Pons Paul Laine Carré Breton Rémy Schneider Perrot Guyot Barre Marty Cousin".replace(
+    "_", " "
+).split()
+
+# (organisation, number of référents, parcours it takes)
+REFERENT_TEAMS = [
+    ("CCAS de Saint-Étienne", 4, Parcours.SOCIAL),
+    ("CCAS de Roanne", 3, Parcours.SOCIAL),
+    ("Conseil départemental de la Loire", 8, Parcours.SOCIO_PROFESSIONAL),
+    ("France Travail – direction territoriale de la Loire", 6, Parcours.EMPLOYMENT),
+    ("PLIE de Saint-Étienne Métropole", 2, Parcours.SOCIO_PROFESSIONAL),
+    ("Mission locale de Saint-Étienne et de la couronne stéphanoise", 2, Parcours.EMPLOYMENT),
+]
+TERRITORY_WEIGHTS = {
+    "saint-etienne": 40,
+    "roannais": 18,
+    "ondaine": 15,
+    "gier-pilat": 15,
+    "forez": 12,
+}
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--beneficiaries",
+        type=int,
+        default=2000,
+        help="nombre de bénéficiaires de démonstration à atteindre (défaut : 2000)",
+    )
+
+
+def seed(*, options, report):
+    wanted = options["beneficiaries"]
+    if wanted < 0:
+        raise ValueError("--beneficiaries doit être positif")
+    referents = _seed_referents(options["password"])
+    existing = Beneficiary.objects.filter(household__caf_number__startswith="9").count()
+    missing = max(0, wanted - existing)
+    started = timezone.now()
+    if missing:
+        Generator(referents, seed=existing or 1).create(missing)
+        _recount_places()
+    seconds = (timezone.now() - started).total_seconds()
+    report.add(
+        f"{existing + missing} bénéficiaires de démonstration ({missing} créés en {seconds:.1f} s), "
+        f"{len({user.pk for team in referents.values() for user in team})} référents"
+    )
+
+
+def _seed_referents(password):
+    """The demo référent (`referent`) and, in each structure, colleagues who share the password."""
+    hashed = make_password(password)
+    referents = {}
+    organisations = {
+        o.name: o for o in Organisation.objects.filter(name__in=[t[0] for t in REFERENT_TEAMS])
+    }
+    first_names = FEMALE_NAMES + MALE_NAMES
+    for team_index, (name, size, _) in enumerate(REFERENT_TEAMS):
+        organisation = organisations[name]
+        team = []
+        for number in range(1, size + 1):
+            username = f"referent-{organisation.short_name.lower().replace(' ', '-')}-{number}"
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "role": Role.REFERENT,
+                    "organisation": organisation,
+                    "first_name": first_names[(team_index * 7 + number * 3) % len(first_names)],
+                    "last_name": LAST_NAMES[(team_index * 11 + number * 5) % len(LAST_NAMES)],
+                    "email": f"{username}@demo.pti.invalid",
+                    "password": hashed,
+                },
+            )
+            if not created and not user.check_password(password):
+                user.password = hashed
+                user.save(update_fields=["password"])
+            team.append(user)
+        referents[name] = team
+    # The demo account `referent` works at the CCAS de Saint-Étienne.
+    demo = User.objects.filter(username="referent").first()
+    if demo is not None:
+        referents["CCAS de Saint-Étienne"].insert(0, demo)
+    return referents
+
+
+def _recount_places():
+    """Each action's places taken = its prescriptions holding a place (capped at capacity)."""
+    holding = dict(
+        Prescription.objects.filter(status__in=PLACE_HOLDING_STATUSES)
+        .values_list("action")
+        .annotate(n=Count("pk"))
+    )
+    for action in Action.objects.all():
+        taken = min(holding.get(action.pk, 0), action.capacity)
+        status = action.status
+        if status in (ActionStatus.OPEN, ActionStatus.FULL):
+            status = (
+                ActionStatus.FULL
+                if action.capacity and taken >= action.capacity
+                else ActionStatus.OPEN
+            )
+        Action.objects.filter(pk=action.pk).update(places_taken=taken, status=status)
+
+
+class Generator:
+    def __init__(self, referents, *, seed):
+        self.random = random.Random(20161012 + seed)
+        self.today = timezone.localdate()
+        self.referents = referents
+        self.teams = {name: parcours for name, _, parcours in REFERENT_TEAMS}
+        self.organisations = {o.name: o for o in Organisation.objects.filter(name__in=self.teams)}
+        communes = list(Commune.objects.select_related("territory"))
+        self.communes_by_territory = {}
+        for commune in communes:
+            self.communes_by_territory.setdefault(commune.territory.code, []).append(commune)
+        self.territory_codes = [c for c in TERRITORY_WEIGHTS if c in self.communes_by_territory]
+        self.weights = [TERRITORY_WEIGHTS[c] for c in self.territory_codes]
+        self.actions = list(
+            Action.objects.filter(status__in=[ActionStatus.OPEN, ActionStatus.FULL], capacity__gt=0)
+        )
+        holding = dict(
+            Prescription.objects.filter(status__in=PLACE_HOLDING_STATUSES)
+            .values_list("action")
+            .annotate(n=Count("pk"))
+        )
+        self.places_left = {a.pk: max(0, a.capacity - holding.get(a.pk, 0)) for a in self.actions}
+        last = Household.objects.filter(caf_number__startswith="9").order_by("-caf_number").first()
+        self.next_number = int(last.caf_number) + 1 if last else 9000001
+
+    # --- helpers ---
+
+    def chance(self, probability):
+        return self.random.random() < probability
+
+    def days(self, low, high):
+        return datetime.timedelta(days=self.random.randint(low, high))
+
+    def past(self, date):
+        return min(date, self.today)
+
+    # --- the people ---
+
+    def create(self, count):
+        created = 0
+        while created < count:
+            size = min(BATCH, count - created)
+            self.create_batch(size)
+            created += size
+
+    def create_batch(self, size):
+        households, people = [], []
+        while len(people) < size:
+            household = self.household()
+            households.append(household)
+            members = (
+                2
+                if household.family_situation.startswith("couple") and len(people) + 1 < size
+                else 1
+            )
+            for role in [HouseholdRole.APPLICANT, HouseholdRole.PARTNER][:members]:
+                people.append((household, self.person(role)))
+        Household.objects.bulk_create(households, batch_size=BATCH)
+        for household, person in people:
+            person.household = household
+        Beneficiary.objects.bulk_create([p for _, p in people], batch_size=BATCH)
+        self.parcours([p for _, p in people])
+
+    def household(self):
+        code = self.random.choices(self.territory_codes, self.weights)[0]
+        commune = self.random.choice(self.communes_by_territory[code])
+        number = f"{self.next_number:07d}"
+        self.next_number += 1
+        return Household(
+            payer=Payer.MSA if self.chance(0.04) else Payer.CAF,
+            caf_number=number,
+            address=f"{self.random.randint(1, 120)} rue {self.random.choice(LAST_NAMES)}",
+            commune=commune,
+            territory=commune.territory,
+            family_situation=self.random.choices(
+                [
+                    FamilySituation.SINGLE,
+                    FamilySituation.SINGLE_PARENT,
+                    FamilySituation.COUPLE,
+                    FamilySituation.COUPLE_WITH_CHILDREN,
+                ],
+                [45, 30, 10, 15],
+            )[0],
+            homeless=self.chance(0.03),
+        )
+
+    def person(self, role):
+        sex = (
+            Sex.FEMALE
+            if self.chance(0.55 if role == HouseholdRole.APPLICANT else 0.45)
+            else Sex.MALE
+        )
+        first = self.random.choice(FEMALE_NAMES if sex == Sex.FEMALE else MALE_NAMES)
+        last = self.random.choice(LAST_NAMES)
+        requested = self.today - self.days(20, 6 * 365)
+        opened = requested + self.days(0, 45)
+        opened = self.past(opened)
+        known = self.past(opened + self.days(0, 15))
+        age = self.random.choices(
+            [self.random.randint(18, 25), self.random.randint(26, 49), self.random.randint(50, 66)],
+            [15, 60, 25],
+        )[0]
+        birth = self.today - datetime.timedelta(days=age * 365 + self.random.randint(0, 364))
+        return Beneficiary(
+            household_role=role,
+            last_name=last,
+            birth_name=last
+            if sex == Sex.MALE or self.chance(0.6)
+            else self.random.choice(LAST_NAMES),
+            first_name=first,
+            birth_date=birth,
+            sex=sex,
+            email=f"{search_key(first, '', '').replace(' ', '')}.{search_key(last, '', '').replace(' ', '')}@exemple.fr"
+            if self.chance(0.6)
+            else "",
+            phone=f"06 {self.random.randint(10, 99)} {self.random.randint(10, 99)} {self.random.randint(10, 99)} {self.random.randint(10, 99)}",
+            rights_and_duties=RightsAndDuties.SUBJECT
+            if self.chance(0.92)
+            else RightsAndDuties.NOT_SUBJECT,
+            rsa_requested_on=requested,
+            right_opened_on=opened,
+            right_known_on=known,
+            search_key=search_key(last, last, first),
+        )
+
+    def parcours(self, people):
+        orientations, assignments, contracts, interviews, obstacles, prescriptions, exits = (
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
+        planned = []
+        for person in people:
+            if person.rights_and_duties != RightsAndDuties.SUBJECT:
+                continue
+            since_known = (self.today - person.right_known_on).days
+            # Not yet oriented: recent rights (some already past the 6 weeks).
+            if since_known < 75 and self.chance(0.7):
+                continue
+            team_name = self.random.choices(list(self.teams), [22, 10, 30, 25, 8, 5])[0]
+            parcours = self.teams[team_name]
+            organisation = self.organisations[team_name]
+            decided = self.past(person.right_known_on + self.days(10, 60))
+            notified = self.past(decided + self.days(2, 12))
+            orientations.append(
+                OrientationDecision(
+                    beneficiary=person,
+                    parcours=parcours,
+                    organisme=organisation,
+                    decided_on=decided,
+                    notified_on=notified,
+                )
+            )
+            if self.chance(0.05):
+                continue  # oriented, référent still to be named
+            referent = self.random.choice(self.referents[team_name])
+            start = self.past(notified + self.days(0, 15))
+            assignments.append(
+                ReferentAssignment(
+                    beneficiary=person,
+                    referent=referent,
+                    structure=organisation,
+                    start_date=start,
+                    reason=AssignmentReason.FIRST,
+                )
+            )
+            exit_on = None
+            if self.chance(0.14) and (self.today - start).days > 120:
+                exit_on = self.past(start + self.days(90, max(91, (self.today - start).days)))
+            horizon = exit_on or self.today
+            # Contracts, renewed until today; some never signed on time.
+            if self.chance(0.88):
+                contract_start = start + self.days(5, 50)
+                chain = []
+                while contract_start <= horizon:
+                    months = self.random.choice([6, 12])
+                    end = contract_start + datetime.timedelta(days=30 * months)
+                    kind = (
+                        ContractKind.CE
+                        if contract_start >= CE_SINCE
+                        else (
+                            ContractKind.PPAE
+                            if parcours == Parcours.EMPLOYMENT
+                            else ContractKind.CER
+                        )
+                    )
+                    reduced = kind == ContractKind.CE and self.chance(0.12)
+                    contract = Contract(
+                        beneficiary=person,
+                        kind=kind,
+                        start_date=contract_start,
+                        end_date=end,
+                        signed_on=contract_start,
+                        objectives=self.random.choice(
+                            [
+                                "Stabiliser la situation et reprendre une activité.",
+                                "Construire un projet professionnel réaliste.",
+                                "Accéder à une formation qualifiante.",
+                                "Retrouver un emploi durable.",
+                            ]
+                        ),
+                        weekly_hours=Decimal(self.random.choice([8, 10, 12]))
+                        if reduced
+                        else Decimal(15),
+                        hours_reduction=self.random.choice(HoursReduction.values)
+                        if reduced
+                        else "",
+                        long_review_reason=self.random.choice(LongReviewReason.values)
+                        if parcours == Parcours.SOCIAL and self.chance(0.3)
+                        else "",
+                        is_current=False,
+                    )
+                    chain.append(contract)
+                    if self.chance(0.15):
+                        break  # expired, not renewed
+                    contract_start = end + self.days(0, 20)
+                if chain:
+                    chain[-1].is_current = True
+                    contracts.extend(chain)
+                    for contract in chain:
+                        planned.append(
+                            (
+                                contract,
+                                PlannedActionKind.JOB_SEARCH
+                                if parcours == Parcours.EMPLOYMENT
+                                else self.random.choice(PlannedActionKind.values),
+                            )
+                        )
+            # Interviews: every few weeks, some people not seen for months.
+            day = start
+            gap = self.random.choice([20, 30, 45, 60, 120])
+            while day < horizon:
+                interviews.append(
+                    Interview(
+                        beneficiary=person,
+                        kind=self.random.choices(InterviewKind.values, [70, 10, 15, 5])[0],
+                        date=day,
+                        note="",
+                        referent=referent,
+                    )
+                )
+                day += self.days(gap, gap + 30)
+            # Obstacles.
+            for kind in self.random.sample(
+                ObstacleKind.values, self.random.choice([0, 1, 1, 2, 3])
+            ):
+                identified = self.past(start + self.days(0, 60))
+                status = self.random.choices(ObstacleStatus.values, [35, 35, 30])[0]
+                addressed = (
+                    self.past(identified + self.days(7, 60))
+                    if status != ObstacleStatus.IDENTIFIED
+                    else None
+                )
+                lifted = (
+                    self.past(addressed + self.days(15, 200))
+                    if status == ObstacleStatus.LIFTED
+                    else None
+                )
+                obstacles.append(
+                    Obstacle(
+                        beneficiary=person,
+                        kind=kind,
+                        status=status,
+                        identified_on=identified,
+                        addressed_on=addressed,
+                        lifted_on=lifted,
+                    )
+                )
+            # Prescriptions to the catalogue.
+            for action in self.random.sample(
+                self.actions, min(len(self.actions), self.random.choice([0, 0, 1, 1, 2]))
+            ):
+                prescribed = self.past(start + self.days(10, 400))
+                status = self.random.choices(
+                    [
+                        PrescriptionStatus.SENT,
+                        PrescriptionStatus.REFUSED,
+                        PrescriptionStatus.ACCEPTED,
+                        PrescriptionStatus.STARTED,
+                        PrescriptionStatus.COMPLETED,
+                        PrescriptionStatus.ABANDONED,
+                    ],
+                    [10, 8, 6, 14, 45, 17],
+                )[0]
+                if status in PLACE_HOLDING_STATUSES:
+                    if self.places_left[action.pk] <= 0 or exit_on:
+                        status = PrescriptionStatus.COMPLETED
+                    else:
+                        self.places_left[action.pk] -= 1
+                answered = (
+                    self.past(prescribed + self.days(2, 20))
+                    if status != PrescriptionStatus.SENT
+                    else None
+                )
+                started = (
+                    self.past(answered + self.days(3, 30))
+                    if status
+                    in (
+                        PrescriptionStatus.STARTED,
+                        PrescriptionStatus.COMPLETED,
+                        PrescriptionStatus.ABANDONED,
+                    )
+                    else None
+                )
+                ended = (
+                    self.past(started + self.days(30, 180))
+                    if status in (PrescriptionStatus.COMPLETED, PrescriptionStatus.ABANDONED)
+                    else None
+                )
+                sessions = self.random.randint(5, 20) if started else 0
+                prescriptions.append(
+                    Prescription(
+                        beneficiary=person,
+                        action=action,
+                        status=status,
+                        prescribed_by=referent,
+                        prescribed_on=prescribed,
+                        answered_on=answered,
+                        refusal_reason="Pas de place sur la session demandée."
+                        if status == PrescriptionStatus.REFUSED
+                        else "",
+                        started_on=started,
+                        ended_on=ended,
+                        sessions_planned=sessions,
+                        sessions_attended=self.random.randint(sessions // 2, sessions)
+                        if sessions
+                        else 0,
+                    )
+                )
+            if exit_on:
+                contract_type = self.random.choices(
+                    ExitContract.values, [12, 16, 10, 8, 2, 4, 8, 4, 36]
+                )[0]
+                days = (
+                    self.random.choice([30, 90, 150, 183, 184, 270, 365])
+                    if contract_type
+                    in (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED)
+                    else None
+                )
+                exits.append(
+                    Exit(
+                        beneficiary=person,
+                        exit_on=max(exit_on, person.right_opened_on),
+                        category=self.random.choices(ExitCategory.values, [55, 30, 10, 3, 2])[0],
+                        contract_type=contract_type,
+                        contract_days=days,
+                    )
+                )
+        OrientationDecision.objects.bulk_create(orientations, batch_size=BATCH)
+        ReferentAssignment.objects.bulk_create(assignments, batch_size=BATCH)
+        Contract.objects.bulk_create(contracts, batch_size=BATCH)
+        PlannedAction.objects.bulk_create(
+            [
+                PlannedAction(
+                    contract=c, kind=k, description=PlannedActionKind(k).label.capitalize()
+                )
+                for c, k in planned
+            ],
+            batch_size=BATCH,
+        )
+        Interview.objects.bulk_create(interviews, batch_size=BATCH)
+        Obstacle.objects.bulk_create(obstacles, batch_size=BATCH)
+        Prescription.objects.bulk_create(prescriptions, batch_size=BATCH)
+        Exit.objects.bulk_create(exits, batch_size=BATCH)

@@ -1,0 +1,126 @@
+from django.db import models
+
+
+class Payer(models.TextChoices):
+    CAF = "caf", "CAF"
+    MSA = "msa", "MSA"
+
+
+class FamilySituation(models.TextChoices):
+    SINGLE = "single", "personne seule"
+    SINGLE_PARENT = "single_parent", "parent isolé"
+    COUPLE = "couple", "couple sans enfant"
+    COUPLE_WITH_CHILDREN = "couple_children", "couple avec enfants"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "femme"
+    MALE = "M", "homme"
+
+
+class HouseholdRole(models.TextChoices):
+    APPLICANT = "applicant", "demandeur"
+    PARTNER = "partner", "conjoint"
+    CHILD = "child", "enfant"
+    OTHER = "other", "autre"
+
+
+class RightsAndDuties(models.TextChoices):
+    SUBJECT = "subject", "soumis aux droits et devoirs"
+    NOT_SUBJECT = "not_subject", "non soumis aux droits et devoirs"
+
+
+class Parcours(models.TextChoices):
+    EMPLOYMENT = "employment", "emploi"
+    SOCIO_PROFESSIONAL = "socio_professional", "socio-professionnel"
+    SOCIAL = "social", "social"
+
+
+class AssignmentReason(models.TextChoices):
+    FIRST = "first", "première désignation"
+    REORIENTATION = "reorientation", "réorientation"
+    LEAVE = "leave", "congé du référent"
+    DEPARTURE = "departure", "départ du référent"
+    CASELOAD = "caseload", "équilibrage des portefeuilles"
+    OTHER = "other", "autre"
+
+
+class ContractKind(models.TextChoices):
+    CE = "ce", "contrat d'engagement"
+    CER = "cer", "CER (contrat d'engagement réciproque)"
+    PPAE = "ppae", "PPAE (projet personnalisé d'accès à l'emploi)"
+
+
+class HoursReduction(models.TextChoices):
+    """Why the 15 weekly hours of activity are lowered or removed (recorded with the contract)."""
+
+    HEALTH = "health", "santé"
+    DISABILITY = "disability", "handicap"
+    LONE_PARENT = "lone_parent", "parent isolé sans solution de garde"
+    OTHER = "other", "autre difficulté particulière"
+
+
+class LongReviewReason(models.TextChoices):
+    """A social parcours reviewed after 12 months instead of 6."""
+
+    HEALTH = "health", "santé"
+    DISABILITY = "disability", "handicap"
+    HOUSING = "housing", "logement"
+    FAMILY = "family", "situation familiale"
+
+
+class PlannedActionKind(models.TextChoices):
+    JOB_SEARCH = "job_search", "recherche d'emploi"
+    CARE = "care", "accès aux soins"
+    TRAINING = "training", "formation"
+    SOCIAL = "social", "insertion sociale"
+    OTHER = "other", "autre"
+
+
+class InterviewKind(models.TextChoices):
+    INDIVIDUAL = "individual", "entretien individuel"
+    COLLECTIVE = "collective", "atelier collectif"
+    PHONE = "phone", "entretien téléphonique"
+    HOME_VISIT = "home_visit", "visite à domicile"
+
+
+class ObstacleStatus(models.TextChoices):
+    IDENTIFIED = "identified", "identifié"
+    ADDRESSED = "addressed", "en cours de traitement"
+    LIFTED = "lifted", "levé"
+
+
+class ExitCategory(models.TextChoices):
+    END_OF_RIGHT = "end_of_right", "fin de droit"
+    OUT_OF_DUTIES = "out_of_duties", "sortie des droits et devoirs"
+    MOVED = "moved", "déménagement hors du département"
+    SANCTION = "sanction", "sanction"
+    DEATH = "death", "décès"
+
+
+class ExitContract(models.TextChoices):
+    """What the person left for: the contract type, read with its length in days."""
+
+    CDI = "cdi", "CDI"
+    CDD = "cdd", "CDD"
+    TEMP = "temp", "intérim"
+    SUBSIDISED = "subsidised", "contrat aidé chez un employeur ordinaire"
+    PUBLIC_TENURE = "public_tenure", "titularisation dans la fonction publique"
+    BUSINESS_CREATION = "business_creation", "création d'entreprise"
+    QUALIFYING_TRAINING = "qualifying_training", "formation qualifiante ou préqualifiante"
+    SIAE_HIRING = "siae_hiring", "embauche par une autre SIAE"
+    NONE = "none", "sans emploi ni formation"
+
+
+class ExitOutcome(models.TextChoices):
+    DURABLE_EMPLOYMENT = "durable", "emploi durable"
+    TRANSITION_EMPLOYMENT = "transition", "emploi de transition"
+    POSITIVE_EXIT = "positive", "sortie positive"
+    OTHER = "other", "autre sortie"
+
+
+class FileOperation(models.TextChoices):
+    READ = "read", "consultation"
+    CREATE = "create", "création"
+    UPDATE = "update", "modification"
+    EXPORT = "export", "export"

@@ -1,0 +1,98 @@
+import django_filters
+from django import forms
+from django.db.models import F
+
+from beneficiaries.deadlines import DUE_LABELS
+from beneficiaries.enums import Parcours
+from pti.enums import Role
+from pti.models import Territory, User
+
+SORTS = {
+    "nom": ("last_name", "first_name"),
+    "-nom": ("-last_name", "-first_name"),
+    "entretien": (F("last_interview_on").asc(nulls_first=True),),
+    "contrat": (F("contract_end").asc(nulls_last=True),),
+    "droit": ("right_known_on",),
+}
+SORT_LABELS = {
+    "nom": "nom (A à Z)",
+    "-nom": "nom (Z à A)",
+    "entretien": "dernier entretien (le plus ancien d'abord)",
+    "contrat": "fin du contrat (la plus proche d'abord)",
+    "droit": "ouverture du droit (la plus ancienne d'abord)",
+}
+
+
+class BeneficiaryFilter(django_filters.FilterSet):
+    """Search and filters of the people lists; every criterion stays in the URL.
+
+    Needs a queryset annotated by `with_followup()` and `today` for the deadlines.
+    """
+
+    q = django_filters.CharFilter(
+        label="Nom, n° d'allocataire ou date de naissance", method="filter_search"
+    )
+    territory = django_filters.ModelChoiceFilter(
+        label="Territoire",
+        field_name="household__territory",
+        queryset=Territory.objects.all(),
+        empty_label="Tous",
+    )
+    parcours = django_filters.ChoiceFilter(
+        label="Parcours", choices=Parcours.choices, empty_label="Tous"
+    )
+    referent = django_filters.ModelChoiceFilter(
+        label="Référent", method="filter_referent", queryset=User.objects.none(), empty_label="Tous"
+    )
+    due = django_filters.ChoiceFilter(
+        label="À faire", choices=list(DUE_LABELS.items()), method="filter_due", empty_label="Tout"
+    )
+    state = django_filters.ChoiceFilter(
+        label="Situation",
+        choices=[("active", "dans le dispositif"), ("exited", "sortis"), ("all", "tous")],
+        method="filter_state",
+        empty_label=None,
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Trier par", choices=list(SORT_LABELS.items()), method="filter_sort", empty_label=None
+    )
+
+    class Meta:
+        fields = []
+
+    def __init__(self, data=None, *args, user, today, **kwargs):
+        data = data.copy() if data is not None else {}
+        data.setdefault("state", "active")
+        data.setdefault("sort", "nom")
+        super().__init__(data, *args, **kwargs)
+        self.today = today
+        referents = User.objects.filter(role=Role.REFERENT).order_by("last_name", "first_name")
+        if user.role == Role.MANAGER:
+            referents = referents.filter(organisation_id=user.organisation_id)
+        if user.role == Role.REFERENT:
+            del self.filters["referent"]
+        else:
+            self.filters["referent"].queryset = referents
+        for field in self.form.fields.values():
+            field.widget.attrs["class"] = (
+                "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_referent(self, queryset, name, value):
+        return queryset.filter(referent_id=value.pk)
+
+    def filter_due(self, queryset, name, value):
+        return queryset.due(value, self.today)
+
+    def filter_state(self, queryset, name, value):
+        if value == "active":
+            return queryset.filter(exit__isnull=True)
+        if value == "exited":
+            return queryset.filter(exit__isnull=False)
+        return queryset
+
+    def filter_sort(self, queryset, name, value):
+        return queryset.order_by(*SORTS.get(value, SORTS["nom"]), "pk")

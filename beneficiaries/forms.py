@@ -1,0 +1,399 @@
+from django import forms
+from django.utils import timezone
+
+from actions.enums import Obstacle as ObstacleKind
+from actions.models import Action
+from beneficiaries.enums import (
+    AssignmentReason,
+    ContractKind,
+    ExitCategory,
+    ExitContract,
+    FamilySituation,
+    HoursReduction,
+    HouseholdRole,
+    InterviewKind,
+    LongReviewReason,
+    ObstacleStatus,
+    Parcours,
+    Payer,
+    PlannedActionKind,
+    RightsAndDuties,
+)
+from beneficiaries.models import Beneficiary
+from pti.enums import Role
+from pti.forms import DateInput, LockVersionFormMixin, StyledFormMixin
+from pti.models import Commune, Organisation, User
+
+
+def today():
+    return timezone.localdate()
+
+
+class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
+    payer = forms.ChoiceField(label="Organisme payeur", choices=Payer.choices)
+    caf_number = forms.RegexField(
+        label="Numéro d'allocataire",
+        regex=r"^\s*\d{1,7}\s*$",
+        error_messages={"invalid": "Le numéro d'allocataire compte au plus 7 chiffres."},
+    )
+    address = forms.CharField(label="Adresse", required=False, max_length=250)
+    commune = forms.ModelChoiceField(
+        label="Commune", queryset=Commune.objects.select_related("territory")
+    )
+    family_situation = forms.ChoiceField(
+        label="Situation familiale", choices=FamilySituation.choices
+    )
+    homeless = forms.BooleanField(label="Sans domicile stable", required=False)
+
+    class Meta:
+        model = Beneficiary
+        fields = [
+            "last_name",
+            "birth_name",
+            "first_name",
+            "birth_date",
+            "sex",
+            "household_role",
+            "email",
+            "phone",
+            "rights_and_duties",
+            "rsa_requested_on",
+            "right_opened_on",
+            "right_known_on",
+        ]
+        widgets = {
+            "birth_date": DateInput,
+            "rsa_requested_on": DateInput,
+            "right_opened_on": DateInput,
+            "right_known_on": DateInput,
+            "sex": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["household_role"].initial = HouseholdRole.APPLICANT
+        self.fields["rights_and_duties"].initial = RightsAndDuties.SUBJECT
+        if self.instance.pk:
+            household = self.instance.household
+            for field in (
+                "payer",
+                "caf_number",
+                "address",
+                "commune",
+                "family_situation",
+                "homeless",
+            ):
+                self.initial[field] = getattr(household, field)
+            # The CAF number identifies the household: it is not changed here.
+            self.fields["caf_number"].disabled = True
+            self.fields["payer"].disabled = True
+
+    def clean_caf_number(self):
+        return self.cleaned_data["caf_number"].strip().zfill(7)
+
+    def clean(self):
+        cleaned = super().clean()
+        birth, requested = cleaned.get("birth_date"), cleaned.get("rsa_requested_on")
+        opened, known = cleaned.get("right_opened_on"), cleaned.get("right_known_on")
+        if birth and birth > today():
+            self.add_error("birth_date", "La date de naissance ne peut pas être dans le futur.")
+        if requested and opened and opened < requested:
+            self.add_error("right_opened_on", "Le droit ne peut pas s'ouvrir avant la demande.")
+        if opened and known and known < opened:
+            self.add_error(
+                "right_known_on", "Le Département ne peut pas l'apprendre avant l'ouverture."
+            )
+        return cleaned
+
+    def household_values(self):
+        return {
+            field: self.cleaned_data[field]
+            for field in (
+                "payer",
+                "caf_number",
+                "address",
+                "commune",
+                "family_situation",
+                "homeless",
+            )
+        }
+
+    def person_values(self):
+        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+
+
+class InterviewForm(StyledFormMixin, forms.Form):
+    prefix = "entretien"
+
+    kind = forms.ChoiceField(label="Type", choices=InterviewKind.choices)
+    date = forms.DateField(label="Date", widget=DateInput, initial=today)
+    note = forms.CharField(
+        label="Note courte",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Les faits utiles au parcours, sans jugement ni donnée de santé détaillée.",
+    )
+
+
+class ObstacleForm(StyledFormMixin, forms.Form):
+    prefix = "frein"
+
+    kind = forms.ChoiceField(label="Frein", choices=ObstacleKind.choices)
+    identified_on = forms.DateField(label="Identifié le", widget=DateInput, initial=today)
+    note = forms.CharField(label="Note", required=False, max_length=500)
+
+
+class ObstacleProgressForm(StyledFormMixin, forms.Form):
+    status = forms.ChoiceField(
+        label="Nouvel état",
+        choices=[c for c in ObstacleStatus.choices if c[0] != ObstacleStatus.IDENTIFIED],
+    )
+    on = forms.DateField(label="Date", widget=DateInput, initial=today)
+    actions = forms.ModelMultipleChoiceField(
+        label="Actions mobilisées", queryset=Action.objects.none(), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actions"].queryset = Action.objects.in_catalogue().order_by("title")
+
+
+class PrescriptionForm(StyledFormMixin, forms.Form):
+    prefix = "prescription"
+
+    action = forms.ModelChoiceField(label="Action du catalogue", queryset=Action.objects.none())
+    note = forms.CharField(
+        label="Message à l'opérateur",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    send = forms.BooleanField(
+        label="Envoyer tout de suite à l'opérateur", required=False, initial=True
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].queryset = (
+            Action.objects.in_catalogue()
+            .with_places_left()
+            .select_related("operator")
+            .order_by("title")
+        )
+        self.fields["action"].label_from_instance = lambda a: (
+            f"{a.title} – {a.operator.name} ({a.places_left} place(s) libre(s))"
+        )
+
+
+class ExitForm(StyledFormMixin, forms.Form):
+    prefix = "sortie"
+
+    exit_on = forms.DateField(label="Date de sortie", widget=DateInput, initial=today)
+    category = forms.ChoiceField(label="Motif de sortie", choices=ExitCategory.choices)
+    contract_type = forms.ChoiceField(label="Situation à la sortie", choices=ExitContract.choices)
+    contract_days = forms.IntegerField(
+        label="Durée du contrat (jours)",
+        required=False,
+        min_value=1,
+        help_text="Obligatoire pour un CDD, un intérim ou un contrat aidé.",
+    )
+    note = forms.CharField(label="Précision", required=False, max_length=250)
+
+    def clean(self):
+        cleaned = super().clean()
+        fixed_term = (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED)
+        if cleaned.get("contract_type") in fixed_term and not cleaned.get("contract_days"):
+            self.add_error("contract_days", "Indiquez la durée du contrat en jours.")
+        return cleaned
+
+
+class OrientationForm(StyledFormMixin, forms.Form):
+    prefix = "orientation"
+
+    parcours = forms.ChoiceField(
+        label="Parcours", choices=Parcours.choices, widget=forms.RadioSelect
+    )
+    organisme = forms.ModelChoiceField(
+        label="Organisme référent", queryset=Organisation.objects.none()
+    )
+    decided_on = forms.DateField(label="Décidée le", widget=DateInput, initial=today)
+    notified_on = forms.DateField(label="Notifiée le", widget=DateInput, required=False)
+    reason = forms.CharField(
+        label="Motif (réorientation)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    team_consulted = forms.BooleanField(label="Équipe pluridisciplinaire consultée", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisme"].queryset = Organisation.objects.active().filter(
+            kind__in=[
+                "france_travail",
+                "departement",
+                "ccas",
+                "mission_locale",
+                "cap_emploi",
+                "plie",
+                "association",
+            ]
+        )
+
+
+class AssignmentForm(StyledFormMixin, forms.Form):
+    prefix = "referent"
+
+    referent = forms.ModelChoiceField(label="Référent", queryset=User.objects.none())
+    start_date = forms.DateField(label="À partir du", widget=DateInput, initial=today)
+    reason = forms.ChoiceField(label="Motif", choices=AssignmentReason.choices)
+    note = forms.CharField(label="Précision", required=False, max_length=250)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        referents = User.objects.filter(role=Role.REFERENT, is_active=True).select_related(
+            "organisation"
+        )
+        if user.role == Role.MANAGER:
+            referents = referents.filter(organisation_id=user.organisation_id)
+        self.fields["referent"].queryset = referents.order_by("last_name", "first_name")
+        self.fields["referent"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u} – {u.organisation}"
+        )
+
+
+class ReassignAllForm(AssignmentForm):
+    prefix = "reaffectation"
+    from_referent = forms.ModelChoiceField(label="Personnes de", queryset=User.objects.none())
+
+    field_order = ["from_referent", "referent", "start_date", "reason", "note"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["from_referent"].queryset = self.fields["referent"].queryset
+        self.fields["from_referent"].label_from_instance = self.fields[
+            "referent"
+        ].label_from_instance
+        self.fields["referent"].label = "Vers"
+        self.fields["reason"].initial = AssignmentReason.LEAVE
+
+
+class ContractForm(LockVersionFormMixin, StyledFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="Type de contrat", choices=ContractKind.choices, initial=ContractKind.CE
+    )
+    start_date = forms.DateField(label="Début", widget=DateInput, initial=today)
+    end_date = forms.DateField(label="Fin", widget=DateInput)
+    signed_on = forms.DateField(
+        label="Signé le",
+        widget=DateInput,
+        required=False,
+        help_text="Laissez vide tant qu'il n'est pas signé.",
+    )
+    objectives = forms.CharField(
+        label="Objectifs du plan d'action", widget=forms.Textarea(attrs={"rows": 4})
+    )
+    weekly_hours = forms.DecimalField(
+        label="Heures d'activité par semaine",
+        min_value=0,
+        max_value=35,
+        decimal_places=1,
+        initial=15,
+    )
+    hours_reduction = forms.ChoiceField(
+        label="Motif si moins de 15 heures",
+        choices=[("", "—"), *HoursReduction.choices],
+        required=False,
+    )
+    hours_reduction_note = forms.CharField(
+        label="Précision sur les heures", required=False, max_length=250
+    )
+    long_review_reason = forms.ChoiceField(
+        label="Parcours social révisé à 12 mois pour motif",
+        choices=[("", "non, révision à 6 mois"), *LongReviewReason.choices],
+        required=False,
+    )
+    revision_reason = forms.CharField(label="Motif de la révision", required=False, max_length=250)
+
+    def __init__(self, *args, revising=None, **kwargs):
+        self.instance = revising
+        super().__init__(*args, **kwargs)
+        if revising is None:
+            del self.fields["revision_reason"]
+        else:
+            self.fields["revision_reason"].required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", "La fin du contrat doit suivre son début.")
+        hours = cleaned.get("weekly_hours")
+        reduced = cleaned.get("kind") == ContractKind.CE and hours is not None and hours < 15
+        if reduced and not cleaned.get("hours_reduction"):
+            self.add_error("hours_reduction", "Moins de 15 heures par semaine : indiquez le motif.")
+        signed = cleaned.get("signed_on")
+        if signed and signed > today():
+            self.add_error("signed_on", "La date de signature ne peut pas être dans le futur.")
+        return cleaned
+
+    def values(self):
+        return {
+            field: self.cleaned_data[field]
+            for field in (
+                "kind",
+                "start_date",
+                "end_date",
+                "signed_on",
+                "objectives",
+                "weekly_hours",
+                "hours_reduction",
+                "hours_reduction_note",
+                "long_review_reason",
+            )
+        }
+
+
+class PlannedActionForm(StyledFormMixin, forms.Form):
+    kind = forms.ChoiceField(label="Nature", choices=[("", "—"), *PlannedActionKind.choices])
+    description = forms.CharField(label="Action prévue", max_length=250)
+    action = forms.ModelChoiceField(
+        label="Action du catalogue", queryset=Action.objects.none(), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].queryset = Action.objects.in_catalogue().order_by("title")
+
+
+PlannedActionFormSet = forms.formset_factory(PlannedActionForm, extra=3, can_delete=True)
+
+
+class RefusalForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label="Motif du refus", max_length=250)
+
+
+class StartForm(StyledFormMixin, forms.Form):
+    started_on = forms.DateField(label="Entrée le", widget=DateInput, initial=today)
+    sessions_planned = forms.IntegerField(label="Séances prévues", min_value=0, initial=0)
+
+
+class AttendanceForm(StyledFormMixin, forms.Form):
+    sessions_planned = forms.IntegerField(label="Séances prévues", min_value=0)
+    sessions_attended = forms.IntegerField(label="Séances suivies", min_value=0)
+
+    def clean(self):
+        cleaned = super().clean()
+        planned, attended = cleaned.get("sessions_planned"), cleaned.get("sessions_attended")
+        if planned is not None and attended is not None and attended > planned:
+            self.add_error("sessions_attended", "Plus de séances suivies que prévues.")
+        return cleaned
+
+
+class EndForm(StyledFormMixin, forms.Form):
+    completed = forms.TypedChoiceField(
+        label="Issue",
+        choices=[("1", "action menée à terme"), ("0", "abandon")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    ended_on = forms.DateField(label="Sortie le", widget=DateInput, initial=today)
+    outcome = forms.CharField(label="Ce qui en est sorti", required=False, max_length=250)

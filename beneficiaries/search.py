@@ -1,0 +1,60 @@
+"""Finding a person: by name without caring about accents or case, by CAF number, by birth
+date. On PostgreSQL a trigram similarity also finds names typed with a small mistake."""
+
+import datetime
+import re
+import unicodedata
+
+from django.db import connection
+from django.db.models import Q
+
+
+def normalise(text):
+    """'Hélène  DURAND-Lefèvre' -> 'helene durand lefevre'."""
+    text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def search_key(last_name, birth_name, first_name):
+    return normalise(f"{last_name} {birth_name} {first_name}")
+
+
+def parse_date(text):
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"):
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search_condition(queryset, text):
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    birth_date = parse_date(text)
+    if birth_date:
+        return queryset.filter(birth_date=birth_date)
+    digits = re.sub(r"\s", "", text)
+    if digits.isdigit():
+        return queryset.filter(household__caf_number=digits.zfill(7))
+    words = normalise(text).split()
+    if not words:
+        return queryset.none()
+    exact = Q()
+    for word in words:
+        exact &= Q(search_key__contains=word)
+    if connection.vendor != "postgresql":
+        return queryset.filter(exact)
+    from django.contrib.postgres.search import TrigramWordSimilarity
+
+    similar = Q()
+    for index in range(len(words)):
+        similar &= Q(**{f"similarity_{index}__gte": 0.5})
+    annotated = queryset.annotate(
+        **{
+            f"similarity_{index}": TrigramWordSimilarity(word, "search_key")
+            for index, word in enumerate(words)
+        }
+    )
+    return annotated.filter(exact | similar)

@@ -1,0 +1,530 @@
+"""Writes of a person's file. Each records who did what in the file's access log, in the
+same transaction; the log names the operation, never the personal data."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
+from actions.services import action_release_place, action_take_place
+from beneficiaries.enums import (
+    ContractKind,
+    ExitContract,
+    FileOperation,
+    ObstacleStatus,
+)
+from beneficiaries.models import (
+    Beneficiary,
+    Contract,
+    Exit,
+    FileAccess,
+    Household,
+    Interview,
+    Obstacle,
+    OrientationDecision,
+    PlannedAction,
+    Prescription,
+    ReferentAssignment,
+)
+from beneficiaries.search import search_key
+from pti.enums import Role
+from pti.services import check_lock_version, save_with_lock
+
+
+def record_access(*, user, beneficiary, operation, what):
+    FileAccess.objects.create(user=user, beneficiary=beneficiary, operation=operation, what=what)
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _not_in_future(date, what):
+    if date and date > _today():
+        raise ValidationError(f"{what} ne peut pas être dans le futur.")
+
+
+# --- The person ------------------------------------------------------------------------------
+
+HOUSEHOLD_FIELDS = ["payer", "caf_number", "address", "commune", "family_situation", "homeless"]
+PERSON_FIELDS = [
+    "household_role",
+    "last_name",
+    "birth_name",
+    "first_name",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "rights_and_duties",
+    "rsa_requested_on",
+    "right_opened_on",
+    "right_known_on",
+]
+
+
+@transaction.atomic
+def beneficiary_create(*, household_values, person_values, territory, user):
+    """A person, in the household of that CAF number (created if it does not exist)."""
+    household = Household.objects.filter(
+        payer=household_values["payer"], caf_number=household_values["caf_number"]
+    ).first()
+    if household is None:
+        household = Household(territory=territory, **household_values)
+        household.full_clean(exclude=["lock_version"])
+        household.save()
+    person = Beneficiary(household=household, **person_values)
+    person.search_key = search_key(person.last_name, person.birth_name, person.first_name)
+    person.full_clean(exclude=["lock_version", "search_key"])
+    duplicate = Beneficiary.objects.filter(
+        search_key=person.search_key, birth_date=person.birth_date
+    ).first()
+    if duplicate is not None:
+        raise ValidationError(
+            "Une personne de même nom, prénom et date de naissance existe déjà : vérifiez "
+            "qu'il ne s'agit pas d'elle avant de créer un nouveau dossier."
+        )
+    person.save()
+    record_access(user=user, beneficiary=person, operation=FileOperation.CREATE, what="dossier")
+    return person
+
+
+@transaction.atomic
+def beneficiary_update(*, beneficiary, expected_version, values, household_values, user):
+    person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    check_lock_version(person, expected_version)
+    household = Household.objects.select_for_update().get(pk=person.household_id)
+    for field, value in household_values.items():
+        setattr(household, field, value)
+    if household.commune_id:
+        household.territory = household.commune.territory
+    household.full_clean(exclude=["lock_version"])
+    household.save()
+    for field, value in values.items():
+        setattr(person, field, value)
+    person.search_key = search_key(person.last_name, person.birth_name, person.first_name)
+    save_with_lock(
+        person, expected_version=expected_version, fields=[*values, "search_key", "updated_at"]
+    )
+    record_access(
+        user=user, beneficiary=person, operation=FileOperation.UPDATE, what="identité et foyer"
+    )
+    return person
+
+
+# --- Référents -------------------------------------------------------------------------------
+
+
+def _check_referent(referent, by):
+    if referent.role != Role.REFERENT or not referent.is_active:
+        raise ValidationError(f"{referent} n'est pas un référent en activité.")
+    if by.role == Role.MANAGER and referent.organisation_id != by.organisation_id:
+        raise ValidationError("Vous ne pouvez désigner qu'un référent de votre structure.")
+
+
+@transaction.atomic
+def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
+    """Name the person's référent from `start_date`; the previous assignment ends that day."""
+    _check_referent(referent, by)
+    _not_in_future(start_date, "La date de désignation")
+    Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    current = ReferentAssignment.objects.open().filter(beneficiary=beneficiary).first()
+    if current is not None:
+        if current.referent_id == referent.pk:
+            raise ValidationError(f"{referent} est déjà le référent de cette personne.")
+        if start_date < current.start_date:
+            raise ValidationError("La nouvelle désignation ne peut pas précéder la précédente.")
+        current.end_date = start_date
+        current.save(update_fields=["end_date"])
+    assignment = ReferentAssignment.objects.create(
+        beneficiary=beneficiary,
+        referent=referent,
+        structure_id=referent.organisation_id,
+        start_date=start_date,
+        reason=reason,
+        note=note,
+        assigned_by=by,
+    )
+    record_access(
+        user=by, beneficiary=beneficiary, operation=FileOperation.UPDATE, what="référent désigné"
+    )
+    return assignment
+
+
+@transaction.atomic
+def referent_reassign_all(*, from_referent, to_referent, start_date, reason, by, note=""):
+    """Move every person of one référent to another (leave, departure). Returns how many."""
+    _check_referent(to_referent, by)
+    if by.role == Role.MANAGER and from_referent.organisation_id != by.organisation_id:
+        raise ValidationError("Ce référent n'est pas de votre structure.")
+    if from_referent.pk == to_referent.pk:
+        raise ValidationError("Choisissez deux référents différents.")
+    _not_in_future(start_date, "La date de réaffectation")
+    current = list(
+        ReferentAssignment.objects.open().filter(referent=from_referent).select_for_update()
+    )
+    if any(a.start_date > start_date for a in current):
+        raise ValidationError(
+            "Certaines désignations commencent après cette date : choisissez une date plus tardive."
+        )
+    ReferentAssignment.objects.filter(pk__in=[a.pk for a in current]).update(end_date=start_date)
+    ReferentAssignment.objects.bulk_create(
+        ReferentAssignment(
+            beneficiary_id=a.beneficiary_id,
+            referent=to_referent,
+            structure_id=to_referent.organisation_id,
+            start_date=start_date,
+            reason=reason,
+            note=note,
+            assigned_by=by,
+        )
+        for a in current
+    )
+    FileAccess.objects.bulk_create(
+        FileAccess(
+            beneficiary_id=a.beneficiary_id,
+            user=by,
+            operation=FileOperation.UPDATE,
+            what="référent réaffecté",
+        )
+        for a in current
+    )
+    return len(current)
+
+
+# --- Orientation -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def orientation_decide(
+    *,
+    beneficiary,
+    parcours,
+    organisme,
+    decided_on,
+    notified_on,
+    by,
+    reason="",
+    team_consulted=False,
+    decided_by="Président du conseil départemental",
+):
+    _not_in_future(decided_on, "La date de décision")
+    _not_in_future(notified_on, "La date de notification")
+    Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    previous = OrientationDecision.objects.filter(beneficiary=beneficiary, is_current=True).first()
+    if previous is not None:
+        if not reason.strip():
+            raise ValidationError("Une réorientation est motivée : indiquez le motif.")
+        if decided_on < previous.decided_on:
+            raise ValidationError("La réorientation ne peut pas précéder l'orientation en cours.")
+        previous.is_current = False
+        previous.save(update_fields=["is_current"])
+    decision = OrientationDecision(
+        beneficiary=beneficiary,
+        parcours=parcours,
+        organisme=organisme,
+        decided_on=decided_on,
+        notified_on=notified_on,
+        decided_by=decided_by,
+        is_reorientation=previous is not None,
+        reason=reason.strip(),
+        team_consulted=team_consulted,
+        recorded_by=by,
+    )
+    decision.full_clean()
+    decision.save()
+    record_access(
+        user=by,
+        beneficiary=beneficiary,
+        operation=FileOperation.UPDATE,
+        what="réorientation" if previous else "orientation",
+    )
+    return decision
+
+
+# --- Contracts -------------------------------------------------------------------------------
+
+
+def _build_contract(beneficiary, values, planned, by):
+    contract = Contract(beneficiary=beneficiary, created_by=by, **values)
+    if contract.kind == ContractKind.CE and contract.weekly_hours >= 15:
+        contract.hours_reduction = ""
+    contract.full_clean(exclude=["lock_version", "revises", "is_current"])
+    _not_in_future(contract.signed_on, "La date de signature")
+    return contract
+
+
+def _save_planned(contract, planned):
+    PlannedAction.objects.bulk_create(
+        PlannedAction(contract=contract, kind=kind, description=description, action=action)
+        for kind, description, action in planned
+    )
+
+
+@transaction.atomic
+def contract_create(*, beneficiary, values, planned, by):
+    """A new contract (first one, or after the previous one ended); it becomes the current one."""
+    Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    contract = _build_contract(beneficiary, values, planned, by)
+    Contract.objects.filter(beneficiary=beneficiary, is_current=True).update(is_current=False)
+    contract.save()
+    _save_planned(contract, planned)
+    record_access(user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="contrat")
+    return contract
+
+
+@transaction.atomic
+def contract_revise(*, contract, expected_version, values, planned, reason, by):
+    """A revision: a new version of the contract; the earlier one is kept as it was."""
+    current = Contract.objects.select_for_update().get(pk=contract.pk)
+    check_lock_version(current, expected_version)
+    if not current.is_current:
+        raise ValidationError(
+            "Ce contrat a déjà été révisé ou remplacé : révisez la version en cours."
+        )
+    if not reason.strip():
+        raise ValidationError("Indiquez le motif de la révision.")
+    revision = _build_contract(current.beneficiary, values, planned, by)
+    revision.revises = current
+    revision.revision_reason = reason.strip()
+    current.is_current = False
+    current.lock_version += 1
+    current.save(update_fields=["is_current", "lock_version"])
+    revision.save()
+    _save_planned(revision, planned)
+    record_access(
+        user=by,
+        beneficiary=current.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="contrat révisé",
+    )
+    return revision
+
+
+# --- The parcours ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def interview_add(*, beneficiary, kind, date, note, by):
+    _not_in_future(date, "La date de l'entretien")
+    interview = Interview(beneficiary=beneficiary, kind=kind, date=date, note=note, referent=by)
+    interview.full_clean()
+    interview.save()
+    record_access(
+        user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="entretien"
+    )
+    return interview
+
+
+@transaction.atomic
+def obstacle_identify(*, beneficiary, kind, identified_on, note, by):
+    _not_in_future(identified_on, "La date")
+    if beneficiary.obstacles.filter(kind=kind).exclude(status=ObstacleStatus.LIFTED).exists():
+        raise ValidationError("Ce frein est déjà identifié et n'est pas levé.")
+    obstacle = Obstacle(beneficiary=beneficiary, kind=kind, identified_on=identified_on, note=note)
+    obstacle.full_clean()
+    obstacle.save()
+    record_access(user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="frein")
+    return obstacle
+
+
+@transaction.atomic
+def obstacle_progress(*, obstacle, status, on, actions, by):
+    """identified -> being addressed -> lifted, with the actions used to lift it."""
+    obstacle = Obstacle.objects.select_for_update().get(pk=obstacle.pk)
+    order = [ObstacleStatus.IDENTIFIED, ObstacleStatus.ADDRESSED, ObstacleStatus.LIFTED]
+    if order.index(status) <= order.index(obstacle.status):
+        raise ValidationError(f"Ce frein est déjà « {obstacle.get_status_display()} ».")
+    _not_in_future(on, "La date")
+    if on < obstacle.identified_on:
+        raise ValidationError("La date ne peut pas précéder l'identification du frein.")
+    obstacle.status = status
+    if status == ObstacleStatus.ADDRESSED:
+        obstacle.addressed_on = on
+    else:
+        obstacle.addressed_on = obstacle.addressed_on or on
+        obstacle.lifted_on = on
+    obstacle.full_clean()
+    obstacle.save()
+    if actions:
+        obstacle.actions.add(*actions)
+    record_access(
+        user=by, beneficiary=obstacle.beneficiary, operation=FileOperation.UPDATE, what="frein"
+    )
+    return obstacle
+
+
+@transaction.atomic
+def prescription_create(*, beneficiary, action, note, send, by):
+    if action.status not in (ActionStatus.OPEN, ActionStatus.FULL):
+        raise ValidationError("Cette action n'est pas ouverte aux prescriptions.")
+    if hasattr(beneficiary, "exit"):
+        raise ValidationError("Cette personne est sortie du dispositif.")
+    prescription = Prescription(
+        beneficiary=beneficiary,
+        action=action,
+        status=PrescriptionStatus.SENT if send else PrescriptionStatus.PROPOSED,
+        prescribed_by=by,
+        prescribed_on=_today(),
+        note=note,
+    )
+    prescription.full_clean()
+    prescription.save()
+    record_access(
+        user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="prescription"
+    )
+    return prescription
+
+
+def _lock_prescription(prescription, allowed, verb):
+    prescription = (
+        Prescription.objects.select_for_update().select_related("action").get(pk=prescription.pk)
+    )
+    if prescription.status not in allowed:
+        raise ValidationError(
+            f"Cette prescription est « {prescription.get_status_display()} » : "
+            f"on ne peut pas la {verb}."
+        )
+    return prescription
+
+
+def _touch(prescription, fields):
+    prescription.lock_version += 1
+    prescription.full_clean()
+    prescription.save(update_fields=[*fields, "lock_version"])
+
+
+@transaction.atomic
+def prescription_send(*, prescription, by):
+    prescription = _lock_prescription(prescription, [PrescriptionStatus.PROPOSED], "envoyer")
+    prescription.status = PrescriptionStatus.SENT
+    _touch(prescription, ["status"])
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="prescription envoyée",
+    )
+    return prescription
+
+
+@transaction.atomic
+def prescription_accept(*, prescription, by):
+    """The operator accepts: a place of the action is taken, if one is left."""
+    prescription = _lock_prescription(prescription, [PrescriptionStatus.SENT], "accepter")
+    if not action_take_place(action=prescription.action):
+        raise ValidationError(
+            "Il n'y a plus de place libre dans cette action : refusez la prescription "
+            "ou libérez une place."
+        )
+    prescription.status = PrescriptionStatus.ACCEPTED
+    prescription.answered_on = _today()
+    _touch(prescription, ["status", "answered_on"])
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="prescription acceptée",
+    )
+    return prescription
+
+
+@transaction.atomic
+def prescription_refuse(*, prescription, reason, by):
+    prescription = _lock_prescription(prescription, [PrescriptionStatus.SENT], "refuser")
+    if not reason.strip():
+        raise ValidationError("Indiquez le motif du refus.")
+    prescription.status = PrescriptionStatus.REFUSED
+    prescription.refusal_reason = reason.strip()
+    prescription.answered_on = _today()
+    _touch(prescription, ["status", "refusal_reason", "answered_on"])
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="prescription refusée",
+    )
+    return prescription
+
+
+@transaction.atomic
+def prescription_start(*, prescription, started_on, sessions_planned, by):
+    prescription = _lock_prescription(prescription, [PrescriptionStatus.ACCEPTED], "commencer")
+    _not_in_future(started_on, "La date d'entrée")
+    prescription.status = PrescriptionStatus.STARTED
+    prescription.started_on = started_on
+    prescription.sessions_planned = sessions_planned
+    _touch(prescription, ["status", "started_on", "sessions_planned"])
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="entrée en action",
+    )
+    return prescription
+
+
+@transaction.atomic
+def prescription_attendance(*, prescription, sessions_planned, sessions_attended, by):
+    prescription = _lock_prescription(prescription, [PrescriptionStatus.STARTED], "modifier")
+    prescription.sessions_planned = sessions_planned
+    prescription.sessions_attended = sessions_attended
+    _touch(prescription, ["sessions_planned", "sessions_attended"])
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="présences",
+    )
+    return prescription
+
+
+@transaction.atomic
+def prescription_end(*, prescription, completed, ended_on, outcome, by):
+    """The person leaves the action (completed or abandoned): the place is given back."""
+    allowed = [PrescriptionStatus.ACCEPTED, PrescriptionStatus.STARTED]
+    if by.role == Role.REFERENT:
+        allowed += [PrescriptionStatus.PROPOSED, PrescriptionStatus.SENT]
+    prescription = _lock_prescription(prescription, allowed, "clore")
+    _not_in_future(ended_on, "La date de sortie")
+    holding = prescription.status in PLACE_HOLDING_STATUSES
+    prescription.status = (
+        PrescriptionStatus.COMPLETED if completed else PrescriptionStatus.ABANDONED
+    )
+    prescription.ended_on = ended_on
+    prescription.outcome = outcome.strip()
+    _touch(prescription, ["status", "ended_on", "outcome"])
+    if holding:
+        action_release_place(action=prescription.action)
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="sortie d'action",
+    )
+    return prescription
+
+
+@transaction.atomic
+def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days, note, by):
+    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    if Exit.objects.filter(beneficiary=beneficiary).exists():
+        raise ValidationError("La sortie de cette personne est déjà enregistrée.")
+    _not_in_future(exit_on, "La date de sortie")
+    if exit_on < beneficiary.right_opened_on:
+        raise ValidationError("La sortie ne peut pas précéder l'ouverture du droit.")
+    if contract_type not in (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED):
+        contract_days = None
+    exit_ = Exit(
+        beneficiary=beneficiary,
+        exit_on=exit_on,
+        category=category,
+        contract_type=contract_type,
+        contract_days=contract_days,
+        note=note,
+        recorded_by=by,
+    )
+    exit_.full_clean()
+    exit_.save()
+    record_access(user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="sortie")
+    return exit_

@@ -1,0 +1,50 @@
+from django.urls import path
+
+from beneficiaries import views
+
+app_name = "beneficiaries"
+
+urlpatterns = [
+    path("portefeuille/", views.portfolio, name="portfolio"),
+    path("beneficiaires/", views.beneficiary_list, name="list"),
+    path("beneficiaires/nouveau/", views.beneficiary_create, name="create"),
+    path("beneficiaires/<int:pk>/", views.beneficiary_file, name="file"),
+    path("beneficiaires/<int:pk>/modifier/", views.beneficiary_update, name="update"),
+    path("beneficiaires/<int:pk>/acces/", views.file_accesses, name="accesses"),
+    path("beneficiaires/<int:pk>/entretiens/", views.interview_add, name="interview_add"),
+    path("beneficiaires/<int:pk>/freins/", views.obstacle_add, name="obstacle_add"),
+    path("freins/<int:pk>/etat/", views.obstacle_progress, name="obstacle_progress"),
+    path("beneficiaires/<int:pk>/prescriptions/", views.prescription_add, name="prescription_add"),
+    path("prescriptions/<int:pk>/envoyer/", views.prescription_send, name="prescription_send"),
+    path("prescriptions/<int:pk>/annuler/", views.prescription_cancel, name="prescription_cancel"),
+    path("beneficiaires/<int:pk>/sortie/", views.exit_add, name="exit_add"),
+    path("beneficiaires/<int:pk>/orientation/", views.orientation_add, name="orientation_add"),
+    path("beneficiaires/<int:pk>/referent/", views.referent_assign, name="referent_assign"),
+    path("beneficiaires/<int:pk>/contrat/", views.contract_edit, name="contract_create"),
+    path(
+        "beneficiaires/<int:pk>/contrat/revision/",
+        views.contract_edit,
+        {"revise": True},
+        name="contract_revise",
+    ),
+    path("structure/", views.caseload, name="caseload"),
+    path("operateur/prescriptions/", views.operator_inbox, name="operator_inbox"),
+    path(
+        "operateur/prescriptions/<int:pk>/",
+        views.operator_prescription,
+        name="operator_prescription",
+    ),
+    path(
+        "operateur/prescriptions/<int:pk>/accepter/", views.operator_accept, name="operator_accept"
+    ),
+    path(
+        "operateur/prescriptions/<int:pk>/refuser/", views.operator_refuse, name="operator_refuse"
+    ),
+    path("operateur/prescriptions/<int:pk>/entree/", views.operator_start, name="operator_start"),
+    path(
+        "operateur/prescriptions/<int:pk>/presences/",
+        views.operator_attendance,
+        name="operator_attendance",
+    ),
+    path("operateur/prescriptions/<int:pk>/sortie/", views.operator_end, name="operator_end"),
+]

@@ -1,0 +1,741 @@
+"""The people's pages: the référent's portfolio, the lists, the file and its quick entries,
+the managers' caseloads and the operators' prescriptions.
+
+Every lookup goes through `Beneficiary.objects.visible_to(user)` (or the operator's own
+prescriptions): a URL guessed for someone else's file answers 404.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actions.enums import PrescriptionStatus
+from beneficiaries import forms as people_forms
+from beneficiaries import services
+from beneficiaries.deadlines import DUE_LABELS, due_items
+from beneficiaries.enums import FileOperation, ObstacleStatus, Parcours
+from beneficiaries.filters import BeneficiaryFilter
+from beneficiaries.models import (
+    Beneficiary,
+    FileAccess,
+    Obstacle,
+    Prescription,
+)
+from beneficiaries.timeline import build_timeline
+from pti.enums import Role
+from pti.models import User
+from pti.pages import form_error_status, form_page, refuse
+from pti.permissions import role_required
+
+PAGE_SIZE = 50
+FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
+ASSIGNERS = frozenset({Role.PILOT, Role.MANAGER})
+OPERATORS = frozenset({Role.OPERATOR})
+
+
+def people_of(user):
+    return Beneficiary.objects.visible_to(user)
+
+
+def file_url(person):
+    return reverse("beneficiaries:file", args=[person.pk])
+
+
+def _person(request, pk):
+    return get_object_or_404(
+        people_of(request.user).select_related(
+            "household__territory", "household__commune", "exit"
+        ),
+        pk=pk,
+    )
+
+
+def _page(request, queryset):
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def _rows_with_dues(page, today):
+    for person in page.object_list:
+        person.dues = due_items(person, today)
+        person.parcours_label = Parcours(person.parcours).label if person.parcours else ""
+    return page
+
+
+# --- Lists -------------------------------------------------------------------------------------
+
+
+@role_required({Role.REFERENT})
+def portfolio(request):
+    """Mon portefeuille: the référent's people, what is due or late, counts at the top."""
+    today = timezone.localdate()
+    mine = people_of(request.user).with_followup()
+    filterset = BeneficiaryFilter(
+        request.GET or None, queryset=mine, user=request.user, today=today
+    )
+    counts = mine.filter(exit__isnull=True).due_counts(today)
+    page, query = _page(request, filterset.qs)
+    context = {
+        "filter": filterset,
+        "page": _rows_with_dues(page, today),
+        "query": query,
+        "counts": [(code, label, counts[code]) for code, label in DUE_LABELS.items()],
+        "active_total": counts["total"],
+        "today": today,
+    }
+    template = (
+        "beneficiaries/includes/people_table.html"
+        if request.htmx
+        else "beneficiaries/portfolio.html"
+    )
+    return render(request, template, context)
+
+
+@role_required(FILE_READERS)
+def beneficiary_list(request):
+    today = timezone.localdate()
+    people = people_of(request.user).with_followup()
+    filterset = BeneficiaryFilter(
+        request.GET or None, queryset=people, user=request.user, today=today
+    )
+    page, query = _page(request, filterset.qs)
+    context = {"filter": filterset, "page": _rows_with_dues(page, today), "query": query}
+    template = (
+        "beneficiaries/includes/people_table.html" if request.htmx else "beneficiaries/list.html"
+    )
+    return render(request, template, context)
+
+
+# --- The file ----------------------------------------------------------------------------------
+
+
+def file_context(request, person, bound=None):
+    """Everything the file shows, in a fixed number of queries; `bound` replaces blank forms."""
+    today = timezone.localdate()
+    followup = Beneficiary.objects.with_followup().get(pk=person.pk)
+    assignments = list(person.assignments.select_related("referent", "structure"))
+    orientations = list(person.orientations.select_related("organisme"))
+    contracts = list(
+        person.contracts.prefetch_related(
+            Prefetch("planned_actions__action"),
+        )
+    )
+    interviews = list(person.interviews.all())
+    obstacles = list(person.obstacles.prefetch_related("actions"))
+    prescriptions = list(person.prescriptions.select_related("action__operator"))
+    exit_ = getattr(person, "exit", None)
+    user = request.user
+    is_own_referent = any(a.end_date is None and a.referent_id == user.pk for a in assignments)
+    forms = {
+        "interview_form": people_forms.InterviewForm(),
+        "obstacle_form": people_forms.ObstacleForm(),
+        "prescription_form": people_forms.PrescriptionForm(),
+        "exit_form": people_forms.ExitForm(),
+        "orientation_form": people_forms.OrientationForm(),
+        "assignment_form": people_forms.AssignmentForm(user=user)
+        if user.role in ASSIGNERS
+        else None,
+        "progress_form": people_forms.ObstacleProgressForm(),
+    }
+    forms.update(bound or {})
+    return {
+        "person": person,
+        "household_members": person.household.members.exclude(pk=person.pk).order_by("birth_date"),
+        "dues": due_items(followup, today),
+        "assignments": assignments,
+        "current_assignment": next((a for a in assignments if a.end_date is None), None),
+        "orientation": next((o for o in orientations if o.is_current), None),
+        "contract": next((c for c in contracts if c.is_current), None),
+        "earlier_contracts": [c for c in contracts if not c.is_current],
+        "open_obstacles": [o for o in obstacles if o.status != ObstacleStatus.LIFTED],
+        "lifted_obstacles": [o for o in obstacles if o.status == ObstacleStatus.LIFTED],
+        "prescriptions": prescriptions,
+        "exit": exit_,
+        "timeline": build_timeline(
+            assignments=assignments,
+            orientations=orientations,
+            contracts=contracts,
+            interviews=interviews,
+            obstacles=obstacles,
+            prescriptions=prescriptions,
+            exit_=exit_,
+        ),
+        # Health is special-category data: its notes are shown to the person's référent only.
+        "sees_health_notes": is_own_referent,
+        "can_orient": user.role in ASSIGNERS,
+        "can_assign": user.role in ASSIGNERS,
+        **forms,
+    }
+
+
+@role_required(FILE_READERS)
+def beneficiary_file(request, pk):
+    person = _person(request, pk)
+    services.record_access(
+        user=request.user, beneficiary=person, operation=FileOperation.READ, what="dossier"
+    )
+    return render(request, "beneficiaries/file.html", file_context(request, person))
+
+
+def _after_entry(request, person, *, success, form_key=None, form=None, error=None):
+    """The answer to a quick entry: the file's parcours block (htmx) or the page."""
+    if form is None:
+        messages.success(request, success)
+        if request.htmx:
+            context = file_context(request, person)
+            context["show_messages"] = True
+            return render(request, "beneficiaries/includes/file_body.html", context)
+        return redirect(file_url(person) + "#parcours")
+    context = file_context(request, person, bound={form_key: form})
+    context["show_messages"] = bool(request.htmx)
+    template = (
+        "beneficiaries/includes/file_body.html" if request.htmx else "beneficiaries/file.html"
+    )
+    return render(request, template, context, status=422)
+
+
+def _quick_entry(request, pk, *, form_class, form_key, save, success, form_kwargs=None):
+    person = _person(request, pk)
+    form = form_class(request.POST, **(form_kwargs or {}))
+    if form.is_valid():
+        try:
+            save(person, form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _after_entry(request, person, success=success)
+    return _after_entry(request, person, success=success, form_key=form_key, form=form)
+
+
+@role_required(FILE_READERS)
+@require_POST
+def interview_add(request, pk):
+    return _quick_entry(
+        request,
+        pk,
+        form_class=people_forms.InterviewForm,
+        form_key="interview_form",
+        success="L'entretien est enregistré.",
+        save=lambda person, data: services.interview_add(
+            beneficiary=person, by=request.user, **data
+        ),
+    )
+
+
+@role_required(FILE_READERS)
+@require_POST
+def obstacle_add(request, pk):
+    return _quick_entry(
+        request,
+        pk,
+        form_class=people_forms.ObstacleForm,
+        form_key="obstacle_form",
+        success="Le frein est identifié.",
+        save=lambda person, data: services.obstacle_identify(
+            beneficiary=person, by=request.user, **data
+        ),
+    )
+
+
+@role_required(FILE_READERS)
+@require_POST
+def obstacle_progress(request, pk):
+    obstacle = get_object_or_404(
+        Obstacle.objects.filter(beneficiary__in=people_of(request.user)).select_related(
+            "beneficiary"
+        ),
+        pk=pk,
+    )
+    return _quick_entry(
+        request,
+        obstacle.beneficiary_id,
+        form_class=people_forms.ObstacleProgressForm,
+        form_key="progress_form",
+        success="L'état du frein est mis à jour.",
+        save=lambda person, data: services.obstacle_progress(
+            obstacle=obstacle, by=request.user, **data
+        ),
+    )
+
+
+@role_required(FILE_READERS)
+@require_POST
+def prescription_add(request, pk):
+    return _quick_entry(
+        request,
+        pk,
+        form_class=people_forms.PrescriptionForm,
+        form_key="prescription_form",
+        success="La prescription est enregistrée.",
+        save=lambda person, data: services.prescription_create(
+            beneficiary=person, by=request.user, **data
+        ),
+    )
+
+
+def _own_prescription(request, pk):
+    return get_object_or_404(
+        Prescription.objects.filter(beneficiary__in=people_of(request.user)).select_related(
+            "beneficiary", "action"
+        ),
+        pk=pk,
+    )
+
+
+@role_required(FILE_READERS)
+@require_POST
+def prescription_send(request, pk):
+    prescription = _own_prescription(request, pk)
+    try:
+        services.prescription_send(prescription=prescription, by=request.user)
+    except ValidationError as error:
+        return refuse(request, error, file_url(prescription.beneficiary))
+    return _after_entry(
+        request, prescription.beneficiary, success="La prescription est envoyée à l'opérateur."
+    )
+
+
+@role_required(FILE_READERS)
+@require_POST
+def prescription_cancel(request, pk):
+    prescription = _own_prescription(request, pk)
+    try:
+        services.prescription_end(
+            prescription=prescription,
+            completed=False,
+            ended_on=timezone.localdate(),
+            outcome=request.POST.get("outcome", "annulée par le référent"),
+            by=request.user,
+        )
+    except ValidationError as error:
+        return refuse(request, error, file_url(prescription.beneficiary))
+    return _after_entry(request, prescription.beneficiary, success="La prescription est annulée.")
+
+
+@role_required(FILE_READERS)
+@require_POST
+def exit_add(request, pk):
+    return _quick_entry(
+        request,
+        pk,
+        form_class=people_forms.ExitForm,
+        form_key="exit_form",
+        success="La sortie est enregistrée.",
+        save=lambda person, data: services.exit_record(beneficiary=person, by=request.user, **data),
+    )
+
+
+@role_required(ASSIGNERS)
+@require_POST
+def orientation_add(request, pk):
+    return _quick_entry(
+        request,
+        pk,
+        form_class=people_forms.OrientationForm,
+        form_key="orientation_form",
+        success="La décision d'orientation est enregistrée.",
+        save=lambda person, data: services.orientation_decide(
+            beneficiary=person, by=request.user, **data
+        ),
+    )
+
+
+@role_required(ASSIGNERS)
+@require_POST
+def referent_assign(request, pk):
+    return _quick_entry(
+        request,
+        pk,
+        form_class=people_forms.AssignmentForm,
+        form_kwargs={"user": request.user},
+        form_key="assignment_form",
+        success="Le référent est désigné.",
+        save=lambda person, data: services.referent_assign(
+            beneficiary=person, by=request.user, **data
+        ),
+    )
+
+
+@role_required(FILE_READERS)
+@require_http_methods(["GET", "POST"])
+def contract_edit(request, pk, revise=False):
+    """A new contract, or (revise=True) a revision of the current one."""
+    person = _person(request, pk)
+    current = person.contracts.filter(is_current=True).prefetch_related("planned_actions").first()
+    if revise and current is None:
+        return refuse(
+            request,
+            ValidationError("Il n'y a pas de contrat en cours à réviser."),
+            file_url(person),
+        )
+    initial = {}
+    planned_initial = []
+    if revise:
+        initial = {
+            field: getattr(current, field)
+            for field in (
+                "kind",
+                "start_date",
+                "end_date",
+                "signed_on",
+                "objectives",
+                "weekly_hours",
+                "hours_reduction",
+                "hours_reduction_note",
+                "long_review_reason",
+            )
+        }
+        planned_initial = [
+            {"kind": p.kind, "description": p.description, "action": p.action_id}
+            for p in current.planned_actions.all()
+        ]
+    form = people_forms.ContractForm(
+        request.POST or None, revising=current if revise else None, initial=initial
+    )
+    planned = people_forms.PlannedActionFormSet(
+        request.POST or None, initial=planned_initial, prefix="plan"
+    )
+    if request.method == "POST" and form.is_valid() and planned.is_valid():
+        lines = [
+            (line["kind"], line["description"], line["action"])
+            for line in planned.cleaned_data
+            if line and not line.get("DELETE")
+        ]
+        try:
+            if revise:
+                services.contract_revise(
+                    contract=current,
+                    expected_version=form.cleaned_data["lock_version"],
+                    values=form.values(),
+                    planned=lines,
+                    reason=form.cleaned_data["revision_reason"],
+                    by=request.user,
+                )
+            else:
+                services.contract_create(
+                    beneficiary=person, values=form.values(), planned=lines, by=request.user
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                "Le contrat révisé est enregistré ; la version précédente est conservée."
+                if revise
+                else "Le contrat est enregistré.",
+            )
+            return redirect(file_url(person) + "#contrat")
+    title = "Réviser le contrat" if revise else "Nouveau contrat"
+    return form_page(
+        request,
+        form,
+        title=f"{title} de {person}",
+        breadcrumb=[
+            ("Bénéficiaires", reverse("beneficiaries:list")),
+            (str(person), file_url(person)),
+        ],
+        submit_label="Enregistrer le contrat",
+        cancel_url=file_url(person),
+        status=422 if request.method == "POST" else 200,
+        extra={"planned": planned},
+        template="beneficiaries/contract_form.html",
+    )
+
+
+@role_required(ASSIGNERS)
+@require_http_methods(["GET", "POST"])
+def beneficiary_create(request):
+    form = people_forms.BeneficiaryForm(request.POST or None)
+    if form.is_valid():
+        try:
+            person = services.beneficiary_create(
+                household_values=form.household_values(),
+                person_values=form.person_values(),
+                territory=form.cleaned_data["commune"].territory,
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Le dossier de {person} est créé.")
+            return redirect(file_url(person))
+    return form_page(
+        request,
+        form,
+        title="Nouveau dossier",
+        breadcrumb=[("Bénéficiaires", reverse("beneficiaries:list"))],
+        submit_label="Créer le dossier",
+        cancel_url=reverse("beneficiaries:list"),
+        status=form_error_status(form),
+    )
+
+
+@role_required(FILE_READERS)
+@require_http_methods(["GET", "POST"])
+def beneficiary_update(request, pk):
+    person = _person(request, pk)
+    form = people_forms.BeneficiaryForm(request.POST or None, instance=person)
+    if form.is_valid():
+        household_values = form.household_values()
+        household_values.pop("payer")
+        household_values.pop("caf_number")
+        try:
+            services.beneficiary_update(
+                beneficiary=person,
+                expected_version=form.cleaned_data["lock_version"],
+                values=form.person_values(),
+                household_values=household_values,
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "L'identité et le foyer sont enregistrés.")
+            return redirect(file_url(person))
+    return form_page(
+        request,
+        form,
+        title=f"Modifier le dossier de {person}",
+        breadcrumb=[
+            ("Bénéficiaires", reverse("beneficiaries:list")),
+            (str(person), file_url(person)),
+        ],
+        submit_label="Enregistrer",
+        cancel_url=file_url(person),
+        status=form_error_status(form),
+    )
+
+
+@role_required({Role.PILOT})
+def file_accesses(request, pk):
+    """Who opened or changed this file, and when (pilot only)."""
+    person = _person(request, pk)
+    accesses = FileAccess.objects.filter(beneficiary=person).select_related("user__organisation")
+    page, query = _page(request, accesses)
+    context = {
+        "person": person,
+        "page": page,
+        "query": query,
+        "retention_days": settings.PTI_FILE_ACCESS_RETENTION_DAYS,
+    }
+    return render(request, "beneficiaries/accesses.html", context)
+
+
+# --- Managers ----------------------------------------------------------------------------------
+
+
+@role_required(ASSIGNERS)
+@require_http_methods(["GET", "POST"])
+def caseload(request):
+    """The structure's référents with how many people each follows, and who is not assigned."""
+    user = request.user
+    referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+    if user.role == Role.MANAGER:
+        referents = referents.filter(organisation_id=user.organisation_id)
+    referents = (
+        referents.select_related("organisation")
+        .annotate(
+            caseload=Count(
+                "assignments",
+                filter=Q(
+                    assignments__end_date__isnull=True, assignments__beneficiary__exit__isnull=True
+                ),
+            )
+        )
+        .order_by("-caseload", "last_name")
+    )
+    form = people_forms.ReassignAllForm(request.POST or None, user=user)
+    if form.is_valid():
+        try:
+            moved = services.referent_reassign_all(
+                from_referent=form.cleaned_data["from_referent"],
+                to_referent=form.cleaned_data["referent"],
+                start_date=form.cleaned_data["start_date"],
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                by=user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{moved} personne(s) réaffectée(s) à {form.cleaned_data['referent']}."
+            )
+            return redirect("beneficiaries:caseload")
+    unassigned = (
+        people_of(user)
+        .unassigned()
+        .select_related("household__territory")
+        .order_by("right_known_on")
+    )
+    page, query = _page(request, unassigned)
+    context = {
+        "referents": referents,
+        "threshold": settings.PTI_CASELOAD_THRESHOLD,
+        "form": form,
+        "page": page,
+        "query": query,
+    }
+    return render(request, "beneficiaries/caseload.html", context, status=form_error_status(form))
+
+
+# --- Operators ---------------------------------------------------------------------------------
+
+
+@role_required(OPERATORS)
+def operator_inbox(request):
+    status = request.GET.get("etat", "sent")
+    prescriptions = Prescription.objects.for_operator(request.user).select_related(
+        "action", "beneficiary"
+    )
+    counts = dict(prescriptions.order_by().values_list("status").annotate(n=Count("pk")))
+    if status != "all":
+        prescriptions = prescriptions.filter(status=status)
+    page, query = _page(request, prescriptions.order_by("prescribed_on", "pk"))
+    return render(
+        request,
+        "beneficiaries/operator_inbox.html",
+        {
+            "page": page,
+            "query": query,
+            "counts": counts,
+            "status": status,
+            "status_choices": [
+                (code, label)
+                for code, label in PrescriptionStatus.choices
+                if code != PrescriptionStatus.PROPOSED
+            ],
+        },
+    )
+
+
+def _operator_prescription(request, pk):
+    return get_object_or_404(
+        Prescription.objects.for_operator(request.user).select_related("action", "beneficiary"),
+        pk=pk,
+    )
+
+
+@role_required(OPERATORS)
+def operator_prescription(request, pk):
+    """What an operator needs of the person: name, contact, the prescription; never the file."""
+    prescription = _operator_prescription(request, pk)
+    services.record_access(
+        user=request.user,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.READ,
+        what="prescription (opérateur)",
+    )
+    return render(
+        request, "beneficiaries/operator_prescription.html", _operator_context(prescription)
+    )
+
+
+def _operator_context(prescription, **bound):
+    context = {
+        "prescription": prescription,
+        "person": prescription.beneficiary,
+        "refusal_form": people_forms.RefusalForm(),
+        "start_form": people_forms.StartForm(),
+        "attendance_form": people_forms.AttendanceForm(
+            initial={
+                "sessions_planned": prescription.sessions_planned,
+                "sessions_attended": prescription.sessions_attended,
+            }
+        ),
+        "end_form": people_forms.EndForm(),
+    }
+    context.update(bound)
+    return context
+
+
+def _operator_step(request, pk, *, form_class=None, form_key=None, save, success):
+    prescription = _operator_prescription(request, pk)
+    form = form_class(request.POST) if form_class else None
+    if form is None or form.is_valid():
+        try:
+            save(prescription, form.cleaned_data if form else {})
+        except ValidationError as error:
+            if form is None:
+                return refuse(
+                    request, error, reverse("beneficiaries:operator_prescription", args=[pk])
+                )
+            form.add_error(None, error)
+        else:
+            messages.success(request, success)
+            return redirect("beneficiaries:operator_prescription", pk=pk)
+    context = _operator_context(prescription, **{form_key: form})
+    return render(request, "beneficiaries/operator_prescription.html", context, status=422)
+
+
+@role_required(OPERATORS)
+@require_POST
+def operator_accept(request, pk):
+    return _operator_step(
+        request,
+        pk,
+        save=lambda p, data: services.prescription_accept(prescription=p, by=request.user),
+        success="La prescription est acceptée : une place est réservée.",
+    )
+
+
+@role_required(OPERATORS)
+@require_POST
+def operator_refuse(request, pk):
+    return _operator_step(
+        request,
+        pk,
+        form_class=people_forms.RefusalForm,
+        form_key="refusal_form",
+        save=lambda p, data: services.prescription_refuse(prescription=p, by=request.user, **data),
+        success="La prescription est refusée ; le référent en est informé dans le dossier.",
+    )
+
+
+@role_required(OPERATORS)
+@require_POST
+def operator_start(request, pk):
+    return _operator_step(
+        request,
+        pk,
+        form_class=people_forms.StartForm,
+        form_key="start_form",
+        save=lambda p, data: services.prescription_start(prescription=p, by=request.user, **data),
+        success="L'entrée dans l'action est enregistrée.",
+    )
+
+
+@role_required(OPERATORS)
+@require_POST
+def operator_attendance(request, pk):
+    return _operator_step(
+        request,
+        pk,
+        form_class=people_forms.AttendanceForm,
+        form_key="attendance_form",
+        save=lambda p, data: services.prescription_attendance(
+            prescription=p, by=request.user, **data
+        ),
+        success="Les présences sont enregistrées.",
+    )
+
+
+@role_required(OPERATORS)
+@require_POST
+def operator_end(request, pk):
+    return _operator_step(
+        request,
+        pk,
+        form_class=people_forms.EndForm,
+        form_key="end_form",
+        save=lambda p, data: services.prescription_end(prescription=p, by=request.user, **data),
+        success="La sortie de l'action est enregistrée ; la place est libérée.",
+    )
