@@ -38,7 +38,7 @@ def build_timeline(
         )
     for contract in contracts:
         verb = "révisé" if contract.revises_id else "établi"
-        detail = f"{contract.weekly_hours:g} h par semaine".replace(".", ",")
+        detail = f"{contract.weekly_hours.normalize():f} h par semaine".replace(".", ",")
         if contract.signed_on:
             detail += f", signé le {contract.signed_on:%d/%m/%Y}"
         events.append(

@@ -187,6 +187,7 @@ def beneficiary_file(request, pk):
 
 def _after_entry(request, person, *, success, form_key=None, form=None, error=None):
     """The answer to a quick entry: the file's parcours block (htmx) or the page."""
+    person = _person(request, person.pk)  # read again: the entry may have changed it
     if form is None:
         messages.success(request, success)
         if request.htmx:

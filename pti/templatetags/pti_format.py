@@ -41,7 +41,14 @@ def format_number(value, decimals=0):
 
 
 @register.filter
-def number(value, decimals=0):
+def number(value, decimals=None):
+    """French number; without `decimals`, as many as the value needs (15 -> 15, 7.5 -> 7,5)."""
+    if decimals is None:
+        try:
+            exponent = Decimal(str(value)).normalize().as_tuple().exponent
+        except (InvalidOperation, TypeError, ValueError):
+            return "" if value is None else str(value)
+        decimals = max(0, min(2, -exponent)) if isinstance(exponent, int) else 0
     return format_number(value, int(decimals))
 
 

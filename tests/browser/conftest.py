@@ -161,5 +161,7 @@ def log_in(page, live_server, a11y):
         page.get_by_label("Mot de passe").fill(password)
         page.get_by_role("button", name="Se connecter").click()
         page.wait_for_url(f"{live_server.url}/**")
+        page.wait_for_load_state("domcontentloaded")
+        a11y.check(name=f"apres-connexion-{username}")
 
     return do_log_in
