@@ -491,11 +491,11 @@ class Generator:
                         lifted_on=lifted,
                     )
                 )
-            # Prescriptions to the catalogue.
+            # Prescriptions to the catalogue, all before the exit; none left running after it.
             for action in self.random.sample(
                 self.actions, min(len(self.actions), self.random.choice([0, 0, 1, 1, 2]))
             ):
-                prescribed = self.past(start + self.days(10, 400))
+                prescribed = min(horizon, start + self.days(10, 400))
                 status = self.random.choices(
                     [
                         PrescriptionStatus.SENT,
@@ -507,28 +507,30 @@ class Generator:
                     ],
                     [10, 8, 6, 14, 45, 17],
                 )[0]
+                if exit_on and status in (
+                    PrescriptionStatus.SENT,
+                    PrescriptionStatus.ACCEPTED,
+                    PrescriptionStatus.STARTED,
+                ):
+                    status = PrescriptionStatus.ABANDONED
                 if status in PLACE_HOLDING_STATUSES:
-                    if self.places_left[action.pk] <= 0 or exit_on:
+                    if self.places_left[action.pk] <= 0:
                         status = PrescriptionStatus.COMPLETED
                     else:
                         self.places_left[action.pk] -= 1
                 answered = (
-                    self.past(prescribed + self.days(2, 20))
+                    min(horizon, prescribed + self.days(2, 20))
                     if status != PrescriptionStatus.SENT
                     else None
                 )
-                started = (
-                    self.past(answered + self.days(3, 30))
-                    if status
-                    in (
-                        PrescriptionStatus.STARTED,
-                        PrescriptionStatus.COMPLETED,
-                        PrescriptionStatus.ABANDONED,
-                    )
-                    else None
+                entered = status in (
+                    PrescriptionStatus.STARTED,
+                    PrescriptionStatus.COMPLETED,
+                    PrescriptionStatus.ABANDONED,
                 )
+                started = min(horizon, answered + self.days(3, 30)) if entered else None
                 ended = (
-                    self.past(started + self.days(30, 180))
+                    min(horizon, started + self.days(30, 180))
                     if status in (PrescriptionStatus.COMPLETED, PrescriptionStatus.ABANDONED)
                     else None
                 )

@@ -320,6 +320,10 @@ class ContractForm(LockVersionFormMixin, StyledFormMixin, forms.Form):
             del self.fields["revision_reason"]
         else:
             self.fields["revision_reason"].required = True
+            # The version being revised: a second revision of it is refused, not chained.
+            self.fields["contract_id"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=revising.pk
+            )
 
     def clean(self):
         cleaned = super().clean()

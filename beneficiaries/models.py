@@ -509,7 +509,7 @@ class Interview(models.Model):
     date = models.DateField("date")
     note = models.CharField("note", max_length=500, blank=True)
     referent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
 
     class Meta:
@@ -579,7 +579,7 @@ class Prescription(models.Model):
         "état", max_length=20, choices=PrescriptionStatus.choices, default=PrescriptionStatus.SENT
     )
     prescribed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     prescribed_on = models.DateField("prescrite le")
     note = models.CharField("message à l'opérateur", max_length=500, blank=True)
@@ -658,7 +658,7 @@ class Exit(models.Model):
     )
     note = models.CharField("précision", max_length=250, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
 
     class Meta:

@@ -526,5 +526,20 @@ def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days,
     )
     exit_.full_clean()
     exit_.save()
+    # The parcours is over: prescriptions still in progress end, and their places are freed.
+    live = [
+        PrescriptionStatus.PROPOSED,
+        PrescriptionStatus.SENT,
+        PrescriptionStatus.ACCEPTED,
+        PrescriptionStatus.STARTED,
+    ]
+    for prescription in beneficiary.prescriptions.filter(status__in=live).select_related("action"):
+        holding = prescription.status in PLACE_HOLDING_STATUSES
+        prescription.status = PrescriptionStatus.ABANDONED
+        prescription.ended_on = exit_on
+        prescription.outcome = "sortie du dispositif"
+        _touch(prescription, ["status", "ended_on", "outcome"])
+        if holding:
+            action_release_place(action=prescription.action)
     record_access(user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="sortie")
     return exit_

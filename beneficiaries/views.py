@@ -404,6 +404,9 @@ def contract_edit(request, pk, revise=False):
     planned = people_forms.PlannedActionFormSet(
         request.POST or None, initial=planned_initial, prefix="plan"
     )
+    if revise and request.method == "POST" and form.is_valid():
+        # Revise the version the form was opened on, even if another revision came since.
+        current = get_object_or_404(person.contracts, pk=form.cleaned_data["contract_id"])
     if request.method == "POST" and form.is_valid() and planned.is_valid():
         lines = [
             (line["kind"], line["description"], line["action"])

@@ -332,3 +332,26 @@ PTI_CASELOAD_THRESHOLD = env_int("PTI_CASELOAD_THRESHOLD", 50, minimum=1)
 PTI_DURABLE_EMPLOYMENT_DAYS = env_int("PTI_DURABLE_EMPLOYMENT_DAYS", 183, minimum=1)
 # How long the log of accesses to files is kept (CNIL: 6 to 12 months).
 PTI_FILE_ACCESS_RETENTION_DAYS = env_int("PTI_FILE_ACCESS_RETENTION_DAYS", 365, minimum=180)
+
+# --- The trail of changes to people's files (django-auditlog) --------------------------------
+# What changed, by whom, when. Personal values are masked: the trail names the fields.
+_PERSONAL = ["last_name", "birth_name", "first_name", "birth_date", "email", "phone"]
+AUDITLOG_MASK_CALLABLE = "pti.audit.mask_completely"
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {
+        "model": "beneficiaries.beneficiary",
+        "exclude_fields": ["search_key"],
+        "mask_fields": _PERSONAL,
+    },
+    {"model": "beneficiaries.household", "mask_fields": ["caf_number", "address"]},
+    {"model": "beneficiaries.referentassignment", "mask_fields": ["note"]},
+    {"model": "beneficiaries.orientationdecision", "mask_fields": ["reason"]},
+    {
+        "model": "beneficiaries.contract",
+        "mask_fields": ["objectives", "hours_reduction_note", "revision_reason"],
+    },
+    {"model": "beneficiaries.interview", "mask_fields": ["note"]},
+    {"model": "beneficiaries.obstacle", "mask_fields": ["note"]},
+    {"model": "beneficiaries.prescription", "mask_fields": ["note", "refusal_reason", "outcome"]},
+    {"model": "beneficiaries.exit", "mask_fields": ["note"]},
+)

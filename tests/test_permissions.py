@@ -17,6 +17,12 @@ from tests.actions.factories import (
     CallForProjectsFactory,
     FundingAgreementFactory,
 )
+from tests.beneficiaries.factories import (
+    ContractFactory,
+    ObstacleFactory,
+    PrescriptionFactory,
+    ReferentAssignmentFactory,
+)
 from tests.pti.factories import (
     ObjectiveFactory,
     OrganisationFactory,
@@ -41,6 +47,10 @@ NOBODY = frozenset()
 
 CATALOGUE = frozenset({Role.PILOT, Role.REFERENT, Role.MANAGER})
 OPERATOR = frozenset({Role.OPERATOR})
+REFERENT = frozenset({Role.REFERENT})
+FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
+ASSIGNERS = frozenset({Role.PILOT, Role.MANAGER})
+NOT_THEIRS = {Role.MANAGER: 404, Role.REFERENT: 404}
 
 # name: (arguments from the world, roles allowed, status they get[, {role: other status}])
 ROUTES = {
@@ -119,6 +129,40 @@ ROUTES = {
     "actions:agreement_objective_add": (lambda w: [w["agreement"].pk], PILOT, 405),
     "actions:agreement_objective_report": (lambda w: [w["agreement_objective"].pk], PILOT, 200),
     "actions:agreement_renewal": (lambda w: [w["agreement"].pk], PILOT, 200),
+    # People's files: the world's person is followed by a référent of another structure, so
+    # that any référent or manager of the test meets someone else's file (404).
+    "beneficiaries:portfolio": (lambda w: [], REFERENT, 200),
+    "beneficiaries:list": (lambda w: [], FILE_READERS, 200),
+    "beneficiaries:create": (lambda w: [], ASSIGNERS, 200),
+    "beneficiaries:file": (lambda w: [w["person"].pk], FILE_READERS, 200, NOT_THEIRS),
+    "beneficiaries:update": (lambda w: [w["person"].pk], FILE_READERS, 200, NOT_THEIRS),
+    "beneficiaries:accesses": (lambda w: [w["person"].pk], PILOT, 200),
+    "beneficiaries:contract_create": (lambda w: [w["person"].pk], FILE_READERS, 200, NOT_THEIRS),
+    "beneficiaries:contract_revise": (lambda w: [w["person"].pk], FILE_READERS, 200, NOT_THEIRS),
+    # Quick entries answer POST only (their scoping is tested with POST in test_access).
+    "beneficiaries:interview_add": (lambda w: [w["person"].pk], FILE_READERS, 405),
+    "beneficiaries:obstacle_add": (lambda w: [w["person"].pk], FILE_READERS, 405),
+    "beneficiaries:obstacle_progress": (lambda w: [w["obstacle"].pk], FILE_READERS, 405),
+    "beneficiaries:prescription_add": (lambda w: [w["person"].pk], FILE_READERS, 405),
+    "beneficiaries:prescription_send": (lambda w: [w["prescription"].pk], FILE_READERS, 405),
+    "beneficiaries:prescription_cancel": (lambda w: [w["prescription"].pk], FILE_READERS, 405),
+    "beneficiaries:exit_add": (lambda w: [w["person"].pk], FILE_READERS, 405),
+    "beneficiaries:orientation_add": (lambda w: [w["person"].pk], ASSIGNERS, 405),
+    "beneficiaries:referent_assign": (lambda w: [w["person"].pk], ASSIGNERS, 405),
+    "beneficiaries:caseload": (lambda w: [], ASSIGNERS, 200),
+    "beneficiaries:operator_inbox": (lambda w: [], OPERATOR, 200),
+    # The world's prescription goes to another operator's action.
+    "beneficiaries:operator_prescription": (
+        lambda w: [w["prescription"].pk],
+        OPERATOR,
+        200,
+        {Role.OPERATOR: 404},
+    ),
+    "beneficiaries:operator_accept": (lambda w: [w["prescription"].pk], OPERATOR, 405),
+    "beneficiaries:operator_refuse": (lambda w: [w["prescription"].pk], OPERATOR, 405),
+    "beneficiaries:operator_start": (lambda w: [w["prescription"].pk], OPERATOR, 405),
+    "beneficiaries:operator_attendance": (lambda w: [w["prescription"].pk], OPERATOR, 405),
+    "beneficiaries:operator_end": (lambda w: [w["prescription"].pk], OPERATOR, 405),
 }
 
 # Pages that are not the application's own: login, logout and Django's admin.
@@ -152,9 +196,14 @@ def world():
     signatory = SignatoryFactory(pact=pact)
     meeting = MeetingFactory(body=GovernanceBodyFactory(pact=pact))
     action = ActionFactory(orientation=orientation)
+    person = ReferentAssignmentFactory().beneficiary
+    ContractFactory(beneficiary=person)
     call = CallForProjectsFactory()
     agreement = FundingAgreementFactory(operator=action.operator, actions=[action])
     return {
+        "person": person,
+        "obstacle": ObstacleFactory(beneficiary=person),
+        "prescription": PrescriptionFactory(beneficiary=person, action=action),
         "action": action,
         "call": call,
         "application": ApplicationFactory(call=call, action=action),

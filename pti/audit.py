@@ -1,0 +1,3 @@
+def mask_completely(value):
+    """The audit trail says a personal field changed, never its value."""
+    return "•••"
