@@ -1,7 +1,8 @@
 """The legal deadlines of a parcours (DOMAIN.md), computed from the dates recorded.
 
-The durations are settings (`PTI_DELAYS`). The same rules serve one file (`due_dates`, from
-a person's annotated row) and the lists (`Q` filters comparing dates in the database).
+The durations are settings (`PTI_DELAYS`). The same rules serve one file (`due_items`, from a
+person's annotated row) and the lists (`BeneficiaryQuerySet.due`, the same rules written as
+database conditions).
 """
 
 import datetime
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Q
 
 from beneficiaries.enums import ContractKind, Parcours
 
@@ -77,29 +77,3 @@ def due_items(row, today):
     if row.pending_prescriptions:
         items.append(Due("answer", "prescription sans réponse", None, False))
     return items
-
-
-def due_filters(today):
-    """{code: Q} over a queryset annotated by `with_followup()`, one per kind of deadline."""
-    social_short = Q(parcours=Parcours.SOCIAL, contract_long_review=False) & Q(
-        contract_signed_on__lte=today + delay("contract_ending") - delay("social_review")
-    )
-    social_long = Q(parcours=Parcours.SOCIAL, contract_long_review=True) & Q(
-        contract_signed_on__lte=today + delay("contract_ending") - delay("social_review_long")
-    )
-    return {
-        "orientation": Q(
-            orientation_decided_on__isnull=True, right_known_on__lt=today - delay("orientation")
-        ),
-        "contract": Q(
-            orientation_notified_on__lt=today - delay("contract"),
-            contract_signed_after_orientation=False,
-        ),
-        "review": (social_short | social_long) & Q(contract_end__gte=today),
-        "expired": Q(contract_end__lt=today),
-        "ending": Q(contract_end__gte=today, contract_end__lte=today + delay("contract_ending")),
-        "interview": Q(last_interview_on__isnull=True)
-        | Q(last_interview_on__lt=today - delay("no_interview")),
-        "answer": Q(pending_prescriptions__gt=0),
-        "legacy": Q(contract_kind__in=[ContractKind.CER, ContractKind.PPAE]),
-    }

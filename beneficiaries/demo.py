@@ -150,7 +150,7 @@ def seed(*, options, report):
     wanted = options["beneficiaries"]
     if wanted < 0:
         raise ValueError("--beneficiaries doit être positif")
-    referents = _seed_referents(options["password"])
+    referents = _seed_referents(options["password"], scale=max(1, wanted // 2000))
     existing = Beneficiary.objects.filter(household__caf_number__startswith="9").count()
     missing = max(0, wanted - existing)
     started = timezone.now()
@@ -164,8 +164,9 @@ def seed(*, options, report):
     )
 
 
-def _seed_referents(password):
-    """The demo référent (`referent`) and, in each structure, colleagues who share the password."""
+def _seed_referents(password, *, scale):
+    """The demo référent (`referent`) and, in each structure, colleagues who share the password:
+    about one référent per 80 people, whatever the number of people asked for."""
     hashed = make_password(password)
     referents = {}
     organisations = {
@@ -174,25 +175,26 @@ def _seed_referents(password):
     first_names = FEMALE_NAMES + MALE_NAMES
     for team_index, (name, size, _) in enumerate(REFERENT_TEAMS):
         organisation = organisations[name]
-        team = []
-        for number in range(1, size + 1):
-            username = f"referent-{organisation.short_name.lower().replace(' ', '-')}-{number}"
-            user, created = User.objects.get_or_create(
-                username=username,
-                defaults={
-                    "role": Role.REFERENT,
-                    "organisation": organisation,
-                    "first_name": first_names[(team_index * 7 + number * 3) % len(first_names)],
-                    "last_name": LAST_NAMES[(team_index * 11 + number * 5) % len(LAST_NAMES)],
-                    "email": f"{username}@demo.pti.invalid",
-                    "password": hashed,
-                },
+        prefix = f"referent-{organisation.short_name.lower().replace(' ', '-')}-"
+        existing = set(
+            User.objects.filter(username__startswith=prefix).values_list("username", flat=True)
+        )
+        User.objects.bulk_create(
+            User(
+                username=f"{prefix}{number}",
+                role=Role.REFERENT,
+                organisation=organisation,
+                first_name=first_names[(team_index * 7 + number * 3) % len(first_names)],
+                last_name=LAST_NAMES[(team_index * 11 + number * 5) % len(LAST_NAMES)],
+                email=f"{prefix}{number}@demo.pti.invalid",
+                password=hashed,
             )
-            if not created and not user.check_password(password):
-                user.password = hashed
-                user.save(update_fields=["password"])
-            team.append(user)
-        referents[name] = team
+            for number in range(1, size * scale + 1)
+            if f"{prefix}{number}" not in existing
+        )
+        team = User.objects.filter(username__startswith=prefix)
+        team.update(password=hashed)
+        referents[name] = list(team.order_by("pk"))
     # The demo account `referent` works at the CCAS de Saint-Étienne.
     demo = User.objects.filter(username="referent").first()
     if demo is not None:
