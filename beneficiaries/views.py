@@ -398,6 +398,10 @@ def contract_edit(request, pk, revise=False):
             {"kind": p.kind, "description": p.description, "action": p.action_id}
             for p in current.planned_actions.all()
         ]
+    if request.method == "GET":
+        services.record_access(
+            user=request.user, beneficiary=person, operation=FileOperation.READ, what="contrat"
+        )
     form = people_forms.ContractForm(
         request.POST or None, revising=current if revise else None, initial=initial
     )
@@ -486,6 +490,10 @@ def beneficiary_create(request):
 @require_http_methods(["GET", "POST"])
 def beneficiary_update(request, pk):
     person = _person(request, pk)
+    if request.method == "GET":
+        services.record_access(
+            user=request.user, beneficiary=person, operation=FileOperation.READ, what="identité"
+        )
     form = people_forms.BeneficiaryForm(request.POST or None, instance=person)
     if form.is_valid():
         household_values = form.household_values()

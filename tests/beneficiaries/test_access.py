@@ -226,3 +226,14 @@ def identity_form(person, **changes):
     }
     data.update(changes)
     return data
+
+
+def test_opening_the_identity_and_contract_forms_is_traced_as_a_read(client_as, people):
+    person = people["of_sophie"]
+    client = client_as(people["sophie"])
+    client.get(reverse("beneficiaries:update", args=[person.pk]))
+    client.get(reverse("beneficiaries:contract_create", args=[person.pk]))
+    assert list(FileAccess.objects.values_list("operation", "what").order_by("pk")) == [
+        (FileOperation.READ, "identité"),
+        (FileOperation.READ, "contrat"),
+    ]
