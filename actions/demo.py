@@ -1,5 +1,5 @@
 """Demo data of the offer: about forty actions across the orientations and territories of the
-pact, the 2017 call for projects on the five axes of seed 003, and multi-year funding
+pact, the 2024 call for projects on the five axes of seed 003, and multi-year funding
 agreements with per-action objectives."""
 
 import datetime
@@ -472,12 +472,12 @@ def _seed_actions(pact):
             if operator.territory
             else territories[number % 5 :] + territories[: number % 5][: 1 + number % 3]
         )
-        start = datetime.date(2017, 1 + number % 9, 1)
+        start = datetime.date(2024, 1 + number % 9, 1)
         closed = number % 13 == 0
         budget = Decimal(budget)
         action = services.action_save(
             values={
-                "reference": f"FA-2017-{number:03d}",
+                "reference": f"FA-2024-{number:03d}",
                 "title": title,
                 "description": f"{title} : une action du programme départemental d'insertion, "
                 "ouverte sur prescription du référent unique.",
@@ -487,7 +487,7 @@ def _seed_actions(pact):
                 "target_public": public,
                 "capacity": capacity,
                 "start_date": start,
-                "end_date": datetime.date(2020, 12, 31),
+                "end_date": datetime.date(2027, 12, 31),
                 "status": ActionStatus.CLOSED
                 if closed
                 else (ActionStatus.OPEN if capacity else ActionStatus.PLANNED),
@@ -498,11 +498,11 @@ def _seed_actions(pact):
             territories=served[:3],
             obstacles=obstacles,
             funding=[
-                (FundingSource.DEPARTEMENT, 2017, (budget * Decimal("0.6")).quantize(Decimal("1"))),
-                (FundingSource.FSE_PLUS, 2017, (budget * Decimal("0.3")).quantize(Decimal("1"))),
+                (FundingSource.DEPARTEMENT, 2025, (budget * Decimal("0.6")).quantize(Decimal("1"))),
+                (FundingSource.FSE_PLUS, 2025, (budget * Decimal("0.3")).quantize(Decimal("1"))),
                 (
                     FundingSource.ETAT if number % 2 else FundingSource.REGION,
-                    2017,
+                    2025,
                     (budget * Decimal("0.1")).quantize(Decimal("1")),
                 ),
             ]
@@ -516,10 +516,10 @@ def _seed_actions(pact):
 
 def _seed_call():
     call, created = CallForProjects.objects.get_or_create(
-        year=2017,
-        title="Appel à projets insertion 2017",
+        year=2024,
+        title="Appel à projets insertion 2024",
         defaults={
-            "deadline": datetime.date(2016, 11, 30),
+            "deadline": datetime.date(2023, 11, 30),
             "status": CallStatus.DECIDED,
             "description": "Un appel à projets simplifié et plus généraliste, géré au niveau "
             "départemental, pour une offre d'insertion resserrée et plus lisible.",
@@ -548,7 +548,7 @@ def _seed_call():
             application=application,
             decision=ApplicationDecision.REJECTED if rejected else ApplicationDecision.ACCEPTED,
             reason="Action déjà couverte sur ce territoire." if rejected else "",
-            decided_on=datetime.date(2016, 12, 15),
+            decided_on=datetime.date(2023, 12, 15),
             granted_amount=None
             if rejected
             else (action.budget * Decimal("0.6")).quantize(Decimal("1")),
@@ -557,13 +557,13 @@ def _seed_call():
 
 def _seed_agreements():
     plans = [
-        ("CPO-2017-01", "Mobilité solidaire Loire", "Mobilité vers l'emploi 2017-2020"),
+        ("CPO-2024-01", "Mobilité solidaire Loire", "Mobilité vers l'emploi 2024-2027"),
         (
-            "CPO-2017-02",
+            "CPO-2024-02",
             "Gier Environnement chantier d'insertion",
             "Insertion par l'activité économique en Gier-Pilat",
         ),
-        ("CPO-2017-03", "PLIE de Saint-Étienne Métropole", "Parcours renforcés vers l'emploi"),
+        ("CPO-2024-03", "PLIE de Saint-Étienne Métropole", "Parcours renforcés vers l'emploi"),
     ]
     for reference, operator_name, title in plans:
         if FundingAgreement.objects.filter(reference=reference).exists():
@@ -575,21 +575,21 @@ def _seed_agreements():
                 "reference": reference,
                 "title": title,
                 "operator": operator,
-                "start_year": 2017,
-                "end_year": 2020,
+                "start_year": 2024,
+                "end_year": 2027,
                 "status": AgreementStatus.SIGNED,
-                "signed_on": datetime.date(2017, 1, 20),
+                "signed_on": datetime.date(2024, 1, 20),
             },
             actions=actions,
             amounts={
                 year: Decimal(sum(a.budget for a in actions) * Decimal("0.6")).quantize(
                     Decimal("1")
                 )
-                for year in range(2017, 2021)
+                for year in range(2024, 2028)
             },
         )
         for action in actions:
-            for year in (2017, 2018):
+            for year in (2025, 2026):
                 services.agreement_objective_add(
                     agreement=agreement,
                     action=action,
@@ -609,7 +609,7 @@ def _seed_agreements():
             services.agreement_objective_add(
                 agreement=agreement,
                 action=action,
-                year=2017,
+                year=2025,
                 measure=ObjectiveMeasure.PLACES_USED,
                 label="Places occupées",
                 target=Decimal(action.capacity),

@@ -195,7 +195,7 @@ def action_import_spec():
         make_resource=lambda: ActionResource(pact),
         field_labels=action_field_labels(),
         examples={
-            "Référence": "FA-2017-012",
+            "Référence": "FA-2024-012",
             "Intitulé": "Auto-école sociale",
             "Description": "Préparer le code et la conduite.",
             "Orientation": "3",
@@ -205,8 +205,8 @@ def action_import_spec():
             "Public": "Allocataires sans permis",
             "Freins": "mobilité",
             "Places": "12",
-            "Début": "01/09/2017",
-            "Fin": "30/06/2018",
+            "Début": "01/09/2024",
+            "Fin": "30/06/2025",
             "Statut": "ouverte",
             "Budget": "24 000,00",
         },
@@ -499,6 +499,9 @@ def agreement_renewal(request, pk):
     context = {
         "agreement": agreement,
         "results": agreement_results(agreement),
+        "measure_year": min(
+            max(timezone.localdate().year, agreement.start_year), agreement.end_year
+        ),
         "form": form,
         "trail": [
             *agreements_trail(),

@@ -369,15 +369,43 @@ class Generator:
             organisation = self.organisations[team_name]
             decided = self.past(person.right_known_on + self.days(10, 60))
             notified = self.past(decided + self.days(2, 12))
-            orientations.append(
-                OrientationDecision(
-                    beneficiary=person,
-                    parcours=parcours,
-                    organisme=organisation,
-                    decided_on=decided,
-                    notified_on=notified,
+            if self.chance(0.08) and (self.today - decided).days > 200:
+                # First oriented elsewhere, then reoriented after the diagnostic.
+                first_team = self.random.choice([t for t in self.teams if t != team_name])
+                orientations.append(
+                    OrientationDecision(
+                        beneficiary=person,
+                        parcours=self.teams[first_team],
+                        organisme=self.organisations[first_team],
+                        decided_on=decided,
+                        notified_on=notified,
+                        is_current=False,
+                    )
                 )
-            )
+                decided = self.past(decided + self.days(60, 180))
+                notified = self.past(decided + self.days(2, 12))
+                orientations.append(
+                    OrientationDecision(
+                        beneficiary=person,
+                        parcours=parcours,
+                        organisme=organisation,
+                        decided_on=decided,
+                        notified_on=notified,
+                        is_reorientation=True,
+                        reason="Diagnostic global : parcours mieux adapté.",
+                        team_consulted=self.chance(0.5),
+                    )
+                )
+            else:
+                orientations.append(
+                    OrientationDecision(
+                        beneficiary=person,
+                        parcours=parcours,
+                        organisme=organisation,
+                        decided_on=decided,
+                        notified_on=notified,
+                    )
+                )
             if self.chance(0.05):
                 continue  # oriented, référent still to be named
             referent = self.random.choice(self.referents[team_name])

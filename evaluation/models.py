@@ -1,0 +1,229 @@
+"""Indicators of the pact, their targets, and the measurements that answer them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from actions.models import Action, AgreementObjective
+from evaluation.enums import Breakdown, Direction, Scope, Source, Unit
+from pti.models import Orientation, Pact, Territory
+from signatories.models import CommitmentTarget
+
+SCOPE_FIELDS = {
+    Scope.PACT: "pact",
+    Scope.ORIENTATION: "orientation",
+    Scope.TERRITORY: "territory",
+    Scope.ACTION: "action",
+    Scope.COMMITMENT: "commitment_target",
+    Scope.AGREEMENT_OBJECTIVE: "agreement_objective",
+}
+
+
+def one_scope(prefix=""):
+    """Exactly the field of the scope is set, every other scope field is empty."""
+    condition = Q()
+    for scope, field in SCOPE_FIELDS.items():
+        others = {f"{other}__isnull": True for other in SCOPE_FIELDS.values() if other != field}
+        condition |= Q(scope=scope, **{f"{field}__isnull": False}, **others)
+    return condition
+
+
+class ScopedQuerySet(models.QuerySet):
+    def for_scope(self, *, scope, obj=None):
+        query = {"scope": scope}
+        if obj is not None:
+            query[SCOPE_FIELDS[scope]] = obj
+        return self.filter(**query)
+
+
+class Indicator(models.Model):
+    code = models.SlugField("code", max_length=60, unique=True)
+    label = models.CharField("libellé", max_length=200)
+    definition = models.TextField("définition")
+    unit = models.CharField("unité", max_length=20, choices=Unit.choices)
+    direction = models.CharField(
+        "sens", max_length=10, choices=Direction.choices, default=Direction.HIGHER
+    )
+    source = models.CharField("source", max_length=20, choices=Source.choices)
+    position = models.PositiveSmallIntegerField("ordre d'affichage", default=100)
+    is_oarsa = models.BooleanField("indicateur OARSA de la DREES", default=False)
+
+    class Meta:
+        verbose_name = "indicateur"
+        verbose_name_plural = "indicateurs"
+        ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit__in=Unit.values), name="indicator_unit_valid"),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="indicator_source_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def is_computed(self):
+        return self.source == Source.COMPUTED
+
+
+class ScopedModel(models.Model):
+    """What a target or a measurement is about: the whole pact, or one part of it."""
+
+    scope = models.CharField("périmètre", max_length=30, choices=Scope.choices)
+    pact = models.ForeignKey(
+        Pact, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    orientation = models.ForeignKey(
+        Orientation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    commitment_target = models.ForeignKey(
+        CommitmentTarget, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    agreement_objective = models.ForeignKey(
+        AgreementObjective, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def scope_object(self):
+        return getattr(self, SCOPE_FIELDS[self.scope])
+
+
+class Target(ScopedModel):
+    """What an indicator should reach in a year, for one scope."""
+
+    # Reached from the pact (its PDF prints the targets in an annex).
+    pact = models.ForeignKey(
+        Pact, on_delete=models.PROTECT, null=True, blank=True, related_name="targets"
+    )
+    indicator = models.ForeignKey(
+        Indicator, verbose_name="indicateur", on_delete=models.PROTECT, related_name="targets"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    value = models.DecimalField("cible", max_digits=12, decimal_places=2)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "cible"
+        verbose_name_plural = "cibles"
+        ordering = ["indicator__position", "year"]
+        constraints = [
+            models.CheckConstraint(condition=one_scope(), name="target_one_scope"),
+            *[
+                models.UniqueConstraint(
+                    fields=["indicator", "year", field],
+                    condition=Q(scope=scope),
+                    name=f"target_unique_per_{field}",
+                    violation_error_message=(
+                        "Cette cible existe déjà pour cette année et ce périmètre."
+                    ),
+                )
+                for scope, field in SCOPE_FIELDS.items()
+            ],
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="target_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} {self.year} : {self.value}"
+
+
+class Snapshot(models.Model):
+    """The figures of a year as computed on a given day: kept as they were reported."""
+
+    year = models.PositiveSmallIntegerField("année")
+    taken_at = models.DateTimeField("arrêté le", auto_now_add=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField("objet", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "instantané"
+        verbose_name_plural = "instantanés"
+        ordering = ["-taken_at"]
+        get_latest_by = "taken_at"
+
+    def __str__(self):
+        return f"Chiffres {self.year} arrêtés le {self.taken_at:%d/%m/%Y}"
+
+
+class Measurement(ScopedModel):
+    """A value of an indicator for a year and a scope, possibly for one category of a
+    breakdown; computed in a snapshot, or entered by the département or a partner."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name="indicateur", on_delete=models.PROTECT, related_name="measurements"
+    )
+    pact = models.ForeignKey(
+        Pact, on_delete=models.PROTECT, null=True, blank=True, related_name="measurements"
+    )
+    # Reached from the offer (the funding-renewal screen reads an objective's measurements).
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, null=True, blank=True, related_name="measurements"
+    )
+    agreement_objective = models.ForeignKey(
+        AgreementObjective,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measurements",
+    )
+    commitment_target = models.ForeignKey(
+        CommitmentTarget,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measurements",
+    )
+    year = models.PositiveSmallIntegerField("année")
+    breakdown = models.CharField(
+        "ventilation", max_length=20, choices=Breakdown.choices, blank=True
+    )
+    category = models.CharField("catégorie", max_length=100, blank=True)
+    value = models.DecimalField("valeur", max_digits=14, decimal_places=2, null=True)
+    # The people counted, for rates and for the suppression of small cells.
+    numerator = models.PositiveIntegerField(null=True, blank=True)
+    denominator = models.PositiveIntegerField(null=True, blank=True)
+    source = models.CharField("source", max_length=20, choices=Source.choices)
+    snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.CASCADE, null=True, blank=True, related_name="measurements"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "mesure"
+        verbose_name_plural = "mesures"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=one_scope(), name="measurement_one_scope"),
+            # A computed measurement belongs to a snapshot; an entered one names who entered it.
+            models.CheckConstraint(
+                condition=Q(source=Source.COMPUTED, snapshot__isnull=False)
+                | (~Q(source=Source.COMPUTED) & Q(snapshot__isnull=True, entered_by__isnull=False)),
+                name="measurement_origin",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["indicator", "year", "scope"], name="measurement_lookup_idx"),
+            models.Index(
+                fields=["agreement_objective", "-created_at"], name="measurement_objective_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} {self.year} = {self.value}"

@@ -15,6 +15,7 @@ ALL_ROLES = frozenset(Role.values)
 PRESCRIBERS = frozenset({Role.REFERENT, Role.MANAGER})
 OPERATORS = frozenset({Role.OPERATOR})
 REFERENTS = frozenset({Role.REFERENT})
+PARTNERS = frozenset({Role.PARTNER})
 MANAGERS = frozenset({Role.MANAGER, Role.PILOT})
 FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
 
@@ -38,6 +39,8 @@ NAVIGATION = (
         "Catalogue des actions", "actions:catalogue", frozenset({Role.REFERENT, Role.MANAGER})
     ),
     NavEntry("Mes actions", "actions:my_actions", frozenset({Role.OPERATOR})),
+    NavEntry("Évaluation", "evaluation:dashboard", PILOTS | PARTNERS),
+    NavEntry("Mes engagements", "evaluation:partner_commitments", PARTNERS),
     NavEntry("Conventions", "signatories:convention_list", PILOTS),
     NavEntry("Gouvernance", "signatories:body_list", PILOTS),
     NavEntry("Organisations", "pti:organisation_list", PILOTS),

@@ -55,7 +55,28 @@ def pact_pdf_content(pact):
     context["signature_place"] = settings.PTI_DEPARTMENT_SEAT
     context["brand_colour"] = settings.PTI_BRAND_COLOUR
     context["actions_by_orientation"] = actions_by_orientation(context["orientations"])
+    context["indicator_rows"] = indicators_and_targets(pact)
     return context
+
+
+def indicators_and_targets(pact):
+    """The annex of the PDF: each target set for the pact (any version), with the figure the
+    latest snapshot of its year arrêta (reached through reverse relations, see evaluation/)."""
+    versions = Pact.objects.filter(code=pact.code).prefetch_related(
+        "targets__indicator", "measurements__snapshot"
+    )
+    targets, reported = [], {}
+    for version in versions:
+        targets.extend(version.targets.all())
+        for measurement in version.measurements.all():
+            if measurement.breakdown or measurement.snapshot_id is None:
+                continue
+            key = (measurement.indicator_id, measurement.year)
+            latest = reported.get(key)
+            if latest is None or measurement.snapshot.taken_at > latest.snapshot.taken_at:
+                reported[key] = measurement
+    targets.sort(key=lambda t: (t.year, t.indicator.position))
+    return [(target, reported.get((target.indicator_id, target.year))) for target in targets]
 
 
 def actions_by_orientation(orientations):

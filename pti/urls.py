@@ -66,6 +66,7 @@ urlpatterns = [
     path("", include("signatories.urls")),
     path("", include("actions.urls")),
     path("", include("beneficiaries.urls")),
+    path("", include("evaluation.urls")),
     path("admin/", admin.site.urls),
 ]
 

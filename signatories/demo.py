@@ -8,7 +8,7 @@ from decimal import Decimal
 from pti.demo import PACT_CODE
 from pti.enums import PactStatus
 from pti.models import Organisation, Pact, Territory
-from pti.services import pact_adopt
+from pti.services import pact_adopt, pact_update
 from signatories import services
 from signatories.enums import BodyKind, ConventionKind, ConventionStatus
 from signatories.models import BodyObjective, Convention, GovernanceBody, Meeting
@@ -289,8 +289,9 @@ SIGNATORIES = [
 DELIBERATION = datetime.date(2016, 6, 27)
 FIRST_SIGNATURE = datetime.date(2016, 9, 12)
 AMENDMENT_REASON = (
-    "Intégrer la loi pour le plein emploi : le contrat d'engagement remplace le CER et le "
-    "PPAE, France Travail devient l'opérateur de l'orientation."
+    "Proroger le pacte jusqu'en 2027 et intégrer la loi pour le plein emploi : le contrat "
+    "d'engagement remplace le CER et le PPAE, France Travail devient l'opérateur de "
+    "l'orientation."
 )
 
 CONVENTIONS = [
@@ -348,7 +349,8 @@ def seed(*, options, report):
         _sign_the_pact(pact)
         pact.refresh_from_db()
     if not Pact.objects.filter(code=pact.code, version__gt=1).exists():
-        services.pact_amend(pact=pact, reason=AMENDMENT_REASON)
+        amendment = services.pact_amend(pact=pact, reason=AMENDMENT_REASON)
+        pact_update(pact=amendment, expected_version=amendment.lock_version, period_end=2027)
     _seed_conventions(pact)
     _seed_governance(pact)
     summary = pact.signatories.status_summary()

@@ -32,6 +32,7 @@ from tests.pti.factories import (
 )
 from tests.signatories.factories import (
     CommitmentFactory,
+    CommitmentTargetFactory,
     ConventionFactory,
     GovernanceBodyFactory,
     MeetingFactory,
@@ -51,6 +52,8 @@ REFERENT = frozenset({Role.REFERENT})
 FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
 ASSIGNERS = frozenset({Role.PILOT, Role.MANAGER})
 NOT_THEIRS = {Role.MANAGER: 404, Role.REFERENT: 404}
+DASHBOARD = frozenset({Role.PILOT, Role.PARTNER})
+PARTNER = frozenset({Role.PARTNER})
 
 # name: (arguments from the world, roles allowed, status they get[, {role: other status}])
 ROUTES = {
@@ -163,6 +166,18 @@ ROUTES = {
     "beneficiaries:operator_start": (lambda w: [w["prescription"].pk], OPERATOR, 405),
     "beneficiaries:operator_attendance": (lambda w: [w["prescription"].pk], OPERATOR, 405),
     "beneficiaries:operator_end": (lambda w: [w["prescription"].pk], OPERATOR, 405),
+    "evaluation:dashboard": (lambda w: [], DASHBOARD, 200),
+    "evaluation:dashboard_export": (lambda w: ["csv"], DASHBOARD, 200),
+    "evaluation:oarsa_export": (lambda w: [], PILOT, 200),
+    "evaluation:territories": (lambda w: [], PILOT, 200),
+    "evaluation:orientations": (lambda w: [], PILOT, 200),
+    "evaluation:actions": (lambda w: [], PILOT, 200),
+    "evaluation:actions_export": (lambda w: ["xlsx"], PILOT, 200),
+    "evaluation:targets": (lambda w: [], PILOT, 200),
+    "evaluation:entries": (lambda w: [], PILOT, 200),
+    "evaluation:snapshots": (lambda w: [], PILOT, 200),
+    "evaluation:partner_commitments": (lambda w: [], PARTNER, 200),
+    "evaluation:partner_entry": (lambda w: [w["commitment_target"].pk], PARTNER, 405),
 }
 
 # Pages that are not the application's own: login, logout and Django's admin.
@@ -215,6 +230,7 @@ def world():
         "organisation": OrganisationFactory(),
         "signatory": signatory,
         "commitment": CommitmentFactory(signatory=signatory, orientation=orientation),
+        "commitment_target": CommitmentTargetFactory(),
         "convention": ConventionFactory(),
         "body": meeting.body,
         "meeting": meeting,

@@ -220,7 +220,7 @@ def test_import_page_lists_the_expected_columns(pilot_client, offer):
     assert "Importer des actions" in content
     for header in HEADERS:
         assert f'<th scope="row">{header}</th>' in content
-    assert "FA-2017-012" in content  # an example value
+    assert "FA-2024-012" in content  # an example value
 
 
 def test_only_pilots_import_and_export(client_as, offer):

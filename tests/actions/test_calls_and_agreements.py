@@ -693,9 +693,12 @@ def test_agreement_results(agreement):
     assert by_label["Permis obtenus"].source == "chiffre déclaré par l'opérateur"
     assert by_label["Permis obtenus"].attainment == Decimal("120.0")
     assert by_label["Permis obtenus"].is_met is True
+    assert by_label["Véhicules prêtés"].source == "à déclarer par l'opérateur"
+    assert by_label["Retours à l'emploi"].source == (
+        "pas encore mesuré : arrêtez les chiffres de l'année"
+    )
     for label in ("Véhicules prêtés", "Retours à l'emploi"):
         assert by_label[label].achieved is None
-        assert by_label[label].source == "pas encore mesuré"
         assert by_label[label].attainment is None
         assert by_label[label].is_met is False
 

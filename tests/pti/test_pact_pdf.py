@@ -92,7 +92,7 @@ def test_a_draft_prints_with_a_visible_projet_watermark(demo, tmp_path):
     signed = Pact.objects.get(code="pti-2016-2020", version=1)
     draft = Pact.objects.get(code="pti-2016-2020", version=2)
     draft_pdf = download(demo, draft)
-    assert draft_pdf["Content-Disposition"].endswith('-2016-2020-avenant-1.pdf"')
+    assert draft_pdf["Content-Disposition"].endswith('-2016-2027-avenant-1.pdf"')
     draft_text = text_of(draft_pdf.content)
     assert "PROJET" in draft_text
     assert "Projet : ce document n'a pas été adopté" in draft_text
@@ -161,7 +161,7 @@ def test_the_pdf_lists_the_actions_under_each_orientation_with_their_budget(demo
         )
         for o in pact.orientations.order_by("position")
     ]
-    auto_ecole = text.index("FA-2017-007")
+    auto_ecole = text.index("FA-2024-007")
     assert headings[2] < auto_ecole < headings[3]
     assert "48 000,00 €" in text.replace("\u202f", " ").replace("\u00a0", " ")
 
@@ -169,4 +169,4 @@ def test_the_pdf_lists_the_actions_under_each_orientation_with_their_budget(demo
 def test_an_amendment_lists_the_actions_filed_under_the_first_version(demo):
     amendment = Pact.objects.get(code="pti-2016-2020", version=2)
     text = text_of(download(demo, amendment).content)
-    assert "FA-2017-007 – Auto-école sociale" in text
+    assert "FA-2024-007 – Auto-école sociale" in text

@@ -1,0 +1,618 @@
+"""The computed indicators, each an aggregate query (never a loop over people in Python).
+
+A `Figure` is the value of an indicator for a year (and a territory, or an action), with the
+counts behind it and its breakdowns. Breakdowns come from the same query: the people are
+grouped by age band, sex, family situation, seniority in the RSA and territory in the
+database, and each breakdown is the sum of those groups.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from actions.enums import PrescriptionStatus
+from actions.models import Action
+from beneficiaries.enums import (
+    ContractKind,
+    ExitOutcome,
+    FamilySituation,
+    ObstacleStatus,
+    Parcours,
+    PlannedActionKind,
+    RightsAndDuties,
+    Sex,
+)
+from beneficiaries.models import (
+    Beneficiary,
+    Contract,
+    Exit,
+    Obstacle,
+    OrientationDecision,
+    PlannedAction,
+    Prescription,
+    ReferentAssignment,
+)
+from beneficiaries.outcomes import exit_outcome_expression
+from evaluation.enums import Breakdown
+
+DIMENSIONS = {
+    Breakdown.AGE: "dim_age",
+    Breakdown.SEX: "dim_sex",
+    Breakdown.FAMILY: "dim_family",
+    Breakdown.SENIORITY: "dim_seniority",
+    Breakdown.TERRITORY: "dim_territory",
+}
+AGE_BANDS = [(25, "moins de 25 ans"), (35, "25 à 34 ans"), (45, "35 à 44 ans"), (55, "45 à 54 ans")]
+OLDEST_BAND = "55 ans et plus"
+SENIORITY_BANDS = [(6, "moins de 6 mois"), (12, "de 6 à 12 mois")]
+LONGEST_SENIORITY = "un an et plus"
+LABELS = {
+    Breakdown.SEX: dict(Sex.choices),
+    Breakdown.FAMILY: dict(FamilySituation.choices),
+    Breakdown.PARCOURS: dict(Parcours.choices),
+}
+
+# The organismes référents as DREES counts them (indicator 4).
+ORGANISME_CATEGORIES = [
+    ("France Travail", ["france_travail"]),
+    ("services du Département", ["departement"]),
+    ("autres organismes publics de l'emploi", ["cap_emploi", "mission_locale", "plie"]),
+    ("autres organismes (CCAS, associations…)", None),
+]
+DYNAMIC_OUTCOMES = [
+    ExitOutcome.DURABLE_EMPLOYMENT,
+    ExitOutcome.TRANSITION_EMPLOYMENT,
+    ExitOutcome.POSITIVE_EXIT,
+]
+
+
+@dataclass
+class Cell:
+    category: str
+    value: Decimal | None
+    numerator: int | None = None
+    denominator: int | None = None
+
+
+@dataclass
+class Figure:
+    code: str
+    value: Decimal | None
+    numerator: int | None = None
+    denominator: int | None = None
+    breakdowns: dict = field(default_factory=dict)
+
+    def cells(self, breakdown):
+        return self.breakdowns.get(breakdown, [])
+
+
+def percent(part, whole):
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def mean(total, count):
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def days(duration):
+    """A summed duration as a number of days (0 when there is nothing)."""
+    if duration is None:
+        return 0
+    if isinstance(duration, datetime.timedelta):
+        return duration.days + duration.seconds / 86400
+    return duration / 86_400_000_000  # microseconds, as SQLite returns them
+
+
+def diff(later, earlier):
+    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+
+
+class Computation:
+    """Every computed indicator of one year, for the whole département or one territory."""
+
+    def __init__(self, year, *, territory=None, today=None):
+        self.year = year
+        self.today = today or timezone.localdate()
+        self.start = datetime.date(year, 1, 1)
+        self.as_of = min(datetime.date(year, 12, 31), self.today)
+        self.territory = territory
+
+    # --- populations ---
+
+    def in_territory(self, queryset, prefix=""):
+        if self.territory is None:
+            return queryset
+        return queryset.filter(**{f"{prefix}household__territory": self.territory})
+
+    def people(self):
+        """Beneficiaries whose right is open at the end of the year (not exited before)."""
+        people = Beneficiary.objects.filter(right_opened_on__lte=self.as_of).filter(
+            Q(exit__isnull=True) | Q(exit__exit_on__gt=self.as_of)
+        )
+        return self.in_territory(people)
+
+    def subject(self):
+        return self.people().filter(rights_and_duties=RightsAndDuties.SUBJECT)
+
+    def dimensions(self, prefix=""):
+        age = [
+            When(
+                **{f"{prefix}birth_date__gt": self.as_of - relativedelta(years=limit)},
+                then=Value(label),
+            )
+            for limit, label in AGE_BANDS
+        ]
+        seniority = [
+            When(
+                **{f"{prefix}right_opened_on__gt": self.as_of - relativedelta(months=months)},
+                then=Value(label),
+            )
+            for months, label in SENIORITY_BANDS
+        ]
+        return {
+            "dim_age": Case(*age, default=Value(OLDEST_BAND)),
+            "dim_sex": F(f"{prefix}sex"),
+            "dim_family": F(f"{prefix}household__family_situation"),
+            "dim_seniority": Case(*seniority, default=Value(LONGEST_SENIORITY)),
+            "dim_territory": F(f"{prefix}household__territory__name"),
+        }
+
+    def orientation_at_date(self):
+        return OrientationDecision.objects.filter(
+            beneficiary=OuterRef("pk"), decided_on__lte=self.as_of
+        ).order_by("-decided_on", "-pk")
+
+    def organisme_category(self):
+        whens = [
+            When(organisme_kind__in=kinds, then=Value(label))
+            for label, kinds in ORGANISME_CATEGORIES
+            if kinds
+        ]
+        return Case(*whens, default=Value(ORGANISME_CATEGORIES[-1][0]))
+
+    # --- grouping ---
+
+    def grouped(self, queryset, prefix="", extra=(), **aggregates):
+        """Aggregate `queryset` by the five dimensions (and `extra` columns): one query."""
+        names = [*DIMENSIONS.values(), *extra]
+        return list(
+            queryset.annotate(**self.dimensions(prefix))
+            .values(*names)
+            .annotate(**aggregates)
+            .order_by()
+        )
+
+    @staticmethod
+    def totals(rows, keys):
+        total = defaultdict(Decimal)
+        for row in rows:
+            for key in keys:
+                total[key] += Decimal(str(row[key] or 0))
+        return total
+
+    def breakdown_cells(self, rows, keys, make_value):
+        breakdowns = {}
+        for breakdown, column in DIMENSIONS.items():
+            groups = defaultdict(lambda: defaultdict(Decimal))
+            for row in rows:
+                for key in keys:
+                    groups[row[column]][key] += Decimal(str(row[key] or 0))
+            labels = LABELS.get(breakdown, {})
+            breakdowns[breakdown] = sorted(
+                (
+                    make_value(labels.get(category, category) or "non renseigné", sums)
+                    for category, sums in groups.items()
+                ),
+                key=lambda cell: cell.category,
+            )
+        return breakdowns
+
+    def share(self, code, queryset, condition, prefix="", extra_breakdowns=None):
+        rows = self.grouped(queryset, prefix, n=Count("pk"), hit=Count("pk", filter=condition))
+        total = self.totals(rows, ["n", "hit"])
+
+        def cell(category, sums):
+            return Cell(category, percent(sums["hit"], sums["n"]), int(sums["hit"]), int(sums["n"]))
+
+        figure = Figure(
+            code,
+            percent(total["hit"], total["n"]),
+            int(total["hit"]),
+            int(total["n"]),
+            self.breakdown_cells(rows, ["n", "hit"], cell),
+        )
+        figure.breakdowns.update(extra_breakdowns or {})
+        return figure
+
+    def average(self, code, queryset, duration, prefix=""):
+        rows = self.grouped(queryset, prefix, n=Count("pk"), total=Sum(duration))
+        for row in rows:
+            row["total"] = days(row["total"])
+        total = self.totals(rows, ["n", "total"])
+
+        def cell(category, sums):
+            return Cell(category, mean(sums["total"], sums["n"]), None, int(sums["n"]))
+
+        return Figure(
+            code,
+            mean(total["total"], total["n"]),
+            None,
+            int(total["n"]),
+            self.breakdown_cells(rows, ["n", "total"], cell),
+        )
+
+    def count(self, code, queryset, prefix="", extra=None):
+        rows = self.grouped(queryset, prefix, n=Count("pk"))
+        total = self.totals(rows, ["n"])
+
+        def cell(category, sums):
+            return Cell(category, Decimal(int(sums["n"])), int(sums["n"]), None)
+
+        figure = Figure(
+            code,
+            Decimal(int(total["n"])),
+            int(total["n"]),
+            None,
+            self.breakdown_cells(rows, ["n"], cell),
+        )
+        figure.breakdowns.update(extra or {})
+        return figure
+
+    def distribution(self, queryset, column):
+        """{category: count} of one annotated column (one query)."""
+        return dict(queryset.values_list(column).annotate(n=Count("pk")).order_by())
+
+    # --- OARSA (DREES) ---
+
+    def oarsa_1_subject(self):
+        """Share of the beneficiaries who are subject to rights and duties (SDD)."""
+        return self.share(
+            "oarsa-1-sdd", self.people(), Q(rights_and_duties=RightsAndDuties.SUBJECT)
+        )
+
+    def oarsa_2_oriented(self):
+        oriented = Exists(
+            OrientationDecision.objects.filter(
+                beneficiary=OuterRef("pk"), decided_on__lte=self.as_of
+            )
+        )
+        return self.share(
+            "oarsa-2-orientes", self.subject().annotate(oriented=oriented), Q(oriented=True)
+        )
+
+    def oarsa_3_orientation_delay(self):
+        first = OrientationDecision.objects.filter(beneficiary=OuterRef("pk")).order_by(
+            "decided_on"
+        )
+        entrants = (
+            self.subject()
+            .filter(right_opened_on__gte=self.start)
+            .annotate(first_orientation=Subquery(first.values("decided_on")[:1]))
+            .filter(first_orientation__isnull=False, first_orientation__lte=self.as_of)
+        )
+        return self.average(
+            "oarsa-3-delai-orientation", entrants, diff("first_orientation", "rsa_requested_on")
+        )
+
+    def oriented_people(self):
+        current = self.orientation_at_date()
+        return (
+            self.subject()
+            .annotate(
+                parcours_at_date=Subquery(current.values("parcours")[:1]),
+                organisme_kind=Subquery(current.values("organisme__kind")[:1]),
+            )
+            .filter(parcours_at_date__isnull=False)
+        )
+
+    def oarsa_4_organisme(self):
+        oriented = self.oriented_people().annotate(organisme_category=self.organisme_category())
+        total = oriented.count()
+        by_category = self.distribution(oriented, "organisme_category")
+        cells = [
+            Cell(label, percent(by_category.get(label, 0), total), by_category.get(label, 0), total)
+            for label, _ in ORGANISME_CATEGORIES
+        ]
+        return self.count("oarsa-4-organismes", oriented, extra={Breakdown.ORGANISME: cells})
+
+    def oarsa_5_parcours(self):
+        oriented = self.oriented_people()
+        total = oriented.count()
+        by_parcours = self.distribution(oriented, "parcours_at_date")
+        cells = [
+            Cell(label, percent(by_parcours.get(value, 0), total), by_parcours.get(value, 0), total)
+            for value, label in Parcours.choices
+        ]
+        return self.count("oarsa-5-parcours", oriented, extra={Breakdown.PARCOURS: cells})
+
+    def valid_contract(self):
+        return Contract.objects.filter(
+            beneficiary=OuterRef("pk"),
+            signed_on__lte=self.as_of,
+            start_date__lte=self.as_of,
+            end_date__gte=self.as_of,
+        )
+
+    def oarsa_6_contract_rate(self):
+        outside_france_travail = self.oriented_people().exclude(organisme_kind="france_travail")
+        with_contract = outside_france_travail.annotate(has_contract=Exists(self.valid_contract()))
+        return self.share("oarsa-6-taux-contrat", with_contract, Q(has_contract=True))
+
+    def oarsa_7_contract_delay(self):
+        first_orientation = OrientationDecision.objects.filter(beneficiary=OuterRef("pk")).order_by(
+            "decided_on"
+        )
+        first_contract = Contract.objects.filter(
+            beneficiary=OuterRef("pk"), signed_on__isnull=False
+        ).order_by("signed_on")
+        people = (
+            self.subject()
+            .annotate(
+                first_orientation=Subquery(first_orientation.values("decided_on")[:1]),
+                first_contract=Subquery(first_contract.values("signed_on")[:1]),
+            )
+            .filter(
+                first_contract__gte=self.start,
+                first_contract__lte=self.as_of,
+                first_orientation__isnull=False,
+            )
+        )
+        return self.average(
+            "oarsa-7-delai-contrat", people, diff("first_contract", "first_orientation")
+        )
+
+    def valid_contracts(self):
+        """The contracts in force at the end of the year (a revised version is not counted)."""
+        contracts = Contract.objects.filter(
+            signed_on__lte=self.as_of,
+            start_date__lte=self.as_of,
+            end_date__gte=self.as_of,
+            beneficiary__in=self.subject(),
+        ).filter(Q(revision__isnull=True) | Q(revision__start_date__gt=self.as_of))
+        return contracts
+
+    def oarsa_8_contract_content(self):
+        contracts = self.valid_contracts().annotate(
+            job_search=Exists(
+                PlannedAction.objects.filter(
+                    contract=OuterRef("pk"), kind=PlannedActionKind.JOB_SEARCH
+                )
+            ),
+            care=Exists(
+                PlannedAction.objects.filter(contract=OuterRef("pk"), kind=PlannedActionKind.CARE)
+            ),
+            long=Q(
+                end_date__gte=F("start_date")
+                + datetime.timedelta(days=settings.PTI_DURABLE_EMPLOYMENT_DAYS)
+            ),
+        )
+        return [
+            self.share(
+                "oarsa-8a-recherche-emploi", contracts, Q(job_search=True), prefix="beneficiary__"
+            ),
+            self.share("oarsa-8b-acces-soins", contracts, Q(care=True), prefix="beneficiary__"),
+            self.share("oarsa-8c-six-mois", contracts, Q(long=True), prefix="beneficiary__"),
+        ]
+
+    def oarsa_9_reorientations(self):
+        decisions = OrientationDecision.objects.filter(
+            is_reorientation=True, decided_on__gte=self.start, decided_on__lte=self.as_of
+        )
+        decisions = self.in_territory(decisions, "beneficiary__")
+        return self.count("oarsa-9-reorientations", decisions, prefix="beneficiary__")
+
+    def oarsa(self):
+        return [
+            self.oarsa_1_subject(),
+            self.oarsa_2_oriented(),
+            self.oarsa_3_orientation_delay(),
+            self.oarsa_4_organisme(),
+            self.oarsa_5_parcours(),
+            self.oarsa_6_contract_rate(),
+            self.oarsa_7_contract_delay(),
+            *self.oarsa_8_contract_content(),
+            self.oarsa_9_reorientations(),
+        ]
+
+    # --- the pact's own indicators ---
+
+    def exits(self):
+        exits = Exit.objects.filter(exit_on__gte=self.start, exit_on__lte=self.as_of)
+        return self.in_territory(exits, "beneficiary__").annotate(
+            outcome=exit_outcome_expression(),
+            outcome_iae=exit_outcome_expression(strictly_more=True),
+        )
+
+    def durable_employment(self):
+        exits = self.exits()
+        return [
+            self.share(
+                "emploi-durable",
+                exits,
+                Q(outcome=ExitOutcome.DURABLE_EMPLOYMENT),
+                prefix="beneficiary__",
+            ),
+            self.share(
+                "emploi-durable-iae",
+                exits,
+                Q(outcome_iae=ExitOutcome.DURABLE_EMPLOYMENT),
+                prefix="beneficiary__",
+            ),
+        ]
+
+    def dynamic_exits(self):
+        exits = self.exits()
+        total = exits.count()
+        by_outcome = self.distribution(exits, "outcome")
+        cells = [
+            Cell(
+                ExitOutcome(outcome).label,
+                percent(by_outcome.get(outcome, 0), total),
+                by_outcome.get(outcome, 0),
+                total,
+            )
+            for outcome in DYNAMIC_OUTCOMES
+        ]
+        return self.share(
+            "sorties-dynamiques",
+            exits,
+            Q(outcome__in=DYNAMIC_OUTCOMES),
+            prefix="beneficiary__",
+            extra_breakdowns={Breakdown.KIND: cells},
+        )
+
+    def obstacles_lifted(self):
+        """Among the obstacles open during the year, the share lifted in the year."""
+        obstacles = Obstacle.objects.filter(identified_on__lte=self.as_of).filter(
+            Q(lifted_on__isnull=True) | Q(lifted_on__gte=self.start)
+        )
+        obstacles = self.in_territory(obstacles, "beneficiary__")
+        return self.share(
+            "freins-leves",
+            obstacles,
+            Q(status=ObstacleStatus.LIFTED, lifted_on__gte=self.start, lifted_on__lte=self.as_of),
+            prefix="beneficiary__",
+        )
+
+    def weekly_hours(self):
+        contracts = self.valid_contracts().filter(kind=ContractKind.CE)
+        rows = self.grouped(
+            contracts,
+            "beneficiary__",
+            n=Count("pk"),
+            hours=Sum("weekly_hours"),
+            full=Count("pk", filter=Q(weekly_hours__gte=15)),
+        )
+        total = self.totals(rows, ["n", "hours", "full"])
+
+        def cell(category, sums):
+            return Cell(category, mean(sums["hours"], sums["n"]), int(sums["full"]), int(sums["n"]))
+
+        return Figure(
+            "heures-activite",
+            mean(total["hours"], total["n"]),
+            int(total["full"]),
+            int(total["n"]),
+            self.breakdown_cells(rows, ["n", "hours", "full"], cell),
+        )
+
+    def caseload(self):
+        """People followed per référent at the end of the year."""
+        assignments = (
+            ReferentAssignment.objects.filter(start_date__lte=self.as_of)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gt=self.as_of))
+            .filter(beneficiary__in=self.people())
+        )
+        per_referent = assignments.values("referent").annotate(n=Count("pk")).order_by()
+        stats = per_referent.aggregate(
+            people=Sum("n"), referents=Count("referent"), average=Avg("n")
+        )
+        above = per_referent.filter(n__gt=settings.PTI_CASELOAD_THRESHOLD).count()
+        return Figure(
+            "charge-referent",
+            mean(stats["people"] or 0, stats["referents"]),
+            above,
+            stats["referents"],
+            {},
+        )
+
+    def pact_indicators(self):
+        return [
+            *self.durable_employment(),
+            self.dynamic_exits(),
+            self.obstacles_lifted(),
+            self.weekly_hours(),
+            self.caseload(),
+        ]
+
+    def all(self):
+        return {figure.code: figure for figure in [*self.oarsa(), *self.pact_indicators()]}
+
+
+# --- Per action -------------------------------------------------------------------------------
+
+
+def action_results(year, actions=None, today=None):
+    """{action id: {measure: value}} for the year, in one query: places used, prescriptions
+    accepted, completed and abandoned, people accompanied, their dynamic and durable exits."""
+    today = today or timezone.localdate()
+    start, end = datetime.date(year, 1, 1), min(datetime.date(year, 12, 31), today)
+    present = Q(
+        prescriptions__started_on__lte=end,
+        prescriptions__started_on__isnull=False,
+    ) & (Q(prescriptions__ended_on__isnull=True) | Q(prescriptions__ended_on__gte=start))
+    queryset = Action.objects.all() if actions is None else actions
+    rows = queryset.annotate(
+        accepted=Count(
+            "prescriptions",
+            filter=Q(prescriptions__answered_on__gte=start, prescriptions__answered_on__lte=end)
+            & ~Q(prescriptions__status=PrescriptionStatus.REFUSED),
+        ),
+        completed=Count(
+            "prescriptions",
+            filter=Q(
+                prescriptions__status=PrescriptionStatus.COMPLETED,
+                prescriptions__ended_on__gte=start,
+                prescriptions__ended_on__lte=end,
+            ),
+        ),
+        abandoned=Count(
+            "prescriptions",
+            filter=Q(
+                prescriptions__status=PrescriptionStatus.ABANDONED,
+                prescriptions__ended_on__gte=start,
+                prescriptions__ended_on__lte=end,
+            ),
+        ),
+        accompanied=Count("prescriptions__beneficiary", filter=present, distinct=True),
+    ).values("pk", "capacity", "places_taken", "accepted", "completed", "abandoned", "accompanied")
+    results = {row["pk"]: row for row in rows}
+    # Dynamic and durable exits of the people accompanied (a second grouped query).
+    exits = (
+        Prescription.objects.filter(
+            action__in=queryset, started_on__isnull=False, started_on__lte=end
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+        .filter(beneficiary__exit__isnull=False, beneficiary__exit__exit_on__lte=end)
+        .annotate(exit_result=exit_outcome_expression("beneficiary__exit__"))
+        .values("action")
+        .annotate(
+            dynamic=Count("beneficiary", filter=Q(exit_result__in=DYNAMIC_OUTCOMES), distinct=True),
+            durable=Count(
+                "beneficiary", filter=Q(outcome=ExitOutcome.DURABLE_EMPLOYMENT), distinct=True
+            ),
+        )
+        .order_by()
+    )
+    for row in results.values():
+        row["dynamic"] = row["durable"] = 0
+    for row in exits:
+        results[row["action"]]["dynamic"] = row["dynamic"]
+        results[row["action"]]["durable"] = row["durable"]
+    for row in results.values():
+        row["dynamic_rate"] = percent(row["dynamic"], row["accompanied"])
+    return results

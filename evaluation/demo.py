@@ -1,0 +1,128 @@
+"""Demo data of the evaluation: targets for the two last years (the pact, each territory, the
+actions), indicators linked to the partners' commitments with their own figures, the
+département's own figures, and the figures of last year arrêtés in a snapshot."""
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from actions.models import Action
+from evaluation import services
+from evaluation.catalogue import sync
+from evaluation.enums import Scope
+from evaluation.models import Indicator, Measurement, Snapshot, Target
+from pti.models import Territory, User
+from signatories.models import CommitmentTarget
+
+PACT_TARGETS = {
+    "oarsa-2-orientes": 95,
+    "oarsa-3-delai-orientation": 42,
+    "oarsa-6-taux-contrat": 60,
+    "oarsa-7-delai-contrat": 30,
+    "oarsa-8a-recherche-emploi": 50,
+    "oarsa-8c-six-mois": 70,
+    "emploi-durable": 30,
+    "emploi-durable-iae": 28,
+    "sorties-dynamiques": 60,
+    "freins-leves": 15,
+    "heures-activite": 15,
+    "charge-referent": 50,
+    "budget-pdi": 1800000,
+}
+TERRITORY_TARGETS = {"oarsa-6-taux-contrat": 60, "sorties-dynamiques": 60}
+# Commitment targets followed by an entered indicator: (organisation, target label, indicator).
+COMMITMENT_LINKS = [
+    ("Caisse d'allocations familiales de la Loire", "Fichiers transmis", "flux-allocataires"),
+    (
+        "Préfecture de la Loire – DDETS",
+        "Parcours emploi compétences prescrits à des allocataires",
+        "contrats-aides",
+    ),
+    ("Région Auvergne-Rhône-Alpes", "Entrées en formation qualifiante", "entrees-formation"),
+    (
+        "France Travail – direction territoriale de la Loire",
+        "Allocataires en accompagnement global",
+        "accompagnement-global",
+    ),
+]
+PARTNER_FIGURES = {
+    "flux-allocataires": 11,
+    "contrats-aides": 276,
+    "entrees-formation": 402,
+    "accompagnement-global": 1134,
+}
+
+
+def seed(*, options, report):
+    # The catalogue comes with the migrations; a database emptied since (tests) gets it back.
+    sync(Indicator)
+    if Target.objects.exists():
+        report.add(
+            f"{Target.objects.count()} cibles, {Snapshot.objects.count()} instantanés (déjà en place)"
+        )
+        return
+    pact = services.reference_pact()
+    year = timezone.localdate().year
+    indicators = {i.code: i for i in Indicator.objects.all()}
+    for target_year in (year - 1, year):
+        for code, value in PACT_TARGETS.items():
+            services.target_set(
+                indicator=indicators[code],
+                year=target_year,
+                scope=Scope.PACT,
+                obj=pact,
+                value=Decimal(value),
+            )
+        for territory in Territory.objects.all():
+            for code, value in TERRITORY_TARGETS.items():
+                services.target_set(
+                    indicator=indicators[code],
+                    year=target_year,
+                    scope=Scope.TERRITORY,
+                    obj=territory,
+                    value=Decimal(value),
+                )
+        for action in Action.objects.exclude(capacity=0):
+            services.target_set(
+                indicator=indicators["action-personnes"],
+                year=target_year,
+                scope=Scope.ACTION,
+                obj=action,
+                value=Decimal(action.capacity * 2),
+            )
+    pilot = User.objects.filter(username="pilote").first()
+    for organisation, label, code in COMMITMENT_LINKS:
+        for commitment_target in CommitmentTarget.objects.filter(
+            label=label,
+            commitment__signatory__organisation__name=organisation,
+            commitment__signatory__pact=pact,
+        ):
+            Target.objects.get_or_create(
+                indicator=indicators[code],
+                year=commitment_target.year,
+                scope=Scope.COMMITMENT,
+                commitment_target=commitment_target,
+                defaults={"value": commitment_target.value},
+            )
+            partner = User.objects.filter(organisation__name=organisation).first() or pilot
+            Measurement.objects.create(
+                indicator=indicators[code],
+                year=commitment_target.year,
+                scope=Scope.COMMITMENT,
+                commitment_target=commitment_target,
+                value=Decimal(PARTNER_FIGURES[code]),
+                source="partner" if partner and partner.role == "partner" else "department",
+                entered_by=partner,
+            )
+    if pilot:
+        for target_year, value in ((year - 1, 1712000), (year, 1540000)):
+            services.measurement_enter(
+                indicator=indicators["budget-pdi"],
+                year=target_year,
+                scope=Scope.PACT,
+                obj=pact,
+                value=Decimal(value),
+                user=pilot,
+            )
+    services.snapshot_take(year=year - 1, user=pilot, note="Chiffres transmis à la DREES")
+    report.add(f"{Target.objects.count()} cibles, chiffres {year - 1} arrêtés dans un instantané")

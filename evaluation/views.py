@@ -1,0 +1,461 @@
+"""The evaluation pages: the pilot's dashboard, per territory, orientation and action, the
+targets, the snapshots, the partners' commitments and their figures, the exports."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actions.models import Action
+from beneficiaries.enums import ExitOutcome
+from beneficiaries.models import Exit
+from beneficiaries.outcomes import exit_outcome_expression
+from evaluation import services
+from evaluation.charts import bar_chart, line_chart
+from evaluation.computations import Computation, action_results
+from evaluation.dashboard import (
+    as_of_label,
+    available_years,
+    cell_is_small,
+    dashboard_rows,
+    key_series,
+)
+from evaluation.enums import Breakdown, Scope, Source, Unit
+from evaluation.exports import actions_dataset, dashboard_dataset, oarsa_workbook
+from evaluation.forms import EntryForm, PartnerEntryForm, PeriodForm, SnapshotForm, TargetForm
+from evaluation.models import Indicator, Measurement, Snapshot, Target
+from pti.enums import Role
+from pti.models import Territory
+from pti.pages import form_error_status, refuse
+from pti.permissions import PILOTS, role_required
+from pti.tabular import EXPORT_FORMATS
+from signatories.models import BodyObjective, CommitmentTarget
+
+DASHBOARD_READERS = frozenset({Role.PILOT, Role.PARTNER})
+PARTNERS = frozenset({Role.PARTNER})
+
+
+def evaluation_trail():
+    return [("Évaluation", reverse("evaluation:dashboard"))]
+
+
+def _period(request):
+    years = available_years()
+    form = PeriodForm(request.GET or None, years=years)
+    year, territory = form.period(years)
+    return form, year, territory, years
+
+
+def _download(dataset, fmt, name):
+    writer, content_type, extension = EXPORT_FORMATS[fmt]
+    response = HttpResponse(writer(dataset), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response
+
+
+# --- The dashboard -------------------------------------------------------------------------------
+
+
+@role_required(DASHBOARD_READERS)
+def dashboard(request):
+    """The pact's indicators against their targets for a year and a territory."""
+    form, year, territory, years = _period(request)
+    pact = services.reference_pact()
+    for_partner = request.user.role == Role.PARTNER
+    computation = Computation(year, territory=territory)
+    rows, figures, snapshot = dashboard_rows(
+        year=year, pact=pact, territory=territory, for_partner=for_partner, computation=computation
+    )
+    rates = [r for r in rows if r.indicator.unit == Unit.PERCENT and not r.suppressed]
+    charts = {
+        "rates": bar_chart(
+            chart_id="taux",
+            title=f"Taux du pacte en {year}, réalisé et cible",
+            description=(
+                "Pour chaque taux, la barre pleine est la valeur réalisée, la barre hachurée "
+                "la cible ; les valeurs sont écrites au bout des barres. Le tableau ci-dessus "
+                "donne les mêmes chiffres."
+            ),
+            rows=[(r.indicator.label, r.value, r.target) for r in rates],
+            unit="%",
+            maximum=100,
+        )
+    }
+    history_years = sorted(y for y in years if y <= year)[-5:]
+    series = key_series(years=history_years, territory=territory)
+    charts["history"] = line_chart(
+        chart_id="evolution",
+        title="Évolution de trois taux clés",
+        description=(
+            "Part des personnes soumises aux droits et devoirs orientées, taux de "
+            "contractualisation et part des sorties dynamiques, année par année ; chaque série a "
+            "sa forme de point, rappelée dans la légende. Le tableau qui suit le graphique donne "
+            "les mêmes chiffres."
+        ),
+        years=history_years,
+        series=series,
+        unit="%",
+    )
+    breakdowns = []
+    for code, breakdown in (
+        ("oarsa-4-organismes", Breakdown.ORGANISME),
+        ("oarsa-5-parcours", Breakdown.PARCOURS),
+        ("sorties-dynamiques", Breakdown.KIND),
+    ):
+        figure = figures[code]
+        cells = figure.cells(breakdown)
+        if for_partner:
+            cells = [
+                c
+                for c in cells
+                if not cell_is_small(Indicator(unit=Unit.PEOPLE), None, c.numerator, c.denominator)
+            ]
+        breakdowns.append((Indicator.objects.get(code=code), breakdown, cells))
+    context = {
+        "form": form,
+        "year": year,
+        "territory": territory,
+        "rows": rows,
+        "charts": charts,
+        "series": series,
+        "history_years": history_years,
+        "breakdowns": breakdowns,
+        "snapshot": snapshot,
+        "as_of": as_of_label(year),
+        "for_partner": for_partner,
+        "snapshot_form": SnapshotForm(initial={"year": year}),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "evaluation/dashboard.html", context)
+
+
+@role_required(DASHBOARD_READERS)
+def dashboard_export(request, fmt):
+    _form, year, territory, _years = _period(request)
+    rows, _, _ = dashboard_rows(
+        year=year,
+        pact=services.reference_pact(),
+        territory=territory,
+        for_partner=request.user.role == Role.PARTNER,
+    )
+    suffix = f"-{territory.code}" if territory else ""
+    return _download(dashboard_dataset(rows), fmt, f"indicateurs-{year}{suffix}")
+
+
+@role_required(PILOTS)
+def oarsa_export(request):
+    """The DREES OARSA table of the year, as an XLSX workbook."""
+    _form, year, territory, _years = _period(request)
+    figures = Computation(year, territory=territory).all()
+    data = oarsa_workbook(
+        year=year, figures=figures, department=settings.PTI_DEPARTMENT_NAME, territory=territory
+    )
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    suffix = f"-{territory.code}" if territory else ""
+    response["Content-Disposition"] = f'attachment; filename="oarsa-{year}{suffix}.xlsx"'
+    return response
+
+
+# --- Per territory, orientation, action ----------------------------------------------------------
+
+
+@role_required(PILOTS)
+def territories(request):
+    """Key figures per territory, and each CTIP's access-to-employment objective."""
+    form, year, _territory, _years = _period(request)
+    objectives = {
+        o.body.territory_id: o
+        for o in BodyObjective.objects.filter(
+            year=year, body__territory__isnull=False
+        ).select_related("body")
+    }
+    computation = Computation(year)
+    access = dict(
+        Exit.objects.filter(exit_on__gte=computation.start, exit_on__lte=computation.as_of)
+        .annotate(result=exit_outcome_expression())
+        .filter(result__in=[ExitOutcome.DURABLE_EMPLOYMENT, ExitOutcome.TRANSITION_EMPLOYMENT])
+        .values("beneficiary__household__territory")
+        .annotate(n=Count("pk"))
+        .values_list("beneficiary__household__territory", "n")
+    )
+    rows = []
+    for territory in Territory.objects.all():
+        by_territory = Computation(year, territory=territory)
+        rows.append(
+            {
+                "territory": territory,
+                "subject": by_territory.oarsa_1_subject(),
+                "oriented": by_territory.oarsa_2_oriented(),
+                "contracts": by_territory.oarsa_6_contract_rate(),
+                "dynamic": by_territory.dynamic_exits(),
+                "objective": objectives.get(territory.pk),
+                "access": access.get(territory.pk, 0),
+            }
+        )
+    context = {
+        "form": form,
+        "year": year,
+        "rows": rows,
+        "trail": evaluation_trail(),
+        "as_of": as_of_label(year),
+    }
+    return render(request, "evaluation/territories.html", context)
+
+
+@role_required(PILOTS)
+def orientations(request):
+    form, year, _territory, _years = _period(request)
+    pact = services.reference_pact()
+    orientation_list = list(pact.orientations.order_by("position")) if pact else []
+    keys = [o.key for o in orientation_list]
+    actions = list(
+        Action.objects.filter(orientation__key__in=keys)
+        .select_related("operator", "orientation")
+        .order_by("reference")
+    )
+    results = action_results(year, Action.objects.filter(pk__in=[a.pk for a in actions]))
+    groups = []
+    for orientation in orientation_list:
+        members = [a for a in actions if a.orientation.key == orientation.key]
+        totals = {
+            key: sum(results.get(a.pk, {}).get(key, 0) for a in members)
+            for key in ("accompanied", "accepted", "completed", "dynamic", "durable")
+        }
+        groups.append({"orientation": orientation, "actions": members, "totals": totals})
+    return render(
+        request,
+        "evaluation/orientations.html",
+        {
+            "form": form,
+            "year": year,
+            "groups": groups,
+            "results": results,
+            "trail": evaluation_trail(),
+        },
+    )
+
+
+def _action_table(year):
+    actions = list(Action.objects.select_related("operator").order_by("reference"))
+    results = action_results(year)
+    indicator = Indicator.objects.get(code="action-personnes")
+    targets = {
+        t.action_id: t.value
+        for t in Target.objects.filter(indicator=indicator, year=year, scope=Scope.ACTION)
+    }
+    return actions, results, targets
+
+
+@role_required(PILOTS)
+def actions_view(request):
+    form, year, _territory, _years = _period(request)
+    actions, results, targets = _action_table(year)
+    rows = [(a, results.get(a.pk, {}), targets.get(a.pk)) for a in actions]
+    return render(
+        request,
+        "evaluation/actions.html",
+        {
+            "form": form,
+            "year": year,
+            "rows": rows,
+            "trail": evaluation_trail(),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@role_required(PILOTS)
+def actions_export(request, fmt):
+    _form, year, _territory, _years = _period(request)
+    return _download(actions_dataset(*_action_table(year)), fmt, f"actions-{year}")
+
+
+# --- Targets, entries, snapshots -----------------------------------------------------------------
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def targets(request):
+    form = TargetForm(
+        request.POST or None, initial={"year": timezone.localdate().year, "scope": Scope.PACT}
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        scope = data["scope"]
+        obj = {
+            Scope.PACT: services.reference_pact(),
+            Scope.TERRITORY: data["territory"],
+            Scope.ACTION: data["action"],
+        }[scope]
+        try:
+            services.target_set(
+                indicator=data["indicator"],
+                year=data["year"],
+                scope=scope,
+                obj=obj,
+                value=data["value"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "La cible est enregistrée.")
+            return redirect("evaluation:targets")
+    target_list = Target.objects.select_related(
+        "indicator", "territory", "action", "pact"
+    ).order_by("-year", "indicator__position", "scope")
+    return render(
+        request,
+        "evaluation/targets.html",
+        {"form": form, "targets": target_list[:300], "trail": evaluation_trail()},
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def entries(request):
+    """Figures the département enters itself (its own indicators)."""
+    form = EntryForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if form.is_valid():
+        try:
+            services.measurement_enter(
+                indicator=form.cleaned_data["indicator"],
+                year=form.cleaned_data["year"],
+                scope=Scope.PACT,
+                obj=services.reference_pact(),
+                value=form.cleaned_data["value"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Le chiffre est enregistré.")
+            return redirect("evaluation:entries")
+    history = (
+        Measurement.objects.filter(snapshot__isnull=True)
+        .select_related(
+            "indicator", "entered_by", "commitment_target__commitment__signatory__organisation"
+        )
+        .order_by("-created_at")[:100]
+    )
+    return render(
+        request,
+        "evaluation/entries.html",
+        {"form": form, "history": history, "trail": evaluation_trail()},
+        status=form_error_status(form),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def snapshots(request):
+    form = SnapshotForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if form.is_valid():
+        try:
+            snapshot = services.snapshot_take(
+                year=form.cleaned_data["year"], user=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Les chiffres {snapshot.year} sont arrêtés au "
+                f"{snapshot.taken_at:%d/%m/%Y à %H:%M} : ils ne changeront plus, même si les "
+                "données changent.",
+            )
+            return redirect(request.POST.get("next") or reverse("evaluation:snapshots"))
+    snapshot_list = Snapshot.objects.select_related("taken_by").order_by("-taken_at")[:50]
+    return render(
+        request,
+        "evaluation/snapshots.html",
+        {"form": form, "snapshots": snapshot_list, "trail": evaluation_trail()},
+        status=form_error_status(form),
+    )
+
+
+# --- Partners ------------------------------------------------------------------------------------
+
+
+def _partner_targets(user):
+    """The measurable targets of the partner's commitments, with the indicator that follows them."""
+    return (
+        CommitmentTarget.objects.filter(
+            commitment__signatory__organisation_id=user.organisation_id,
+            commitment__signatory__pact__status__in=["signed", "adopted", "archived"],
+        )
+        .select_related("commitment__orientation", "commitment__signatory__pact")
+        .prefetch_related(
+            Prefetch(
+                "measurements",
+                queryset=Measurement.objects.select_related("indicator", "entered_by").order_by(
+                    "-created_at"
+                ),
+            ),
+        )
+        .order_by("year", "label")
+    )
+
+
+@role_required(PARTNERS)
+def partner_commitments(request):
+    links = {
+        t.commitment_target_id: t.indicator
+        for t in Target.objects.filter(
+            scope=Scope.COMMITMENT,
+            commitment_target__commitment__signatory__organisation_id=request.user.organisation_id,
+        ).select_related("indicator")
+    }
+    rows = []
+    for commitment_target in _partner_targets(request.user):
+        indicator = links.get(commitment_target.pk)
+        latest = next(iter(commitment_target.measurements.all()), None)
+        rows.append(
+            {
+                "target": commitment_target,
+                "indicator": indicator,
+                "latest": latest,
+                "can_enter": indicator is not None and indicator.source == Source.PARTNER,
+                "form": PartnerEntryForm(prefix=f"cible-{commitment_target.pk}"),
+            }
+        )
+    return render(request, "evaluation/partner_commitments.html", {"rows": rows})
+
+
+@role_required(PARTNERS)
+@require_POST
+def partner_entry(request, pk):
+    commitment_target = get_object_or_404(_partner_targets(request.user), pk=pk)
+    link = (
+        Target.objects.filter(scope=Scope.COMMITMENT, commitment_target=commitment_target)
+        .select_related("indicator")
+        .first()
+    )
+    form = PartnerEntryForm(request.POST, prefix=f"cible-{pk}")
+    back = reverse("evaluation:partner_commitments")
+    if link is None:
+        return refuse(
+            request, ValidationError("Aucun indicateur n'est associé à cet engagement."), back
+        )
+    if not form.is_valid():
+        return refuse(request, ValidationError("Saisissez un nombre positif ou nul."), back)
+    try:
+        services.measurement_enter(
+            indicator=link.indicator,
+            year=commitment_target.year,
+            scope=Scope.COMMITMENT,
+            obj=commitment_target,
+            value=form.cleaned_data["value"],
+            user=request.user,
+        )
+    except ValidationError as error:
+        return refuse(request, error, back)
+    messages.success(request, f"Votre chiffre pour « {commitment_target.label} » est enregistré.")
+    return redirect(back)
