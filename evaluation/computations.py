@@ -29,6 +29,7 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from actions.enums import PrescriptionStatus
 from actions.models import Action
@@ -54,6 +55,7 @@ from beneficiaries.models import (
 )
 from beneficiaries.outcomes import exit_outcome_expression
 from evaluation.enums import Breakdown
+from pti.models import Organisation
 
 DIMENSIONS = {
     Breakdown.AGE: "dim_age",
@@ -79,6 +81,16 @@ ORGANISME_CATEGORIES = [
     ("autres organismes publics de l'emploi", ["cap_emploi", "mission_locale", "plie"]),
     ("autres organismes (CCAS, associations…)", None),
 ]
+
+
+def organisme_category(kind):
+    """The DREES category of an organisme référent (indicator 4), from its kind."""
+    for label, kinds in ORGANISME_CATEGORIES:
+        if kinds is None or kind in kinds:
+            return label
+    return ORGANISME_CATEGORIES[-1][0]
+
+
 DYNAMIC_OUTCOMES = [
     ExitOutcome.DURABLE_EMPLOYMENT,
     ExitOutcome.TRANSITION_EMPLOYMENT,
@@ -150,13 +162,26 @@ class Computation:
 
     def people(self):
         """Beneficiaries whose right is open at the end of the year (not exited before)."""
-        people = Beneficiary.objects.filter(right_opened_on__lte=self.as_of).filter(
-            Q(exit__isnull=True) | Q(exit__exit_on__gt=self.as_of)
+        people = Beneficiary.objects.filter(right_opened_on__lte=self.as_of).exclude(
+            pk__in=Exit.objects.filter(exit_on__lte=self.as_of).values("beneficiary_id")
         )
         return self.in_territory(people)
 
     def subject(self):
         return self.people().filter(rights_and_duties=RightsAndDuties.SUBJECT)
+
+    def through(self, queryset, prefix):
+        """`queryset` (of rows pointing to a person by `prefix`) limited to the SDD of the year,
+        written as joins: PostgreSQL then estimates it well on 100,000 people."""
+        exited = Exit.objects.filter(exit_on__lte=self.as_of).values("beneficiary_id")
+        queryset = self.in_territory(queryset, prefix).exclude(**{f"{prefix}id__in": exited})
+        queryset = queryset.filter(
+            **{
+                f"{prefix}right_opened_on__lte": self.as_of,
+                f"{prefix}rights_and_duties": RightsAndDuties.SUBJECT,
+            },
+        )
+        return queryset
 
     def dimensions(self, prefix=""):
         age = [
@@ -185,14 +210,6 @@ class Computation:
         return OrientationDecision.objects.filter(
             beneficiary=OuterRef("pk"), decided_on__lte=self.as_of
         ).order_by("-decided_on", "-pk")
-
-    def organisme_category(self):
-        whens = [
-            When(organisme_kind__in=kinds, then=Value(label))
-            for label, kinds in ORGANISME_CATEGORIES
-            if kinds
-        ]
-        return Case(*whens, default=Value(ORGANISME_CATEGORIES[-1][0]))
 
     # --- grouping ---
 
@@ -230,6 +247,41 @@ class Computation:
                 key=lambda cell: cell.category,
             )
         return breakdowns
+
+    def share_of_rows(self, code, rows, hit, n, extra_breakdowns=None):
+        """A share figure from grouped rows: `hit` among `n` (the names of two columns)."""
+        rows = [{**row, "hit": row[hit], "n": row[n]} for row in rows]
+        total = self.totals(rows, ["n", "hit"])
+
+        def cell(category, sums):
+            return Cell(category, percent(sums["hit"], sums["n"]), int(sums["hit"]), int(sums["n"]))
+
+        figure = Figure(
+            code,
+            percent(total["hit"], total["n"]),
+            int(total["hit"]),
+            int(total["n"]),
+            self.breakdown_cells(rows, ["n", "hit"], cell),
+        )
+        figure.breakdowns.update(extra_breakdowns or {})
+        return figure
+
+    def count_of_rows(self, code, rows, n, extra=None):
+        rows = [{**row, "n": row[n]} for row in rows]
+        total = self.totals(rows, ["n"])
+
+        def cell(category, sums):
+            return Cell(category, Decimal(int(sums["n"])), int(sums["n"]), None)
+
+        figure = Figure(
+            code,
+            Decimal(int(total["n"])),
+            int(total["n"]),
+            None,
+            self.breakdown_cells(rows, ["n"], cell),
+        )
+        figure.breakdowns.update(extra or {})
+        return figure
 
     def share(self, code, queryset, condition, prefix="", extra_breakdowns=None):
         rows = self.grouped(queryset, prefix, n=Count("pk"), hit=Count("pk", filter=condition))
@@ -288,21 +340,61 @@ class Computation:
 
     # --- OARSA (DREES) ---
 
-    def oarsa_1_subject(self):
-        """Share of the beneficiaries who are subject to rights and duties (SDD)."""
-        return self.share(
-            "oarsa-1-sdd", self.people(), Q(rights_and_duties=RightsAndDuties.SUBJECT)
+    def latest_orientations(self):
+        """Each person's latest orientation decided by the end of the year, as a queryset of
+        decisions. It is the current one, unless that one came after the end of the year:
+        then, for those few people, the latest before it."""
+        later = OrientationDecision.objects.filter(is_current=True, decided_on__gt=self.as_of)
+        before_a_later_one = OrientationDecision.objects.filter(
+            decided_on__lte=self.as_of,
+            beneficiary__in=later.values("beneficiary_id"),
+            pk=Subquery(
+                OrientationDecision.objects.filter(
+                    beneficiary=OuterRef("beneficiary"), decided_on__lte=self.as_of
+                )
+                .order_by("-decided_on", "-pk")
+                .values("pk")[:1]
+            ),
+        )
+        return OrientationDecision.objects.filter(
+            Q(is_current=True, decided_on__lte=self.as_of)
+            | Q(pk__in=before_a_later_one.values("pk"))
         )
 
+    @cached_property
+    def population(self):
+        """What indicators 1, 2, 4, 5 and 6 count, in two grouped queries: the people of the
+        year by the five dimensions (all, SDD), then their latest orientation by the same
+        dimensions and by parcours and organisme (SDD oriented, and with a contract)."""
+        subject = Q(rights_and_duties=RightsAndDuties.SUBJECT)
+        people = self.grouped(self.people(), n=Count("pk"), sdd=Count("pk", filter=subject))
+        for row in people:
+            row.update(oriented=0, with_contract=0, parcours=None, kind=None, category=None)
+        contract = Contract.objects.filter(
+            beneficiary=OuterRef("beneficiary_id"),
+            signed_on__lte=self.as_of,
+            start_date__lte=self.as_of,
+            end_date__gte=self.as_of,
+        )
+        oriented = self.grouped(
+            self.through(self.latest_orientations(), "beneficiary__"),
+            "beneficiary__",
+            extra=["parcours", "organisme_id"],
+            oriented=Count("pk"),
+            with_contract=Count("pk", filter=Q(Exists(contract))),
+        )
+        kinds = dict(Organisation.objects.values_list("pk", "kind"))
+        for row in oriented:
+            row.update(n=0, sdd=0, kind=kinds.get(row["organisme_id"]))
+            row["category"] = organisme_category(row["kind"])
+        return people + oriented
+
+    def oarsa_1_subject(self):
+        """Share of the beneficiaries who are subject to rights and duties (SDD)."""
+        return self.share_of_rows("oarsa-1-sdd", self.population, "sdd", "n")
+
     def oarsa_2_oriented(self):
-        oriented = Exists(
-            OrientationDecision.objects.filter(
-                beneficiary=OuterRef("pk"), decided_on__lte=self.as_of
-            )
-        )
-        return self.share(
-            "oarsa-2-orientes", self.subject().annotate(oriented=oriented), Q(oriented=True)
-        )
+        return self.share_of_rows("oarsa-2-orientes", self.population, "oriented", "sdd")
 
     def oarsa_3_orientation_delay(self):
         first = OrientationDecision.objects.filter(beneficiary=OuterRef("pk")).order_by(
@@ -318,36 +410,27 @@ class Computation:
             "oarsa-3-delai-orientation", entrants, diff("first_orientation", "rsa_requested_on")
         )
 
-    def oriented_people(self):
-        current = self.orientation_at_date()
-        return (
-            self.subject()
-            .annotate(
-                parcours_at_date=Subquery(current.values("parcours")[:1]),
-                organisme_kind=Subquery(current.values("organisme__kind")[:1]),
-            )
-            .filter(parcours_at_date__isnull=False)
+    def oarsa_4_organisme(self):
+        rows = [row for row in self.population if row["parcours"]]
+        total = sum(row["oriented"] for row in rows)
+        cells = []
+        for label, _ in ORGANISME_CATEGORIES:
+            count = sum(row["oriented"] for row in rows if row["category"] == label)
+            cells.append(Cell(label, percent(count, total), count, total))
+        return self.count_of_rows(
+            "oarsa-4-organismes", rows, "oriented", extra={Breakdown.ORGANISME: cells}
         )
 
-    def oarsa_4_organisme(self):
-        oriented = self.oriented_people().annotate(organisme_category=self.organisme_category())
-        total = oriented.count()
-        by_category = self.distribution(oriented, "organisme_category")
-        cells = [
-            Cell(label, percent(by_category.get(label, 0), total), by_category.get(label, 0), total)
-            for label, _ in ORGANISME_CATEGORIES
-        ]
-        return self.count("oarsa-4-organismes", oriented, extra={Breakdown.ORGANISME: cells})
-
     def oarsa_5_parcours(self):
-        oriented = self.oriented_people()
-        total = oriented.count()
-        by_parcours = self.distribution(oriented, "parcours_at_date")
-        cells = [
-            Cell(label, percent(by_parcours.get(value, 0), total), by_parcours.get(value, 0), total)
-            for value, label in Parcours.choices
-        ]
-        return self.count("oarsa-5-parcours", oriented, extra={Breakdown.PARCOURS: cells})
+        rows = [row for row in self.population if row["parcours"]]
+        total = sum(row["oriented"] for row in rows)
+        cells = []
+        for value, label in Parcours.choices:
+            count = sum(row["oriented"] for row in rows if row["parcours"] == value)
+            cells.append(Cell(label, percent(count, total), count, total))
+        return self.count_of_rows(
+            "oarsa-5-parcours", rows, "oriented", extra={Breakdown.PARCOURS: cells}
+        )
 
     def valid_contract(self):
         return Contract.objects.filter(
@@ -358,31 +441,38 @@ class Computation:
         )
 
     def oarsa_6_contract_rate(self):
-        outside_france_travail = self.oriented_people().exclude(organisme_kind="france_travail")
-        with_contract = outside_france_travail.annotate(has_contract=Exists(self.valid_contract()))
-        return self.share("oarsa-6-taux-contrat", with_contract, Q(has_contract=True))
+        """Among the people oriented to another organisme than France Travail, the share with
+        a contract signed and in force at the end of the year."""
+        rows = [
+            row for row in self.population if row["parcours"] and row["kind"] != "france_travail"
+        ]
+        return self.share_of_rows("oarsa-6-taux-contrat", rows, "with_contract", "oriented")
 
     def oarsa_7_contract_delay(self):
-        first_orientation = OrientationDecision.objects.filter(beneficiary=OuterRef("pk")).order_by(
-            "decided_on"
+        """For the people whose first contract was signed in the year: the days between their
+        first orientation and that signature."""
+        signed = Contract.objects.filter(signed_on__isnull=False)
+        earlier = signed.filter(beneficiary=OuterRef("beneficiary_id")).filter(
+            Q(signed_on__lt=OuterRef("signed_on"))
+            | Q(signed_on=OuterRef("signed_on"), pk__lt=OuterRef("pk"))
         )
-        first_contract = Contract.objects.filter(
-            beneficiary=OuterRef("pk"), signed_on__isnull=False
-        ).order_by("signed_on")
-        people = (
-            self.subject()
-            .annotate(
-                first_orientation=Subquery(first_orientation.values("decided_on")[:1]),
-                first_contract=Subquery(first_contract.values("signed_on")[:1]),
+        firsts = signed.filter(~Exists(earlier))
+        first_orientation = OrientationDecision.objects.filter(
+            beneficiary=OuterRef("beneficiary_id")
+        ).order_by("decided_on")
+        first_contracts = (
+            self.through(
+                firsts.filter(signed_on__gte=self.start, signed_on__lte=self.as_of),
+                "beneficiary__",
             )
-            .filter(
-                first_contract__gte=self.start,
-                first_contract__lte=self.as_of,
-                first_orientation__isnull=False,
-            )
+            .annotate(first_orientation=Subquery(first_orientation.values("decided_on")[:1]))
+            .filter(first_orientation__isnull=False)
         )
         return self.average(
-            "oarsa-7-delai-contrat", people, diff("first_contract", "first_orientation")
+            "oarsa-7-delai-contrat",
+            first_contracts,
+            diff("signed_on", "first_orientation"),
+            prefix="beneficiary__",
         )
 
     def valid_contracts(self):
@@ -391,31 +481,32 @@ class Computation:
             signed_on__lte=self.as_of,
             start_date__lte=self.as_of,
             end_date__gte=self.as_of,
-            beneficiary__in=self.subject(),
         ).filter(Q(revision__isnull=True) | Q(revision__start_date__gt=self.as_of))
-        return contracts
+        return self.through(contracts, "beneficiary__")
 
     def oarsa_8_contract_content(self):
-        contracts = self.valid_contracts().annotate(
-            job_search=Exists(
-                PlannedAction.objects.filter(
-                    contract=OuterRef("pk"), kind=PlannedActionKind.JOB_SEARCH
-                )
-            ),
-            care=Exists(
-                PlannedAction.objects.filter(contract=OuterRef("pk"), kind=PlannedActionKind.CARE)
-            ),
-            long=Q(
-                end_date__gte=F("start_date")
-                + datetime.timedelta(days=settings.PTI_DURABLE_EMPLOYMENT_DAYS)
-            ),
+        """Content and length of the contracts in force: one grouped query, three figures."""
+        contracts = self.valid_contracts()
+
+        def planned(kind):
+            return Q(pk__in=PlannedAction.objects.filter(kind=kind).values("contract_id"))
+
+        long_enough = Q(
+            end_date__gte=F("start_date")
+            + datetime.timedelta(days=settings.PTI_DURABLE_EMPLOYMENT_DAYS)
+        )
+        rows = self.grouped(
+            contracts,
+            "beneficiary__",
+            n=Count("pk"),
+            job=Count("pk", filter=planned(PlannedActionKind.JOB_SEARCH)),
+            care_count=Count("pk", filter=planned(PlannedActionKind.CARE)),
+            long=Count("pk", filter=long_enough),
         )
         return [
-            self.share(
-                "oarsa-8a-recherche-emploi", contracts, Q(job_search=True), prefix="beneficiary__"
-            ),
-            self.share("oarsa-8b-acces-soins", contracts, Q(care=True), prefix="beneficiary__"),
-            self.share("oarsa-8c-six-mois", contracts, Q(long=True), prefix="beneficiary__"),
+            self.share_of_rows("oarsa-8a-recherche-emploi", rows, "job", "n"),
+            self.share_of_rows("oarsa-8b-acces-soins", rows, "care_count", "n"),
+            self.share_of_rows("oarsa-8c-six-mois", rows, "long", "n"),
         ]
 
     def oarsa_9_reorientations(self):
@@ -603,7 +694,9 @@ def action_results(year, actions=None, today=None):
         .annotate(
             dynamic=Count("beneficiary", filter=Q(exit_result__in=DYNAMIC_OUTCOMES), distinct=True),
             durable=Count(
-                "beneficiary", filter=Q(outcome=ExitOutcome.DURABLE_EMPLOYMENT), distinct=True
+                "beneficiary",
+                filter=Q(exit_result=ExitOutcome.DURABLE_EMPLOYMENT),
+                distinct=True,
             ),
         )
         .order_by()

@@ -125,7 +125,9 @@ def red_pixels(pdf_bytes, *, page, folder):
     )
     image = Image.open(folder / "page.png").convert("RGB")
     return sum(
-        1 for r, g, b in image.getdata() if r > 200 and 150 < g < 235 and g - 10 <= b < r - 20
+        1
+        for r, g, b in image.get_flattened_data()
+        if r > 200 and 150 < g < 235 and g - 10 <= b < r - 20
     )
 
 

@@ -1,0 +1,243 @@
+import datetime
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from evaluation.enums import Scope
+from evaluation.models import Indicator, Measurement, Target
+from evaluation.services import target_set
+from pti.enums import PactStatus
+from tests.beneficiaries.factories import BeneficiaryFactory, OrientationDecisionFactory
+from tests.pti.factories import OrganisationFactory, PactFactory, TerritoryFactory, UserFactory
+from tests.signatories.factories import CommitmentTargetFactory, SignatoryFactory
+
+pytestmark = pytest.mark.django_db
+
+YEAR = datetime.date.today().year - 1
+
+
+@pytest.fixture
+def pact():
+    return PactFactory(
+        status=PactStatus.SIGNED,
+        deliberation_date=datetime.date(2016, 6, 27),
+        signed_on=datetime.date(2016, 10, 1),
+    )
+
+
+def people(count, **fields):
+    return [
+        BeneficiaryFactory(
+            rsa_requested_on=datetime.date(YEAR - 1, 1, 1),
+            right_opened_on=datetime.date(YEAR - 1, 2, 1),
+            right_known_on=datetime.date(YEAR - 1, 2, 5),
+            **fields,
+        )
+        for _ in range(count)
+    ]
+
+
+def orient(person):
+    return OrientationDecisionFactory(
+        beneficiary=person,
+        decided_on=datetime.date(YEAR, 3, 1),
+        notified_on=datetime.date(YEAR, 3, 5),
+    )
+
+
+def dashboard(client, **query):
+    return client.get(reverse("evaluation:dashboard"), {"annee": YEAR, **query})
+
+
+def row(response, code):
+    return next(r for r in response.context["rows"] if r.indicator.code == code)
+
+
+def test_the_dashboard_shows_each_indicator_against_its_target(client_as, pact):
+    subject = people(3)
+    people(1, rights_and_duties="not_subject")
+    for person in subject[:2]:
+        OrientationDecisionFactory(
+            beneficiary=person,
+            decided_on=datetime.date(YEAR, 3, 1),
+            notified_on=datetime.date(YEAR, 3, 5),
+        )
+    target_set(
+        indicator=Indicator.objects.get(code="oarsa-2-orientes"),
+        year=YEAR,
+        scope=Scope.PACT,
+        obj=pact,
+        value=80,
+    )
+    response = dashboard(client_as(UserFactory(pilot=True)))
+    oriented = row(response, "oarsa-2-orientes")
+    # 2 of 3 SDD oriented: 66.7 %; against a target of 80 %: 66.7 / 80 = 83.4 %
+    assert (oriented.value, oriented.numerator, oriented.denominator) == (Decimal("66.7"), 2, 3)
+    assert oriented.target == 80
+    assert oriented.attainment == Decimal("83.4")
+    content = response.content.decode()
+    assert "Personnes soumises aux droits et devoirs orientées" in content
+    assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in content
+    assert '<title id="taux-titre">' in content
+
+
+def test_a_territory_filters_the_dashboard(client_as, pact):
+    roannais, forez = TerritoryFactory(name="Roannais"), TerritoryFactory(name="Forez")
+    people(2, household__territory=roannais)
+    people(5, household__territory=forez)
+    response = dashboard(client_as(UserFactory(pilot=True)), territoire=roannais.pk)
+    assert row(response, "oarsa-1-sdd").denominator == 2
+    assert "du territoire Roannais" in response.content.decode()
+
+
+def test_partners_do_not_see_figures_on_fewer_than_11_people(client_as, pact):
+    people(8)
+    partner = dashboard(client_as(UserFactory(partner=True)))
+    pilot = dashboard(client_as(UserFactory(pilot=True)))
+    assert row(partner, "oarsa-1-sdd").suppressed
+    assert not row(pilot, "oarsa-1-sdd").suppressed
+    assert "&lt; 11" in partner.content.decode()
+    assert "Télécharger le tableau OARSA" not in partner.content.decode()
+    export = client_as(UserFactory(partner=True)).get(
+        reverse("evaluation:dashboard_export", args=["csv"]), {"annee": YEAR}
+    )
+    csv = export.content.decode("utf-8-sig")
+    line = next(line for line in csv.splitlines() if line.startswith("Bénéficiaires soumis"))
+    assert ";< 11;" in line
+    assert ";8;" not in line
+
+
+def test_partners_see_figures_resting_on_11_people_or_more(client_as, pact):
+    people(11)
+    assert not row(dashboard(client_as(UserFactory(partner=True))), "oarsa-1-sdd").suppressed
+
+
+def test_the_dashboard_makes_a_bounded_number_of_queries(client_as, pact, assert_constant_queries):
+    client = client_as(UserFactory(pilot=True))
+    people(2)
+
+    def page():
+        assert dashboard(client).status_code == 200
+
+    def more():
+        for person in people(40):
+            orient(person)
+
+    assert_constant_queries(page, page, between=more)
+
+
+def test_the_oarsa_export_is_a_workbook_with_the_indicators_and_their_breakdowns(client_as, pact):
+    for person in people(3, sex="F"):
+        orient(person)
+    people(1, sex="M")
+    response = client_as(UserFactory(pilot=True)).get(
+        reverse("evaluation:oarsa_export"), {"annee": YEAR}
+    )
+    assert response["Content-Disposition"] == f'attachment; filename="oarsa-{YEAR}.xlsx"'
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    summary = workbook["Synthèse"]
+    rows = {row[1]: row for row in summary.iter_rows(min_row=4, values_only=True)}
+    oriented = rows["Personnes soumises aux droits et devoirs orientées"]
+    assert (oriented[2], oriented[4], oriented[5]) == (75.0, 3, 4)  # 3 of 4
+    assert len(workbook.sheetnames) == 1 + 11
+    sheet = workbook[workbook.sheetnames[2]]
+    cells = list(sheet.iter_rows(min_row=5, values_only=True))
+    assert ("sexe", "femme", 100.0, 3, 3) in cells
+    assert ("sexe", "homme", 0.0, 0, 1) in cells
+
+
+def test_a_partner_enters_its_own_figures_and_only_its_own(client_as, pact):
+    caf = OrganisationFactory(name="CAF de la Loire", caf=True)
+    own = CommitmentTargetFactory(
+        commitment__signatory=SignatoryFactory(pact=pact, organisation=caf),
+        label="Fichiers transmis",
+        year=YEAR,
+    )
+    other = CommitmentTargetFactory(commitment__signatory=SignatoryFactory(pact=pact), year=YEAR)
+    indicator = Indicator.objects.get(code="flux-allocataires")
+    for target in (own, other):
+        Target.objects.create(
+            indicator=indicator,
+            year=YEAR,
+            scope=Scope.COMMITMENT,
+            commitment_target=target,
+            value=12,
+        )
+    client = client_as(UserFactory(partner=True, organisation=caf))
+    page = client.get(reverse("evaluation:partner_commitments")).content.decode()
+    assert "Fichiers transmis" in page
+    assert other.label not in page
+    response = client.post(
+        reverse("evaluation:partner_entry", args=[own.pk]),
+        {f"cible-{own.pk}-value": "11"},
+        follow=True,
+    )
+    assert "Votre chiffre pour « Fichiers transmis » est enregistré." in [
+        str(m) for m in response.context["messages"]
+    ]
+    measurement = Measurement.objects.get(commitment_target=own)
+    assert (measurement.value, measurement.source) == (11, "partner")
+    assert (
+        client.post(
+            reverse("evaluation:partner_entry", args=[other.pk]), {f"cible-{other.pk}-value": "3"}
+        ).status_code
+        == 404
+    )
+    assert not Measurement.objects.filter(commitment_target=other).exists()
+
+
+def test_the_pilot_enters_the_departements_figures_but_never_a_computed_one(client_as, pact):
+    client = client_as(UserFactory(pilot=True))
+    budget = Indicator.objects.get(code="budget-pdi")
+    client.post(
+        reverse("evaluation:entries"), {"indicator": budget.pk, "year": YEAR, "value": "1712000"}
+    )
+    assert Measurement.objects.get(indicator=budget).value == 1712000
+    computed = Indicator.objects.get(code="oarsa-1-sdd")
+    response = client.post(
+        reverse("evaluation:entries"), {"indicator": computed.pk, "year": YEAR, "value": "3"}
+    )
+    assert response.status_code == 422
+    assert not Measurement.objects.filter(indicator=computed).exists()
+
+
+def test_targets_for_a_territory_need_the_territory(client_as, pact):
+    client = client_as(UserFactory(pilot=True))
+    indicator = Indicator.objects.get(code="sorties-dynamiques")
+    response = client.post(
+        reverse("evaluation:targets"),
+        {"indicator": indicator.pk, "year": YEAR, "scope": "territory", "value": "60"},
+    )
+    assert response.status_code == 422
+    assert "Choisissez le territoire de la cible." in response.content.decode()
+    territory = TerritoryFactory()
+    client.post(
+        reverse("evaluation:targets"),
+        {
+            "indicator": indicator.pk,
+            "year": YEAR,
+            "scope": "territory",
+            "territory": territory.pk,
+            "value": "60",
+        },
+    )
+    assert Target.objects.get(indicator=indicator, territory=territory).value == 60
+
+
+def test_the_pact_pdf_has_an_annex_of_indicators_and_targets(client_as, pact):
+    from pypdf import PdfReader
+
+    target_set(
+        indicator=Indicator.objects.get(code="sorties-dynamiques"),
+        year=YEAR,
+        scope=Scope.PACT,
+        obj=pact,
+        value=60,
+    )
+    response = client_as(UserFactory(pilot=True)).get(reverse("pti:pact_pdf", args=[pact.pk]))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Annexe : indicateurs et cibles" in text
+    assert "Sorties dynamiques" in text
