@@ -419,6 +419,14 @@ class OrientationDecision(models.Model):
                 condition=Q(is_current=True),
                 name="orientation_one_current_per_beneficiary",
             ),
+            # The first decision is the only one that is not a reorientation; the indicators
+            # read a person's first orientation through it.
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(is_reorientation=False),
+                name="orientation_one_first_per_beneficiary",
+                violation_error_message="Cette personne a déjà une première orientation.",
+            ),
             models.CheckConstraint(
                 condition=Q(notified_on__isnull=True) | Q(notified_on__gte=F("decided_on")),
                 name="orientation_notified_after_decision",

@@ -55,7 +55,7 @@ from beneficiaries.models import (
 )
 from beneficiaries.outcomes import exit_outcome_expression
 from evaluation.enums import Breakdown
-from pti.models import Organisation
+from pti.models import Organisation, Territory
 
 DIMENSIONS = {
     Breakdown.AGE: "dim_age",
@@ -68,7 +68,13 @@ AGE_BANDS = [(25, "moins de 25 ans"), (35, "25 à 34 ans"), (45, "35 à 44 ans")
 OLDEST_BAND = "55 ans et plus"
 SENIORITY_BANDS = [(6, "moins de 6 mois"), (12, "de 6 à 12 mois")]
 LONGEST_SENIORITY = "un an et plus"
+# Age and seniority bands are grouped as numbers (the database sorts them much faster than
+# labels), then named here.
 LABELS = {
+    Breakdown.AGE: dict(enumerate([label for _, label in AGE_BANDS] + [OLDEST_BAND])),
+    Breakdown.SENIORITY: dict(
+        enumerate([label for _, label in SENIORITY_BANDS] + [LONGEST_SENIORITY])
+    ),
     Breakdown.SEX: dict(Sex.choices),
     Breakdown.FAMILY: dict(FamilySituation.choices),
     Breakdown.PARCOURS: dict(Parcours.choices),
@@ -187,23 +193,23 @@ class Computation:
         age = [
             When(
                 **{f"{prefix}birth_date__gt": self.as_of - relativedelta(years=limit)},
-                then=Value(label),
+                then=Value(band),
             )
-            for limit, label in AGE_BANDS
+            for band, (limit, _) in enumerate(AGE_BANDS)
         ]
         seniority = [
             When(
                 **{f"{prefix}right_opened_on__gt": self.as_of - relativedelta(months=months)},
-                then=Value(label),
+                then=Value(band),
             )
-            for months, label in SENIORITY_BANDS
+            for band, (months, _) in enumerate(SENIORITY_BANDS)
         ]
         return {
-            "dim_age": Case(*age, default=Value(OLDEST_BAND)),
+            "dim_age": Case(*age, default=Value(len(AGE_BANDS))),
             "dim_sex": F(f"{prefix}sex"),
             "dim_family": F(f"{prefix}household__family_situation"),
-            "dim_seniority": Case(*seniority, default=Value(LONGEST_SENIORITY)),
-            "dim_territory": F(f"{prefix}household__territory__name"),
+            "dim_seniority": Case(*seniority, default=Value(len(SENIORITY_BANDS))),
+            "dim_territory": F(f"{prefix}household__territory_id"),
         }
 
     def orientation_at_date(self):
@@ -212,6 +218,10 @@ class Computation:
         ).order_by("-decided_on", "-pk")
 
     # --- grouping ---
+
+    @cached_property
+    def territory_names(self):
+        return dict(Territory.objects.values_list("pk", "name"))
 
     def grouped(self, queryset, prefix="", extra=(), **aggregates):
         """Aggregate `queryset` by the five dimensions (and `extra` columns): one query."""
@@ -238,7 +248,7 @@ class Computation:
             for row in rows:
                 for key in keys:
                     groups[row[column]][key] += Decimal(str(row[key] or 0))
-            labels = LABELS.get(breakdown, {})
+            labels = self.territory_names if breakdown == Breakdown.TERRITORY else LABELS[breakdown]
             breakdowns[breakdown] = sorted(
                 (
                     make_value(labels.get(category, category) or "non renseigné", sums)
@@ -397,17 +407,19 @@ class Computation:
         return self.share_of_rows("oarsa-2-orientes", self.population, "oriented", "sdd")
 
     def oarsa_3_orientation_delay(self):
-        first = OrientationDecision.objects.filter(beneficiary=OuterRef("pk")).order_by(
-            "decided_on"
-        )
-        entrants = (
-            self.subject()
-            .filter(right_opened_on__gte=self.start)
-            .annotate(first_orientation=Subquery(first.values("decided_on")[:1]))
-            .filter(first_orientation__isnull=False, first_orientation__lte=self.as_of)
+        """For the people who entered the RSA in the year and were oriented by its end: the
+        days between their request and their first orientation (the decision that is not a
+        reorientation)."""
+        firsts = OrientationDecision.objects.filter(
+            is_reorientation=False,
+            decided_on__lte=self.as_of,
+            beneficiary__right_opened_on__gte=self.start,
         )
         return self.average(
-            "oarsa-3-delai-orientation", entrants, diff("first_orientation", "rsa_requested_on")
+            "oarsa-3-delai-orientation",
+            self.through(firsts, "beneficiary__"),
+            diff("decided_on", "beneficiary__rsa_requested_on"),
+            prefix="beneficiary__",
         )
 
     def oarsa_4_organisme(self):
@@ -457,17 +469,14 @@ class Computation:
             | Q(signed_on=OuterRef("signed_on"), pk__lt=OuterRef("pk"))
         )
         firsts = signed.filter(~Exists(earlier))
-        first_orientation = OrientationDecision.objects.filter(
-            beneficiary=OuterRef("beneficiary_id")
-        ).order_by("decided_on")
-        first_contracts = (
-            self.through(
-                firsts.filter(signed_on__gte=self.start, signed_on__lte=self.as_of),
-                "beneficiary__",
-            )
-            .annotate(first_orientation=Subquery(first_orientation.values("decided_on")[:1]))
-            .filter(first_orientation__isnull=False)
-        )
+        first_contracts = self.through(
+            firsts.filter(
+                signed_on__gte=self.start,
+                signed_on__lte=self.as_of,
+                beneficiary__orientations__is_reorientation=False,
+            ),
+            "beneficiary__",
+        ).annotate(first_orientation=F("beneficiary__orientations__decided_on"))
         return self.average(
             "oarsa-7-delai-contrat",
             first_contracts,

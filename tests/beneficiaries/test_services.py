@@ -514,6 +514,15 @@ def test_a_reorientation_needs_a_reason_and_replaces_the_current_one(person, ref
     assert OrientationDecision.objects.get(beneficiary=person, is_current=True) == second
 
 
+def test_a_person_has_only_one_first_orientation(person):
+    """The first decision is the one that is not a reorientation: the indicators read a
+    person's first orientation through it, so the database refuses a second one."""
+    OrientationDecisionFactory(beneficiary=person, decided_on=D(2024, 2, 20), is_current=False)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrientationDecisionFactory(beneficiary=person, decided_on=D(2024, 6, 1))
+
+
 def test_a_refused_reorientation_leaves_the_current_orientation(person, referent):
     current = OrientationDecisionFactory(beneficiary=person, decided_on=D(2024, 2, 20))
 
