@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from beneficiaries.models import Beneficiary
@@ -60,6 +60,8 @@ class Row:
 
 def scope_filter(scope, obj):
     """Targets and measurements of a scope (those of the pact: of any version of it)."""
+    if obj is None:
+        return {"pk__in": []}  # no pact yet: nothing is filed under it
     if scope == Scope.PACT:
         return {"scope": Scope.PACT, "pact__code": obj.code}
     return {"scope": scope, SCOPE_FIELDS[scope]: obj}
@@ -111,15 +113,57 @@ def dashboard_rows(*, year, pact, territory=None, for_partner=False, computation
     return rows, figures, snapshot
 
 
-def key_series(*, years, territory=None):
-    """The evolution of three key rates over the years (three queries a year)."""
-    series = {"orientés": [], "contrats": [], "sorties dynamiques": []}
+KEY_RATES = {
+    "orientés": "oarsa-2-orientes",
+    "contrats": "oarsa-6-taux-contrat",
+    "sorties dynamiques": "sorties-dynamiques",
+}
+
+
+def key_series(*, years, figures, pact, territory=None, for_partner=False):
+    """The evolution of three key rates. A past year shows the figures its latest snapshot
+    kept (as they were reported); a year without one is computed (three queries); the year
+    shown on the dashboard reuses its `figures`. Partners do not see a rate resting on fewer
+    than 11 people."""
+    scope, obj = (Scope.TERRITORY, territory) if territory else (Scope.PACT, pact)
+    latest = Snapshot.objects.filter(year=OuterRef("year")).order_by("-taken_at", "-pk")
+    kept = Measurement.objects.filter(
+        year__in=years[:-1],
+        snapshot=Subquery(latest.values("pk")[:1]),
+        breakdown="",
+        indicator__code__in=KEY_RATES.values(),
+        **scope_filter(scope, obj),
+    ).values_list("year", "indicator__code", "value", "numerator", "denominator")
+    points = {(year, code): rest for year, code, *rest in kept}
+    kept_years = {year for year, _ in points}
     for year in years:
-        computation = Computation(year, territory=territory)
-        series["orientés"].append(computation.oarsa_2_oriented().value)
-        series["contrats"].append(computation.oarsa_6_contract_rate().value)
-        series["sorties dynamiques"].append(computation.dynamic_exits().value)
-    return list(series.items())
+        if year == years[-1]:
+            computed = [figures[code] for code in KEY_RATES.values()]
+        elif year not in kept_years:
+            computation = Computation(year, territory=territory)
+            computed = [
+                computation.oarsa_2_oriented(),
+                computation.oarsa_6_contract_rate(),
+                computation.dynamic_exits(),
+            ]
+        else:
+            continue
+        for figure in computed:
+            points[(year, figure.code)] = (figure.value, figure.numerator, figure.denominator)
+    rate = Indicator(unit=Unit.PERCENT)
+
+    def shown(point):
+        if point is None:
+            return None
+        value, numerator, denominator = point
+        if for_partner and cell_is_small(rate, value, numerator, denominator):
+            return None
+        return value
+
+    return [
+        (name, [shown(points.get((year, code))) for year in years])
+        for name, code in KEY_RATES.items()
+    ]
 
 
 def threshold():

@@ -9,6 +9,7 @@ from django.utils import timezone
 from actions.models import Action
 from evaluation import services
 from evaluation.catalogue import sync
+from evaluation.dashboard import available_years
 from evaluation.enums import Scope
 from evaluation.models import Indicator, Measurement, Snapshot, Target
 from pti.models import Territory, User
@@ -124,5 +125,11 @@ def seed(*, options, report):
                 value=Decimal(value),
                 user=pilot,
             )
-    services.snapshot_take(year=year - 1, user=pilot, note="Chiffres transmis à la DREES")
-    report.add(f"{Target.objects.count()} cibles, chiffres {year - 1} arrêtés dans un instantané")
+    past_years = [y for y in available_years() if y < year]
+    for past_year in past_years:
+        if not Snapshot.objects.filter(year=past_year).exists():
+            services.snapshot_take(year=past_year, user=pilot, note="Chiffres transmis à la DREES")
+    report.add(
+        f"{Target.objects.count()} cibles, chiffres de {len(past_years)} années passées "
+        "arrêtés dans des instantanés"
+    )

@@ -87,15 +87,22 @@ def dashboard(request):
         )
     }
     history_years = sorted(y for y in years if y <= year)[-5:]
-    series = key_series(years=history_years, territory=territory)
+    series = key_series(
+        years=history_years,
+        figures=figures,
+        pact=pact,
+        territory=territory,
+        for_partner=for_partner,
+    )
     charts["history"] = line_chart(
         chart_id="evolution",
         title="Évolution de trois taux clés",
         description=(
             "Part des personnes soumises aux droits et devoirs orientées, taux de "
-            "contractualisation et part des sorties dynamiques, année par année ; chaque série a "
-            "sa forme de point, rappelée dans la légende. Le tableau qui suit le graphique donne "
-            "les mêmes chiffres."
+            "contractualisation et part des sorties dynamiques, année par année (une année passée "
+            "arrêtée dans un instantané montre les chiffres transmis) ; chaque série a sa forme "
+            "de point, rappelée dans la légende. Le tableau qui suit le graphique donne les mêmes "
+            "chiffres."
         ),
         years=history_years,
         series=series,

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from evaluation.enums import Scope
 from evaluation.models import Indicator, Measurement, Target
-from evaluation.services import target_set
+from evaluation.services import snapshot_take, target_set
 from pti.enums import PactStatus
 from tests.beneficiaries.factories import BeneficiaryFactory, OrientationDecisionFactory
 from tests.pti.factories import OrganisationFactory, PactFactory, TerritoryFactory, UserFactory
@@ -241,3 +241,42 @@ def test_the_pact_pdf_has_an_annex_of_indicators_and_targets(client_as, pact):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Annexe : indicateurs et cibles" in text
     assert "Sorties dynamiques" in text
+
+
+def test_the_history_shows_a_past_year_as_its_snapshot_kept_it(client_as, pact):
+    subject = people(4)
+    orient(subject[0])
+    snapshot_take(year=YEAR)
+    for person in subject[1:]:
+        orient(person)  # later entries for the same year do not change the reported figures
+    client = client_as(UserFactory(pilot=True))
+
+    response = client.get(reverse("evaluation:dashboard"), {"annee": YEAR + 1})
+
+    assert response.context["history_years"][-2:] == [YEAR, YEAR + 1]
+    oriented = dict(response.context["series"])["orientés"]
+    assert oriented[-2] == Decimal("25.0")  # 1 of 4, as reported (live: 4 of 4)
+    assert oriented[-1] == Decimal("100.0")
+    assert row(dashboard(client), "oarsa-2-orientes").value == Decimal("100.0")
+
+
+def test_partners_do_not_see_a_past_rate_resting_on_fewer_than_11_people(client_as, pact):
+    for person in people(5):
+        orient(person)
+    partner = client_as(UserFactory(partner=True))
+
+    response = partner.get(reverse("evaluation:dashboard"), {"annee": YEAR + 1})
+
+    assert all(value is None for _, values in response.context["series"] for value in values)
+    assert "100 %" not in response.content.decode()
+    pilot = client_as(UserFactory(pilot=True))
+    pilot_view = pilot.get(reverse("evaluation:dashboard"), {"annee": YEAR + 1})
+    assert dict(pilot_view.context["series"])["orientés"][-2:] == [Decimal("100.0")] * 2
+
+
+def test_the_dashboard_opens_before_any_pact_exists(client_as):
+    people(3)
+    response = dashboard(client_as(UserFactory(pilot=True)))
+    assert response.status_code == 200
+    assert row(response, "oarsa-1-sdd").denominator == 3
+    assert row(response, "oarsa-1-sdd").target is None
