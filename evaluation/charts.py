@@ -2,10 +2,10 @@
 targets hatched, series marked by different shapes), each with a title and a description for
 screen readers; the page also shows the same figures as a data table."""
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from pti.templatetags.pti_format import format_number
 
@@ -17,10 +17,11 @@ SERIES = [
     ("#2f5d1f", "triangle"),
     ("#5b2d82", "diamond"),
 ]
+# The hatching of the targets; its id is the chart's, as a page may show several charts.
 PATTERNS = (
-    '<defs><pattern id="hachures" patternUnits="userSpaceOnUse" width="6" height="6" '
+    '<defs><pattern id="{}-hachures" patternUnits="userSpaceOnUse" width="6" height="6" '
     'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
-    '<line x1="0" y1="0" x2="0" y2="6" stroke="#6b4e16" stroke-width="3"/></pattern></defs>'
+    '<line x1="0" y1="0" x2="0" y2="6" stroke="{}" stroke-width="3"/></pattern></defs>'
 )
 
 
@@ -75,11 +76,12 @@ def bar_chart(*, chart_id, title, description, rows, unit="", maximum=None):
             width = bar_width * float(target) / top
             parts.append(
                 format_html(
-                    '<rect x="{}" y="{}" width="{}" height="10" fill="url(#hachures)" stroke="{}"/>'
-                    '<text x="{}" y="{}" font-size="11">cible {}</text>',
+                    '<rect x="{}" y="{}" width="{}" height="10" fill="url(#{}-hachures)" '
+                    'stroke="{}"/><text x="{}" y="{}" font-size="11">cible {}</text>',
                     label_width,
                     y + 23,
                     c(width),
+                    chart_id,
                     TARGET,
                     c(label_width + width + 6),
                     y + 32,
@@ -124,6 +126,7 @@ def line_chart(*, chart_id, title, description, years, series, unit=""):
                 year,
             )
         )
+    labels = defaultdict(list)  # the values written at each year, placed apart at the end
     for number, (label, points) in enumerate(series):
         colour, shape = SERIES[number % len(SERIES)]
         placed = [(x(i), y(v), v) for i, v in enumerate(points) if v is not None]
@@ -136,14 +139,7 @@ def line_chart(*, chart_id, title, description, years, series, unit=""):
             )
         for px, py, value in placed:
             parts.append(marker(shape, px, py, colour))
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
-                    c(px),
-                    c(py - 9),
-                    figure(value, unit),
-                )
-            )
+            labels[px].append((py, figure(value, unit)))
         # The legend beside the plot: the series' marker and its name.
         legend_x, legend_y = left + plot_width + 30, top_margin + 20 + number * 26
         parts.append(marker(shape, legend_x, legend_y, colour))
@@ -152,7 +148,34 @@ def line_chart(*, chart_id, title, description, years, series, unit=""):
                 '<text x="{}" y="{}" font-size="12">{}</text>', legend_x + 12, legend_y + 4, label
             )
         )
+    for px, texts in labels.items():
+        for label_y, text in spread(texts):
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
+                    c(px),
+                    c(label_y),
+                    text,
+                )
+            )
     return _svg(chart_id, title, description, width, height, parts)
+
+
+def spread(points):
+    """Where to write the values of one year so that no value covers another or a point:
+    above its point, else below it, else further down. `points` are (y of the point, text);
+    a value is written in the 12 pixels above its baseline, a point covers 7 on each side."""
+    obstacles = [(point_y - 7, point_y + 7) for point_y, _ in points]
+    placed = []
+    for point_y, text in sorted(points):
+        candidates = [point_y - 9, *(point_y + 18 + 13 * step for step in range(len(points)))]
+        for label_y in candidates:
+            box = (label_y - 10, label_y + 2)
+            if not any(box[0] < bottom and top < box[1] for top, bottom in obstacles):
+                break
+        obstacles.append(box)
+        placed.append((label_y, text))
+    return placed
 
 
 def marker(shape, x, y, colour):
@@ -182,6 +205,6 @@ def _svg(chart_id, title, description, width, height, parts):
         title,
         chart_id,
         description,
-        mark_safe(PATTERNS),
+        format_html(PATTERNS, chart_id, TARGET),
         format_html_join("", "{}", ((part,) for part in parts)),
     )

@@ -640,6 +640,17 @@ class Computation:
             {},
         )
 
+    def access_to_employment_by_territory(self):
+        """{territory id: exits of the year to durable or transition employment}: what each
+        CTIP's access-to-employment objective counts."""
+        return dict(
+            self.exits()
+            .filter(outcome__in=[ExitOutcome.DURABLE_EMPLOYMENT, ExitOutcome.TRANSITION_EMPLOYMENT])
+            .values_list("beneficiary__household__territory")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+
     def pact_indicators(self):
         return [
             *self.durable_employment(),

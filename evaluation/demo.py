@@ -9,11 +9,13 @@ from django.utils import timezone
 from actions.models import Action
 from evaluation import services
 from evaluation.catalogue import sync
+from evaluation.computations import Computation
 from evaluation.dashboard import available_years
 from evaluation.enums import Scope
 from evaluation.models import Indicator, Measurement, Snapshot, Target
 from pti.models import Territory, User
-from signatories.models import CommitmentTarget
+from signatories.enums import BodyKind
+from signatories.models import BodyObjective, CommitmentTarget, GovernanceBody
 
 PACT_TARGETS = {
     "oarsa-2-orientes": 95,
@@ -90,6 +92,21 @@ def seed(*, options, report):
                 scope=Scope.ACTION,
                 obj=action,
                 value=Decimal(action.capacity * 2),
+            )
+    # Each CTIP's access-to-employment objective for the last two years, near what its
+    # territory reached last year (the objectives of the pact's first years are in the
+    # signatories' demo).
+    reached = Computation(year - 1).access_to_employment_by_territory()
+    ctips = GovernanceBody.objects.filter(kind=BodyKind.CTIP, territory__isnull=False)
+    for number, ctip in enumerate(ctips.order_by("name")):
+        last_year = reached.get(ctip.territory_id, 0)
+        # Last year's objective was met on every other territory; this year's asks for more.
+        for target_year, factor in ((year - 1, 0.9 if number % 2 else 1.2), (year, 1.15)):
+            BodyObjective.objects.get_or_create(
+                body=ctip,
+                year=target_year,
+                label="Accès à l'emploi des allocataires",
+                defaults={"target": max(2, round(last_year * factor))},
             )
     pilot = User.objects.filter(username="pilote").first()
     for organisation, label, code in COMMITMENT_LINKS:

@@ -4,7 +4,7 @@ targets, the snapshots, the partners' commitments and their figures, the exports
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,12 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.models import Action
-from beneficiaries.enums import ExitOutcome
-from beneficiaries.models import Exit
-from beneficiaries.outcomes import exit_outcome_expression
 from evaluation import services
 from evaluation.charts import bar_chart, line_chart
-from evaluation.computations import Computation, action_results
+from evaluation.computations import Computation, action_results, percent
 from evaluation.dashboard import (
     as_of_label,
     available_years,
@@ -183,18 +180,11 @@ def territories(request):
             year=year, body__territory__isnull=False
         ).select_related("body")
     }
-    computation = Computation(year)
-    access = dict(
-        Exit.objects.filter(exit_on__gte=computation.start, exit_on__lte=computation.as_of)
-        .annotate(result=exit_outcome_expression())
-        .filter(result__in=[ExitOutcome.DURABLE_EMPLOYMENT, ExitOutcome.TRANSITION_EMPLOYMENT])
-        .values("beneficiary__household__territory")
-        .annotate(n=Count("pk"))
-        .values_list("beneficiary__household__territory", "n")
-    )
+    access = Computation(year).access_to_employment_by_territory()
     rows = []
     for territory in Territory.objects.all():
         by_territory = Computation(year, territory=territory)
+        objective = objectives.get(territory.pk)
         rows.append(
             {
                 "territory": territory,
@@ -202,8 +192,9 @@ def territories(request):
                 "oriented": by_territory.oarsa_2_oriented(),
                 "contracts": by_territory.oarsa_6_contract_rate(),
                 "dynamic": by_territory.dynamic_exits(),
-                "objective": objectives.get(territory.pk),
+                "objective": objective,
                 "access": access.get(territory.pk, 0),
+                "attainment": percent(access.get(territory.pk, 0), objective and objective.target),
             }
         )
     context = {

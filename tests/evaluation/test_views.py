@@ -6,13 +6,23 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from beneficiaries.enums import ExitContract
 from evaluation.enums import Scope
 from evaluation.models import Indicator, Measurement, Target
 from evaluation.services import snapshot_take, target_set
 from pti.enums import PactStatus
-from tests.beneficiaries.factories import BeneficiaryFactory, OrientationDecisionFactory
+from signatories.models import BodyObjective
+from tests.beneficiaries.factories import (
+    BeneficiaryFactory,
+    ExitFactory,
+    OrientationDecisionFactory,
+)
 from tests.pti.factories import OrganisationFactory, PactFactory, TerritoryFactory, UserFactory
-from tests.signatories.factories import CommitmentTargetFactory, SignatoryFactory
+from tests.signatories.factories import (
+    CommitmentTargetFactory,
+    GovernanceBodyFactory,
+    SignatoryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +290,38 @@ def test_the_dashboard_opens_before_any_pact_exists(client_as):
     assert response.status_code == 200
     assert row(response, "oarsa-1-sdd").denominator == 3
     assert row(response, "oarsa-1-sdd").target is None
+
+
+def test_each_territory_shows_its_access_to_employment_against_its_ctip_objective(client_as, pact):
+    forez, roannais = TerritoryFactory(name="Forez"), TerritoryFactory(name="Roannais")
+    for territory, target in ((forez, 2), (roannais, 4)):
+        ctip = GovernanceBodyFactory(pact=pact, territory=territory, name=f"CTIP {territory}")
+        BodyObjective.objects.create(
+            body=ctip, year=YEAR, label="Accès à l'emploi des allocataires", target=target
+        )
+    in_forez = people(3, household__territory=forez)
+    in_roannais = people(2, household__territory=roannais)
+    exit_on = datetime.date(YEAR, 6, 30)
+    ExitFactory(beneficiary=in_forez[0], exit_on=exit_on, contract_type=ExitContract.CDI)
+    ExitFactory(
+        beneficiary=in_forez[1], exit_on=exit_on, contract_type=ExitContract.CDD, contract_days=90
+    )
+    ExitFactory(beneficiary=in_forez[2], exit_on=exit_on, contract_type=ExitContract.NONE)
+    ExitFactory(beneficiary=in_roannais[0], exit_on=exit_on, contract_type=ExitContract.CDI)
+    ExitFactory(  # the year before: not counted
+        beneficiary=in_roannais[1],
+        exit_on=datetime.date(YEAR - 1, 12, 31),
+        contract_type=ExitContract.CDI,
+    )
+
+    response = client_as(UserFactory(pilot=True)).get(
+        reverse("evaluation:territories"), {"annee": YEAR}
+    )
+
+    rows = {row["territory"].name: row for row in response.context["rows"]}
+    # Forez: a CDI (durable) and a 90-day CDD (transition) = 2, for an objective of 2.
+    assert (rows["Forez"]["access"], rows["Forez"]["attainment"]) == (2, Decimal("100.0"))
+    assert (rows["Roannais"]["access"], rows["Roannais"]["attainment"]) == (1, Decimal("25.0"))
+    content = " ".join(response.content.decode().split())
+    assert '100,0 % <span class="badge text-bg-success">atteint</span>' in content
+    assert '25,0 % <span class="badge text-bg-warning">non atteint</span>' in content
