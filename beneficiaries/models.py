@@ -232,6 +232,7 @@ class Household(LockVersioned):
         "situation familiale", max_length=20, choices=FamilySituation.choices
     )
     homeless = models.BooleanField("sans domicile stable", default=False)
+    anonymised_on = models.DateField("anonymisé le", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -241,11 +242,13 @@ class Household(LockVersioned):
         constraints = [
             models.UniqueConstraint(
                 fields=["payer", "caf_number"],
+                condition=~Q(caf_number=""),
                 name="household_number_unique",
                 violation_error_message="Un foyer porte déjà ce numéro d'allocataire.",
             ),
             models.CheckConstraint(
-                condition=Q(caf_number__regex=r"^[0-9]{7}$"),
+                condition=Q(caf_number__regex=r"^[0-9]{7}$")
+                | Q(caf_number="", anonymised_on__isnull=False),
                 name="household_number_format",
                 violation_error_message="Le numéro d'allocataire compte 7 chiffres.",
             ),
@@ -282,6 +285,8 @@ class Beneficiary(LockVersioned):
     )
     # Lower-case name without accents, for search on every database (written by the services).
     search_key = models.CharField(max_length=320, editable=False, db_index=True)
+    # Set when the retention period ended: what identified the person has been erased.
+    anonymised_on = models.DateField("anonymisé le", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -30,6 +30,19 @@ from beneficiaries.search import search_key
 from pti.enums import Role
 from pti.services import check_lock_version, save_with_lock
 
+ANONYMISED = (
+    "Ce dossier a été anonymisé à la fin de sa durée de conservation : il ne peut plus être "
+    "modifié."
+)
+
+
+def _lock_person(beneficiary_id):
+    """The person, locked for the write; an anonymised file is never written again."""
+    person = Beneficiary.objects.select_for_update().get(pk=beneficiary_id)
+    if person.anonymised_on:
+        raise ValidationError(ANONYMISED)
+    return person
+
 
 def record_access(*, user, beneficiary, operation, what):
     FileAccess.objects.create(user=user, beneficiary=beneficiary, operation=operation, what=what)
@@ -91,7 +104,7 @@ def beneficiary_create(*, household_values, person_values, territory, user):
 
 @transaction.atomic
 def beneficiary_update(*, beneficiary, expected_version, values, household_values, user):
-    person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    person = _lock_person(beneficiary.pk)
     check_lock_version(person, expected_version)
     household = Household.objects.select_for_update().get(pk=person.household_id)
     for field, value in household_values.items():
@@ -127,7 +140,7 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
     """Name the person's référent from `start_date`; the previous assignment ends that day."""
     _check_referent(referent, by)
     _not_in_future(start_date, "La date de désignation")
-    Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    _lock_person(beneficiary.pk)
     current = ReferentAssignment.objects.open().filter(beneficiary=beneficiary).first()
     if current is not None:
         if current.referent_id == referent.pk:
@@ -210,7 +223,7 @@ def orientation_decide(
 ):
     _not_in_future(decided_on, "La date de décision")
     _not_in_future(notified_on, "La date de notification")
-    Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    _lock_person(beneficiary.pk)
     previous = OrientationDecision.objects.filter(beneficiary=beneficiary, is_current=True).first()
     if previous is not None:
         if not reason.strip():
@@ -264,7 +277,7 @@ def _save_planned(contract, planned):
 @transaction.atomic
 def contract_create(*, beneficiary, values, planned, by):
     """A new contract (first one, or after the previous one ended); it becomes the current one."""
-    Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    _lock_person(beneficiary.pk)
     contract = _build_contract(beneficiary, values, planned, by)
     Contract.objects.filter(beneficiary=beneficiary, is_current=True).update(is_current=False)
     contract.save()
@@ -276,6 +289,7 @@ def contract_create(*, beneficiary, values, planned, by):
 @transaction.atomic
 def contract_revise(*, contract, expected_version, values, planned, reason, by):
     """A revision: a new version of the contract; the earlier one is kept as it was."""
+    _lock_person(contract.beneficiary_id)
     current = Contract.objects.select_for_update().get(pk=contract.pk)
     check_lock_version(current, expected_version)
     if not current.is_current:
@@ -306,6 +320,7 @@ def contract_revise(*, contract, expected_version, values, planned, reason, by):
 
 @transaction.atomic
 def interview_add(*, beneficiary, kind, date, note, by):
+    _lock_person(beneficiary.pk)
     _not_in_future(date, "La date de l'entretien")
     interview = Interview(beneficiary=beneficiary, kind=kind, date=date, note=note, referent=by)
     interview.full_clean()
@@ -318,6 +333,7 @@ def interview_add(*, beneficiary, kind, date, note, by):
 
 @transaction.atomic
 def obstacle_identify(*, beneficiary, kind, identified_on, note, by):
+    _lock_person(beneficiary.pk)
     _not_in_future(identified_on, "La date")
     if beneficiary.obstacles.filter(kind=kind).exclude(status=ObstacleStatus.LIFTED).exists():
         raise ValidationError("Ce frein est déjà identifié et n'est pas levé.")
@@ -331,6 +347,7 @@ def obstacle_identify(*, beneficiary, kind, identified_on, note, by):
 @transaction.atomic
 def obstacle_progress(*, obstacle, status, on, actions, by):
     """identified -> being addressed -> lifted, with the actions used to lift it."""
+    _lock_person(obstacle.beneficiary_id)
     obstacle = Obstacle.objects.select_for_update().get(pk=obstacle.pk)
     order = [ObstacleStatus.IDENTIFIED, ObstacleStatus.ADDRESSED, ObstacleStatus.LIFTED]
     if order.index(status) <= order.index(obstacle.status):
@@ -507,7 +524,7 @@ def prescription_end(*, prescription, completed, ended_on, outcome, by):
 
 @transaction.atomic
 def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days, note, by):
-    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    beneficiary = _lock_person(beneficiary.pk)
     if Exit.objects.filter(beneficiary=beneficiary).exists():
         raise ValidationError("La sortie de cette personne est déjà enregistrée.")
     _not_in_future(exit_on, "La date de sortie")

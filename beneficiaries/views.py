@@ -490,6 +490,8 @@ def beneficiary_create(request):
 @require_http_methods(["GET", "POST"])
 def beneficiary_update(request, pk):
     person = _person(request, pk)
+    if person.anonymised_on:
+        return refuse(request, ValidationError(services.ANONYMISED), file_url(person))
     if request.method == "GET":
         services.record_access(
             user=request.user, beneficiary=person, operation=FileOperation.READ, what="identité"

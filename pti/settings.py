@@ -336,6 +336,9 @@ PTI_CASELOAD_THRESHOLD = env_int("PTI_CASELOAD_THRESHOLD", 50, minimum=1)
 PTI_DURABLE_EMPLOYMENT_DAYS = env_int("PTI_DURABLE_EMPLOYMENT_DAYS", 183, minimum=1)
 # How long the log of accesses to files is kept (CNIL: 6 to 12 months).
 PTI_FILE_ACCESS_RETENTION_DAYS = env_int("PTI_FILE_ACCESS_RETENTION_DAYS", 365, minimum=180)
+# A closed file stays in the active base this long after the last contact, then is anonymised
+# (CNIL référentiel for social accompaniment: 2 years). `manage.py apply_retention` does it.
+PTI_ACTIVE_RETENTION_DAYS = env_int("PTI_ACTIVE_RETENTION_DAYS", 730, minimum=365)
 
 # --- The trail of changes to people's files (django-auditlog) --------------------------------
 # What changed, by whom, when. Personal values are masked: the trail names the fields.
