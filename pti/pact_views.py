@@ -61,7 +61,8 @@ def pact_pdf_content(pact):
 
 def indicators_and_targets(pact):
     """The annex of the PDF: each target set for the pact (any version), with the figure the
-    latest snapshot of its year arrêta (reached through reverse relations, see evaluation/)."""
+    latest snapshot of its year arrêta, or for an entered indicator the latest figure entered
+    (reached through reverse relations, see evaluation/)."""
     versions = Pact.objects.filter(code=pact.code).prefetch_related(
         "targets__indicator", "measurements__snapshot"
     )
@@ -69,14 +70,19 @@ def indicators_and_targets(pact):
     for version in versions:
         targets.extend(version.targets.all())
         for measurement in version.measurements.all():
-            if measurement.breakdown or measurement.snapshot_id is None:
+            if measurement.breakdown:
                 continue
             key = (measurement.indicator_id, measurement.year)
             latest = reported.get(key)
-            if latest is None or measurement.snapshot.taken_at > latest.snapshot.taken_at:
+            if latest is None or _recorded_on(measurement) > _recorded_on(latest):
                 reported[key] = measurement
     targets.sort(key=lambda t: (t.year, t.indicator.position))
     return [(target, reported.get((target.indicator_id, target.year))) for target in targets]
+
+
+def _recorded_on(measurement):
+    """When a figure was arrêté (its snapshot) or entered."""
+    return measurement.snapshot.taken_at if measurement.snapshot_id else measurement.created_at
 
 
 def actions_by_orientation(orientations):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from beneficiaries.enums import ExitContract
 from evaluation.enums import Scope
 from evaluation.models import Indicator, Measurement, Target
-from evaluation.services import snapshot_take, target_set
+from evaluation.services import measurement_enter, snapshot_take, target_set
 from pti.enums import PactStatus
 from signatories.models import BodyObjective
 from tests.beneficiaries.factories import (
@@ -240,17 +240,32 @@ def test_targets_for_a_territory_need_the_territory(client_as, pact):
 def test_the_pact_pdf_has_an_annex_of_indicators_and_targets(client_as, pact):
     from pypdf import PdfReader
 
-    target_set(
-        indicator=Indicator.objects.get(code="sorties-dynamiques"),
+    pilot = UserFactory(pilot=True)
+    for code, value in (("oarsa-2-orientes", 80), ("budget-pdi", 1800000)):
+        target_set(
+            indicator=Indicator.objects.get(code=code),
+            year=YEAR,
+            scope=Scope.PACT,
+            obj=pact,
+            value=value,
+        )
+    subject = people(4)
+    orient(subject[0])
+    snapshot_take(year=YEAR)  # 1 of 4 oriented: 25 %
+    measurement_enter(
+        indicator=Indicator.objects.get(code="budget-pdi"),
         year=YEAR,
         scope=Scope.PACT,
         obj=pact,
-        value=60,
+        value=Decimal(1712000),
+        user=pilot,
     )
-    response = client_as(UserFactory(pilot=True)).get(reverse("pti:pact_pdf", args=[pact.pk]))
+    response = client_as(pilot).get(reverse("pti:pact_pdf", args=[pact.pk]))
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "Annexe : indicateurs et cibles" in text
-    assert "Sorties dynamiques" in text
+    annex = " ".join(text[text.rindex("Annexe : indicateurs et cibles") :].split())
+    today = datetime.date.today().strftime("%d/%m/%Y")
+    assert f"{YEAR} Personnes soumises aux droits et devoirs orientées 80 % 25 % {today}" in annex
+    assert f"{YEAR} Budget du PDI engagé 1 800 000 1 712 000 saisi le {today}" in annex
 
 
 def test_the_history_shows_a_past_year_as_its_snapshot_kept_it(client_as, pact):
