@@ -77,8 +77,10 @@ PERSON_FIELDS = [
 
 
 @transaction.atomic
-def beneficiary_create(*, household_values, person_values, territory, user):
-    """A person, in the household of that CAF number (created if it does not exist)."""
+def beneficiary_create(*, household_values, person_values, territory, user, what="dossier"):
+    """A person, in the household of that CAF number (created if it does not exist).
+
+    `what` names the write in the file's access log ("import" for a spreadsheet import)."""
     household = Household.objects.filter(
         payer=household_values["payer"], caf_number=household_values["caf_number"]
     ).first()
@@ -98,30 +100,33 @@ def beneficiary_create(*, household_values, person_values, territory, user):
             "qu'il ne s'agit pas d'elle avant de créer un nouveau dossier."
         )
     person.save()
-    record_access(user=user, beneficiary=person, operation=FileOperation.CREATE, what="dossier")
+    record_access(user=user, beneficiary=person, operation=FileOperation.CREATE, what=what)
     return person
 
 
 @transaction.atomic
-def beneficiary_update(*, beneficiary, expected_version, values, household_values, user):
+def beneficiary_update(
+    *, beneficiary, expected_version, values, household_values, user, what="identité et foyer"
+):
+    """Change the person (`values`) and their household (`household_values`, left untouched
+    when empty). `what` names the write in the file's access log."""
     person = _lock_person(beneficiary.pk)
     check_lock_version(person, expected_version)
-    household = Household.objects.select_for_update().get(pk=person.household_id)
-    for field, value in household_values.items():
-        setattr(household, field, value)
-    if household.commune_id:
-        household.territory = household.commune.territory
-    household.full_clean(exclude=["lock_version"])
-    household.save()
+    if household_values:
+        household = Household.objects.select_for_update().get(pk=person.household_id)
+        for field, value in household_values.items():
+            setattr(household, field, value)
+        if household.commune_id:
+            household.territory = household.commune.territory
+        household.full_clean(exclude=["lock_version"])
+        household.save()
     for field, value in values.items():
         setattr(person, field, value)
     person.search_key = search_key(person.last_name, person.birth_name, person.first_name)
     save_with_lock(
         person, expected_version=expected_version, fields=[*values, "search_key", "updated_at"]
     )
-    record_access(
-        user=user, beneficiary=person, operation=FileOperation.UPDATE, what="identité et foyer"
-    )
+    record_access(user=user, beneficiary=person, operation=FileOperation.UPDATE, what=what)
     return person
 
 

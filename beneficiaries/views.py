@@ -27,8 +27,17 @@ from beneficiaries.models import (
     Obstacle,
     Prescription,
 )
+from beneficiaries.resources import (
+    EXAMPLES,
+    FIELD_LABELS,
+    PERSON_COLUMNS,
+    REQUIRED_COLUMNS,
+    BeneficiaryResource,
+    people_import_notes,
+)
 from beneficiaries.timeline import build_timeline
 from pti.enums import Role
+from pti.imports import ImportSpec, import_view
 from pti.models import User
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import role_required
@@ -483,6 +492,34 @@ def beneficiary_create(request):
         submit_label="Créer le dossier",
         cancel_url=reverse("beneficiaries:list"),
         status=form_error_status(form),
+    )
+
+
+def beneficiary_import_spec(user):
+    return ImportSpec(
+        kind="beneficiaries",
+        title="Importer des bénéficiaires",
+        columns=PERSON_COLUMNS,
+        # A manager's people are those of the structure's référents: the column is needed.
+        required=[*REQUIRED_COLUMNS, "Référent"] if user.role == Role.MANAGER else REQUIRED_COLUMNS,
+        make_resource=lambda: BeneficiaryResource(user=user),
+        field_labels=FIELD_LABELS,
+        examples=EXAMPLES,
+        notes=people_import_notes(user),
+        show_aliases=True,
+    )
+
+
+@role_required(ASSIGNERS)
+@require_http_methods(["GET", "POST"])
+def beneficiary_import(request):
+    """A list of people from a spreadsheet: preview, then all or nothing (pti.imports). A
+    manager brings people into their own structure only (the resource checks each row)."""
+    return import_view(
+        request,
+        beneficiary_import_spec(request.user),
+        trail=[("Bénéficiaires", reverse("beneficiaries:list"))],
+        back_url=reverse("beneficiaries:list"),
     )
 
 

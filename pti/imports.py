@@ -3,22 +3,28 @@
 The uploaded file is kept in the storage between the two steps and named in the user's
 session. Nothing is written before the confirmation; the import itself runs in one
 transaction and writes nothing if any row is wrong (all or nothing).
+
+Resources receive `file_lines` (the file line of each data row) among the keyword arguments
+of `import_data`, so that a message can name another line of the file.
 """
 
 import secrets
 from dataclasses import dataclass, field
 
+import tablib
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from import_export.results import RowResult
 
 from pti.forms import StyledFormMixin
-from pti.tabular import TableError, map_headers, read_table
+from pti.tabular import TableError, map_headers, read_table, write_csv
 
 PREVIEW_ROWS = 200
 SESSION_KEY = "pti_imports"
@@ -52,6 +58,22 @@ class ImportSpec:
     make_resource: object  # () -> Resource
     field_labels: dict = field(default_factory=dict)  # resource field name -> column header
     examples: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)  # what the page says about defaults and rules
+    show_aliases: bool = False  # list the other accepted column names on the page
+
+    @property
+    def column_rows(self):
+        """(column, required, example, other accepted names) for the page's table."""
+        return [
+            (column, column in self.required, example, self.columns.get(column, []))
+            for column, example in self.examples.items()
+        ]
+
+    def example_file(self):
+        """A CSV as French Excel opens it: the columns and one example row."""
+        dataset = tablib.Dataset(headers=list(self.examples))
+        dataset.append([str(value) for value in self.examples.values()])
+        return write_csv(dataset)
 
 
 @dataclass
@@ -72,9 +94,15 @@ def analyse(spec, table, *, dry_run):
     dataset = map_headers(table, spec.columns, required=spec.required)
     resource = spec.make_resource()
     result = resource.import_data(
-        dataset, dry_run=dry_run, raise_errors=False, use_transactions=True
+        dataset,
+        dry_run=dry_run,
+        raise_errors=False,
+        use_transactions=True,
+        file_lines=table.line_numbers,
     )
-    errors = []
+    # An error outside any row (before or after the rows) has rolled everything back: the
+    # report must not call the file good. Line 0 is shown as "Fichier".
+    errors = [(0, f"L'import n'a pas pu aboutir : {_message(e.error)}") for e in result.base_errors]
     for number, row_errors in result.row_errors():
         for error in row_errors:
             errors.append((table.line_of(number - 1), _message(error.error)))
@@ -150,6 +178,11 @@ class _StoredFile:
 def import_view(request, spec, *, trail, back_url):
     """The whole import page: upload, preview, confirmation (see module docstring)."""
     context = {"spec": spec, "trail": trail, "back_url": back_url, "title": spec.title}
+    if request.method == "GET" and request.GET.get("modele") == "csv":
+        response = HttpResponse(spec.example_file(), content_type="text/csv; charset=utf-8")
+        name = f"modele-{slugify(spec.title)}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     if request.method == "POST" and "token" in request.POST:
         token = request.POST["token"]
         entry = _recall(request, spec, token)

@@ -1,0 +1,892 @@
+"""The CNAF monthly "flux bénéficiaires" (VRSB0801, XML): reading it, and importing its
+households and people.
+
+A file is one `Racine` with an `IdentificationFlux`, one `InfosFoyerRSA` per household and a
+`TransmissionFlux` that says how many households were sent. It is read as a stream: each
+household is handed over as a plain dataclass, then its element is cleared, so that a
+100,000-household file never sits in memory. Entities are never resolved, nothing is fetched
+from the network, and a file that declares a DTD is refused: a real flux has none, and a DTD
+is how XML bombs and external entities get in.
+
+The import is all or nothing: every household is checked, every error is reported (the
+household's position, its line and its matricule, never a name or a birth date), and if
+there is one, nothing is written. The NIR is never read: the application does not store it.
+"""
+
+import datetime
+import re
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from lxml import etree
+
+from beneficiaries.enums import (
+    ExitCategory,
+    ExitContract,
+    FamilySituation,
+    FileOperation,
+    HouseholdRole,
+    Payer,
+    RightsAndDuties,
+    Sex,
+)
+from beneficiaries.models import Beneficiary, Exit, FileAccess, Household
+from beneficiaries.search import normalise, search_key
+from beneficiaries.services import exit_record
+from pti.enums import Role
+from pti.models import Commune
+
+ROOT = "Racine"
+HOUSEHOLD = "InfosFoyerRSA"
+TRACE = "flux CNAF"
+
+# Entity resolution off, no network, no DTD; huge_tree stays off: it lifts libxml2's limits
+# on one text node's length and on nesting depth, which this format never comes near (a
+# file's total size is not limited by it, since the file is read as a stream).
+PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+# ETATDOSRSA: 0 request pending, 1 refused, 2 open and payable, 3 open and suspended, 4 open,
+# payment suspended, 5 closed, 6 closed on an earlier month. When a file gives several, the
+# first in this order wins (the order of the format's documentation).
+STATE_DETECTION_ORDER = ("0", "1", "5", "3", "4", "2", "6")
+OPEN_STATES = frozenset({"2", "3", "4"})
+CLOSED_STATES = frozenset({"5", "6"})
+# Where each closed state keeps its closure reason and date.
+CLOSURE_BLOCKS = {"5": "FinDroit", "6": "FinDroitMoisAnterieur"}
+
+# SITFAM: the legal family situation of the dossier's holder. The "avec enfants" half of our
+# situations comes from the people whose RSA role is ENF.
+SITFAM_COUPLE = frozenset({"MAR", "PAC", "RPA", "RVC", "RVM", "VIM"})
+SITFAM_ALONE = frozenset({"ABA", "CEL", "DIV", "ISO", "SEF", "SEL", "VEU"})
+
+ROLES = {
+    "DEM": HouseholdRole.APPLICANT,
+    "CJT": HouseholdRole.PARTNER,
+    "ENF": HouseholdRole.CHILD,
+    "AUT": HouseholdRole.OTHER,
+    "RDO": HouseholdRole.OTHER,
+}
+SEXES = {"1": Sex.MALE, "2": Sex.FEMALE, "M": Sex.MALE, "F": Sex.FEMALE}
+PAYERS = {"CAF": Payer.CAF, "MSA": Payer.MSA}
+# When FONORG says neither: the application that wrote the file (Cristal and @RSA are the
+# CNAF's, Agora the MSA's).
+APPLICATION_PAYERS = {"CRI": Payer.CAF, "NRI": Payer.CAF, "NRA": Payer.CAF, "AGO": Payer.MSA}
+
+DATE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?$")
+BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+
+# The longest values the models take (the schema allows less; a file that does not follow
+# it is refused here rather than by the database).
+MAX_NAME = Beneficiary._meta.get_field("last_name").max_length
+MAX_FIRST_NAME = Beneficiary._meta.get_field("first_name").max_length
+MAX_ADDRESS = Household._meta.get_field("address").max_length
+
+
+class CnafFluxError(Exception):
+    """The file cannot be read as a VRSB0801 flux at all (not XML, not this format, a DTD), or
+    the database refused it. The message is French, for the person who imports, and holds no
+    personal data."""
+
+
+# --- What the file says ------------------------------------------------------------------
+
+
+@dataclass
+class FluxHeader:
+    application: str
+    kind: str  # TYPEFLUX: M monthly, I daily, R recovery
+    created_on: datetime.date | None
+    reference_on: datetime.date | None
+
+    @property
+    def known_on(self):
+        """The day the département learns what the file says."""
+        return self.created_on or self.reference_on
+
+
+@dataclass
+class FluxPerson:
+    position: int  # 1 = the household's first Personne
+    role: str  # HouseholdRole
+    sex: str  # Sex
+    subject_to_duties: bool | None  # None: the file does not say
+    # Personal data stays out of repr(), and so out of tracebacks and logs.
+    last_name: str = field(repr=False)
+    birth_name: str = field(repr=False)
+    first_name: str = field(repr=False)
+    birth_date: datetime.date = field(repr=False)
+
+    @property
+    def search_key(self):
+        return search_key(self.last_name, self.birth_name, self.first_name)
+
+
+@dataclass
+class FluxHousehold:
+    index: int  # 1 = the file's first InfosFoyerRSA
+    line: int | None
+    caf_number: str = ""
+    payer: str = ""
+    state: str = ""
+    rsa_requested_on: datetime.date | None = None
+    family_situation: str = ""
+    homeless: bool = False
+    insee_code: str = ""
+    address: str = field(default="", repr=False)
+    closed_on: datetime.date | None = None
+    closure_reason: str = ""
+    suspension_reasons: list = field(default_factory=list)
+    people: list = field(default_factory=list)
+    # What is wrong in this household, in French, without personal data.
+    errors: list = field(default_factory=list)
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_STATES
+
+    @property
+    def is_closed(self):
+        return self.state in CLOSED_STATES
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def _text(element, path):
+    """The stripped text at `path`, a path of direct children: never `.//`, since a child's
+    Rattachement repeats a parent's NOMNAI, PRENOM, DTNAI and NIR under the same names."""
+    value = element.findtext(path)
+    return " ".join(value.split()) if value else ""
+
+
+def _date(text):
+    match = DATE.match(text)
+    if not match:
+        return None
+    try:
+        return datetime.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def _capitalised(text):
+    """'JEAN-PIERRE' -> 'Jean-Pierre' (the flux writes first names in capitals)."""
+    return text.title() if text.isupper() else text
+
+
+def caf_number_from_matricule(text):
+    """The 7-digit CAF number, leading zeros kept, or None. The schema types MATRICULE as an
+    integer, so zeros on the left may be lost: the number is padded back to 7 digits. A
+    15-digit matricule is the 7-digit number followed by eight zeros."""
+    if not re.fullmatch(r"[0-9]{1,15}", text):
+        return None
+    if len(text) <= 7:
+        return text.zfill(7)
+    padded = text.zfill(15)
+    return padded[:7] if padded.endswith("0" * 8) else None
+
+
+class _Household:
+    """Reads one InfosFoyerRSA into a FluxHousehold, noting what is wrong instead of stopping
+    at the first problem."""
+
+    def __init__(self, element, index, header):
+        self.element = element
+        self.header = header
+        self.result = FluxHousehold(index=index, line=element.sourceline)
+
+    def error(self, message):
+        self.result.errors.append(message)
+
+    def date(self, element, path, label, *, required=True):
+        text = _text(element, path)
+        if not text:
+            if required:
+                self.error(f"{label} absente")
+            return None
+        value = _date(text)
+        if value is None:
+            self.error(f"{label} invalide (date ISO attendue, AAAA-MM-JJ)")
+        return value
+
+    def boolean(self, element, path, label):
+        text = _text(element, path)
+        if not text:
+            return None
+        if text.lower() not in BOOLEANS:
+            self.error(f"{label} invalide (1, 0, true ou false attendu)")
+            return None
+        return BOOLEANS[text.lower()]
+
+    def read(self):
+        household = self.result
+        element = self.element
+        organisme = element.find("IdentificationRSA/Organisme")
+        if organisme is None:
+            self.error("bloc IdentificationRSA/Organisme absent")
+            return household
+        matricule = _text(organisme, "MATRICULE")
+        household.caf_number = caf_number_from_matricule(matricule) or ""
+        if not household.caf_number:
+            self.error("matricule (MATRICULE) absent ou qui ne tient pas sur 7 chiffres")
+        fonorg = _text(organisme, "FONORG").upper()
+        household.payer = PAYERS.get(fonorg) or APPLICATION_PAYERS.get(
+            self.header.application.upper(), ""
+        )
+        if not household.payer:
+            self.error("organisme payeur (FONORG) ni CAF ni MSA")
+        household.rsa_requested_on = self.date(
+            element, "IdentificationRSA/DemandeRSA/DTDEMRSA", "date de demande (DTDEMRSA)"
+        )
+        self.read_state()
+        self.read_address()
+        household.homeless = bool(
+            self.boolean(
+                element,
+                "PrestationRSA/DetailDroitRSA/TroncCommunDroitRSA/TOPSANSDOMFIXE",
+                "indicateur sans domicile fixe (TOPSANSDOMFIXE)",
+            )
+        )
+        for position, person in enumerate(element.findall("Personne"), start=1):
+            flux_person = self.read_person(person, position)
+            if flux_person is not None:
+                household.people.append(flux_person)
+        if not element.findall("Personne"):
+            self.error("aucune personne (Personne) dans le foyer")
+        self.check_duplicates()
+        household.family_situation = self.family_situation(
+            _text(element, "DonneesAdministratives/SituationFamille/SITFAM").upper()
+        )
+        return household
+
+    def read_state(self):
+        household = self.result
+        situation = self.element.find("PrestationRSA/SituationDossierRSA")
+        codes = set()
+        if situation is not None:
+            codes = {_text(state, "ETATDOSRSA") for state in situation.findall("EtatDossierRSA")}
+        household.state = next((code for code in STATE_DETECTION_ORDER if code in codes), "")
+        if not household.state:
+            self.error("état du dossier (ETATDOSRSA) absent ou inconnu")
+            return
+        household.suspension_reasons = [
+            _text(block, code)
+            for block, code in [
+                *((b, "MOTISUSDRORSA") for b in situation.findall("SuspensionDroit")),
+                *((b, "MOTISUSVERSRSA") for b in situation.findall("SuspensionVersement")),
+            ]
+            if _text(block, code)
+        ]
+        if household.is_closed:
+            own = CLOSURE_BLOCKS[household.state]
+            other = CLOSURE_BLOCKS["6" if household.state == "5" else "5"]
+            closure = situation.find(own)
+            if closure is None:
+                closure = situation.find(other)
+            if closure is None:
+                self.error(f"dossier clos sans date de clôture ({own}/DTCLORSA)")
+                return
+            household.closed_on = self.date(closure, "DTCLORSA", "date de clôture (DTCLORSA)")
+            household.closure_reason = _text(closure, "MOTICLORSA")
+
+    def read_address(self):
+        """The current address (RGADR 1; the others are the previous ones) as one line, and
+        its commune's INSEE code."""
+        addresses = self.element.findall("DonneesAdministratives/Adresse")
+        current = next(
+            (a for a in addresses if _text(a, "TroncCommunAdresse/RGADR").lstrip("0") == "1"),
+            addresses[0] if addresses else None,
+        )
+        if current is None:
+            return
+        detail = current.find("AdresseDetailleeFrance")
+        if detail is None:
+            return
+        street = " ".join(
+            part
+            for part in (_text(detail, n) for n in ("NUMVOIE", "LIBTYPEVOIE", "NOMVOIE"))
+            if part
+        )
+        parts = [_text(detail, "COMPLIDEADR"), _text(detail, "COMPLADR"), street]
+        parts.append(_text(detail, "LIEUDIST"))
+        self.result.address = ", ".join(part for part in parts if part)
+        if len(self.result.address) > MAX_ADDRESS:
+            self.error(f"adresse de plus de {MAX_ADDRESS} caractères")
+        self.result.insee_code = _text(detail, "NUMCOM").upper()
+
+    def read_person(self, person, position):
+        """Only the person's own Identification is read, never a Rattachement's."""
+        where = f"personne n°{position}"
+        identification = person.find("Identification")
+        if identification is None:
+            self.error(f"{where} : bloc Identification absent")
+            return None
+        last_name = _text(identification, "NOM")
+        birth_name = _text(identification, "NOMNAI")
+        first_name = _capitalised(_text(identification, "PRENOM"))
+        problems = len(self.result.errors)
+        if not last_name or not first_name:
+            self.error(f"{where} : nom (NOM) ou prénom (PRENOM) absent")
+        if max(len(last_name), len(birth_name)) > MAX_NAME or len(first_name) > MAX_FIRST_NAME:
+            self.error(f"{where} : nom ou prénom trop long")
+        birth_date = self.date(identification, "DTNAI", f"{where} : date de naissance (DTNAI)")
+        sex = SEXES.get(_text(identification, "SEXE").upper())
+        if sex is None:
+            self.error(f"{where} : sexe (SEXE) absent ou inconnu (1 ou 2 attendu)")
+        # Two Prestations per person (PFA and RSA): the role is the RSA one's.
+        rsa_roles = [
+            _text(benefit, "ROLEPERS").upper()
+            for benefit in person.findall("Prestations")
+            if _text(benefit, "NATPREST").upper() == "RSA"
+        ]
+        if not rsa_roles:
+            self.error(f"{where} : pas de prestation RSA (Prestations/NATPREST) pour son rôle")
+        subject = self.boolean(
+            person,
+            "MontantCalculDroitRSAPersonne/TOPPERSDRODEVORSA",
+            f"{where} : droits et devoirs (TOPPERSDRODEVORSA)",
+        )
+        if len(self.result.errors) > problems:
+            return None
+        if normalise(birth_name) == normalise(last_name):
+            birth_name = ""
+        return FluxPerson(
+            position=position,
+            role=ROLES.get(rsa_roles[0], HouseholdRole.OTHER),
+            sex=sex,
+            subject_to_duties=subject,
+            last_name=last_name,
+            birth_name=birth_name,
+            first_name=first_name,
+            birth_date=birth_date,
+        )
+
+    def check_duplicates(self):
+        seen = {}
+        for person in self.result.people:
+            key = (person.birth_date, person.search_key)
+            if key in seen:
+                self.error(
+                    f"personnes n°{seen[key]} et n°{person.position} identiques "
+                    "(mêmes nom, prénom et date de naissance)"
+                )
+            seen[key] = person.position
+
+    def family_situation(self, sitfam):
+        roles = {person.role for person in self.result.people}
+        children = HouseholdRole.CHILD in roles
+        if sitfam in SITFAM_COUPLE:
+            couple = True
+        elif sitfam in SITFAM_ALONE:
+            couple = False
+        else:  # no code list is enforced by the schema: the household's make-up decides
+            couple = HouseholdRole.PARTNER in roles
+        if couple:
+            return FamilySituation.COUPLE_WITH_CHILDREN if children else FamilySituation.COUPLE
+        return FamilySituation.SINGLE_PARENT if children else FamilySituation.SINGLE
+
+
+def _read_header(element):
+    header = FluxHeader(
+        application=_text(element, "APPLIEME"),
+        kind=_text(element, "TYPEFLUX"),
+        created_on=_date(_text(element, "DTCREAFLUX")),
+        reference_on=_date(_text(element, "DTREF")),
+    )
+    if header.known_on is None:
+        raise CnafFluxError(
+            "La date de création du flux (IdentificationFlux/DTCREAFLUX) et sa date de "
+            "référence (DTREF) sont absentes ou illisibles."
+        )
+    return header
+
+
+class FluxReader:
+    """Iterate over the households of a VRSB0801 file (a path or a binary file object).
+
+    `header` is known once the first household is handed over (or at the end of an empty
+    file); `declared_count`, `count` and `file_errors` once the iteration is over.
+    """
+
+    def __init__(self, source):
+        self.source = source
+        self.header = None
+        self.count = 0
+        self.declared_count = None
+        self.file_errors = []
+
+    @contextmanager
+    def _opened(self):
+        if isinstance(self.source, str | Path):
+            with open(self.source, "rb") as stream:
+                yield stream
+        else:
+            self.source.seek(0)
+            yield self.source
+
+    def _check_start(self):
+        """The root element and the prologue, from the first bytes only."""
+        with self._opened() as stream:
+            try:
+                _event, root = next(etree.iterparse(stream, events=("start",), **PARSER_OPTIONS))
+            except etree.XMLSyntaxError as exc:
+                raise _syntax_error(exc) from None
+            except StopIteration:
+                raise CnafFluxError("Le fichier est vide.") from None
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise CnafFluxError(
+                "Le fichier déclare une DTD (<!DOCTYPE …>) : un flux de la CNAF n'en a pas, "
+                "et les entités qu'elle peut définir sont un risque. Fichier refusé."
+            )
+        if root.tag != ROOT:
+            raise CnafFluxError(
+                "Ce fichier XML n'est pas un flux bénéficiaires VRSB0801 de la CNAF : "
+                f"son élément racine est « {str(root.tag)[:40]} » au lieu de « {ROOT} »."
+            )
+
+    def __iter__(self):
+        self._check_start()
+        with self._opened() as stream:
+            yield from self._households(stream)
+        if self.header is None:
+            raise CnafFluxError(
+                "Ce fichier n'est pas un flux VRSB0801 : le bloc IdentificationFlux est absent."
+            )
+        self._check_count()
+
+    def _households(self, stream):
+        events = etree.iterparse(
+            stream,
+            events=("end",),
+            tag=("IdentificationFlux", HOUSEHOLD, "TransmissionFlux"),
+            **PARSER_OPTIONS,
+        )
+        try:
+            for _event, element in events:
+                parent = element.getparent()
+                if parent is None or parent.getparent() is not None:
+                    continue  # only the children of Racine
+                if element.tag == "IdentificationFlux":
+                    self.header = _read_header(element)
+                elif element.tag == HOUSEHOLD:
+                    if self.header is None:
+                        raise CnafFluxError(
+                            "Ce fichier n'est pas un flux VRSB0801 : un foyer précède le bloc "
+                            "IdentificationFlux."
+                        )
+                    self.count += 1
+                    yield _Household(element, self.count, self.header).read()
+                else:
+                    self.declared_count = _text(element, "NBTOTDOSRSATRANSM")
+                # What was read is dropped: memory stays flat whatever the file's size.
+                element.clear(keep_tail=False)
+                while element.getprevious() is not None:
+                    del parent[0]
+        except etree.XMLSyntaxError as exc:
+            raise _syntax_error(exc) from None
+
+    def _check_count(self):
+        if self.declared_count is None:
+            self.file_errors.append(
+                "bloc TransmissionFlux/NBTOTDOSRSATRANSM absent : le nombre de foyers transmis "
+                "ne peut pas être vérifié"
+            )
+        elif not self.declared_count.isdigit():
+            self.file_errors.append("nombre de foyers transmis (NBTOTDOSRSATRANSM) illisible")
+        elif int(self.declared_count) != self.count:
+            self.file_errors.append(
+                f"le fichier annonce {int(self.declared_count)} foyer(s) "
+                f"(NBTOTDOSRSATRANSM) mais en contient {self.count} : fichier incomplet ?"
+            )
+
+
+def _syntax_error(exc):
+    """The position only: libxml2's message may quote bytes of the file."""
+    line, column = exc.position if exc.position else (None, None)
+    where = f" (ligne {line}, colonne {column})" if line else ""
+    return CnafFluxError(
+        f"Le fichier n'est pas un XML bien formé{where} : fichier tronqué, mal encodé ou "
+        "qui n'est pas un flux XML."
+    )
+
+
+# --- Importing -----------------------------------------------------------------------------
+
+# Households read, looked up and written together; rows per INSERT or UPDATE statement.
+CHUNK = 1000
+BATCH = 500
+
+
+@dataclass
+class CnafImportError:
+    household: int | None  # position in the file; None for the file as a whole
+    line: int | None
+    caf_number: str
+    message: str
+
+    def __str__(self):
+        if self.household is None:
+            return f"Fichier : {self.message}"
+        where = f"Foyer n°{self.household}"
+        if self.line:
+            where += f" (ligne {self.line})"
+        if self.caf_number:
+            where += f", matricule {self.caf_number}"
+        return f"{where} : {self.message}"
+
+
+@dataclass
+class CnafImportReport:
+    dry_run: bool = False
+    header: FluxHeader | None = None
+    households_read: int = 0
+    households_created: int = 0
+    households_updated: int = 0
+    households_unchanged: int = 0
+    # Closed (ETATDOSRSA 5 or 6) and known: their people leave the parcours.
+    households_closed: int = 0
+    # Not imported: no right open yet or refused (0, 1), or closed and never known here.
+    households_ignored: int = 0
+    people_created: int = 0
+    people_updated: int = 0
+    people_unchanged: int = 0
+    exits_recorded: int = 0
+    # People of the flux whose file here is anonymised: left as they are.
+    anonymised_skipped: int = 0
+    # People with an exit recorded, in a dossier the flux says is open again.
+    people_back_after_exit: int = 0
+    errors: list = field(default_factory=list)
+
+    @property
+    def is_valid(self):
+        return not self.errors
+
+
+class CnafImportRefused(Exception):
+    """The file holds errors: nothing was written. `report.errors` lists them all."""
+
+    def __init__(self, report):
+        super().__init__(f"Flux CNAF refusé : {len(report.errors)} erreur(s), rien n'a été écrit.")
+        self.report = report
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _names(last_name, birth_name):
+    return {normalise(last_name), normalise(birth_name)} - {""}
+
+
+def _match(flux_person, members, taken):
+    """The member of the household who is this person of the flux: same birth date and same
+    normalised name; failing that, same birth date, same first name and one name in common
+    (a birth name entered by hand, or not at all)."""
+    same_day = [m for m in members if m.birth_date == flux_person.birth_date and m.pk not in taken]
+    key = flux_person.search_key
+    for member in same_day:
+        if member.search_key == key:
+            return member
+    names = _names(flux_person.last_name, flux_person.birth_name)
+    first_name = normalise(flux_person.first_name)
+    for member in same_day:
+        if normalise(member.first_name) == first_name and names & _names(
+            member.last_name, member.birth_name
+        ):
+            return member
+    return None
+
+
+class _Importer:
+    """Writes one chunk of households at a time, in bulk."""
+
+    def __init__(self, *, user, report):
+        self.user = user
+        self.report = report
+        self.communes = {
+            insee: (pk, territory_id)
+            for insee, pk, territory_id in Commune.objects.values_list(
+                "insee_code", "pk", "territory_id"
+            )
+        }
+        self.seen = {}  # (payer, caf_number) -> position of the household in the file
+
+    def error(self, household, message):
+        self.report.errors.append(
+            CnafImportError(household.index, household.line, household.caf_number, message)
+        )
+
+    def import_chunk(self, households, header):
+        now = timezone.now()
+        self.header = header
+        self.new_households, self.changed_households = [], []
+        self.new_people, self.changed_people = [], []
+        self.traced = {}  # person (object) id -> (person, operation)
+        self.closures = []  # (household of the flux, flux person, person)
+        wanted = [h for h in households if self.check(h)]
+        existing = {
+            (h.payer, h.caf_number): h
+            for h in Household.objects.select_for_update(of=("self",)).filter(
+                caf_number__in={h.caf_number for h in wanted}
+            )
+        }
+        members = defaultdict(list)
+        for person in (
+            Beneficiary.objects.select_for_update(of=("self",))
+            .filter(household__in=existing.values())
+            .annotate(has_exit=Exists(Exit.objects.filter(beneficiary=OuterRef("pk"))))
+            .order_by()
+        ):
+            members[person.household_id].append(person)
+        for flux_household in wanted:
+            household = existing.get((flux_household.payer, flux_household.caf_number))
+            if household is not None and household.anonymised_on:
+                self.report.anonymised_skipped += len(flux_household.people)
+            elif flux_household.is_closed:
+                self.close(flux_household, household, members)
+            else:
+                self.merge(flux_household, household, members)
+        self.write(now)
+        self.record_exits()
+
+    def check(self, household):
+        """Whether the household is to be imported; every problem goes to the report (a
+        household with a wrong date is still checked for its commune)."""
+        for message in household.errors:
+            self.error(household, message)
+        valid = not household.errors
+        if household.state and not (household.is_open or household.is_closed):
+            if valid:
+                self.report.households_ignored += 1
+            return False
+        key = (household.payer, household.caf_number)
+        if household.caf_number and key in self.seen:
+            self.error(household, f"matricule déjà présent au foyer n°{self.seen[key]}")
+            valid = False
+        self.seen.setdefault(key, household.index)
+        # A closed household's address may already be the next one, in another département.
+        if household.is_open and household.insee_code not in self.communes:
+            self.error(
+                household,
+                f"commune inconnue (code INSEE « {household.insee_code} »)"
+                if household.insee_code
+                else "adresse sans code INSEE de commune (NUMCOM)",
+            )
+            valid = False
+        return valid
+
+    def merge(self, flux_household, household, members):
+        """An open household: created, or updated with what the flux owns."""
+        commune_id, territory_id = self.communes[flux_household.insee_code]
+        values = {
+            "address": flux_household.address,
+            "commune_id": commune_id,
+            "territory_id": territory_id,
+            "family_situation": flux_household.family_situation,
+            "homeless": flux_household.homeless,
+        }
+        household_changed = False
+        if household is None:
+            household = Household(
+                payer=flux_household.payer, caf_number=flux_household.caf_number, **values
+            )
+            self.new_households.append(household)
+            self.report.households_created += 1
+        else:
+            household_changed = any(getattr(household, k) != v for k, v in values.items())
+            if household_changed:
+                for name, value in values.items():
+                    setattr(household, name, value)
+                self.changed_households.append(household)
+                self.report.households_updated += 1
+            else:
+                self.report.households_unchanged += 1
+        known = members.get(household.pk, []) if household.pk else []
+        taken = set()
+        for flux_person in flux_household.people:
+            person = _match(flux_person, known, taken)
+            if person is None:
+                self.create_person(flux_household, flux_person, household)
+                continue
+            taken.add(person.pk)
+            if person.anonymised_on:
+                self.report.anonymised_skipped += 1
+                continue
+            if person.has_exit:
+                self.report.people_back_after_exit += 1
+            rights = self.rights_and_duties(flux_person, default=person.rights_and_duties)
+            if rights != person.rights_and_duties:
+                person.rights_and_duties = rights
+                self.changed_people.append(person)
+                self.trace(person, FileOperation.UPDATE)
+                self.report.people_updated += 1
+            else:
+                self.report.people_unchanged += 1
+        if household_changed:
+            # The address is part of each member's file: each file changed.
+            for person in known:
+                if not person.anonymised_on:
+                    self.trace(person, FileOperation.UPDATE)
+
+    def rights_and_duties(self, flux_person, *, default):
+        if flux_person.subject_to_duties is None:
+            return default
+        if flux_person.subject_to_duties:
+            return RightsAndDuties.SUBJECT
+        return RightsAndDuties.NOT_SUBJECT
+
+    def create_person(self, flux_household, flux_person, household):
+        # No date of opening of the right in the flux (DDNATDRO is the start of the benefit's
+        # current nature, not of the right): the request date stands for it.
+        person = Beneficiary(
+            household=household,
+            household_role=flux_person.role,
+            last_name=flux_person.last_name,
+            birth_name=flux_person.birth_name,
+            first_name=flux_person.first_name,
+            birth_date=flux_person.birth_date,
+            sex=flux_person.sex,
+            rights_and_duties=self.rights_and_duties(
+                flux_person, default=RightsAndDuties.NOT_SUBJECT
+            ),
+            rsa_requested_on=flux_household.rsa_requested_on,
+            right_opened_on=flux_household.rsa_requested_on,
+            right_known_on=self.header.known_on,
+            search_key=flux_person.search_key,
+        )
+        self.new_people.append(person)
+        self.trace(person, FileOperation.CREATE)
+        self.report.people_created += 1
+
+    def close(self, flux_household, household, members):
+        """A closed household known here: its people who have not left yet leave, on the
+        closure date. A closed household never known here is not created."""
+        if household is None:
+            self.report.households_ignored += 1
+            return
+        self.report.households_closed += 1
+        taken = set()
+        for flux_person in flux_household.people:
+            person = _match(flux_person, members.get(household.pk, []), taken)
+            if person is None:
+                continue
+            taken.add(person.pk)
+            if person.anonymised_on:
+                self.report.anonymised_skipped += 1
+            elif not person.has_exit:
+                self.closures.append((flux_household, flux_person, person))
+
+    def trace(self, person, operation):
+        self.traced.setdefault(id(person), (person, operation))
+
+    def write(self, now):
+        # The households first: bulk_create gives them their keys, which the new people's
+        # household_id then takes.
+        Household.objects.bulk_create(self.new_households, batch_size=BATCH)
+        Beneficiary.objects.bulk_create(self.new_people, batch_size=BATCH)
+        for record in [*self.changed_households, *self.changed_people]:
+            record.lock_version += 1  # a form opened before the import is refused
+            record.updated_at = now
+        Household.objects.bulk_update(
+            self.changed_households,
+            [
+                "address",
+                "commune",
+                "territory",
+                "family_situation",
+                "homeless",
+                "lock_version",
+                "updated_at",
+            ],
+            batch_size=BATCH,
+        )
+        Beneficiary.objects.bulk_update(
+            self.changed_people,
+            ["rights_and_duties", "lock_version", "updated_at"],
+            batch_size=BATCH,
+        )
+        FileAccess.objects.bulk_create(
+            (
+                FileAccess(beneficiary=person, user=self.user, operation=operation, what=TRACE)
+                for person, operation in self.traced.values()
+            ),
+            batch_size=BATCH,
+        )
+
+    def record_exits(self):
+        """Through the service a référent uses: the exit, the live prescriptions ended and
+        their places given back, the trace in the file."""
+        for flux_household, flux_person, person in self.closures:
+            reason = flux_household.closure_reason or "non précisé"
+            try:
+                exit_record(
+                    beneficiary=person,
+                    exit_on=flux_household.closed_on,
+                    category=ExitCategory.END_OF_RIGHT,
+                    contract_type=ExitContract.NONE,
+                    contract_days=None,
+                    note=f"Clôture du droit signalée par le flux CNAF (motif {reason}).",
+                    by=self.user,
+                )
+            except ValidationError as exc:
+                self.error(
+                    flux_household,
+                    f"sortie de la personne n°{flux_person.position} impossible : "
+                    + " ".join(exc.messages),
+                )
+            else:
+                self.report.exits_recorded += 1
+
+
+@transaction.atomic
+def cnaf_flux_import(*, source, user, dry_run=False):
+    """Import a VRSB0801 file (a path or a binary file object) as `user`, a pilot.
+
+    All or nothing: raises CnafFluxError if the file cannot be read as a flux, and
+    CnafImportRefused (with every error found) if any household is wrong; in both cases
+    nothing is written. With `dry_run`, everything is checked and counted, then undone.
+    """
+    if user.role != Role.PILOT or not user.is_active:
+        raise ValidationError("Seul un pilote en activité peut importer le flux de la CNAF.")
+    report = CnafImportReport(dry_run=dry_run)
+    reader = FluxReader(source)
+    importer = _Importer(user=user, report=report)
+    try:
+        for households in _chunks(reader, CHUNK):
+            importer.import_chunk(households, reader.header)
+    except DatabaseError as exc:
+        # The database's message may quote the row ("Failing row contains …"): not repeated.
+        raise CnafFluxError(
+            f"La base de données a refusé l'import ({exc.__class__.__name__}) : rien n'a été "
+            "enregistré."
+        ) from None
+    report.header = reader.header
+    report.households_read = reader.count
+    report.errors.extend(CnafImportError(None, None, "", e) for e in reader.file_errors)
+    if report.errors:
+        raise CnafImportRefused(report)
+    if dry_run:
+        transaction.set_rollback(True)
+    return report

@@ -1,0 +1,96 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from beneficiaries.cnaf import CnafFluxError, CnafImportRefused, cnaf_flux_import
+from pti.enums import Role
+
+# Past this many, the errors are counted rather than listed (a file of another département
+# would otherwise print one line per household).
+ERRORS_SHOWN = 500
+
+
+class Command(BaseCommand):
+    help = (
+        "Importe le flux mensuel « bénéficiaires » de la CNAF ou de la MSA (VRSB0801, XML) : "
+        "crée ou met à jour les foyers et leurs membres (adresse, commune, situation "
+        "familiale, sans domicile fixe, droits et devoirs) et enregistre une sortie « fin de "
+        "droit » pour les personnes des dossiers clos. Tout ou rien : un fichier qui contient "
+        "une erreur est refusé en entier, avec la liste de ses erreurs."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="le fichier XML du flux")
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="identifiant du pilote qui importe (il est inscrit dans l'historique des "
+            "accès à chaque dossier créé ou modifié)",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="lit et vérifie tout le fichier et compte ce qui changerait, sans rien "
+            "enregistrer",
+        )
+
+    def handle(self, *args, file, user, dry_run, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"Fichier introuvable : {file}")
+        importer = get_user_model().objects.filter(username=user).first()
+        if importer is None:
+            raise CommandError(f"Utilisateur inconnu : {user}")
+        if importer.role != Role.PILOT or not importer.is_active:
+            raise CommandError(
+                f"{user} n'est pas un pilote en activité : seul un pilote importe le flux CNAF."
+            )
+        try:
+            report = cnaf_flux_import(source=path, user=importer, dry_run=dry_run)
+        except CnafFluxError as exc:
+            raise CommandError(f"{exc} Rien n'a été enregistré.") from None
+        except CnafImportRefused as refused:
+            errors = refused.report.errors
+            self.stderr.write(f"{len(errors)} erreur(s) dans le fichier :")
+            for error in errors[:ERRORS_SHOWN]:
+                self.stderr.write(f"  {error}")
+            if len(errors) > ERRORS_SHOWN:
+                self.stderr.write(f"  … et {len(errors) - ERRORS_SHOWN} autre(s).")
+            raise CommandError(
+                f"Fichier refusé : {len(errors)} erreur(s). Rien n'a été enregistré ; "
+                "corrigez le fichier ou demandez-en un nouveau à la CAF, puis relancez."
+            ) from None
+        self.print_report(report)
+
+    def print_report(self, report):
+        header = report.header
+        dated = f"du {header.known_on:%d/%m/%Y}"
+        if header.reference_on:
+            dated += f", période au {header.reference_on:%d/%m/%Y}"
+        self.stdout.write(
+            f"Flux {dated} (type {header.kind or '?'}) : {report.households_read} foyer(s) lu(s)."
+        )
+        self.stdout.write(
+            f"  Foyers : {report.households_created} créé(s), {report.households_updated} "
+            f"modifié(s), {report.households_unchanged} inchangé(s), {report.households_closed} "
+            f"clos ; {report.households_ignored} ignoré(s) (droit pas encore ouvert, refusé, ou "
+            "dossier clos jamais connu ici)."
+        )
+        self.stdout.write(
+            f"  Personnes : {report.people_created} créée(s), {report.people_updated} "
+            f"modifiée(s), {report.people_unchanged} inchangée(s) ; "
+            f"{report.anonymised_skipped} dossier(s) anonymisé(s) laissé(s) intact(s)."
+        )
+        self.stdout.write(f"  Sorties « fin de droit » enregistrées : {report.exits_recorded}.")
+        if report.people_back_after_exit:
+            self.stdout.write(
+                f"  {report.people_back_after_exit} personne(s) déjà sortie(s) figurent dans un "
+                "dossier de nouveau ouvert : leur sortie est à revoir."
+            )
+        if report.dry_run:
+            self.stdout.write(
+                self.style.WARNING("Simulation (--dry-run) : rien n'a été enregistré.")
+            )
+        else:
+            self.stdout.write(self.style.SUCCESS("Flux importé."))
