@@ -8,6 +8,8 @@
   the year of birth, sex, dates, parcours, contracts, obstacles, prescriptions and the exit.
 - The log of accesses to files and the trail of changes are kept
   `PTI_FILE_ACCESS_RETENTION_DAYS`, then deleted.
+- A spreadsheet uploaded for an import and never confirmed nor cancelled is deleted after a
+  day (`pti.imports.purge_abandoned_uploads`): a list of people must not lie on the disk.
 
 `python manage.py apply_retention` runs both, meant for a daily or monthly scheduled job.
 """
@@ -36,6 +38,7 @@ from beneficiaries.models import (
     ReferentAssignment,
 )
 from beneficiaries.search import search_key
+from pti.imports import purge_abandoned_uploads
 
 ANONYMOUS_NAME = "Anonyme"
 ERASED = "Effacé (fin de la durée de conservation)"
@@ -48,6 +51,7 @@ class RetentionReport:
     households: int = 0
     file_accesses: int = 0
     change_entries: int = 0
+    import_files: int = 0
 
 
 def active_base_limit(today):
@@ -193,10 +197,12 @@ def purge_logs(now):
 
 
 def apply_retention(*, now=None):
-    """Anonymise the files past the active base, purge the logs past theirs."""
+    """Anonymise the files past the active base, purge the logs past theirs and the
+    abandoned import files."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     report = RetentionReport()
     report.people, report.households = anonymise(people_past_retention(today), today)
     report.file_accesses, report.change_entries = purge_logs(now)
+    report.import_files = purge_abandoned_uploads(now)
     return report

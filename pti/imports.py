@@ -2,12 +2,15 @@
 
 The uploaded file is kept in the storage between the two steps and named in the user's
 session. Nothing is written before the confirmation; the import itself runs in one
-transaction and writes nothing if any row is wrong (all or nothing).
+transaction and writes nothing if any row is wrong (all or nothing). The stored file holds
+what the user sent (for people, personal data): it is deleted on confirmation and on
+cancellation, and `purge_abandoned_uploads` deletes those left behind (`apply_retention`).
 
 Resources receive `file_lines` (the file line of each data row) among the keyword arguments
 of `import_data`, so that a message can name another line of the file.
 """
 
+import datetime
 import secrets
 from dataclasses import dataclass, field
 
@@ -20,6 +23,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.text import slugify
 from import_export.results import RowResult
 
@@ -28,6 +32,9 @@ from pti.tabular import TableError, map_headers, read_table, write_csv
 
 PREVIEW_ROWS = 200
 SESSION_KEY = "pti_imports"
+UPLOAD_FOLDER = "imports"
+# A preview not confirmed within this time is abandoned: its file is deleted.
+UPLOAD_MAX_AGE = datetime.timedelta(hours=24)
 
 ACTION_LABELS = {
     RowResult.IMPORT_TYPE_NEW: "création",
@@ -143,7 +150,7 @@ def _message(error):
 def _remember(request, spec, uploaded_name, data):
     token = secrets.token_urlsafe(16)
     extension = uploaded_name.rsplit(".", 1)[-1].lower() if "." in uploaded_name else "csv"
-    path = default_storage.save(f"imports/{token}.{extension}", ContentFile(data))
+    path = default_storage.save(f"{UPLOAD_FOLDER}/{token}.{extension}", ContentFile(data))
     pending = request.session.get(SESSION_KEY, {})
     pending[token] = {"kind": spec.kind, "path": path, "name": uploaded_name}
     request.session[SESSION_KEY] = pending
@@ -165,6 +172,23 @@ def _forget(request, token):
         default_storage.delete(entry["path"])
 
 
+def purge_abandoned_uploads(now=None):
+    """Delete the uploaded files of previews never confirmed nor cancelled, older than
+    UPLOAD_MAX_AGE. Returns how many were deleted."""
+    limit = (now or timezone.now()) - UPLOAD_MAX_AGE
+    try:
+        _, names = default_storage.listdir(UPLOAD_FOLDER)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{UPLOAD_FOLDER}/{name}"
+        if default_storage.get_modified_time(path) < limit:
+            default_storage.delete(path)
+            deleted += 1
+    return deleted
+
+
 class _StoredFile:
     def __init__(self, entry):
         self.name = entry["name"]
@@ -183,6 +207,10 @@ def import_view(request, spec, *, trail, back_url):
         name = f"modele-{slugify(spec.title)}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+    if request.method == "POST" and "cancel" in request.POST:
+        _forget(request, request.POST.get("token", ""))
+        messages.info(request, "Import annulé : rien n'a été enregistré.")
+        return redirect(back_url)
     if request.method == "POST" and "token" in request.POST:
         token = request.POST["token"]
         entry = _recall(request, spec, token)

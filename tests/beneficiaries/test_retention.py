@@ -2,6 +2,7 @@
 identified the person is erased, the statistics stay), logs are purged after their period."""
 
 import datetime
+import os
 from io import StringIO
 
 import pytest
@@ -224,4 +225,20 @@ def test_the_command_says_what_it_did_without_naming_anyone():
     person.refresh_from_db()
     assert person.anonymised_on is not None
     assert "1 personne(s) et 1 foyer(s) anonymisés" in done.getvalue()
+    assert "0 fichier(s) d'import abandonné(s) supprimé(s)" in done.getvalue()
     assert "Dupré" not in simulated.getvalue() + done.getvalue()
+
+
+def test_retention_deletes_the_abandoned_import_files(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    (folder / "abandoned.csv").write_text("Nom;Prénom\r\nDupré;Léa\r\n")
+    (folder / "pending.csv").write_text("Nom;Prénom\r\nMartin;Jo\r\n")
+    two_days_before = (NOW - datetime.timedelta(days=2)).timestamp()
+    os.utime(folder / "abandoned.csv", (two_days_before, two_days_before))
+    os.utime(folder / "pending.csv", (NOW.timestamp(), NOW.timestamp()))
+
+    assert apply_retention(now=NOW).import_files == 1
+
+    assert sorted(path.name for path in folder.iterdir()) == ["pending.csv"]

@@ -2,7 +2,9 @@
 
 import html
 import io
+import os
 import re
+import time
 
 import openpyxl
 import pytest
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pti.enums import OrganisationKind
+from pti.imports import purge_abandoned_uploads
 from pti.models import Organisation
 from tests.pti.factories import OrganisationFactory, TerritoryFactory, UserFactory
 
@@ -302,6 +305,43 @@ def test_token_from_another_session_is_refused(pilot_client, territories, media_
     # The owner can still confirm their own import.
     pilot_client.post(IMPORT_URL, {"token": token})
     assert Organisation.objects.filter(name="CCAS d’Étréchy").exists()
+
+
+def test_cancelling_the_preview_deletes_the_stored_file(pilot_client, territories, media_root):
+    token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
+    assert len(stored_files(media_root)) == 1
+
+    response = pilot_client.post(IMPORT_URL, {"token": token, "cancel": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == LIST_URL
+    assert messages_of(response) == ["Import annulé : rien n'a été enregistré."]
+    assert stored_files(media_root) == []
+    assert not Organisation.objects.filter(name="CCAS d’Étréchy").exists()
+    # The token is spent: confirming after cancelling imports nothing.
+    response = pilot_client.post(IMPORT_URL, {"token": token}, follow=True)
+    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
+    assert not Organisation.objects.filter(name="CCAS d’Étréchy").exists()
+
+
+def test_abandoned_previews_are_purged_after_a_day(pilot_client, territories, media_root):
+    old_token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
+    recent_token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
+    old_file = next((media_root / "imports").glob(f"{old_token}.*"))
+    day_and_a_minute_ago = time.time() - 24 * 3600 - 60
+    os.utime(old_file, (day_and_a_minute_ago, day_and_a_minute_ago))
+
+    assert purge_abandoned_uploads() == 1
+
+    assert stored_files(media_root) == [f"{recent_token}.csv"]
+    response = pilot_client.post(IMPORT_URL, {"token": old_token}, follow=True)
+    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
+    pilot_client.post(IMPORT_URL, {"token": recent_token})
+    assert Organisation.objects.filter(name="CCAS d’Étréchy").exists()
+
+
+def test_purge_without_any_upload_deletes_nothing(media_root):
+    assert purge_abandoned_uploads() == 0
 
 
 @pytest.mark.parametrize("token", ["bidon", "", "../../settings"])

@@ -14,7 +14,8 @@ class Command(BaseCommand):
         "Applique les durées de conservation : anonymise les dossiers clos sans contact depuis "
         f"{settings.PTI_ACTIVE_RETENTION_DAYS} jours (PTI_ACTIVE_RETENTION_DAYS) et supprime "
         "les traces d'accès et de modification plus anciennes que "
-        f"{settings.PTI_FILE_ACCESS_RETENTION_DAYS} jours (PTI_FILE_ACCESS_RETENTION_DAYS). "
+        f"{settings.PTI_FILE_ACCESS_RETENTION_DAYS} jours (PTI_FILE_ACCESS_RETENTION_DAYS), "
+        "ainsi que les fichiers d'import envoyés pour un aperçu et jamais confirmés. "
         "À planifier chaque jour ou chaque mois."
     )
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{report.people} personne(s) et {report.households} foyer(s) anonymisés ; "
                 f"{report.file_accesses} trace(s) d'accès et {report.change_entries} trace(s) "
-                "de modification supprimées."
+                f"de modification supprimées ; {report.import_files} fichier(s) d'import "
+                "abandonné(s) supprimé(s)."
             )
         )
