@@ -525,7 +525,9 @@ class Generator:
             for action in self.random.sample(
                 self.actions, min(len(self.actions), self.random.choice([0, 0, 1, 1, 2]))
             ):
-                prescribed = min(horizon, start + self.days(10, 400))
+                prescribed = start + self.days(10, 400)
+                if prescribed > horizon:
+                    continue
                 status = self.random.choices(
                     [
                         PrescriptionStatus.SENT,
@@ -537,30 +539,43 @@ class Generator:
                     ],
                     [10, 8, 6, 14, 45, 17],
                 )[0]
+                answered = prescribed + self.days(2, 20)
+                started = answered + self.days(3, 30)
+                ended = started + self.days(30, 180)
+                # What has not happened by the horizon has not happened: a recent prescription
+                # is still waiting, accepted or running, whatever was drawn.
+                finished = (PrescriptionStatus.COMPLETED, PrescriptionStatus.ABANDONED)
+                if status in finished and ended > horizon:
+                    status = PrescriptionStatus.STARTED
+                if status == PrescriptionStatus.STARTED and started > horizon:
+                    status = PrescriptionStatus.ACCEPTED
+                if status != PrescriptionStatus.SENT and answered > horizon:
+                    status = PrescriptionStatus.SENT
                 if exit_on and status in (
                     PrescriptionStatus.SENT,
                     PrescriptionStatus.ACCEPTED,
                     PrescriptionStatus.STARTED,
                 ):
+                    # Left running at the exit: abandoned that day, entered or not.
                     status = PrescriptionStatus.ABANDONED
+                    answered = min(answered, exit_on)
+                    started = min(started, exit_on)
+                    ended = exit_on
                 if status in PLACE_HOLDING_STATUSES:
                     if self.places_left[action.pk] <= 0:
-                        status = PrescriptionStatus.COMPLETED
+                        status = PrescriptionStatus.REFUSED  # the session is full
                     else:
                         self.places_left[action.pk] -= 1
-                answered = (
-                    min(horizon, prescribed + self.days(2, 20))
-                    if status != PrescriptionStatus.SENT
-                    else None
-                )
+                if status == PrescriptionStatus.SENT:
+                    answered = None
                 entered = status in (
                     PrescriptionStatus.STARTED,
                     PrescriptionStatus.COMPLETED,
                     PrescriptionStatus.ABANDONED,
                 )
-                started = min(horizon, answered + self.days(3, 30)) if entered else None
+                started = started if entered else None
                 ended = (
-                    min(horizon, started + self.days(30, 180))
+                    ended
                     if status in (PrescriptionStatus.COMPLETED, PrescriptionStatus.ABANDONED)
                     else None
                 )

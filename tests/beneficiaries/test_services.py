@@ -1391,6 +1391,37 @@ def check_demo_data():
     assert not Prescription.objects.filter(
         beneficiary__exit__isnull=False, status__in=PLACE_HOLDING_STATUSES
     ).exists()
+    # A prescription's dates follow one another, none in the future, and its status says
+    # what its dates say: answered unless still sent, entered only when started or ended.
+    prescriptions = Prescription.objects.filter(beneficiary__in=people)
+    assert not prescriptions.filter(
+        Q(prescribed_on__gt=today)
+        | Q(answered_on__gt=today)
+        | Q(started_on__gt=today)
+        | Q(ended_on__gt=today)
+        | Q(answered_on__lt=F("prescribed_on"))
+        | Q(started_on__lt=F("answered_on"))
+        | Q(ended_on__lt=F("started_on"))
+    ).exists()
+    assert not prescriptions.filter(
+        status=PrescriptionStatus.SENT, answered_on__isnull=False
+    ).exists()
+    assert not (
+        prescriptions.exclude(status=PrescriptionStatus.SENT)
+        .filter(answered_on__isnull=True)
+        .exists()
+    )
+    assert not prescriptions.filter(
+        status__in=[PrescriptionStatus.STARTED, PrescriptionStatus.COMPLETED],
+        started_on__isnull=True,
+    ).exists()
+    assert not prescriptions.filter(
+        status__in=[PrescriptionStatus.COMPLETED, PrescriptionStatus.ABANDONED],
+        ended_on__isnull=True,
+    ).exists()
+    # Most finished prescriptions lasted weeks, not a day.
+    finished = prescriptions.filter(status=PrescriptionStatus.COMPLETED)
+    assert finished.filter(ended_on__gt=F("prescribed_on")).count() > finished.count() * 0.9
     assert not Contract.objects.filter(
         kind=ContractKind.CE, weekly_hours__lt=15, hours_reduction=""
     ).exists()
