@@ -8,12 +8,17 @@ created twice: only their e-mail and phone may change, and they get a référent
 none. Every write goes through `beneficiaries.services`, so that each created or changed file
 gets its access trace ("import"). The communes, the référents and the people already known
 are read once before the rows, so that the import costs the same few queries per row.
+
+The CNAF contacts file (section 2) only updates the phone and e-mail of people already
+followed, found by the CAF number and the role in the household (`CafContactResource`); its
+NIR column is never read (`NIR_COLUMNS`, `pti.imports.ImportSpec.discarded_columns`).
 """
 
 import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Prefetch
 from django.utils import timezone
 from import_export import fields, resources, widgets
 
@@ -28,9 +33,10 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.models import Beneficiary, ReferentAssignment
+from beneficiaries.models import Beneficiary, Household, ReferentAssignment
 from beneficiaries.search import normalise, search_key
 from pti.enums import Role
+from pti.imports import ExplainedRowResult
 from pti.models import Commune, User
 from pti.resources import ChoiceWidget, TextWidget
 
@@ -687,3 +693,302 @@ def people_import_notes(user):
             "un référent de votre structure (colonne « Référent »).",
         )
     return notes
+
+
+# --- The CNAF contacts file (formats/README.md, section 2) -----------------------------------
+
+# Expected header -> other names. The file's other columns (TYPE PERSONNE, NUMERO DEMANDE RSA,
+# DATE DEBUT DROITS - DEVOIRS) are not read, hence not shown in the preview.
+CONTACT_FILE_COLUMNS = {
+    "MATRICULE": ["Matricule CAF", "N° CAF", "N° allocataire"],
+    "ROLE PERSONNE": ["Rôle", "ROLEPERS"],
+    "DATE DEMANDE RSA": ["Date de demande RSA", "DTDEMRSA"],
+    "NOM/PRENOM RESPONSABLE DOSSIER": ["Nom du responsable du dossier"],
+    "NUMERO TELEPHONE DOSSIER": ["Téléphone"],
+    "NUMERO TELEPHONE 2 DOSSIER": ["Téléphone 2"],
+    "ADRESSE ELECTRONIQUE DOSSIER": ["Courriel", "Adresse électronique"],
+}
+CONTACT_FILE_REQUIRED = [
+    "MATRICULE",
+    "ROLE PERSONNE",
+    "NOM/PRENOM RESPONSABLE DOSSIER",
+    "NUMERO TELEPHONE DOSSIER",
+    "ADRESSE ELECTRONIQUE DOSSIER",
+]
+CONTACT_FILE_EXAMPLES = {
+    "MATRICULE": "0123456",
+    "ROLE PERSONNE": "DEM",
+    "DATE DEMANDE RSA": "02/01/2026",
+    "NOM/PRENOM RESPONSABLE DOSSIER": "DURAND HELENE",
+    "NUMERO TELEPHONE DOSSIER": "0612345678",
+    "NUMERO TELEPHONE 2 DOSSIER": "0477000000",
+    "ADRESSE ELECTRONIQUE DOSSIER": "helene.durand@exemple.fr",
+}
+CONTACT_FILE_LABELS = {
+    "caf_number": "MATRICULE",
+    "role": "ROLE PERSONNE",
+    "rsa_requested_on": "DATE DEMANDE RSA",
+    "responsible": "NOM/PRENOM RESPONSABLE DOSSIER",
+    "phone": "NUMERO TELEPHONE DOSSIER",
+    "phone_2": "NUMERO TELEPHONE 2 DOSSIER",
+    "email": "ADRESSE ELECTRONIQUE DOSSIER",
+}
+# The NIR: never read, never kept (DOMAIN.md, models.Beneficiary). Its column is dropped as
+# the file is read, and so is, in any other column, a value that looks like one: 13
+# characters (15 with the key), the département may be 2A or 2B, spaces allowed.
+NIR_COLUMNS = ["NIR", "N° NIR", "Numéro NIR", "N° de sécurité sociale", "N° INSEE"]
+NIR_PATTERN = re.compile(
+    r"[1-478]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}(?:\s?\d{2})?", re.IGNORECASE
+)
+CONTACTS_TRACE = "import coordonnées CAF"
+# ROLE PERSONNE as the CNAF writes it (the flux's ROLEPERS). The file gives the contact of
+# the applicant and the partner; children and the household's other members have none.
+CNAF_ROLES = {
+    "DEM": HouseholdRole.APPLICANT,
+    "CJT": HouseholdRole.PARTNER,
+    "ENF": HouseholdRole.CHILD,
+    "AUT": HouseholdRole.OTHER,
+    "RDO": HouseholdRole.OTHER,
+}
+ROLES_WITH_CONTACT = (HouseholdRole.APPLICANT, HouseholdRole.PARTNER)
+# Why a row is left aside: shown in the preview ("ignorée : ...") and counted. No personal
+# data here, ever.
+UNKNOWN_FILE = "dossier inconnu"
+NO_CONTACT_ROLE = "enfant ou autre membre du foyer"
+ANONYMISED_PERSON = "personne anonymisée"
+ROLE_ABSENT = {
+    HouseholdRole.APPLICANT: "pas de demandeur dans ce dossier",
+    HouseholdRole.PARTNER: "pas de conjoint dans ce dossier",
+}
+ROLE_TWICE = {
+    HouseholdRole.APPLICANT: "plusieurs demandeurs dans ce dossier",
+    HouseholdRole.PARTNER: "plusieurs conjoints dans ce dossier",
+}
+
+
+class CnafRoleWidget(widgets.Widget):
+    """ROLE PERSONNE: DEM, CJT, ENF, AUT or RDO -> the role in the household."""
+
+    def clean(self, value, row=None, **kwargs):
+        code = str(value or "").strip().upper()
+        if not code:
+            raise ValueError("indiquez le rôle de la personne (DEM ou CJT).")
+        if code not in CNAF_ROLES:
+            raise ValueError(
+                f"« {value} » n'est pas un rôle de la CAF (DEM demandeur, CJT conjoint, ENF "
+                "enfant ou AUT autre)."
+            )
+        return CNAF_ROLES[code]
+
+
+def _names_match(text, person):
+    """Whether `text` ("NOM PRENOM", in any order) holds the person's first name and their
+    last name (or birth name), whatever the case and accents."""
+    words = f" {normalise(text)} "
+    first = normalise(person.first_name)
+    lasts = [normalise(name) for name in (person.last_name, person.birth_name) if name]
+    return bool(first) and f" {first} " in words and any(f" {last} " in words for last in lasts)
+
+
+class CafContactResource(resources.ModelResource):
+    """One row of the CNAF contacts file, one person whose phone and e-mail may change.
+
+    The person is found by the matricule (a CAF household's number) and the role; nothing
+    else of the file is written, and nothing is ever created. Rows that are not for the
+    application (a household the département does not follow, a child...) are left aside,
+    with the reason, without reading their other cells: the file covers the whole CAF. The
+    households of the file and their people are read once before the rows."""
+
+    caf_number = fields.Field(column_name="MATRICULE", widget=CafNumberWidget())
+    role = fields.Field(column_name="ROLE PERSONNE", widget=CnafRoleWidget())
+    rsa_requested_on = fields.Field(column_name="DATE DEMANDE RSA", widget=FrenchDateWidget())
+    responsible = fields.Field(
+        column_name="NOM/PRENOM RESPONSABLE DOSSIER", widget=NameWidget(required=False)
+    )
+    phone = fields.Field(column_name="NUMERO TELEPHONE DOSSIER", widget=PhoneWidget())
+    phone_2 = fields.Field(column_name="NUMERO TELEPHONE 2 DOSSIER", widget=PhoneWidget())
+    email = fields.Field(column_name="ADRESSE ELECTRONIQUE DOSSIER", widget=EmailWidget())
+
+    class Meta:
+        model = Beneficiary
+        fields = list(CONTACT_FILE_LABELS)
+        skip_diff = True  # the preview shows the file's rows, not a diff
+        report_skipped = True
+
+    def __init__(self, *, user):
+        super().__init__()
+        self.user = user
+
+    @classmethod
+    def get_row_result_class(cls):
+        return ExplainedRowResult
+
+    def _clean(self, name, row):
+        field = self.fields[name]
+        return field.widget.clean(row.get(field.column_name), row=row)
+
+    def _key(self, row):
+        """(CAF number, role) of a row, or None if either cannot be read."""
+        try:
+            return self._clean("caf_number", row), self._clean("role", row)
+        except ValueError:
+            return None
+
+    # --- Before the rows: the households of the file, read once --------------------------
+
+    def before_import(self, dataset, **kwargs):
+        self.file_lines = kwargs.get("file_lines") or [n + 2 for n in range(len(dataset))]
+        keys = [self._key(row) for row in dataset.dict]
+        # The same person twice: the second line is refused, naming the first.
+        first_index, self.duplicate_of = {}, {}
+        for index, key in enumerate(keys):
+            if key and key[1] in ROLES_WITH_CONTACT:
+                if key in first_index:
+                    self.duplicate_of[index] = first_index[key]
+                else:
+                    first_index[key] = index
+        self.households = self._households(sorted({key[0] for key in keys if key}))
+
+    def _households(self, numbers):
+        """{CAF number: household, its people prefetched} for the CAF households among
+        `numbers`."""
+        found = {}
+        people = Beneficiary.objects.order_by("pk")
+        for start in range(0, len(numbers), PRELOAD_CHUNK):
+            households = Household.objects.filter(
+                payer=Payer.CAF, caf_number__in=numbers[start : start + PRELOAD_CHUNK]
+            ).prefetch_related(Prefetch("members", queryset=people))
+            found.update((household.caf_number, household) for household in households)
+        return found
+
+    # --- Row by row ----------------------------------------------------------------------
+
+    def before_import_row(self, row, **kwargs):
+        self.index = kwargs["row_number"] - 1
+        self.plan = {"ignored": "", "contact": {}}
+
+    def get_instance(self, instance_loader, row):
+        """The person this row is about, or None with the reason why the row is left aside
+        (nothing is said when the matricule or the role cannot be read: that is an error,
+        which import_instance reports)."""
+        key = self._key(row)
+        if key is None:
+            return None
+        caf_number, role = key
+        if role not in ROLES_WITH_CONTACT:
+            self.plan["ignored"] = NO_CONTACT_ROLE
+            return None
+        household = self.households.get(caf_number)
+        if household is None:
+            self.plan["ignored"] = UNKNOWN_FILE
+            return None
+        people = [person for person in household.members.all() if person.household_role == role]
+        living = [person for person in people if person.anonymised_on is None]
+        if len(living) == 1:
+            return living[0]
+        if len(living) > 1:
+            self.plan["ignored"] = ROLE_TWICE[role]
+        elif people:
+            self.plan["ignored"] = ANONYMISED_PERSON
+        else:
+            self.plan["ignored"] = ROLE_ABSENT[role]
+        return None
+
+    def import_instance(self, instance, row, **kwargs):
+        """Read the cells (all the row's errors at once), then decide what changes: the phone
+        and the e-mail, when the file gives others than the person's."""
+        errors = {}
+        names = ["caf_number", "role"]
+        if not self.plan["ignored"]:
+            names += ["rsa_requested_on", "responsible", "phone", "phone_2", "email"]
+        values = {}
+        for name in names:
+            try:
+                values[name] = self._clean(name, row)
+            except ValueError as error:
+                errors[name] = [str(error)]
+        if self.index in self.duplicate_of:
+            first = self.file_lines[self.duplicate_of[self.index]]
+            this = self.file_lines[self.index]
+            errors.setdefault("__all__", []).append(
+                f"Les lignes {first} et {this} concernent la même personne (même matricule, "
+                "même rôle) : gardez-en une seule."
+            )
+        if instance.pk and not errors:
+            self._plan_contact(instance, values, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _plan_contact(self, person, values, errors):
+        responsible = values["responsible"]
+        if (
+            person.household_role == HouseholdRole.APPLICANT
+            and responsible
+            and not _names_match(responsible, person)
+        ):
+            # The matricule is probably wrong: the name of the file is not the applicant's.
+            # The message names neither of them.
+            errors["__all__"] = [
+                "Le nom du responsable ne correspond pas au dossier n° "
+                f"{person.household.caf_number} : vérifiez le matricule."
+            ]
+            return
+        # A blank cell erases nothing; a different value replaces the person's. The dates of
+        # the right are the monthly flux's: DATE DEMANDE RSA changes nothing.
+        given = {"phone": values["phone"] or values["phone_2"], "email": values["email"]}
+        self.plan["contact"] = {
+            name: value for name, value in given.items() if value and value != getattr(person, name)
+        }
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if import_validation_errors:
+            return False
+        return not instance.pk or not self.plan["contact"]  # never creates anyone
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        # The service validates what it writes (full_clean); the row's own errors are raised
+        # here, all together.
+        if import_validation_errors:
+            raise ValidationError(import_validation_errors)
+
+    def do_instance_save(self, instance, is_create):
+        services.beneficiary_update(
+            beneficiary=instance,
+            expected_version=None,
+            values=self.plan["contact"],
+            household_values={},
+            user=self.user,
+            what=CONTACTS_TRACE,
+        )
+
+    def after_import_row(self, row, row_result, **kwargs):
+        row_result.ignored_because = self.plan["ignored"]
+
+
+CAF_CONTACT_NOTES = [
+    "Le fichier des coordonnées que la CAF transmet au Département : une ligne par personne "
+    "du foyer. Les colonnes TYPE PERSONNE, NUMERO DEMANDE RSA et DATE DEBUT DROITS - DEVOIRS "
+    "ne sont pas lues.",
+    "La colonne NIR n'est lue par personne : elle est retirée dès la lecture du fichier, "
+    "n'apparaît pas dans l'aperçu et n'est jamais conservée (l'application n'enregistre pas "
+    "le NIR). Une case d'une autre colonne qui ressemble à un NIR (ligne décalée) est "
+    "remplacée par « (valeur retirée) ».",
+    "Chaque ligne désigne une personne d'un dossier : le foyer payé par la CAF qui porte ce "
+    "MATRICULE (complété par des zéros à gauche : « 123456 » devient « 0123456 »), puis, dans "
+    "ce foyer, le demandeur (ROLE PERSONNE DEM) ou le conjoint (CJT).",
+    "Seuls le téléphone (le premier des deux numéros renseignés) et le courriel changent, "
+    "quand le fichier en donne d'autres ; une case vide n'efface rien. Les dates du droit ne "
+    "changent pas : le flux mensuel de la CAF fait foi.",
+    "Le fichier couvre toute la CAF : sans être des erreurs, sont ignorées et comptées les "
+    "lignes d'un matricule inconnu, d'un dossier sans personne de ce rôle, d'une personne "
+    "anonymisée, et les lignes ENF (enfant) et AUT (autre membre du foyer). Leurs autres "
+    "cases ne sont ni vérifiées ni affichées.",
+    "Par sécurité, sur la ligne d'un demandeur, NOM/PRENOM RESPONSABLE DOSSIER doit contenir "
+    "le nom et le prénom du demandeur du dossier, dans n'importe quel ordre : sinon le "
+    "matricule est sans doute faux, et la ligne est en erreur.",
+    "Tout ou rien : si une ligne est en erreur (matricule ou rôle illisible, courriel "
+    "invalide, nom qui ne correspond pas, même personne deux fois), rien n'est enregistré et "
+    "toutes les erreurs sont listées avec leur numéro de ligne.",
+    f"Chaque dossier modifié garde la trace de l'import (« {CONTACTS_TRACE} ») dans son "
+    "journal des accès.",
+]

@@ -28,11 +28,19 @@ from beneficiaries.models import (
     Prescription,
 )
 from beneficiaries.resources import (
+    CAF_CONTACT_NOTES,
+    CONTACT_FILE_COLUMNS,
+    CONTACT_FILE_EXAMPLES,
+    CONTACT_FILE_LABELS,
+    CONTACT_FILE_REQUIRED,
     EXAMPLES,
     FIELD_LABELS,
+    NIR_COLUMNS,
+    NIR_PATTERN,
     PERSON_COLUMNS,
     REQUIRED_COLUMNS,
     BeneficiaryResource,
+    CafContactResource,
     people_import_notes,
 )
 from beneficiaries.timeline import build_timeline
@@ -518,6 +526,34 @@ def beneficiary_import(request):
     return import_view(
         request,
         beneficiary_import_spec(request.user),
+        trail=[("Bénéficiaires", reverse("beneficiaries:list"))],
+        back_url=reverse("beneficiaries:list"),
+    )
+
+
+def contacts_import_spec(user):
+    return ImportSpec(
+        kind="caf_contacts",
+        title="Importer les coordonnées transmises par la CAF",
+        columns=CONTACT_FILE_COLUMNS,
+        required=CONTACT_FILE_REQUIRED,
+        make_resource=lambda: CafContactResource(user=user),
+        field_labels=CONTACT_FILE_LABELS,
+        examples=CONTACT_FILE_EXAMPLES,
+        notes=CAF_CONTACT_NOTES,
+        discarded_columns=NIR_COLUMNS,
+        discarded_values=NIR_PATTERN,
+    )
+
+
+@role_required({Role.PILOT})
+@require_http_methods(["GET", "POST"])
+def contacts_import(request):
+    """The CNAF contacts file: the phones and e-mails of people already followed, for the
+    département's staff who receive it. Preview, then all or nothing (pti.imports)."""
+    return import_view(
+        request,
+        contacts_import_spec(request.user),
         trail=[("Bénéficiaires", reverse("beneficiaries:list"))],
         back_url=reverse("beneficiaries:list"),
     )

@@ -7,11 +7,22 @@ what the user sent (for people, personal data): it is deleted on confirmation an
 cancellation, and `purge_abandoned_uploads` deletes those left behind (`apply_retention`).
 
 Resources receive `file_lines` (the file line of each data row) among the keyword arguments
-of `import_data`, so that a message can name another line of the file.
+of `import_data`, so that a message can name another line of the file. A resource that leaves
+a row aside on purpose (not an error: a row that is not for this application) returns an
+`ExplainedRowResult` and says why in `ignored_because`; the preview counts it by reason and
+does not show its cells.
+
+A spec's `discarded_columns` (the NIR of a CNAF file) are removed from the table as soon as
+the file is read: the resource never receives them, the preview never shows them, and the
+file kept between the two steps is then the table without them, not what the user sent.
+Its `discarded_values` pattern does the same for a cell of another column that holds such a
+value (a row shifted by a missing separator): the cell is replaced by DISCARDED_VALUE.
 """
 
 import datetime
+import json
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 
 import tablib
@@ -28,7 +39,7 @@ from django.utils.text import slugify
 from import_export.results import RowResult
 
 from pti.forms import StyledFormMixin
-from pti.tabular import TableError, map_headers, read_table, write_csv
+from pti.tabular import Table, TableError, map_headers, normalise_header, read_table, write_csv
 
 PREVIEW_ROWS = 200
 SESSION_KEY = "pti_imports"
@@ -44,6 +55,20 @@ ACTION_LABELS = {
     RowResult.IMPORT_TYPE_ERROR: "erreur",
     RowResult.IMPORT_TYPE_INVALID: "erreur",
 }
+
+
+class ExplainedRowResult(RowResult):
+    """A row's result that may say why the row is left aside (set by the resource, e.g. in
+    `after_import_row`). The reason is shown in the preview and counted: it must be a short
+    text without personal data ("dossier inconnu")."""
+
+    def __init__(self):
+        super().__init__()
+        self.ignored_because = ""
+
+
+# What the preview and the messages show instead of a value that must not be kept.
+DISCARDED_VALUE = "(valeur retirée)"
 
 
 class UploadForm(StyledFormMixin, forms.Form):
@@ -67,6 +92,11 @@ class ImportSpec:
     examples: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)  # what the page says about defaults and rules
     show_aliases: bool = False  # list the other accepted column names on the page
+    # Columns read by nobody and kept nowhere (see the module docstring), by header; and a
+    # compiled pattern: a cell of another column that it matches whole (a row shifted by a
+    # missing separator) is replaced by DISCARDED_VALUE.
+    discarded_columns: list = field(default_factory=list)
+    discarded_values: object = None
 
     @property
     def column_rows(self):
@@ -75,6 +105,32 @@ class ImportSpec:
             (column, column in self.required, example, self.columns.get(column, []))
             for column, example in self.examples.items()
         ]
+
+    def without_discarded(self, table):
+        """The table without the `discarded_columns` (whatever their case and accents) and
+        with the cells that `discarded_values` matches replaced."""
+        if not self.discarded_columns and self.discarded_values is None:
+            return table
+        discarded = {normalise_header(header) for header in self.discarded_columns}
+        keep = [
+            index
+            for index, header in enumerate(table.headers)
+            if normalise_header(header) not in discarded
+        ]
+        return Table(
+            headers=[table.headers[index] for index in keep],
+            rows=[[self._kept_cell(row[index]) for index in keep] for row in table.rows],
+            line_numbers=list(table.line_numbers),
+        )
+
+    def _kept_cell(self, value):
+        if self.discarded_values is None or isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str | int) and self.discarded_values.fullmatch(str(value).strip()):
+            return DISCARDED_VALUE
+        return value
 
     def example_file(self):
         """A CSV as French Excel opens it: the columns and one example row."""
@@ -90,6 +146,7 @@ class Report:
     errors: list
     counts: dict
     hidden_rows: int = 0
+    ignored: list = field(default_factory=list)  # (reason, rows), the most frequent first
 
     @property
     def is_valid(self):
@@ -98,6 +155,7 @@ class Report:
 
 def analyse(spec, table, *, dry_run):
     """Run the import (for real or not) and describe it row by row, with file line numbers."""
+    table = spec.without_discarded(table)
     dataset = map_headers(table, spec.columns, required=spec.required)
     resource = spec.make_resource()
     result = resource.import_data(
@@ -123,22 +181,45 @@ def analyse(spec, table, *, dry_run):
                 else:
                     errors.append((line, f"{label} : {message}"))
     errors.sort()
-    counts = {"new": 0, "update": 0, "skip": 0}
-    rows = []
+    counts = {"new": 0, "update": 0, "skip": 0, "ignored": 0}
+    ignored = Counter()
+    rows, hidden_rows = [], 0
     for index, (row_result, values) in enumerate(zip(result.rows, dataset, strict=False)):
+        reason = getattr(row_result, "ignored_because", "")
+        if reason and row_result.import_type == RowResult.IMPORT_TYPE_SKIP:
+            # Counted by reason, never shown: the row is not for this application, and its
+            # cells may be about people the département does not follow.
+            counts["ignored"] += 1
+            ignored[reason] += 1
+            continue
         if row_result.import_type in counts:
             counts[row_result.import_type] += 1
-        if index < PREVIEW_ROWS:
-            rows.append(
-                (table.line_of(index), ACTION_LABELS.get(row_result.import_type, "erreur"), values)
-            )
+        if len(rows) < PREVIEW_ROWS:
+            operation = ACTION_LABELS.get(row_result.import_type, "erreur")
+            rows.append((table.line_of(index), operation, values))
+        else:
+            hidden_rows += 1
     return Report(
         headers=list(dataset.headers),
         rows=rows,
         errors=errors,
         counts=counts,
-        hidden_rows=max(0, len(dataset) - PREVIEW_ROWS),
+        hidden_rows=hidden_rows,
+        ignored=sorted(ignored.items(), key=lambda item: (-item[1], item[0])),
     )
+
+
+def summary(report):
+    """What the confirmation message says the import did."""
+    counts = report.counts
+    text = (
+        f"Import terminé : {counts['new']} création(s), {counts['update']} modification(s), "
+        f"{counts['skip']} ligne(s) inchangée(s)"
+    )
+    if counts["ignored"]:
+        reasons = ", ".join(f"{reason} : {number}" for reason, number in report.ignored)
+        text += f", {counts['ignored']} ligne(s) ignorée(s) ({reasons})"
+    return text + "."
 
 
 def _message(error):
@@ -147,14 +228,68 @@ def _message(error):
     return str(error)
 
 
-def _remember(request, spec, uploaded_name, data):
+def _remember(request, spec, uploaded_name, data, table):
+    """Keep the file until the confirmation: what the user sent, or, when the spec discards
+    columns, the table read from it without them (TABLE_EXTENSION)."""
     token = secrets.token_urlsafe(16)
-    extension = uploaded_name.rsplit(".", 1)[-1].lower() if "." in uploaded_name else "csv"
+    if spec.discarded_columns or spec.discarded_values is not None:
+        extension, data = TABLE_EXTENSION, _table_to_json(table)
+    else:
+        extension = uploaded_name.rsplit(".", 1)[-1].lower() if "." in uploaded_name else "csv"
     path = default_storage.save(f"{UPLOAD_FOLDER}/{token}.{extension}", ContentFile(data))
     pending = request.session.get(SESSION_KEY, {})
     pending[token] = {"kind": spec.kind, "path": path, "name": uploaded_name}
     request.session[SESSION_KEY] = pending
     return token
+
+
+# A table kept as JSON (header, rows, file line of each row), so that the confirmation reads
+# exactly what the preview read. Dates of a spreadsheet's cells are tagged to come back as
+# dates.
+TABLE_EXTENSION = "table.json"
+_DATE_TYPES = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
+
+
+def _cell_to_json(value):
+    for tag, kind in _DATE_TYPES.items():
+        if type(value) is kind:
+            return {tag: value.isoformat()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _cell_from_json(value):
+    if isinstance(value, dict):
+        ((tag, text),) = value.items()
+        return _DATE_TYPES[tag].fromisoformat(text)
+    return value
+
+
+def _table_to_json(table):
+    return json.dumps(
+        {
+            "headers": table.headers,
+            "rows": [[_cell_to_json(cell) for cell in row] for row in table.rows],
+            "line_numbers": table.line_numbers,
+        }
+    ).encode()
+
+
+def _table_from_json(data):
+    content = json.loads(data)
+    return Table(
+        headers=content["headers"],
+        rows=[[_cell_from_json(cell) for cell in row] for row in content["rows"]],
+        line_numbers=content["line_numbers"],
+    )
+
+
+def _stored_table(entry):
+    stored = _StoredFile(entry)
+    if entry["path"].endswith(f".{TABLE_EXTENSION}"):
+        return _table_from_json(stored.read())
+    return read_table(stored)
 
 
 def _recall(request, spec, token):
@@ -219,7 +354,7 @@ def import_view(request, spec, *, trail, back_url):
             return redirect(request.path)
         try:
             with transaction.atomic():
-                report = analyse(spec, read_table(_StoredFile(entry)), dry_run=False)
+                report = analyse(spec, _stored_table(entry), dry_run=False)
                 if not report.is_valid:
                     transaction.set_rollback(True)
         except TableError as error:
@@ -230,12 +365,7 @@ def import_view(request, spec, *, trail, back_url):
             messages.error(request, "L'import a été refusé : rien n'a été enregistré.")
             return render(request, "pti/import.html", context, status=422)
         _forget(request, token)
-        messages.success(
-            request,
-            f"Import terminé : {report.counts['new']} création(s), "
-            f"{report.counts['update']} modification(s), "
-            f"{report.counts['skip']} ligne(s) inchangée(s).",
-        )
+        messages.success(request, summary(report))
         return redirect(back_url)
 
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -243,13 +373,14 @@ def import_view(request, spec, *, trail, back_url):
         uploaded = form.cleaned_data["file"]
         data = uploaded.read()
         try:
-            report = analyse(spec, read_table(_Uploaded(uploaded.name, data)), dry_run=True)
+            table = spec.without_discarded(read_table(_Uploaded(uploaded.name, data)))
+            report = analyse(spec, table, dry_run=True)
         except TableError as error:
             form.add_error("file", str(error))
         else:
             context.update(report=report, file_name=uploaded.name)
             if report.is_valid:
-                context["token"] = _remember(request, spec, uploaded.name, data)
+                context["token"] = _remember(request, spec, uploaded.name, data, table)
             context["form"] = UploadForm()
             return render(
                 request, "pti/import.html", context, status=200 if report.is_valid else 422

@@ -138,6 +138,7 @@ ROUTES = {
     "beneficiaries:list": (lambda w: [], FILE_READERS, 200),
     "beneficiaries:create": (lambda w: [], ASSIGNERS, 200),
     "beneficiaries:import": (lambda w: [], ASSIGNERS, 200),
+    "beneficiaries:import_contacts": (lambda w: [], PILOT, 200),
     "beneficiaries:file": (lambda w: [w["person"].pk], FILE_READERS, 200, NOT_THEIRS),
     "beneficiaries:update": (lambda w: [w["person"].pk], FILE_READERS, 200, NOT_THEIRS),
     "beneficiaries:accesses": (lambda w: [w["person"].pk], PILOT, 200),

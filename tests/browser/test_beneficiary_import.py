@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from beneficiaries.enums import HouseholdRole, Payer
 from beneficiaries.models import Beneficiary
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,3 +66,75 @@ def test_a_pilot_imports_a_list_of_people_and_finds_them_in_the_list(
     expect(results.get_by_role("row", name=re.compile("Ysée"))).to_contain_text("Sophie Durand")
     a11y.check(name="import-beneficiaires-recherche")
     assert Beneficiary.objects.get(last_name="Castagnet").household.caf_number == "7654321"
+
+
+def test_a_pilot_imports_the_contacts_sent_by_the_caf_without_ever_seeing_a_nir(
+    page, live_server, a11y, log_in, tmp_path
+):
+    call_command("seed_demo", "--beneficiaries", "20", stdout=StringIO())
+    person = (
+        Beneficiary.objects.filter(
+            household_role=HouseholdRole.APPLICANT,
+            anonymised_on__isnull=True,
+            household__payer=Payer.CAF,
+        )
+        .select_related("household")
+        .order_by("pk")
+        .first()
+    )
+    matricule = person.household.caf_number.lstrip("0")  # as Excel leaves it
+    nir = "2860342218123"
+    upload = tmp_path / "coordonnees-caf.csv"
+    upload.write_bytes(
+        (
+            "MATRICULE;ROLE PERSONNE;TYPE PERSONNE;NIR;NUMERO DEMANDE RSA;DATE DEMANDE RSA;"
+            "DATE DEBUT DROITS - DEVOIRS;NOM/PRENOM RESPONSABLE DOSSIER;NUMERO TELEPHONE "
+            "DOSSIER;NUMERO TELEPHONE 2 DOSSIER;ADRESSE ELECTRONIQUE DOSSIER\r\n"
+            f"{matricule};DEM;P;{nir};00012345;02/01/2026;01/02/2026;"
+            f"{person.last_name.upper()} {person.first_name.upper()};0699887766;;"
+            "nouvelle.adresse@exemple.fr\r\n"
+            f"{matricule};ENF;P;5{nir[1:]};00012345;02/01/2026;01/02/2026;"
+            f"{person.last_name.upper()} {person.first_name.upper()};;;\r\n"
+            f"9999999;DEM;P;1{nir[1:]};00099999;02/01/2026;01/02/2026;"
+            "INCONNU JEAN;0611111111;;\r\n"
+        ).encode("cp1252")
+    )
+
+    log_in("pilote", "demo-pti-2026")
+    page.goto(f"{live_server.url}/beneficiaires/")
+    page.get_by_role("link", name="Importer les coordonnées CAF").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Importer les coordonnées transmises par la CAF"
+    )
+    expect(page.get_by_text("La colonne NIR n'est lue par personne")).to_be_visible()
+    a11y.check(name="import-coordonnees-caf")
+
+    # The preview says what will happen, why rows are left aside, and shows no NIR.
+    page.get_by_label("Fichier à importer").set_input_files(upload)
+    page.get_by_role("button", name="Voir l'aperçu").click()
+    expect(page.get_by_role("heading", name="Aperçu de « coordonnees-caf.csv »")).to_be_visible()
+    summary = page.get_by_text("Rien n'est encore enregistré")
+    expect(summary).to_contain_text("1 modification")
+    expect(summary).to_contain_text("2 lignes ignorées")
+    preview = page.get_by_role("table", name=re.compile("Lignes du fichier"))
+    expect(preview.get_by_role("columnheader", name="MATRICULE")).to_be_visible()
+    expect(preview.get_by_role("columnheader", name="NIR", exact=True)).to_have_count(0)
+    # The row to change is shown; the rows left aside are only counted, by reason.
+    expect(preview.get_by_role("row")).to_have_count(2)
+    expect(preview.get_by_role("row").nth(1)).to_contain_text("modification")
+    expect(
+        page.get_by_role("listitem").filter(has_text="dossier inconnu : 1 ligne")
+    ).to_be_visible()
+    assert nir[1:] not in page.content()
+    assert "INCONNU" not in page.content()
+    a11y.check(name="import-coordonnees-caf-apercu")
+
+    page.get_by_role("button", name="Confirmer l'import").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bénéficiaires")
+    expect(page.locator(".pti-messages")).to_contain_text(
+        "Import terminé : 0 création(s), 1 modification(s), 0 ligne(s) inchangée(s), "
+        "2 ligne(s) ignorée(s) (dossier inconnu : 1, enfant ou autre membre du foyer : 1)."
+    )
+    a11y.check(name="import-coordonnees-caf-resultat")
+    person.refresh_from_db()
+    assert (person.phone, person.email) == ("06 99 88 77 66", "nouvelle.adresse@exemple.fr")
