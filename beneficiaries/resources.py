@@ -36,7 +36,7 @@ from beneficiaries.enums import (
 from beneficiaries.models import Beneficiary, Household, ReferentAssignment
 from beneficiaries.search import normalise, search_key
 from pti.enums import Role
-from pti.imports import ExplainedRowResult
+from pti.imports import ExplainedRowResult, ImportSpec
 from pti.models import Commune, User
 from pti.resources import ChoiceWidget, TextWidget
 
@@ -134,6 +134,10 @@ PERSON_FIELDS = [
 ]
 CONTACT_FIELDS = ["email", "phone"]
 PRELOAD_CHUNK = 500  # values per IN (...) when reading what the file refers to
+# Each new person costs about 30 ms on PostgreSQL (its checks, its traces, its référent), in
+# the preview as in the import: past this many rows, a file is for the command
+# (import_beneficiaries), not for a web request.
+PEOPLE_PER_PAGE_IMPORT = 1000
 
 
 def _synonyms(widget, extra):
@@ -992,3 +996,44 @@ CAF_CONTACT_NOTES = [
     f"Chaque dossier modifié garde la trace de l'import (« {CONTACTS_TRACE} ») dans son "
     "journal des accès.",
 ]
+
+
+# --- The two imports as the pages and the command run them ------------------------------
+
+
+def people_import_spec(user):
+    """The import of a département's list of people, by `user` (a pilot or a manager): the
+    page's, and the command's (`import_beneficiaries`) without its row limit."""
+    return ImportSpec(
+        kind="beneficiaries",
+        title="Importer des bénéficiaires",
+        columns=PERSON_COLUMNS,
+        # A manager's people are those of the structure's référents: the column is needed.
+        required=[*REQUIRED_COLUMNS, "Référent"] if user.role == Role.MANAGER else REQUIRED_COLUMNS,
+        make_resource=lambda: BeneficiaryResource(user=user),
+        field_labels=FIELD_LABELS,
+        examples=EXAMPLES,
+        notes=people_import_notes(user),
+        show_aliases=True,
+        max_rows=PEOPLE_PER_PAGE_IMPORT,
+        too_many_rows_hint=(
+            "ou confiez-le à l'exploitant de l'application, qui peut l'importer en une fois "
+            "(commande import_beneficiaries)"
+        ),
+    )
+
+
+def caf_contacts_import_spec(user):
+    """The import of the contacts file the CAF sends, by a pilot."""
+    return ImportSpec(
+        kind="caf_contacts",
+        title="Importer les coordonnées transmises par la CAF",
+        columns=CONTACT_FILE_COLUMNS,
+        required=CONTACT_FILE_REQUIRED,
+        make_resource=lambda: CafContactResource(user=user),
+        field_labels=CONTACT_FILE_LABELS,
+        examples=CONTACT_FILE_EXAMPLES,
+        notes=CAF_CONTACT_NOTES,
+        discarded_columns=NIR_COLUMNS,
+        discarded_values=NIR_PATTERN,
+    )

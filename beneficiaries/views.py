@@ -27,25 +27,10 @@ from beneficiaries.models import (
     Obstacle,
     Prescription,
 )
-from beneficiaries.resources import (
-    CAF_CONTACT_NOTES,
-    CONTACT_FILE_COLUMNS,
-    CONTACT_FILE_EXAMPLES,
-    CONTACT_FILE_LABELS,
-    CONTACT_FILE_REQUIRED,
-    EXAMPLES,
-    FIELD_LABELS,
-    NIR_COLUMNS,
-    NIR_PATTERN,
-    PERSON_COLUMNS,
-    REQUIRED_COLUMNS,
-    BeneficiaryResource,
-    CafContactResource,
-    people_import_notes,
-)
+from beneficiaries.resources import caf_contacts_import_spec, people_import_spec
 from beneficiaries.timeline import build_timeline
 from pti.enums import Role
-from pti.imports import ImportSpec, import_view
+from pti.imports import import_view
 from pti.models import User
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import role_required
@@ -503,21 +488,6 @@ def beneficiary_create(request):
     )
 
 
-def beneficiary_import_spec(user):
-    return ImportSpec(
-        kind="beneficiaries",
-        title="Importer des bénéficiaires",
-        columns=PERSON_COLUMNS,
-        # A manager's people are those of the structure's référents: the column is needed.
-        required=[*REQUIRED_COLUMNS, "Référent"] if user.role == Role.MANAGER else REQUIRED_COLUMNS,
-        make_resource=lambda: BeneficiaryResource(user=user),
-        field_labels=FIELD_LABELS,
-        examples=EXAMPLES,
-        notes=people_import_notes(user),
-        show_aliases=True,
-    )
-
-
 @role_required(ASSIGNERS)
 @require_http_methods(["GET", "POST"])
 def beneficiary_import(request):
@@ -525,24 +495,9 @@ def beneficiary_import(request):
     manager brings people into their own structure only (the resource checks each row)."""
     return import_view(
         request,
-        beneficiary_import_spec(request.user),
+        people_import_spec(request.user),
         trail=[("Bénéficiaires", reverse("beneficiaries:list"))],
         back_url=reverse("beneficiaries:list"),
-    )
-
-
-def contacts_import_spec(user):
-    return ImportSpec(
-        kind="caf_contacts",
-        title="Importer les coordonnées transmises par la CAF",
-        columns=CONTACT_FILE_COLUMNS,
-        required=CONTACT_FILE_REQUIRED,
-        make_resource=lambda: CafContactResource(user=user),
-        field_labels=CONTACT_FILE_LABELS,
-        examples=CONTACT_FILE_EXAMPLES,
-        notes=CAF_CONTACT_NOTES,
-        discarded_columns=NIR_COLUMNS,
-        discarded_values=NIR_PATTERN,
     )
 
 
@@ -553,7 +508,7 @@ def contacts_import(request):
     département's staff who receive it. Preview, then all or nothing (pti.imports)."""
     return import_view(
         request,
-        contacts_import_spec(request.user),
+        caf_contacts_import_spec(request.user),
         trail=[("Bénéficiaires", reverse("beneficiaries:list"))],
         back_url=reverse("beneficiaries:list"),
     )

@@ -97,6 +97,10 @@ class ImportSpec:
     # missing separator) is replaced by DISCARDED_VALUE.
     discarded_columns: list = field(default_factory=list)
     discarded_values: object = None
+    # The most data rows a file may have on the page (None: no limit), and what the refusal
+    # suggests besides splitting the file.
+    max_rows: int | None = None
+    too_many_rows_hint: str = ""
 
     @property
     def column_rows(self):
@@ -105,6 +109,16 @@ class ImportSpec:
             (column, column in self.required, example, self.columns.get(column, []))
             for column, example in self.examples.items()
         ]
+
+    def check_size(self, table):
+        """Refuse, before any work, a file longer than the page takes."""
+        if self.max_rows is None or len(table.rows) <= self.max_rows:
+            return
+        hint = f", {self.too_many_rows_hint}" if self.too_many_rows_hint else ""
+        raise TableError(
+            f"Le fichier compte {_number(len(table.rows))} lignes : cet écran en importe "
+            f"{_number(self.max_rows)} au plus. Découpez-le en plusieurs fichiers{hint}."
+        )
 
     def without_discarded(self, table):
         """The table without the `discarded_columns` (whatever their case and accents) and
@@ -220,6 +234,11 @@ def summary(report):
         reasons = ", ".join(f"{reason} : {number}" for reason, number in report.ignored)
         text += f", {counts['ignored']} ligne(s) ignorée(s) ({reasons})"
     return text + "."
+
+
+def _number(value):
+    """1 000, as French writes it (a narrow no-break space between thousands)."""
+    return f"{value:,}".replace(",", "\u202f")
 
 
 def _message(error):
@@ -374,6 +393,7 @@ def import_view(request, spec, *, trail, back_url):
         data = uploaded.read()
         try:
             table = spec.without_discarded(read_table(_Uploaded(uploaded.name, data)))
+            spec.check_size(table)
             report = analyse(spec, table, dry_run=True)
         except TableError as error:
             form.add_error("file", str(error))

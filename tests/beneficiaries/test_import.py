@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -837,3 +838,104 @@ def test_the_confirmation_costs_a_fixed_number_of_queries_per_row(pilot_client, 
     # are checked by queries), the inserts, their audit log entries, two access traces. The
     # communes, référents and known people are read once per file, whatever its length.
     assert per_row <= 34, (few, many)
+
+
+# --- A long list: refused by the page, imported by the command ----------------------------
+
+
+def long_list(rows):
+    lines = [FRENCH_HEADER]
+    for number in range(rows):
+        lines.append(
+            f"Mme;Prénom{number};Essai;;;{1 + number % 28:02d}/01/1980;42000 Saint-Étienne;"
+            f"{3000000 + number};;;DEM"
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
+def test_a_list_longer_than_the_page_takes_is_refused_before_any_work(
+    pilot_client, place, media_root
+):
+    before = counts()
+
+    response = preview(pilot_client, csv_upload(long_list(1001)))
+
+    assert response.status_code == 422
+    assert (
+        "Le fichier compte 1\u202f001 lignes : cet écran en importe 1\u202f000 au plus. "
+        "Découpez-le en plusieurs fichiers, ou confiez-le à l'exploitant de l'application, qui "
+        "peut l'importer en une fois (commande import_beneficiaries)." in page(response)
+    )
+    assert 'name="token"' not in page(response)
+    assert counts() == before
+    assert not (media_root / "imports").exists()
+
+
+def run_import_command(path, *args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_beneficiaries", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_the_command_imports_a_long_list_in_one_go(pilot, place, tmp_path, monkeypatch):
+    # The page would take 3 rows at most; the command has no limit.
+    monkeypatch.setattr("beneficiaries.resources.PEOPLE_PER_PAGE_IMPORT", 3)
+    path = tmp_path / "liste.csv"
+    path.write_bytes(long_list(5).encode("cp1252"))
+
+    out, _ = run_import_command(path, "--user", pilot.username, "--dry-run")
+    assert out == (
+        "Simulation (--dry-run) : l'import ferait 5 création(s), 0 modification(s), "
+        "0 ligne(s) inchangée(s). Rien n'a été enregistré.\n"
+    )
+    assert not Beneficiary.objects.exists()
+
+    out, _ = run_import_command(path, "--user", pilot.username)
+
+    assert out == "Import terminé : 5 création(s), 0 modification(s), 0 ligne(s) inchangée(s).\n"
+    assert Beneficiary.objects.filter(last_name="Essai").count() == 5
+    assert FileAccess.objects.filter(user=pilot, what="import").count() == 5
+    assert Household.objects.get(caf_number="3000004").commune == place["se"]
+    # Run again, it creates no one twice.
+    out, _ = run_import_command(path, "--user", pilot.username)
+    assert out == "Import terminé : 0 création(s), 0 modification(s), 5 ligne(s) inchangée(s).\n"
+
+
+def test_the_command_refuses_a_wrong_file_whole_and_names_its_lines(pilot, place, tmp_path):
+    path = tmp_path / "liste.csv"
+    text = long_list(3).replace("02/01/1980", "31/02/1980").replace("3000002", "30000002")
+    path.write_bytes(text.encode("cp1252"))
+    before = counts()
+
+    # The first row is good: all or nothing, it is not written either.
+    with pytest.raises(CommandError, match="Fichier refusé : rien n'a été enregistré"):
+        run_import_command(path, "--user", pilot.username)
+
+    assert counts() == before
+
+
+def test_the_command_lists_the_errors_on_stderr(pilot, place, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(long_list(3).replace("3000002", "30000002").encode("cp1252"))
+    err = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_beneficiaries", str(path), "--user", pilot.username, stderr=err)
+
+    assert err.getvalue() == (
+        "1 erreur(s) dans le fichier :\n"
+        "  Ligne 4 : N° CAF : « 30000002 » n'est pas un numéro d'allocataire (7 chiffres au "
+        "plus).\n"
+    )
+
+
+@pytest.mark.parametrize("role", ["referent", "operator", "partner"])
+def test_the_command_imports_only_for_a_pilot_or_a_manager(role, place, tmp_path):
+    user = UserFactory(**{role: True})
+    path = tmp_path / "liste.csv"
+    path.write_bytes(long_list(1).encode("cp1252"))
+
+    with pytest.raises(CommandError, match="n'est ni un pilote ni un responsable"):
+        run_import_command(path, "--user", user.username)
+
+    assert not Beneficiary.objects.exists()
