@@ -2,6 +2,7 @@
 actions), indicators linked to the partners' commitments with their own figures, the
 département's own figures, and the figures of last year arrêtés in a snapshot."""
 
+import argparse
 from decimal import Decimal
 
 from django.utils import timezone
@@ -54,6 +55,16 @@ PARTNER_FIGURES = {
     "entrees-formation": 402,
     "accompagnement-global": 1134,
 }
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--snapshots",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="arrête les chiffres de chaque année passée dans un instantané, comme s'ils "
+        "avaient été transmis (défaut : oui ; --no-snapshots pour aller plus vite)",
+    )
 
 
 def seed(*, options, report):
@@ -142,7 +153,7 @@ def seed(*, options, report):
                 value=Decimal(value),
                 user=pilot,
             )
-    past_years = [y for y in available_years() if y < year]
+    past_years = [y for y in available_years() if y < year] if options["snapshots"] else []
     for past_year in past_years:
         if not Snapshot.objects.filter(year=past_year).exists():
             services.snapshot_take(year=past_year, user=pilot, note="Chiffres transmis à la DREES")

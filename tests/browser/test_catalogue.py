@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_referent_filters_the_catalogue_by_territory_and_obstacle_and_opens_an_action(
     page, live_server, a11y, log_in
 ):
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--beneficiaries", "50", "--no-snapshots", stdout=StringIO())
     log_in("referent", "demo-pti-2026")
     a11y.check(name="referent-accueil")
     page.get_by_role("link", name="Catalogue des actions").click()
@@ -52,7 +52,7 @@ def test_a_referent_filters_the_catalogue_by_territory_and_obstacle_and_opens_an
 
 
 def test_the_catalogue_works_without_javascript(browser, live_server):
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--beneficiaries", "50", "--no-snapshots", stdout=StringIO())
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
     page = context.new_page()
     page.goto(f"{live_server.url}/connexion/")

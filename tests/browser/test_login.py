@@ -22,7 +22,7 @@ DEMO_ACCOUNTS = {
 
 @pytest.fixture
 def demo_data():
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--beneficiaries", "50", "--no-snapshots", stdout=StringIO())
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(page, live_server, a11y):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_pilot_edits_the_amendment_adds_a_signatory_records_the_signature_and_downloads_the_pdf(
     page, live_server, a11y, log_in
 ):
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--beneficiaries", "50", "--no-snapshots", stdout=StringIO())
     log_in("pilote", "demo-pti-2026")
     a11y.check(name="pilote-accueil")
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo(client_as):
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--beneficiaries", "50", "--no-snapshots", stdout=io.StringIO())
     return client_as(UserFactory(pilot=True))
 
 

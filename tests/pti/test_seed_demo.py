@@ -3,12 +3,16 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from beneficiaries.models import Beneficiary
+from evaluation.models import Snapshot
 from pti.enums import OrganisationKind, Role
 from pti.models import Commune, Objective, Organisation, Orientation, Pact, Territory, User
 
 pytestmark = pytest.mark.django_db
 
 DEMO_USERNAMES = {"pilote", "responsable", "referent", "operateur", "partenaire", "admin"}
+# What the tests of the accounts and options need, without the time of the whole demo.
+SMALL = ("--beneficiaries", "50", "--no-snapshots")
 
 
 def seed(*args):
@@ -20,7 +24,17 @@ def seed(*args):
 def counts():
     return {
         model.__name__: model.objects.count()
-        for model in (Territory, Commune, Organisation, User, Pact, Orientation, Objective)
+        for model in (
+            Territory,
+            Commune,
+            Organisation,
+            User,
+            Pact,
+            Orientation,
+            Objective,
+            Beneficiary,
+            Snapshot,
+        )
     }
 
 
@@ -66,7 +80,7 @@ def test_seed_demo_builds_a_plausible_department():
 
 
 def test_seed_demo_creates_one_account_per_role_and_prints_them():
-    output = seed()
+    output = seed(*SMALL)
     users = {user.username: user for user in User.objects.filter(username__in=DEMO_USERNAMES)}
     assert set(users) == DEMO_USERNAMES
     assert {user.role for user in users.values()} == set(Role.values)
@@ -82,13 +96,21 @@ def test_seed_demo_creates_one_account_per_role_and_prints_them():
 def test_seed_demo_twice_changes_nothing():
     seed()
     first = counts()
+    assert first["Beneficiary"] == 2000
+    assert first["Snapshot"] >= 2  # each past year of the pact's data, arrêté
     seed()
     assert counts() == first
 
 
+def test_no_snapshots_leaves_the_past_years_open():
+    output = seed(*SMALL)
+    assert not Snapshot.objects.exists()
+    assert "chiffres de 0 années passées" in output
+
+
 def test_password_option_changes_every_demo_password():
-    seed()
-    output = seed("--password", "autre-mot-de-passe")
+    seed(*SMALL)
+    output = seed(*SMALL, "--password", "autre-mot-de-passe")
     assert "Mot de passe : autre-mot-de-passe" in output
     assert all(
         user.check_password("autre-mot-de-passe")
@@ -97,7 +119,7 @@ def test_password_option_changes_every_demo_password():
 
 
 def test_dry_run_writes_nothing():
-    output = seed("--dry-run")
+    output = seed(*SMALL, "--dry-run")
     assert "rien n'a été enregistré" in output
     assert Pact.objects.count() == 0
     assert User.objects.count() == 0
