@@ -22,7 +22,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from lxml import etree
 
@@ -570,6 +570,9 @@ class CnafImportReport:
     anonymised_skipped: int = 0
     # People with an exit recorded, in a dossier the flux says is open again.
     people_back_after_exit: int = 0
+    # People known here in another household of the same payer, found in a new one (a
+    # couple that parts, a young adult who opens their own dossier): their file follows them.
+    people_moved: int = 0
     errors: list = field(default_factory=list)
 
     @property
@@ -632,6 +635,7 @@ class _Importer:
             )
         }
         self.seen = {}  # (payer, caf_number) -> position of the household in the file
+        self.moved = set()  # ids of the people moved to another household by this import
 
     def error(self, household, message):
         self.report.errors.append(
@@ -660,6 +664,7 @@ class _Importer:
             .order_by()
         ):
             members[person.household_id].append(person)
+        self.elsewhere = self.people_by_identity([h for h in wanted if not h.is_closed])
         for flux_household in wanted:
             household = existing.get((flux_household.payer, flux_household.caf_number))
             if household is not None and household.anonymised_on:
@@ -670,6 +675,62 @@ class _Importer:
                 self.merge(flux_household, household, members)
         self.write(now)
         self.record_exits()
+
+    def people_by_identity(self, households):
+        """{(payer, birth date, name key): [people]} of the people known here under the
+        identities of these households' people, whatever their household: where a person of
+        the flux is not found in their own household, they may be found in another one."""
+        identities = {
+            (household.payer, person.birth_date, person.search_key)
+            for household in households
+            for person in household.people
+        }
+        found = defaultdict(list)
+        if not identities:
+            return found
+        for person in (
+            Beneficiary.objects.select_for_update(of=("self",))
+            .filter(
+                birth_date__in={birth_date for _, birth_date, _ in identities},
+                search_key__in={key for _, _, key in identities},
+                anonymised_on__isnull=True,
+            )
+            .annotate(
+                has_exit=Exists(Exit.objects.filter(beneficiary=OuterRef("pk"))),
+                payer=F("household__payer"),
+            )
+            .order_by()
+        ):
+            identity = (person.payer, person.birth_date, person.search_key)
+            if identity in identities:
+                found[identity].append(person)
+        return found
+
+    def same_identity(self, flux_household, flux_person):
+        return [
+            person
+            for person in self.elsewhere.get(
+                (flux_household.payer, flux_person.birth_date, flux_person.search_key), []
+            )
+            if person.sex == flux_person.sex
+        ]
+
+    def moving(self, flux_household, flux_person, household):
+        """The one person known in another household under this identity (same payer, birth
+        date, names and sex), if there is exactly one: never a guess between two."""
+        candidates = [
+            person
+            for person in self.same_identity(flux_household, flux_person)
+            if person.household_id != household.pk and person.pk not in self.moved
+        ]
+        return candidates[0] if len(candidates) == 1 else None
+
+    def moved_already(self, flux_household, flux_person):
+        """Whether this import has already moved this person to another household (a flux
+        that lists them in two open dossiers): they are not created again here."""
+        return any(
+            person.pk in self.moved for person in self.same_identity(flux_household, flux_person)
+        )
 
     def check(self, household):
         """Whether the household is to be imported; every problem goes to the report (a
@@ -724,11 +785,18 @@ class _Importer:
             else:
                 self.report.households_unchanged += 1
         known = members.get(household.pk, []) if household.pk else []
+        known = [person for person in known if person.pk not in self.moved]
         taken = set()
         for flux_person in flux_household.people:
             person = _match(flux_person, known, taken)
             if person is None:
-                self.create_person(flux_household, flux_person, household)
+                person = self.moving(flux_household, flux_person, household)
+                if person is not None:
+                    self.move(flux_person, person, household)
+                elif self.moved_already(flux_household, flux_person):
+                    self.report.people_unchanged += 1
+                else:
+                    self.create_person(flux_household, flux_person, household)
                 continue
             taken.add(person.pk)
             if person.anonymised_on:
@@ -749,6 +817,20 @@ class _Importer:
             for person in known:
                 if not person.anonymised_on:
                     self.trace(person, FileOperation.UPDATE)
+
+    def move(self, flux_person, person, household):
+        """The person's file goes to their new household, with their parcours."""
+        self.moved.add(person.pk)
+        if person.has_exit:
+            self.report.people_back_after_exit += 1
+        person.household = household
+        person.household_role = flux_person.role
+        person.rights_and_duties = self.rights_and_duties(
+            flux_person, default=person.rights_and_duties
+        )
+        self.changed_people.append(person)
+        self.trace(person, FileOperation.UPDATE)
+        self.report.people_moved += 1
 
     def rights_and_duties(self, flux_person, *, default):
         if flux_person.subject_to_duties is None:
@@ -788,8 +870,9 @@ class _Importer:
             return
         self.report.households_closed += 1
         taken = set()
+        known = [m for m in members.get(household.pk, []) if m.pk not in self.moved]
         for flux_person in flux_household.people:
-            person = _match(flux_person, members.get(household.pk, []), taken)
+            person = _match(flux_person, known, taken)
             if person is None:
                 continue
             taken.add(person.pk)
@@ -824,7 +907,7 @@ class _Importer:
         )
         Beneficiary.objects.bulk_update(
             self.changed_people,
-            ["rights_and_duties", "lock_version", "updated_at"],
+            ["household", "household_role", "rights_and_duties", "lock_version", "updated_at"],
             batch_size=BATCH,
         )
         FileAccess.objects.bulk_create(
@@ -839,6 +922,8 @@ class _Importer:
         """Through the service a référent uses: the exit, the live prescriptions ended and
         their places given back, the trace in the file."""
         for flux_household, flux_person, person in self.closures:
+            if person.pk in self.moved:
+                continue  # listed in the closed dossier, but open in their new one
             reason = flux_household.closure_reason or "non précisé"
             try:
                 exit_record(

@@ -34,11 +34,14 @@ from beneficiaries.enums import (
 )
 from beneficiaries.models import Beneficiary, Exit, FileAccess, Household
 from tests.actions.factories import ActionFactory
+from tests.beneficiaries.cnaf_flux import Household as FluxHouseholdSketch
+from tests.beneficiaries.cnaf_flux import Person as FluxPerson
 from tests.beneficiaries.cnaf_flux import households, write_flux
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     HouseholdFactory,
     PrescriptionFactory,
+    ReferentAssignmentFactory,
 )
 from tests.pti.factories import CommuneFactory, TerritoryFactory, UserFactory
 
@@ -714,6 +717,150 @@ def test_the_import_makes_as_many_queries_for_many_households_as_for_one(
         lambda: cnaf_flux_import(source=many, user=pilot),
     )
     assert Beneficiary.objects.count() == 31
+
+
+# --- People who change household -------------------------------------------------------
+
+
+DATES = {"created_on": datetime.date(2025, 11, 5), "reference_on": datetime.date(2025, 10, 31)}
+
+
+def adult(first_name, sex, role, birth_date, last_name="BENALI", birth_name="BENALI"):
+    return FluxPerson(
+        last_name=last_name,
+        birth_name=birth_name,
+        first_name=first_name,
+        birth_date=birth_date,
+        sex=sex,
+        role=role,
+        subject=True,
+    )
+
+
+def dossier(matricule, *people, state="2"):
+    return FluxHouseholdSketch(
+        matricule=matricule,
+        payer="CAF",
+        requested_on=datetime.date(2024, 3, 1),
+        sitfam="MAR" if len(people) > 1 else "SEF",
+        insee_code="42218",
+        street_number=12,
+        street="RUE MICHELET",
+        homeless=False,
+        state=state,
+        closed_on=datetime.date(2025, 10, 31) if state == "5" else None,
+        people=list(people),
+    )
+
+
+KARIM = adult("KARIM", "1", "DEM", datetime.date(1984, 5, 17))
+NADIA = adult("NADIA", "2", "CJT", datetime.date(1987, 11, 3))
+
+
+def flux(tmp_path, name, *dossiers):
+    path = tmp_path / name
+    write_flux(path, dossiers, **DATES)
+    return path
+
+
+@pytest.mark.django_db
+def test_a_person_who_opens_their_own_dossier_keeps_their_file(tmp_path, communes, pilot):
+    cnaf_flux_import(
+        source=flux(tmp_path, "septembre.xml", dossier("0000001", KARIM, NADIA)), user=pilot
+    )
+    nadia = person("Nadia")
+    ReferentAssignmentFactory(beneficiary=nadia)
+    alone = adult("NADIA", "2", "DEM", NADIA.birth_date)
+
+    report = cnaf_flux_import(
+        source=flux(tmp_path, "octobre.xml", dossier("0000001", KARIM), dossier("0000002", alone)),
+        user=pilot,
+    )
+
+    assert (report.people_moved, report.people_created) == (1, 0)
+    nadia.refresh_from_db()
+    assert nadia.household.caf_number == "0000002"
+    assert nadia.household_role == HouseholdRole.APPLICANT
+    assert nadia.assignments.count() == 1  # her parcours came with her
+    assert Beneficiary.objects.filter(first_name="Nadia").count() == 1
+    assert person("Karim").household.caf_number == "0000001"
+    assert FileAccess.objects.filter(
+        beneficiary=nadia, operation=FileOperation.UPDATE, what="flux CNAF"
+    ).exists()
+    # The next month changes nothing more.
+    again = cnaf_flux_import(
+        source=flux(tmp_path, "novembre.xml", dossier("0000001", KARIM), dossier("0000002", alone)),
+        user=pilot,
+    )
+    assert (again.people_moved, again.people_created, again.people_unchanged) == (0, 0, 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("closed_first", [True, False])
+def test_a_person_whose_old_dossier_closes_moves_without_leaving(
+    tmp_path, communes, pilot, closed_first
+):
+    cnaf_flux_import(
+        source=flux(tmp_path, "septembre.xml", dossier("0000001", KARIM, NADIA)), user=pilot
+    )
+    closed = dossier("0000001", KARIM, NADIA, state="5")
+    new = dossier("0000002", adult("NADIA", "2", "DEM", NADIA.birth_date))
+    dossiers = (closed, new) if closed_first else (new, closed)
+
+    report = cnaf_flux_import(source=flux(tmp_path, "octobre.xml", *dossiers), user=pilot)
+
+    assert (report.people_moved, report.exits_recorded) == (1, 1)
+    assert Exit.objects.get().beneficiary == person("Karim")
+    assert person("Nadia").household.caf_number == "0000002"
+
+
+@pytest.mark.django_db
+def test_two_people_with_that_identity_elsewhere_are_not_guessed_between(tmp_path, communes, pilot):
+    twin_household = dossier("0000003", adult("NADIA", "2", "DEM", NADIA.birth_date))
+    cnaf_flux_import(
+        source=flux(tmp_path, "septembre.xml", dossier("0000001", KARIM, NADIA), twin_household),
+        user=pilot,
+    )
+
+    report = cnaf_flux_import(
+        source=flux(
+            tmp_path,
+            "octobre.xml",
+            dossier("0000001", KARIM),
+            twin_household,
+            dossier("0000002", adult("NADIA", "2", "DEM", NADIA.birth_date)),
+        ),
+        user=pilot,
+    )
+
+    assert (report.people_moved, report.people_created) == (0, 1)
+    assert Beneficiary.objects.filter(first_name="Nadia").count() == 3
+
+
+@pytest.mark.django_db
+def test_someone_of_the_same_name_and_birth_date_but_another_sex_is_not_moved(
+    tmp_path, communes, pilot
+):
+    cnaf_flux_import(
+        source=flux(tmp_path, "septembre.xml", dossier("0000001", KARIM, NADIA)), user=pilot
+    )
+
+    report = cnaf_flux_import(
+        source=flux(
+            tmp_path,
+            "octobre.xml",
+            dossier("0000001", KARIM, NADIA),
+            dossier("0000002", adult("NADIA", "1", "DEM", NADIA.birth_date)),
+        ),
+        user=pilot,
+    )
+
+    assert (report.people_moved, report.people_created) == (0, 1)
+    assert person_in("0000001", "Nadia").sex == Sex.FEMALE
+
+
+def person_in(caf_number, first_name):
+    return Beneficiary.objects.get(household__caf_number=caf_number, first_name=first_name)
 
 
 # --- The command ----------------------------------------------------------------------------

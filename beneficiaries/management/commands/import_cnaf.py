@@ -83,6 +83,11 @@ class Command(BaseCommand):
             f"{report.anonymised_skipped} dossier(s) anonymisé(s) laissé(s) intact(s)."
         )
         self.stdout.write(f"  Sorties « fin de droit » enregistrées : {report.exits_recorded}.")
+        if report.people_moved:
+            self.stdout.write(
+                f"  {report.people_moved} personne(s) déjà connue(s) dans un autre foyer y ont "
+                "été rattachée(s), avec leur dossier."
+            )
         if report.people_back_after_exit:
             self.stdout.write(
                 f"  {report.people_back_after_exit} personne(s) déjà sortie(s) figurent dans un "
