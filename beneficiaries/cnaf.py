@@ -636,6 +636,8 @@ class _Importer:
         }
         self.seen = {}  # (payer, caf_number) -> position of the household in the file
         self.moved = set()  # ids of the people moved to another household by this import
+        self.matched = set()  # ids of the people found in their own household by this import
+        self.present = set()  # ids of the households known here that this import has read
 
     def error(self, household, message):
         self.report.errors.append(
@@ -664,41 +666,52 @@ class _Importer:
             .order_by()
         ):
             members[person.household_id].append(person)
-        self.elsewhere = self.people_by_identity([h for h in wanted if not h.is_closed])
+        self.unmatched = []  # (household of the flux, flux person, household): not found there
         for flux_household in wanted:
             household = existing.get((flux_household.payer, flux_household.caf_number))
+            if household is not None:
+                self.present.add(household.pk)
             if household is not None and household.anonymised_on:
                 self.report.anonymised_skipped += len(flux_household.people)
             elif flux_household.is_closed:
                 self.close(flux_household, household, members)
             else:
                 self.merge(flux_household, household, members)
+        self.place_unmatched()
         self.write(now)
         self.record_exits()
 
-    def people_by_identity(self, households):
+    def place_unmatched(self):
+        """The people of the flux not found in their household: found in another household
+        (moved there with their file), or new. One query for the whole chunk."""
+        if not self.unmatched:
+            return
+        self.elsewhere = self.people_by_identity(self.unmatched)
+        for flux_household, flux_person, household in self.unmatched:
+            person = self.moving(flux_household, flux_person, household)
+            if person is not None:
+                self.move(flux_person, person, household)
+            elif self.moved_already(flux_household, flux_person):
+                self.report.people_unchanged += 1
+            else:
+                self.create_person(flux_household, flux_person, household)
+
+    def people_by_identity(self, unmatched):
         """{(payer, birth date, name key): [people]} of the people known here under the
-        identities of these households' people, whatever their household: where a person of
-        the flux is not found in their own household, they may be found in another one."""
+        identities of these people of the flux, whatever their household."""
         identities = {
-            (household.payer, person.birth_date, person.search_key)
-            for household in households
-            for person in household.people
+            (flux_household.payer, flux_person.birth_date, flux_person.search_key)
+            for flux_household, flux_person, _ in unmatched
         }
         found = defaultdict(list)
-        if not identities:
-            return found
         for person in (
             Beneficiary.objects.select_for_update(of=("self",))
             .filter(
-                birth_date__in={birth_date for _, birth_date, _ in identities},
                 search_key__in={key for _, _, key in identities},
+                birth_date__in={birth_date for _, birth_date, _ in identities},
                 anonymised_on__isnull=True,
             )
-            .annotate(
-                has_exit=Exists(Exit.objects.filter(beneficiary=OuterRef("pk"))),
-                payer=F("household__payer"),
-            )
+            .annotate(payer=F("household__payer"))
             .order_by()
         ):
             identity = (person.payer, person.birth_date, person.search_key)
@@ -717,11 +730,16 @@ class _Importer:
 
     def moving(self, flux_household, flux_person, household):
         """The one person known in another household under this identity (same payer, birth
-        date, names and sex), if there is exactly one: never a guess between two."""
+        date, names and sex) who has left it: that household came before in the flux (or in
+        the same thousand) without them, or closed. Never a guess between two, never a
+        namesake whose household the flux has not shown yet."""
         candidates = [
             person
             for person in self.same_identity(flux_household, flux_person)
-            if person.household_id != household.pk and person.pk not in self.moved
+            if person.household_id != household.pk
+            and person.household_id in self.present
+            and person.pk not in self.moved
+            and person.pk not in self.matched
         ]
         return candidates[0] if len(candidates) == 1 else None
 
@@ -790,15 +808,10 @@ class _Importer:
         for flux_person in flux_household.people:
             person = _match(flux_person, known, taken)
             if person is None:
-                person = self.moving(flux_household, flux_person, household)
-                if person is not None:
-                    self.move(flux_person, person, household)
-                elif self.moved_already(flux_household, flux_person):
-                    self.report.people_unchanged += 1
-                else:
-                    self.create_person(flux_household, flux_person, household)
+                self.unmatched.append((flux_household, flux_person, household))
                 continue
             taken.add(person.pk)
+            self.matched.add(person.pk)
             if person.anonymised_on:
                 self.report.anonymised_skipped += 1
                 continue
@@ -821,7 +834,7 @@ class _Importer:
     def move(self, flux_person, person, household):
         """The person's file goes to their new household, with their parcours."""
         self.moved.add(person.pk)
-        if person.has_exit:
+        if Exit.objects.filter(beneficiary=person).exists():  # rare: a query each is fine
             self.report.people_back_after_exit += 1
         person.household = household
         person.household_role = flux_person.role

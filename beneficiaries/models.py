@@ -309,6 +309,8 @@ class Beneficiary(LockVersioned):
             models.Index(fields=["birth_date"], name="beneficiary_birth_date_idx"),
             # The lists, in alphabetical order, a page at a time.
             models.Index(fields=["last_name", "first_name", "id"], name="beneficiary_name_idx"),
+            # A person found again by names and birth date (the imports, the CNAF flux).
+            models.Index(fields=["search_key", "birth_date"], name="beneficiary_identity_idx"),
         ]
 
     def __str__(self):

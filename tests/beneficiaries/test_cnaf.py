@@ -816,18 +816,25 @@ def test_a_person_whose_old_dossier_closes_moves_without_leaving(
 
 @pytest.mark.django_db
 def test_two_people_with_that_identity_elsewhere_are_not_guessed_between(tmp_path, communes, pilot):
-    twin_household = dossier("0000003", adult("NADIA", "2", "DEM", NADIA.birth_date))
+    samir = adult("SAMIR", "1", "DEM", datetime.date(1979, 2, 8), last_name="HADDAD")
+    namesake = adult("NADIA", "2", "CJT", NADIA.birth_date)
     cnaf_flux_import(
-        source=flux(tmp_path, "septembre.xml", dossier("0000001", KARIM, NADIA), twin_household),
+        source=flux(
+            tmp_path,
+            "septembre.xml",
+            dossier("0000001", KARIM, NADIA),
+            dossier("0000003", samir, namesake),
+        ),
         user=pilot,
     )
 
+    # Both namesakes have left their dossier: which one is the new dossier's?
     report = cnaf_flux_import(
         source=flux(
             tmp_path,
             "octobre.xml",
             dossier("0000001", KARIM),
-            twin_household,
+            dossier("0000003", samir),
             dossier("0000002", adult("NADIA", "2", "DEM", NADIA.birth_date)),
         ),
         user=pilot,
@@ -835,6 +842,53 @@ def test_two_people_with_that_identity_elsewhere_are_not_guessed_between(tmp_pat
 
     assert (report.people_moved, report.people_created) == (0, 1)
     assert Beneficiary.objects.filter(first_name="Nadia").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_namesake_still_in_their_dossier_is_not_the_one_who_moved(tmp_path, communes, pilot):
+    namesake = dossier("0000003", adult("NADIA", "2", "DEM", NADIA.birth_date))
+    cnaf_flux_import(
+        source=flux(tmp_path, "septembre.xml", dossier("0000001", KARIM, NADIA), namesake),
+        user=pilot,
+    )
+    moving = person_in("0000001", "Nadia")
+
+    report = cnaf_flux_import(
+        source=flux(
+            tmp_path,
+            "octobre.xml",
+            dossier("0000001", KARIM),
+            namesake,
+            dossier("0000002", adult("NADIA", "2", "DEM", NADIA.birth_date)),
+        ),
+        user=pilot,
+    )
+
+    assert (report.people_moved, report.people_created) == (1, 0)
+    assert person_in("0000002", "Nadia") == moving
+    assert Beneficiary.objects.filter(first_name="Nadia").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_namesake_whose_household_the_flux_does_not_show_is_not_taken(tmp_path, communes, pilot):
+    """Entered by hand in a household the flux never lists: nothing says she has left it."""
+    elsewhere = HouseholdFactory(caf_number="0000009", territory=communes["42218"].territory)
+    namesake = BeneficiaryFactory(
+        household=elsewhere,
+        last_name="Benali",
+        birth_name="Benali",
+        first_name="Nadia",
+        birth_date=NADIA.birth_date,
+        sex=Sex.FEMALE,
+    )
+
+    report = cnaf_flux_import(
+        source=flux(tmp_path, "octobre.xml", dossier("0000002", KARIM, NADIA)), user=pilot
+    )
+
+    assert (report.people_moved, report.people_created) == (0, 2)
+    namesake.refresh_from_db()
+    assert namesake.household == elsewhere
 
 
 @pytest.mark.django_db
