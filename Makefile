@@ -29,14 +29,20 @@ install-dev: $(VENV)/.installed-dev
 
 ## make run: set up, migrate, load the demo data, serve at http://$(HOST):$(PORT)
 run: export DJANGO_DEBUG ?= true
-run: install
+run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "PTI : http://$(HOST):$(PORT)/ (Ctrl+C pour arrêter)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# A development checkout: manage.py by hand then works as under `make run`. Never on a server
+# (the tests ignore it: pti/settings_test.py).
+.env:
+	@printf '# Poste de développement (écrit par make) : ne pas copier sur un serveur.\nDJANGO_DEBUG=true\n' > $@
+	@echo "Écrit .env (DJANGO_DEBUG=true) : python manage.py marche aussi à la main."
+
 ## make test: lint, migrations check, the whole test suite (browser tests included)
-test: install-dev lint
+test: install-dev lint .env
 	DJANGO_SETTINGS_MODULE=pti.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS)
 

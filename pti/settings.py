@@ -1,8 +1,10 @@
 """Settings of PTI, read from the environment only.
 
-Every value comes from an environment variable (or a `.env` file beside `manage.py`),
-with a default that suits a developer's machine. A malformed value stops start-up with
-an `ImproperlyConfigured` that says which variable is wrong and what it should be.
+Every value comes from an environment variable (or a `.env` file beside `manage.py`). The
+defaults are production's: without DJANGO_DEBUG=true, a secret key and the server's names
+are required. `make run` and `make test` write DJANGO_DEBUG=true in a new `.env`, so that
+`manage.py` works by hand in a development checkout. A malformed value stops start-up with an
+`ImproperlyConfigured` that says which variable is wrong and what it should be.
 """
 
 import os
@@ -15,8 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# PTI_ENV_FILE names another file (the tests name none: a developer's .env never reaches them).
+ENV_FILE = Path(os.environ.get("PTI_ENV_FILE", "").strip() or BASE_DIR / ".env")
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE)
 
 _TRUE = {"1", "true", "yes", "on", "oui", "vrai"}
 _FALSE = {"0", "false", "no", "off", "non", "faux"}
@@ -119,7 +123,9 @@ if not SECRET_KEY:
             "DJANGO_SECRET_KEY n'est pas définie. En production, donnez-lui une longue valeur "
             "aléatoire (par exemple : "
             'python -c "import secrets; print(secrets.token_urlsafe(50))"). '
-            "Pour un poste de développement, DJANGO_DEBUG=true utilise une clé de développement."
+            "Sur un poste de développement, DJANGO_DEBUG=true (variable d'environnement, ou "
+            "ligne du fichier .env à côté de manage.py, qu'écrivent make run et make test) "
+            "utilise une clé de développement."
         )
     SECRET_KEY = "dev-only-insecure-key-never-used-when-debug-is-off"  # noqa: S105
 

@@ -2,6 +2,8 @@
 
 import os
 
+# The tests set what they need; a developer's .env (DJANGO_DEBUG=true) must not change them.
+os.environ["PTI_ENV_FILE"] = os.devnull
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 

@@ -22,7 +22,13 @@ def manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=PROJECT,
-        env={**clean_env, "DJANGO_SETTINGS_MODULE": "pti.settings", **env},
+        # No .env either: each test says the whole configuration.
+        env={
+            **clean_env,
+            "DJANGO_SETTINGS_MODULE": "pti.settings",
+            "PTI_ENV_FILE": os.devnull,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -35,6 +41,14 @@ def test_missing_secret_key_with_debug_off_stops_start_up_clearly():
     assert result.returncode == 1
     assert "Configuration invalide : DJANGO_SECRET_KEY n'est pas définie" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_development_env_file_lets_manage_py_run_without_a_secret_key(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# Poste de développement\nDJANGO_DEBUG=true\n")
+    result = manage("makemigrations", "--check", "--dry-run", PTI_ENV_FILE=str(env_file))
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_malformed_database_url_stops_start_up_clearly():
