@@ -117,21 +117,9 @@ FIELD_LABELS = {
     "referent": "Référent",
 }
 
-HOUSEHOLD_FIELDS = ["payer", "caf_number", "address", "commune", "family_situation"]
-PERSON_FIELDS = [
-    "household_role",
-    "last_name",
-    "birth_name",
-    "first_name",
-    "birth_date",
-    "sex",
-    "email",
-    "phone",
-    "rights_and_duties",
-    "rsa_requested_on",
-    "right_opened_on",
-    "right_known_on",
-]
+# What the services write; no column of a list says whether the household has a home.
+HOUSEHOLD_FIELDS = [name for name in services.HOUSEHOLD_FIELDS if name != "homeless"]
+PERSON_FIELDS = services.PERSON_FIELDS
 CONTACT_FIELDS = ["email", "phone"]
 PRELOAD_CHUNK = 500  # values per IN (...) when reading what the file refers to
 # Each new person costs about 30 ms on PostgreSQL (its checks, its traces, its référent), in

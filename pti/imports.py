@@ -39,7 +39,7 @@ from django.utils.text import slugify
 from import_export.results import RowResult
 
 from pti.forms import StyledFormMixin
-from pti.tabular import Table, TableError, map_headers, normalise_header, read_table, write_csv
+from pti.tabular import Table, TableError, map_headers, normalise_header, parse_table, write_csv
 
 PREVIEW_ROWS = 200
 SESSION_KEY = "pti_imports"
@@ -120,6 +120,11 @@ class ImportSpec:
             f"{_number(self.max_rows)} au plus. Découpez-le en plusieurs fichiers{hint}."
         )
 
+    def read(self, name, data):
+        """The table of an uploaded file, without what the spec discards: every way into an
+        import reads its file here."""
+        return self.without_discarded(parse_table(name, data))
+
     def without_discarded(self, table):
         """The table without the `discarded_columns` (whatever their case and accents) and
         with the cells that `discarded_values` matches replaced."""
@@ -168,8 +173,8 @@ class Report:
 
 
 def analyse(spec, table, *, dry_run):
-    """Run the import (for real or not) and describe it row by row, with file line numbers."""
-    table = spec.without_discarded(table)
+    """Run the import (for real or not) on a table read by `spec.read`, and describe it row by
+    row, with file line numbers."""
     dataset = map_headers(table, spec.columns, required=spec.required)
     resource = spec.make_resource()
     result = resource.import_data(
@@ -304,11 +309,12 @@ def _table_from_json(data):
     )
 
 
-def _stored_table(entry):
-    stored = _StoredFile(entry)
+def _stored_table(spec, entry):
+    with default_storage.open(entry["path"], "rb") as stored:
+        data = stored.read()
     if entry["path"].endswith(f".{TABLE_EXTENSION}"):
-        return _table_from_json(stored.read())
-    return read_table(stored)
+        return _table_from_json(data)
+    return spec.read(entry["name"], data)
 
 
 def _recall(request, spec, token):
@@ -343,16 +349,6 @@ def purge_abandoned_uploads(now=None):
     return deleted
 
 
-class _StoredFile:
-    def __init__(self, entry):
-        self.name = entry["name"]
-        with default_storage.open(entry["path"], "rb") as stored:
-            self._data = stored.read()
-
-    def read(self):
-        return self._data
-
-
 def import_view(request, spec, *, trail, back_url):
     """The whole import page: upload, preview, confirmation (see module docstring)."""
     context = {"spec": spec, "trail": trail, "back_url": back_url, "title": spec.title}
@@ -373,7 +369,7 @@ def import_view(request, spec, *, trail, back_url):
             return redirect(request.path)
         try:
             with transaction.atomic():
-                report = analyse(spec, _stored_table(entry), dry_run=False)
+                report = analyse(spec, _stored_table(spec, entry), dry_run=False)
                 if not report.is_valid:
                     transaction.set_rollback(True)
         except TableError as error:
@@ -392,7 +388,7 @@ def import_view(request, spec, *, trail, back_url):
         uploaded = form.cleaned_data["file"]
         data = uploaded.read()
         try:
-            table = spec.without_discarded(read_table(_Uploaded(uploaded.name, data)))
+            table = spec.read(uploaded.name, data)
             spec.check_size(table)
             report = analyse(spec, table, dry_run=True)
         except TableError as error:
@@ -408,12 +404,3 @@ def import_view(request, spec, *, trail, back_url):
     context["form"] = form
     status = 422 if form.is_bound and form.errors else 200
     return render(request, "pti/import.html", context, status=status)
-
-
-class _Uploaded:
-    def __init__(self, name, data):
-        self.name = name
-        self._data = data
-
-    def read(self):
-        return self._data

@@ -43,8 +43,13 @@ def normalise_header(text):
 
 
 def read_table(uploaded_file):
-    name = (getattr(uploaded_file, "name", "") or "").lower()
-    data = uploaded_file.read()
+    """The table of an uploaded file (anything with a `name` and a `read()`)."""
+    return parse_table(getattr(uploaded_file, "name", ""), uploaded_file.read())
+
+
+def parse_table(name, data):
+    """The table of a file's bytes; its name gives the format (.csv, .xlsx, .ods)."""
+    name = (name or "").lower()
     if len(data) > MAX_FILE_SIZE:
         raise TableError("Le fichier dépasse 20 Mo : découpez-le en plusieurs fichiers.")
     if not data.strip():

@@ -7,21 +7,10 @@ from django.db import transaction
 from beneficiaries.resources import people_import_spec
 from pti.enums import Role
 from pti.imports import analyse, summary
-from pti.tabular import TableError, read_table
+from pti.tabular import TableError
 
 # Past this many, the errors are counted rather than listed.
 ERRORS_SHOWN = 500
-
-
-class _File:
-    """What `read_table` reads: a name (for the format) and the bytes."""
-
-    def __init__(self, path):
-        self.name = path.name
-        self._path = path
-
-    def read(self):
-        return self._path.read_bytes()
 
 
 class Command(BaseCommand):
@@ -58,7 +47,7 @@ class Command(BaseCommand):
             )
         spec = people_import_spec(importer)
         try:
-            table = read_table(_File(path))
+            table = spec.read(path.name, path.read_bytes())
             with transaction.atomic():
                 report = analyse(spec, table, dry_run=dry_run)
                 if dry_run or not report.is_valid:
