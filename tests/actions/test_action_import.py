@@ -2,14 +2,12 @@
 
 import csv
 import datetime
-import html
 import io
 import re
 from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -17,6 +15,7 @@ from actions.enums import ActionStatus, FundingSource, Obstacle
 from actions.models import Action, ActionFunding
 from pti.enums import PactStatus
 from tests.actions.factories import ActionFactory
+from tests.import_pages import error_lines, messages_of, page, token_of
 from tests.pti.factories import (
     ObjectiveFactory,
     OrganisationFactory,
@@ -119,20 +118,6 @@ def csv_upload(text, *, encoding="cp1252", name="actions.csv"):
     return SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
 
 
-def page(response):
-    return html.unescape(response.content.decode())
-
-
-def token_of(response):
-    match = re.search(rb'name="token" value="([^"]+)"', response.content)
-    assert match, "la page d'aperçu doit porter le jeton de confirmation"
-    return match.group(1).decode()
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
 def preview(client, upload):
     return client.post(IMPORT_URL, {"file": upload})
 
@@ -142,10 +127,6 @@ def import_file(client, upload):
     response = preview(client, upload)
     assert response.status_code == 200, page(response)
     return client.post(IMPORT_URL, {"token": token_of(response)})
-
-
-def error_lines(response):
-    return re.findall(r"<li>(Ligne \d+ : .*?)</li>", page(response))
 
 
 def snapshot():

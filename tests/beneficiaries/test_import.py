@@ -2,13 +2,10 @@
 then confirmation, all or nothing; as a pilot and as a manager of a structure."""
 
 import datetime
-import html
 import io
-import re
 
 import openpyxl
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -37,6 +34,7 @@ from tests.beneficiaries.factories import (
     OrientationDecisionFactory,
     ReferentAssignmentFactory,
 )
+from tests.import_pages import error_lines, messages_of, page, rows_of, token_of
 from tests.pti.factories import (
     CommuneFactory,
     OrganisationFactory,
@@ -149,24 +147,6 @@ def xlsx_upload(rows, name="liste.xlsx"):
     return SimpleUploadedFile(name, buffer.getvalue())
 
 
-def page(response):
-    return html.unescape(response.content.decode())
-
-
-def token_of(response):
-    match = re.search(rb'name="token" value="([^"]+)"', response.content)
-    assert match, "la page d'aperçu doit porter le jeton de confirmation"
-    return match.group(1).decode()
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def error_lines(response):
-    return re.findall(r"<li>((?:Ligne \d+|Fichier) : .*?)</li>", page(response))
-
-
 def preview(client, upload):
     return client.post(IMPORT_URL, {"file": upload})
 
@@ -186,11 +166,6 @@ def counts():
         ReferentAssignment.objects.count(),
         FileAccess.objects.count(),
     )
-
-
-def rows_of(response):
-    """(line, operation) of each row of the preview table."""
-    return re.findall(r'<tr><th scope="row">(\d+)</th><td>([^<]+)</td>', page(response))
 
 
 GOOD_CSV = "\r\n".join(

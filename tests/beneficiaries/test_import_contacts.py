@@ -3,7 +3,6 @@ preview, then confirmation, all or nothing. Only the phone and e-mail of people 
 followed change; the NIR column is read by nobody and kept nowhere."""
 
 import datetime
-import html
 import io
 import logging
 import re
@@ -11,7 +10,6 @@ from io import StringIO
 
 import openpyxl
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -21,6 +19,7 @@ from django.urls import reverse
 from beneficiaries.enums import FileOperation, HouseholdRole, Payer
 from beneficiaries.models import Beneficiary, FileAccess, Household
 from tests.beneficiaries.factories import BeneficiaryFactory, HouseholdFactory
+from tests.import_pages import error_lines, messages_of, page, rows_of, token_of
 from tests.pti.factories import OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,29 +117,6 @@ def csv_upload(text, *, encoding="cp1252", name="coordonnees.csv"):
     if encoding == "utf-8-sig":
         assert data.startswith(b"\xef\xbb\xbf")
     return SimpleUploadedFile(name, data, content_type="text/csv")
-
-
-def page(response):
-    return html.unescape(response.content.decode())
-
-
-def token_of(response):
-    match = re.search(rb'name="token" value="([^"]+)"', response.content)
-    assert match, "la page d'aperçu doit porter le jeton de confirmation"
-    return match.group(1).decode()
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def error_lines(response):
-    return re.findall(r"<li>((?:Ligne \d+|Fichier) : .*?)</li>", page(response))
-
-
-def rows_of(response):
-    """(line, operation) of each row of the preview table."""
-    return re.findall(r'<tr><th scope="row">(\d+)</th><td>([^<]+)</td>', page(response))
 
 
 def preview(client, upload):

@@ -1,14 +1,11 @@
 """Importing and exporting organisations through the real pages, as a pilot."""
 
-import html
 import io
 import os
-import re
 import time
 
 import openpyxl
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -17,6 +14,7 @@ from django.utils import timezone
 from pti.enums import OrganisationKind
 from pti.imports import purge_abandoned_uploads
 from pti.models import Organisation
+from tests.import_pages import messages_of, page, token_of
 from tests.pti.factories import OrganisationFactory, TerritoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,20 +52,6 @@ def territories():
 
 def csv_upload(text, *, encoding="cp1252", name="organisations.csv"):
     return SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
-
-
-def page(response):
-    return html.unescape(response.content.decode())
-
-
-def token_of(response):
-    match = re.search(rb'name="token" value="([^"]+)"', response.content)
-    assert match, "la page d'aperçu doit porter le jeton de confirmation"
-    return match.group(1).decode()
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def stored_files(media_root):

@@ -1,19 +1,17 @@
 """Importing and exporting the signatories of a pact through the real pages."""
 
 import datetime
-import html
 import io
-import re
 
 import openpyxl
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from pti.enums import OrganisationKind, PactStatus
 from signatories.enums import SignatoryStatus
 from signatories.models import Signatory
+from tests.import_pages import messages_of, page, token_of
 from tests.pti.factories import OrganisationFactory, PactFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,20 +75,6 @@ def import_url(pact):
 
 def list_url(pact):
     return reverse("signatories:signatory_list", args=[pact.pk])
-
-
-def page(response):
-    return html.unescape(response.content.decode())
-
-
-def token_of(response):
-    match = re.search(rb'name="token" value="([^"]+)"', response.content)
-    assert match, "la page d'aperçu doit porter le jeton de confirmation"
-    return match.group(1).decode()
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def test_preview_then_confirmation_creates_expected_signatories(pilot_client, pact, organisations):
