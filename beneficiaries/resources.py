@@ -642,9 +642,6 @@ class BeneficiaryResource(resources.ModelResource):
                 by=self.user,
             )
 
-    def after_import(self, dataset, result, **kwargs):
-        """Nothing to reset: the ids come from the database, never from the file."""
-
 
 def people_import_notes(user):
     """What the import page says about the rules and the defaults (kept beside the code)."""

@@ -228,11 +228,11 @@ def analyse(spec, table, *, dry_run):
     )
 
 
-def summary(report):
-    """What the confirmation message says the import did."""
+def summary(report, lead="Import terminé :"):
+    """What the confirmation message says the import did (or, with another `lead`, would do)."""
     counts = report.counts
     text = (
-        f"Import terminé : {counts['new']} création(s), {counts['update']} modification(s), "
+        f"{lead} {counts['new']} création(s), {counts['update']} modification(s), "
         f"{counts['skip']} ligne(s) inchangée(s)"
     )
     if counts["ignored"]:

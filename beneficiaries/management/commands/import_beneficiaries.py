@@ -62,11 +62,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"  … et {len(report.errors) - ERRORS_SHOWN} autre(s).")
             raise CommandError("Fichier refusé : rien n'a été enregistré.")
         if dry_run:
-            counts = report.counts
-            self.stdout.write(
-                f"Simulation (--dry-run) : l'import ferait {counts['new']} création(s), "
-                f"{counts['update']} modification(s), {counts['skip']} ligne(s) "
-                "inchangée(s). Rien n'a été enregistré."
-            )
+            done = summary(report, lead="l'import ferait")
+            self.stdout.write(f"Simulation (--dry-run) : {done} Rien n'a été enregistré.")
         else:
             self.stdout.write(self.style.SUCCESS(summary(report)))
