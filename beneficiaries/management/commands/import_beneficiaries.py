@@ -1,16 +1,11 @@
-from pathlib import Path
-
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from beneficiaries.management.importing import existing_file, importing_user, write_errors
 from beneficiaries.resources import people_import_spec
 from pti.enums import Role
 from pti.imports import analyse, summary
 from pti.tabular import TableError
-
-# Past this many, the errors are counted rather than listed.
-ERRORS_SHOWN = 500
 
 
 class Command(BaseCommand):
@@ -35,16 +30,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, user, dry_run, **options):
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"Fichier introuvable : {file}")
-        importer = get_user_model().objects.filter(username=user).first()
-        if importer is None:
-            raise CommandError(f"Utilisateur inconnu : {user}")
-        if importer.role not in (Role.PILOT, Role.MANAGER) or not importer.is_active:
-            raise CommandError(
-                f"{user} n'est ni un pilote ni un responsable de structure en activité."
-            )
+        path = existing_file(file)
+        importer = importing_user(
+            user,
+            (Role.PILOT, Role.MANAGER),
+            "n'est ni un pilote ni un responsable de structure en activité.",
+        )
         spec = people_import_spec(importer)
         try:
             table = spec.read(path.name, path.read_bytes())
@@ -55,11 +46,13 @@ class Command(BaseCommand):
         except TableError as error:
             raise CommandError(f"{error} Rien n'a été enregistré.") from None
         if not report.is_valid:
-            self.stderr.write(f"{len(report.errors)} erreur(s) dans le fichier :")
-            for line, message in report.errors[:ERRORS_SHOWN]:
-                self.stderr.write(f"  {f'Ligne {line}' if line else 'Fichier'} : {message}")
-            if len(report.errors) > ERRORS_SHOWN:
-                self.stderr.write(f"  … et {len(report.errors) - ERRORS_SHOWN} autre(s).")
+            write_errors(
+                self.stderr,
+                [
+                    f"{f'Ligne {line}' if line else 'Fichier'} : {text}"
+                    for line, text in report.errors
+                ],
+            )
             raise CommandError("Fichier refusé : rien n'a été enregistré.")
         if dry_run:
             done = summary(report, lead="l'import ferait")

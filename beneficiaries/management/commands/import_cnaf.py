@@ -1,14 +1,8 @@
-from pathlib import Path
-
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from beneficiaries.cnaf import CnafFluxError, CnafImportRefused, cnaf_flux_import
+from beneficiaries.management.importing import existing_file, importing_user, write_errors
 from pti.enums import Role
-
-# Past this many, the errors are counted rather than listed (a file of another département
-# would otherwise print one line per household).
-ERRORS_SHOWN = 500
 
 
 class Command(BaseCommand):
@@ -36,27 +30,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, user, dry_run, **options):
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"Fichier introuvable : {file}")
-        importer = get_user_model().objects.filter(username=user).first()
-        if importer is None:
-            raise CommandError(f"Utilisateur inconnu : {user}")
-        if importer.role != Role.PILOT or not importer.is_active:
-            raise CommandError(
-                f"{user} n'est pas un pilote en activité : seul un pilote importe le flux CNAF."
-            )
+        path = existing_file(file)
+        importer = importing_user(
+            user,
+            (Role.PILOT,),
+            "n'est pas un pilote en activité : seul un pilote importe le flux CNAF.",
+        )
         try:
             report = cnaf_flux_import(source=path, user=importer, dry_run=dry_run)
         except CnafFluxError as exc:
             raise CommandError(f"{exc} Rien n'a été enregistré.") from None
         except CnafImportRefused as refused:
             errors = refused.report.errors
-            self.stderr.write(f"{len(errors)} erreur(s) dans le fichier :")
-            for error in errors[:ERRORS_SHOWN]:
-                self.stderr.write(f"  {error}")
-            if len(errors) > ERRORS_SHOWN:
-                self.stderr.write(f"  … et {len(errors) - ERRORS_SHOWN} autre(s).")
+            write_errors(self.stderr, [str(error) for error in errors])
             raise CommandError(
                 f"Fichier refusé : {len(errors)} erreur(s). Rien n'a été enregistré ; "
                 "corrigez le fichier ou demandez-en un nouveau à la CAF, puis relancez."
