@@ -124,3 +124,22 @@ class FileOperation(models.TextChoices):
     CREATE = "create", "création"
     UPDATE = "update", "modification"
     EXPORT = "export", "export"
+
+
+class PeopleView(models.TextChoices):
+    """The pages and exports that show several people at once: each look is traced."""
+
+    PORTFOLIO = "portfolio", "mon portefeuille"
+    LIST = "list", "liste des bénéficiaires"
+    CASELOAD = "caseload", "référents et personnes à désigner"
+    OPERATOR_INBOX = "operator_inbox", "prescriptions reçues"
+    IMPORT_PREVIEW = "import_preview", "aperçu d'un import"
+    EXPORT = "export", "export"
+
+
+class RefusedTarget(models.TextChoices):
+    """What a refused attempt tried to open."""
+
+    FILE = "file", "dossier"
+    PRESCRIPTION = "prescription", "prescription"
+    OBSTACLE = "obstacle", "frein"

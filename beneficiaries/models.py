@@ -24,7 +24,9 @@ from beneficiaries.enums import (
     ObstacleStatus,
     Parcours,
     Payer,
+    PeopleView,
     PlannedActionKind,
+    RefusedTarget,
     RightsAndDuties,
     Sex,
 )
@@ -778,3 +780,81 @@ class FileAccess(models.Model):
 
     def __str__(self):
         return f"{self.get_operation_display()} par {self.user} le {self.at:%d/%m/%Y %H:%M}"
+
+
+class ListAccess(models.Model):
+    """A look at several people at once (a list, a search, an inbox, an export): who, when,
+    where, with which filters and how many people were shown. Kept as long as `FileAccess`.
+
+    `filters` holds the criteria as the user chose them ({"territoire": "3", "état": "active"}),
+    except a searched name, CAF number or birth date, which is never kept in clear: only its
+    kind and a keyed fingerprint (`beneficiaries.traces.search_fingerprint`) that lets a pilot
+    answer « who searched for this person? » without the trace holding the text."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    view = models.CharField("page", max_length=20, choices=PeopleView.choices)
+    filters = models.JSONField("critères", default=dict, blank=True)
+    search_fingerprint = models.CharField("empreinte de la recherche", max_length=32, blank=True)
+    shown = models.PositiveIntegerField("personnes affichées")
+    total = models.PositiveIntegerField("personnes trouvées")
+
+    class Meta:
+        verbose_name = "consultation d'une liste de personnes"
+        verbose_name_plural = "consultations de listes de personnes"
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(view__in=PeopleView.values), name="list_access_view_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(shown__lte=F("total")), name="list_access_shown_within_total"
+            ),
+        ]
+        indexes = [
+            # The pilot's journal: by user, newest first; purging by date.
+            models.Index(fields=["user", "-at"], name="list_access_by_user_idx"),
+            models.Index(fields=["at"], name="list_access_at_idx"),
+            # « Who searched for this person? »
+            models.Index(
+                fields=["search_fingerprint"],
+                condition=~Q(search_fingerprint=""),
+                name="list_access_search_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_view_display()} par {self.user} le {self.at:%d/%m/%Y %H:%M}"
+
+
+class RefusedAccess(models.Model):
+    """An attempt to open a person's file (or a prescription, an obstacle) outside the user's
+    scope or role: who tried which id, when, and what they were answered (403 or 404). The id
+    may name nobody: guessing ids is what this trace is for."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    target = models.CharField("objet demandé", max_length=20, choices=RefusedTarget.choices)
+    object_id = models.BigIntegerField("identifiant demandé")
+    page = models.CharField("page", max_length=80)
+    status = models.PositiveSmallIntegerField("réponse")
+
+    class Meta:
+        verbose_name = "tentative d'accès refusée"
+        verbose_name_plural = "tentatives d'accès refusées"
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target__in=RefusedTarget.values), name="refused_access_target_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[403, 404]), name="refused_access_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-at"], name="refused_access_at_idx"),
+            models.Index(fields=["user", "-at"], name="refused_access_by_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_target_display()} n° {self.object_id} refusé à {self.user}"
