@@ -527,7 +527,7 @@ def _seed_call():
     )
     if not created:
         return
-    services.call_save(values={}, axes=CALL_AXES, call=call, expected_version=None)
+    services.call_save(values={}, axes=CALL_AXES, call=call, expected_version=call.lock_version)
     axes = {axis.position: axis for axis in call.axes.all()}
     for number, action in enumerate(
         Action.objects.exclude(budget=0).order_by("reference"), start=1

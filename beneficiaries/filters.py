@@ -4,7 +4,9 @@ from django.db.models import F
 
 from beneficiaries.deadlines import DUE_LABELS
 from beneficiaries.enums import Parcours
+from beneficiaries.traces import search_fingerprint
 from pti.enums import Role
+from pti.forms import DateInput
 from pti.models import Territory, User
 
 SORTS = {
@@ -24,7 +26,8 @@ SORT_LABELS = {
 
 
 class BeneficiaryFilter(django_filters.FilterSet):
-    """Search and filters of the people lists; every criterion stays in the URL.
+    """Search and filters of the people lists. Every criterion stays in the URL but the search
+    text, which is posted and replaced by a handle (pti.searches).
 
     Needs a queryset annotated by `with_followup()` and `today` for the deadlines.
     """
@@ -78,6 +81,24 @@ class BeneficiaryFilter(django_filters.FilterSet):
                 "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             )
 
+    def criteria(self):
+        """{label: value as shown} of the criteria in use, the search text excepted: what the
+        trace of the look keeps (beneficiaries.traces)."""
+        if not self.form.is_valid():
+            return {}
+        shown = {}
+        for name, value in self.form.cleaned_data.items():
+            if name == "q" or value in (None, ""):
+                continue
+            field = self.form.fields[name]
+            choices = dict(getattr(field, "choices", ()))
+            shown[str(field.label)] = str(choices.get(value, value))
+        return shown
+
+    @property
+    def search_text(self):
+        return self.form.cleaned_data.get("q", "") if self.form.is_valid() else ""
+
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
 
@@ -96,3 +117,42 @@ class BeneficiaryFilter(django_filters.FilterSet):
 
     def filter_sort(self, queryset, name, value):
         return queryset.order_by(*SORTS.get(value, SORTS["nom"]), "pk")
+
+
+class TraceFilter(django_filters.FilterSet):
+    """The pilot's filters of the traces: who, from when, until when (dates included)."""
+
+    user = django_filters.ModelChoiceFilter(
+        label="Utilisateur",
+        queryset=User.objects.order_by("last_name", "first_name", "username"),
+        empty_label="Tous",
+    )
+    since = django_filters.DateFilter(
+        label="Du", field_name="at", lookup_expr="date__gte", widget=DateInput
+    )
+    until = django_filters.DateFilter(
+        label="Au", field_name="at", lookup_expr="date__lte", widget=DateInput
+    )
+
+    class Meta:
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            field.widget.attrs["class"] = (
+                "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )
+
+
+class ListTraceFilter(TraceFilter):
+    """The looks at lists, also by the person searched for: the text typed by the pilot is
+    turned into the fingerprint the traces keep (beneficiaries.traces.search_fingerprint)."""
+
+    q = django_filters.CharFilter(
+        label="Recherche d'une personne (nom, n° d'allocataire ou date de naissance)",
+        method="filter_searched",
+    )
+
+    def filter_searched(self, queryset, name, value):
+        return queryset.filter(search_fingerprint=search_fingerprint(value))

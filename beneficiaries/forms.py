@@ -4,9 +4,9 @@ from django.utils import timezone
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
 from beneficiaries.enums import (
+    RECORDED_EXITS,
     AssignmentReason,
     ContractKind,
-    ExitCategory,
     ExitContract,
     FamilySituation,
     HoursReduction,
@@ -23,6 +23,7 @@ from beneficiaries.models import Beneficiary
 from pti.enums import Role
 from pti.forms import DateInput, LockVersionFormMixin, StyledFormMixin
 from pti.models import Commune, Organisation, User
+from pti.services import MISSING_VERSION
 
 
 def today():
@@ -69,12 +70,28 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             "sex": forms.RadioSelect,
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["household_role"].initial = HouseholdRole.APPLICANT
         self.fields["rights_and_duties"].initial = RightsAndDuties.SUBJECT
+        if not self.instance.pk and user is not None:
+            # A new file is followed from the start: a manager's by a référent of their
+            # structure (otherwise the manager would not see it), a pilot's possibly later.
+            referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+            if user.role == Role.MANAGER:
+                referents = referents.filter(organisation_id=user.organisation_id)
+            self.fields["referent"] = forms.ModelChoiceField(
+                label="Référent",
+                queryset=referents.order_by("last_name", "first_name"),
+                required=user.role == Role.MANAGER,
+                empty_label="à désigner plus tard" if user.role == Role.PILOT else "—",
+            )
         if self.instance.pk:
             household = self.instance.household
+            # The household is versioned too: a save based on an older household is refused.
+            self.fields["household_lock_version"] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, initial=household.lock_version
+            )
             for field in (
                 "payer",
                 "caf_number",
@@ -103,6 +120,8 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             self.add_error(
                 "right_known_on", "Le Département ne peut pas l'apprendre avant l'ouverture."
             )
+        if self.instance.pk and cleaned.get("household_lock_version") is None:
+            self.add_error(None, MISSING_VERSION)
         return cleaned
 
     def household_values(self):
@@ -190,7 +209,9 @@ class ExitForm(StyledFormMixin, forms.Form):
     prefix = "sortie"
 
     exit_on = forms.DateField(label="Date de sortie", widget=DateInput, initial=today)
-    category = forms.ChoiceField(label="Motif de sortie", choices=ExitCategory.choices)
+    category = forms.ChoiceField(
+        label="Motif de sortie", choices=[(c.value, c.label) for c in RECORDED_EXITS]
+    )
     contract_type = forms.ChoiceField(label="Situation à la sortie", choices=ExitContract.choices)
     contract_days = forms.IntegerField(
         label="Durée du contrat (jours)",

@@ -3,13 +3,13 @@ application: every query goes through `Beneficiary.objects.visible_to(user)`."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from actions.enums import Obstacle as ObstacleKind
 from actions.enums import PrescriptionStatus
 from actions.models import Action
-from beneficiaries.deadlines import delay
+from beneficiaries.deadlines import delay, notice_start
 from beneficiaries.enums import (
     AssignmentReason,
     ContractKind,
@@ -43,6 +43,56 @@ def open_assignments():
 
 def open_assignment_ids():
     return ReferentAssignment.objects.filter(end_date__isnull=True).values("beneficiary_id")
+
+
+# --- Last contact ------------------------------------------------------------------------------
+# The CNIL référentiel « accompagnement social » (2021) keeps a file in the active base 2 years
+# after the last contact (PTI_ACTIVE_RETENTION_DAYS), then it is closed and anonymised
+# (beneficiaries.retention). The last contact of a person is the latest of the dated events that
+# show they are still followed or still in the right: those of `contact_events()`, the day the
+# département learnt their right was open, and the last monthly CNAF/MSA flux that listed them
+# (a person the flux still lists is still in the RSA). A closure for lack of contact is no news.
+
+# The person's own dates that are news of them.
+PERSON_CONTACT_DATES = ("right_known_on", "last_in_flux_on")
+
+
+def contact_events():
+    """[(rows of the people's parcours, (date fields))]: every dated event that is news of a
+    person. The first field of each is never empty. The one definition read by
+    `BeneficiaryQuerySet.with_last_contact` and `no_contact_since`."""
+    return [
+        (Interview.objects.all(), ("date",)),
+        (Prescription.objects.all(), ("prescribed_on", "answered_on", "started_on", "ended_on")),
+        (OrientationDecision.objects.all(), ("decided_on", "notified_on")),
+        (Contract.objects.all(), ("start_date", "signed_on")),
+        (ReferentAssignment.objects.all(), ("start_date",)),
+        (Obstacle.objects.all(), ("identified_on", "addressed_on", "lifted_on")),
+        (Exit.objects.exclude(category=ExitCategory.NO_CONTACT), ("exit_on",)),
+    ]
+
+
+def no_contact_since(day):
+    """Q: the people with no contact on or after `day` (a date). One NOT EXISTS per table of
+    events, each served by the table's index on the person: stays fast on 100,000 people."""
+    condition = Q()
+    for name in PERSON_CONTACT_DATES:
+        condition &= ~Q(**{f"{name}__gte": day})
+    for rows, fields in contact_events():
+        since = Q()
+        for name in fields:
+            since |= Q(**{f"{name}__gte": day})
+        condition &= ~Exists(rows.filter(since, beneficiary=OuterRef("pk")))
+    return condition
+
+
+def _latest(*dates):
+    """The latest of date expressions, the first never NULL (SQLite's MAX() of several values
+    is NULL as soon as one is: the others fall back on the first)."""
+    first, *others = dates
+    if not others:
+        return first
+    return Greatest(first, *(Coalesce(date, first) for date in others))
 
 
 class BeneficiaryQuerySet(models.QuerySet):
@@ -85,7 +135,8 @@ class BeneficiaryQuerySet(models.QuerySet):
             .annotate(count=Count("pk"))
             .values("count")
         )
-        return self.annotate(
+        people = self.with_last_contact()
+        return people.annotate(
             orientation_decided_on=Subquery(orientation.values("decided_on")[:1]),
             orientation_notified_on=Subquery(orientation.values("notified_on")[:1]),
             parcours=Subquery(orientation.values("parcours")[:1]),
@@ -115,6 +166,29 @@ class BeneficiaryQuerySet(models.QuerySet):
                 )
             )
         )
+
+    def with_last_contact(self):
+        """Each person with `last_contact_on`, the date of their last contact (see
+        `contact_events`), never None: the right's being known counts. One subquery per table
+        of events, for the rows fetched: meant for a page of a list or one file; to select
+        people by it, use `without_contact_since`."""
+        latest = [
+            Subquery(
+                rows.filter(beneficiary=OuterRef("pk"))
+                .order_by()
+                .values("beneficiary")
+                .annotate(last=Max(_latest(*(F(name) for name in fields))))
+                .values("last")[:1]
+            )
+            for rows, fields in contact_events()
+        ]
+        return self.annotate(
+            last_contact_on=_latest(*(F(name) for name in PERSON_CONTACT_DATES), *latest)
+        )
+
+    def without_contact_since(self, day):
+        """The people with no contact on or after `day` (a date)."""
+        return self.filter(no_contact_since(day))
 
     def due(self, code, today):
         """People for whom `code` (see deadlines.DUE_LABELS) is due or late."""
@@ -192,7 +266,21 @@ def due_conditions(today):
             )
         ),
         "legacy": Q(Exists(contract.filter(kind__in=[ContractKind.CER, ContractKind.PPAE]))),
+        # No exit, and no contact for long enough to be closed within the notice period.
+        "no_contact": ~Exists(Exit.objects.filter(beneficiary=OuterRef("pk")))
+        & no_contact_since(notice_start(today)),
     }
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The households a user may see and attach a person to: those with at least one member
+        the user sees (`BeneficiaryQuerySet.visible_to`); a pilot sees every household."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.PILOT:
+            return self
+        return self.filter(pk__in=Beneficiary.objects.visible_to(user).values("household_id"))
 
 
 class ReferentAssignmentQuerySet(models.QuerySet):
@@ -237,6 +325,8 @@ class Household(LockVersioned):
     anonymised_on = models.DateField("anonymisé le", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
 
     class Meta:
         verbose_name = "foyer"
@@ -284,6 +374,11 @@ class Beneficiary(LockVersioned):
     right_known_on = models.DateField(
         "ouverture du droit connue du Département le",
         help_text="Point de départ du délai d'orientation de 6 semaines.",
+    )
+    # The date of the last monthly CNAF/MSA flux that listed the person in an open dossier
+    # (written by beneficiaries.cnaf): news of them for the active base.
+    last_in_flux_on = models.DateField(
+        "dernier flux CNAF ou MSA le", null=True, blank=True, editable=False
     )
     # Lower-case name without accents, for search on every database (written by the services).
     search_key = models.CharField(max_length=320, editable=False, db_index=True)
@@ -749,6 +844,22 @@ class Exit(models.Model):
                 | Q(contract_days__isnull=False),
                 name="exit_fixed_term_has_length",
                 violation_error_message="Indiquez la durée du contrat en jours.",
+            ),
+            # A closure for lack of contact is the application's (beneficiaries.retention), not
+            # an outcome of the parcours: recorded by no one, and never a job nor a training,
+            # so that no indicator counts it as a sortie dynamique.
+            models.CheckConstraint(
+                condition=~Q(category=ExitCategory.NO_CONTACT)
+                | Q(
+                    contract_type=ExitContract.NONE,
+                    contract_days__isnull=True,
+                    recorded_by__isnull=True,
+                ),
+                name="exit_no_contact_is_no_outcome",
+                violation_error_message=(
+                    "Une clôture faute de contact ne s'enregistre pas à la main : elle est "
+                    "prononcée par la fin de la durée de conservation, sans emploi ni formation."
+                ),
             ),
         ]
 

@@ -314,15 +314,15 @@ class ReferentWidget(widgets.Widget):
         found = self.by_username.get(text.lower())
         candidates = [found] if found else self.by_name.get(normalise(text), [])
         candidates = list({referent.pk: referent for referent in candidates}.values())
+        where = ""
         if self.user.role == Role.MANAGER:
-            own = [r for r in candidates if r.organisation_id == self.user.organisation_id]
-            if candidates and not own:
-                raise ValueError(f"« {text} » n'est pas un référent de votre structure.")
-            candidates = own
+            # A référent of another structure is not named: the same words as for no one.
+            candidates = [r for r in candidates if r.organisation_id == self.user.organisation_id]
+            where = " de votre structure"
         if not candidates:
             raise ValueError(
-                f"« {text} » n'est pas un référent en activité (indiquez « Prénom Nom » ou son "
-                "identifiant)."
+                f"« {text} » n'est pas un référent en activité{where} (indiquez « Prénom Nom » "
+                "ou son identifiant)."
             )
         if len(candidates) > 1:
             raise ValueError(
@@ -452,6 +452,7 @@ class BeneficiaryResource(resources.ModelResource):
                 else:
                     first_index[key] = index
         self.known = self._known_people(sorted({key[1] for key in names if key and key[1]}))
+        self.households_out_of_scope = self._households_out_of_scope(dataset)
 
     def _known_people(self, birth_dates):
         """{(name key, birth date): person} for the people of the base born on those dates,
@@ -477,6 +478,32 @@ class BeneficiaryResource(resources.ModelResource):
                 for key in _person_keys(person.last_name, person.birth_name, person.first_name):
                     known.setdefault((key, person.birth_date), person)
         return known
+
+    def _households_out_of_scope(self, dataset):
+        """{(payer, CAF number)} of the file's households that exist and that the importing
+        user may not see: a new person is never attached to one of them."""
+        keys = set()
+        for row in dataset.dict:
+            try:
+                number = self.fields["caf_number"].widget.clean(row.get("N° CAF"))
+                payer = self.fields["payer"].widget.clean(row.get("Organisme payeur"))
+            except ValueError:
+                continue
+            keys.add((payer or Payer.CAF, number))
+        numbers = sorted({number for _, number in keys})
+        out = set()
+        visible = Household.objects.visible_to(self.user)
+        for start in range(0, len(numbers), PRELOAD_CHUNK):
+            existing = Household.objects.filter(
+                caf_number__in=numbers[start : start + PRELOAD_CHUNK]
+            )
+            seen = set(visible.filter(pk__in=existing.values("pk")).values_list("pk", flat=True))
+            out.update(
+                (household.payer, household.caf_number)
+                for household in existing.only("pk", "payer", "caf_number")
+                if household.pk not in seen
+            )
+        return out & keys
 
     # --- Row by row ----------------------------------------------------------------------
 
@@ -550,6 +577,8 @@ class BeneficiaryResource(resources.ModelResource):
         values.update(rsa_requested_on=requested, right_opened_on=opened, right_known_on=known)
 
     def _plan_new(self, instance, values, errors):
+        if (values.get("payer"), values.get("caf_number")) in self.households_out_of_scope:
+            errors.setdefault("__all__", []).append(services.OUT_OF_SCOPE)
         referent = values.get("referent")
         if self.user.role == Role.MANAGER and referent is None and "referent" not in errors:
             errors["referent"] = [
@@ -563,10 +592,7 @@ class BeneficiaryResource(resources.ModelResource):
 
     def _plan_known(self, person, values, errors):
         if not person.is_visible:
-            errors.setdefault("__all__", []).append(
-                "Cette personne a déjà un dossier, suivi hors de votre structure : adressez-vous "
-                "au Département."
-            )
+            errors.setdefault("__all__", []).append(services.OUT_OF_SCOPE)
             return
         caf_number = values.get("caf_number")
         if caf_number and caf_number != person.household.caf_number:
@@ -613,14 +639,15 @@ class BeneficiaryResource(resources.ModelResource):
                 person_values={name: values[name] for name in PERSON_FIELDS},
                 territory=values["commune"].territory,
                 user=self.user,
+                referent=self.plan["referent"],
                 what="import",
             )
             instance.pk, instance.household_id = person.pk, person.household_id
-            self.plan["person"] = person
+            self.plan["referent"] = None  # designated with the creation
         elif self.plan["contact"]:
             services.beneficiary_update(
                 beneficiary=instance,
-                expected_version=None,
+                expected_version=instance.lock_version,
                 values=self.plan["contact"],
                 household_values={},
                 user=self.user,
@@ -635,7 +662,7 @@ class BeneficiaryResource(resources.ModelResource):
         referent = self.plan["referent"]
         if referent is not None:
             services.referent_assign(
-                beneficiary=self.plan.get("person", instance),
+                beneficiary=instance,
                 referent=referent,
                 start_date=self.today,
                 reason=AssignmentReason.FIRST,
@@ -840,13 +867,17 @@ class CafContactResource(resources.ModelResource):
 
     def _households(self, numbers):
         """{CAF number: household, its people prefetched} for the CAF households among
-        `numbers`."""
+        `numbers` that have someone the importing user may see; only those people are
+        prefetched (`Beneficiary.objects.visible_to`): a row about anyone else is a « dossier
+        inconnu », whatever the base holds."""
         found = {}
-        people = Beneficiary.objects.order_by("pk")
+        people = Beneficiary.objects.visible_to(self.user).order_by("pk")
         for start in range(0, len(numbers), PRELOAD_CHUNK):
-            households = Household.objects.filter(
-                payer=Payer.CAF, caf_number__in=numbers[start : start + PRELOAD_CHUNK]
-            ).prefetch_related(Prefetch("members", queryset=people))
+            households = (
+                Household.objects.visible_to(self.user)
+                .filter(payer=Payer.CAF, caf_number__in=numbers[start : start + PRELOAD_CHUNK])
+                .prefetch_related(Prefetch("members", queryset=people))
+            )
             found.update((household.caf_number, household) for household in households)
         return found
 
@@ -943,7 +974,7 @@ class CafContactResource(resources.ModelResource):
     def do_instance_save(self, instance, is_create):
         services.beneficiary_update(
             beneficiary=instance,
-            expected_version=None,
+            expected_version=instance.lock_version,  # as read before the rows
             values=self.plan["contact"],
             household_values={},
             user=self.user,

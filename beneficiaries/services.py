@@ -8,6 +8,7 @@ from django.utils import timezone
 from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
 from actions.services import action_release_place, action_take_place
 from beneficiaries.enums import (
+    AssignmentReason,
     ContractKind,
     ExitContract,
     FileOperation,
@@ -76,40 +77,119 @@ PERSON_FIELDS = [
 ]
 
 
-@transaction.atomic
-def beneficiary_create(*, household_values, person_values, territory, user, what="dossier"):
-    """A person, in the household of that CAF number (created if it does not exist).
+class OutOfScope(ValidationError):
+    """A write would attach to a household or a person outside the user's scope: refused with
+    `OUT_OF_SCOPE`, which says nothing of the other file."""
 
-    `what` names the write in the file's access log ("import" for a spreadsheet import)."""
-    household = Household.objects.filter(
-        payer=household_values["payer"], caf_number=household_values["caf_number"]
-    ).first()
-    if household is None:
-        household = Household(territory=territory, **household_values)
-        household.full_clean(exclude=["lock_version"])
-        household.save()
-    person = Beneficiary(household=household, **person_values)
-    person.search_key = search_key(person.last_name, person.birth_name, person.first_name)
-    person.full_clean(exclude=["lock_version", "search_key"])
+
+# The same words whatever was found (a household, a person) and wherever it is followed: the
+# refusal must not tell a manager who else the Département follows.
+OUT_OF_SCOPE = (
+    "Ce dossier ne peut pas être enregistré depuis votre structure : adressez-vous au "
+    "Département (un pilote du PTI), qui vérifiera le foyer et la personne."
+)
+DUPLICATE_PERSON = (
+    "Une personne de même nom, prénom et date de naissance a déjà un dossier : recherchez-la "
+    "avant de créer un nouveau dossier."
+)
+
+
+def _trace_household_members(*, household, except_person, user, what):
+    """A write to a household is a write to the file of each of its other members."""
+    FileAccess.objects.bulk_create(
+        FileAccess(beneficiary_id=pk, user=user, operation=FileOperation.UPDATE, what=what)
+        for pk in household.members.exclude(pk=except_person.pk).values_list("pk", flat=True)
+    )
+
+
+def household_for(*, household_values, territory, user):
+    """The household of `household_values`' payer and CAF/MSA number, created when there is
+    none. Two requests creating the same household at once both get the one that won.
+
+    Raises OutOfScope when the household exists and has no member `user` may see
+    (`Household.objects.visible_to`): a number must never open another structure's household.
+    Returns (household, created)."""
+    candidate = Household(territory=territory, **household_values)
+    candidate.full_clean(exclude=["lock_version"], validate_constraints=False)
+    for constraint in Household._meta.constraints:
+        if constraint.name != "household_number_unique":
+            constraint.validate(Household, candidate)
+    key = {"payer": candidate.payer, "caf_number": candidate.caf_number}
+    defaults = {
+        name: getattr(candidate, name)
+        for name in ("address", "commune", "family_situation", "homeless", "territory")
+    }
+    household, created = Household.objects.get_or_create(**key, defaults=defaults)
+    if not created and not Household.objects.visible_to(user).filter(pk=household.pk).exists():
+        raise OutOfScope(OUT_OF_SCOPE)
+    return household, created
+
+
+@transaction.atomic
+def beneficiary_create(
+    *, household_values, person_values, territory, user, referent=None, what="dossier"
+):
+    """A person, in the household of that CAF/MSA number (created if it does not exist), with
+    their first référent when `referent` is given (required of a manager: without one, the
+    person would not be followed by the manager's structure).
+
+    Refuses (ValidationError) a person already known by names and birth date, and
+    (OutOfScope) a household or a person outside `user`'s scope, in words that reveal nothing
+    of the other file. `what` names the write in the file's access log ("import" for a
+    spreadsheet). Returns the new Beneficiary."""
+    if user.role == Role.MANAGER and referent is None:
+        raise ValidationError(
+            "Désignez un référent de votre structure : sans lui, la personne ne serait pas "
+            "suivie par votre structure."
+        )
+    key = search_key(
+        person_values["last_name"], person_values.get("birth_name", ""), person_values["first_name"]
+    )
     duplicate = Beneficiary.objects.filter(
-        search_key=person.search_key, birth_date=person.birth_date
+        search_key=key, birth_date=person_values["birth_date"]
     ).first()
     if duplicate is not None:
-        raise ValidationError(
-            "Une personne de même nom, prénom et date de naissance existe déjà : vérifiez "
-            "qu'il ne s'agit pas d'elle avant de créer un nouveau dossier."
-        )
+        if Beneficiary.objects.visible_to(user).filter(pk=duplicate.pk).exists():
+            raise ValidationError(DUPLICATE_PERSON)
+        raise OutOfScope(OUT_OF_SCOPE)
+    household, created = household_for(
+        household_values=household_values, territory=territory, user=user
+    )
+    person = Beneficiary(household=household, search_key=key, **person_values)
+    person.full_clean(exclude=["lock_version", "search_key"])
     person.save()
     record_access(user=user, beneficiary=person, operation=FileOperation.CREATE, what=what)
+    if not created:
+        _trace_household_members(
+            household=household, except_person=person, user=user, what="foyer : nouveau membre"
+        )
+    if referent is not None:
+        referent_assign(
+            beneficiary=person,
+            referent=referent,
+            start_date=timezone.localdate(),
+            reason=AssignmentReason.FIRST,
+            by=user,
+        )
     return person
 
 
 @transaction.atomic
 def beneficiary_update(
-    *, beneficiary, expected_version, values, household_values, user, what="identité et foyer"
+    *,
+    beneficiary,
+    expected_version,
+    values,
+    household_values,
+    user,
+    expected_household_version=None,
+    what="identité et foyer",
 ):
     """Change the person (`values`) and their household (`household_values`, left untouched
-    when empty). `what` names the write in the file's access log."""
+    when empty; then `expected_household_version` is required). Both are versioned: a save
+    based on an older version of either is refused (ConcurrentEdit). A change of the household
+    is traced on the file of each of its other members. `what` names the write in the file's
+    access log."""
     person = _lock_person(beneficiary.pk)
     check_lock_version(person, expected_version)
     if household_values:
@@ -118,8 +198,14 @@ def beneficiary_update(
             setattr(household, field, value)
         if household.commune_id:
             household.territory = household.commune.territory
-        household.full_clean(exclude=["lock_version"])
-        household.save()
+        save_with_lock(
+            household,
+            expected_version=expected_household_version,
+            fields=[*household_values, "territory", "updated_at"],
+        )
+        _trace_household_members(
+            household=household, except_person=person, user=user, what="foyer modifié"
+        )
     for field, value in values.items():
         setattr(person, field, value)
     person.search_key = search_key(person.last_name, person.birth_name, person.first_name)

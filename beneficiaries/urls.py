@@ -30,6 +30,8 @@ urlpatterns = [
         name="contract_revise",
     ),
     path("structure/", views.caseload, name="caseload"),
+    path("journal/", views.journal, name="journal"),
+    path("journal/tentatives-refusees/", views.refused_accesses, name="refused_accesses"),
     path("operateur/prescriptions/", views.operator_inbox, name="operator_inbox"),
     path(
         "operateur/prescriptions/<int:pk>/",

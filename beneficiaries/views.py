@@ -17,18 +17,27 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.enums import PrescriptionStatus
 from beneficiaries import forms as people_forms
-from beneficiaries import services
+from beneficiaries import services, traces
 from beneficiaries.deadlines import DUE_LABELS, due_items
-from beneficiaries.enums import FileOperation, ObstacleStatus, Parcours
-from beneficiaries.filters import BeneficiaryFilter
+from beneficiaries.enums import (
+    FileOperation,
+    ObstacleStatus,
+    Parcours,
+    PeopleView,
+    RefusedTarget,
+)
+from beneficiaries.filters import BeneficiaryFilter, ListTraceFilter, TraceFilter
 from beneficiaries.models import (
     Beneficiary,
     FileAccess,
+    ListAccess,
     Obstacle,
     Prescription,
+    RefusedAccess,
 )
 from beneficiaries.resources import caf_contacts_import_spec, people_import_spec
 from beneficiaries.timeline import build_timeline
+from pti import searches
 from pti.enums import Role
 from pti.imports import import_view
 from pti.models import User
@@ -58,10 +67,16 @@ def _person(request, pk):
     )
 
 
-def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+def _page(request, queryset, params=None):
+    """A page of `queryset` and the query string of the other pages (`params`, default the
+    request's GET, without its page number)."""
+    params = request.GET if params is None else params
+    page = Paginator(queryset, PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
     query.pop("page", None)
+    if searches.HANDLE_PARAMETER in request.GET:
+        query[searches.HANDLE_PARAMETER] = request.GET[searches.HANDLE_PARAMETER]
+        query.pop("q", None)
     return page, query.urlencode()
 
 
@@ -72,48 +87,69 @@ def _rows_with_dues(page, today):
     return page
 
 
+def _people_listing(request, *, people, view, template, extra=None):
+    """A list of people with the search and filters of BeneficiaryFilter, traced. A search is
+    posted and answered by a redirection to a URL that carries a handle instead of the text
+    (pti.searches): no name, CAF number or birth date ever travels in a URL."""
+    if request.method == "POST":
+        fields = [*BeneficiaryFilter.base_filters, "page"]
+        query = searches.redirect_query(request, text_field="q", fields=fields)
+        return redirect(f"{request.path}?{query}" if query else request.path, permanent=False)
+    today = timezone.localdate()
+    params, expired = searches.resolved_query(request, text_field="q")
+    if expired:
+        messages.info(request, "Cette recherche n'est plus disponible : saisissez-la à nouveau.")
+    filterset = BeneficiaryFilter(
+        params or None, queryset=people.with_followup(), user=request.user, today=today
+    )
+    page, query = _page(request, filterset.qs, params)
+    traces.record_list_access(
+        user=request.user,
+        view=view,
+        criteria=filterset.criteria(),
+        search_text=filterset.search_text,
+        shown=len(page.object_list),
+        total=page.paginator.count,
+    )
+    context = {"filter": filterset, "page": _rows_with_dues(page, today), "query": query}
+    context.update(extra or {})
+    return render(
+        request, "beneficiaries/includes/people_table.html" if request.htmx else template, context
+    )
+
+
 # --- Lists -------------------------------------------------------------------------------------
 
 
 @role_required({Role.REFERENT})
+@require_http_methods(["GET", "POST"])
 def portfolio(request):
     """Mon portefeuille: the référent's people, what is due or late, counts at the top."""
     today = timezone.localdate()
-    mine = people_of(request.user).with_followup()
-    filterset = BeneficiaryFilter(
-        request.GET or None, queryset=mine, user=request.user, today=today
-    )
+    mine = people_of(request.user)
     counts = mine.filter(exit__isnull=True).due_counts(today)
-    page, query = _page(request, filterset.qs)
-    context = {
-        "filter": filterset,
-        "page": _rows_with_dues(page, today),
-        "query": query,
-        "counts": [(code, label, counts[code]) for code, label in DUE_LABELS.items()],
-        "active_total": counts["total"],
-        "today": today,
-    }
-    template = (
-        "beneficiaries/includes/people_table.html"
-        if request.htmx
-        else "beneficiaries/portfolio.html"
+    return _people_listing(
+        request,
+        people=mine,
+        view=PeopleView.PORTFOLIO,
+        template="beneficiaries/portfolio.html",
+        extra={
+            "counts": [(code, label, counts[code]) for code, label in DUE_LABELS.items()],
+            "active_total": counts["total"],
+            "today": today,
+        },
     )
-    return render(request, template, context)
 
 
 @role_required(FILE_READERS)
+@require_http_methods(["GET", "POST"])
 def beneficiary_list(request):
-    today = timezone.localdate()
-    people = people_of(request.user).with_followup()
-    filterset = BeneficiaryFilter(
-        request.GET or None, queryset=people, user=request.user, today=today
+    return _people_listing(
+        request,
+        people=people_of(request.user),
+        view=PeopleView.LIST,
+        template="beneficiaries/list.html",
     )
-    page, query = _page(request, filterset.qs)
-    context = {"filter": filterset, "page": _rows_with_dues(page, today), "query": query}
-    template = (
-        "beneficiaries/includes/people_table.html" if request.htmx else "beneficiaries/list.html"
-    )
-    return render(request, template, context)
 
 
 # --- The file ----------------------------------------------------------------------------------
@@ -178,6 +214,7 @@ def file_context(request, person, bound=None):
     }
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 def beneficiary_file(request, pk):
     person = _person(request, pk)
@@ -218,6 +255,7 @@ def _quick_entry(request, pk, *, form_class, form_key, save, success, form_kwarg
     return _after_entry(request, person, success=success, form_key=form_key, form=form)
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 @require_POST
 def interview_add(request, pk):
@@ -233,6 +271,7 @@ def interview_add(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 @require_POST
 def obstacle_add(request, pk):
@@ -248,6 +287,7 @@ def obstacle_add(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.OBSTACLE)
 @role_required(FILE_READERS)
 @require_POST
 def obstacle_progress(request, pk):
@@ -269,6 +309,7 @@ def obstacle_progress(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 @require_POST
 def prescription_add(request, pk):
@@ -293,6 +334,7 @@ def _own_prescription(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(FILE_READERS)
 @require_POST
 def prescription_send(request, pk):
@@ -306,6 +348,7 @@ def prescription_send(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(FILE_READERS)
 @require_POST
 def prescription_cancel(request, pk):
@@ -323,6 +366,7 @@ def prescription_cancel(request, pk):
     return _after_entry(request, prescription.beneficiary, success="La prescription est annulée.")
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 @require_POST
 def exit_add(request, pk):
@@ -336,6 +380,7 @@ def exit_add(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(ASSIGNERS)
 @require_POST
 def orientation_add(request, pk):
@@ -351,6 +396,7 @@ def orientation_add(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(ASSIGNERS)
 @require_POST
 def referent_assign(request, pk):
@@ -367,6 +413,7 @@ def referent_assign(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 @require_http_methods(["GET", "POST"])
 def contract_edit(request, pk, revise=False):
@@ -463,7 +510,7 @@ def contract_edit(request, pk, revise=False):
 @role_required(ASSIGNERS)
 @require_http_methods(["GET", "POST"])
 def beneficiary_create(request):
-    form = people_forms.BeneficiaryForm(request.POST or None)
+    form = people_forms.BeneficiaryForm(request.POST or None, user=request.user)
     if form.is_valid():
         try:
             person = services.beneficiary_create(
@@ -471,6 +518,7 @@ def beneficiary_create(request):
                 person_values=form.person_values(),
                 territory=form.cleaned_data["commune"].territory,
                 user=request.user,
+                referent=form.cleaned_data.get("referent"),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -514,6 +562,7 @@ def contacts_import(request):
     )
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 @require_http_methods(["GET", "POST"])
 def beneficiary_update(request, pk):
@@ -535,6 +584,7 @@ def beneficiary_update(request, pk):
                 expected_version=form.cleaned_data["lock_version"],
                 values=form.person_values(),
                 household_values=household_values,
+                expected_household_version=form.cleaned_data["household_lock_version"],
                 user=request.user,
             )
         except ValidationError as error:
@@ -556,10 +606,17 @@ def beneficiary_update(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.FILE)
 @role_required({Role.PILOT})
 def file_accesses(request, pk):
     """Who opened or changed this file, and when (pilot only)."""
     person = _person(request, pk)
+    services.record_access(
+        user=request.user,
+        beneficiary=person,
+        operation=FileOperation.READ,
+        what="journal des accès",
+    )
     accesses = FileAccess.objects.filter(beneficiary=person).select_related("user__organisation")
     page, query = _page(request, accesses)
     context = {
@@ -619,6 +676,12 @@ def caseload(request):
         .order_by("right_known_on")
     )
     page, query = _page(request, unassigned)
+    traces.record_list_access(
+        user=user,
+        view=PeopleView.CASELOAD,
+        shown=len(page.object_list),
+        total=page.paginator.count,
+    )
     context = {
         "referents": referents,
         "threshold": settings.PTI_CASELOAD_THRESHOLD,
@@ -634,7 +697,14 @@ def caseload(request):
 
 @role_required(OPERATORS)
 def operator_inbox(request):
+    status_choices = [
+        (code, label)
+        for code, label in PrescriptionStatus.choices
+        if code != PrescriptionStatus.PROPOSED
+    ]
     status = request.GET.get("etat", "sent")
+    if status not in {"all", *dict(status_choices)}:
+        status = PrescriptionStatus.SENT  # an unknown state shows the default tab
     prescriptions = Prescription.objects.for_operator(request.user).select_related(
         "action", "beneficiary"
     )
@@ -642,6 +712,13 @@ def operator_inbox(request):
     if status != "all":
         prescriptions = prescriptions.filter(status=status)
     page, query = _page(request, prescriptions.order_by("prescribed_on", "pk"))
+    traces.record_list_access(
+        user=request.user,
+        view=PeopleView.OPERATOR_INBOX,
+        criteria={"état": "tous" if status == "all" else dict(status_choices)[status]},
+        shown=len(page.object_list),
+        total=page.paginator.count,
+    )
     return render(
         request,
         "beneficiaries/operator_inbox.html",
@@ -650,11 +727,7 @@ def operator_inbox(request):
             "query": query,
             "counts": counts,
             "status": status,
-            "status_choices": [
-                (code, label)
-                for code, label in PrescriptionStatus.choices
-                if code != PrescriptionStatus.PROPOSED
-            ],
+            "status_choices": status_choices,
         },
     )
 
@@ -666,6 +739,7 @@ def _operator_prescription(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(OPERATORS)
 def operator_prescription(request, pk):
     """What an operator needs of the person: name, contact, the prescription; never the file."""
@@ -718,6 +792,7 @@ def _operator_step(request, pk, *, form_class=None, form_key=None, save, success
     return render(request, "beneficiaries/operator_prescription.html", context, status=422)
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(OPERATORS)
 @require_POST
 def operator_accept(request, pk):
@@ -729,6 +804,7 @@ def operator_accept(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(OPERATORS)
 @require_POST
 def operator_refuse(request, pk):
@@ -742,6 +818,7 @@ def operator_refuse(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(OPERATORS)
 @require_POST
 def operator_start(request, pk):
@@ -755,6 +832,7 @@ def operator_start(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(OPERATORS)
 @require_POST
 def operator_attendance(request, pk):
@@ -770,6 +848,7 @@ def operator_attendance(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(OPERATORS)
 @require_POST
 def operator_end(request, pk):
@@ -780,4 +859,69 @@ def operator_end(request, pk):
         form_key="end_form",
         save=lambda p, data: services.prescription_end(prescription=p, by=request.user, **data),
         success="La sortie de l'action est enregistrée ; la place est libérée.",
+    )
+
+
+# --- The pilot's traces ------------------------------------------------------------------------
+
+JOURNAL_NATURES = {
+    "dossiers": "consultations et modifications de dossiers",
+    "listes": "listes et recherches",
+}
+
+
+@role_required({Role.PILOT})
+@require_http_methods(["GET", "POST"])
+def journal(request):
+    """Every look at people, for the pilot (CNIL): the files read or written, and the lists and
+    searches (by user, dates, and the person searched for, typed here and matched by
+    fingerprint). A search typed here is posted, like the people's (pti.searches)."""
+    nature = request.GET.get("nature")
+    nature = nature if nature in JOURNAL_NATURES else "dossiers"
+    if request.method == "POST":
+        query = searches.redirect_query(
+            request, text_field="q", fields=["user", "since", "until", "q", "nature"]
+        )
+        return redirect(f"{request.path}?{query}")
+    params, expired = searches.resolved_query(request, text_field="q")
+    if expired:
+        messages.info(request, "Cette recherche n'est plus disponible : saisissez-la à nouveau.")
+    if nature == "listes":
+        traced = ListAccess.objects.select_related("user__organisation")
+        filterset = ListTraceFilter(params or None, queryset=traced)
+    else:
+        traced = FileAccess.objects.select_related("user__organisation", "beneficiary")
+        filterset = TraceFilter(params or None, queryset=traced)
+    page, query = _page(request, filterset.qs, params)
+    return render(
+        request,
+        "beneficiaries/journal.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query,
+            "nature": nature,
+            "natures": JOURNAL_NATURES,
+            "retention_days": settings.PTI_FILE_ACCESS_RETENTION_DAYS,
+        },
+    )
+
+
+@role_required({Role.PILOT})
+def refused_accesses(request):
+    """The attempts to open a file, a prescription or an obstacle outside scope or role: who
+    tried which id, when, and what they were answered."""
+    filterset = TraceFilter(
+        request.GET or None, queryset=RefusedAccess.objects.select_related("user__organisation")
+    )
+    page, query = _page(request, filterset.qs)
+    return render(
+        request,
+        "beneficiaries/refused_accesses.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query,
+            "retention_days": settings.PTI_FILE_ACCESS_RETENTION_DAYS,
+        },
     )

@@ -16,12 +16,15 @@ from evaluation import services
 from evaluation.charts import bar_chart, line_chart
 from evaluation.computations import Computation, action_results, percent
 from evaluation.dashboard import (
+    Point,
     as_of_label,
     available_years,
-    cell_is_small,
     dashboard_rows,
     key_series,
+    shown_cells,
+    year_secret,
 )
+from evaluation.disclosure import secret_legend
 from evaluation.enums import Breakdown, Scope, Source, Unit
 from evaluation.exports import actions_dataset, dashboard_dataset, oarsa_workbook
 from evaluation.forms import EntryForm, PartnerEntryForm, PeriodForm, SnapshotForm, TargetForm
@@ -30,6 +33,7 @@ from pti.enums import Role
 from pti.models import Territory
 from pti.pages import form_error_status, refuse
 from pti.permissions import PILOTS, role_required
+from pti.redirects import safe_next
 from pti.tabular import EXPORT_FORMATS
 from signatories.models import BodyObjective, CommitmentTarget
 
@@ -60,15 +64,16 @@ def _download(dataset, fmt, name):
 
 @role_required(DASHBOARD_READERS)
 def dashboard(request):
-    """The pact's indicators against their targets for a year and a territory."""
+    """The pact's indicators against their targets for a year and a territory; partners see
+    them under the secret statistique (`evaluation.disclosure`)."""
     form, year, territory, years = _period(request)
     pact = services.reference_pact()
     for_partner = request.user.role == Role.PARTNER
     computation = Computation(year, territory=territory)
-    rows, figures, snapshot = dashboard_rows(
+    rows, figures, snapshot, secret = dashboard_rows(
         year=year, pact=pact, territory=territory, for_partner=for_partner, computation=computation
     )
-    rates = [r for r in rows if r.indicator.unit == Unit.PERCENT and not r.suppressed]
+    rates = [r for r in rows if r.indicator.unit == Unit.PERCENT and not r.value_secret]
     charts = {
         "rates": bar_chart(
             chart_id="taux",
@@ -77,6 +82,7 @@ def dashboard(request):
                 "Pour chaque taux, la barre pleine est la valeur réalisée, la barre hachurée "
                 "la cible ; les valeurs sont écrites au bout des barres. Le tableau ci-dessus "
                 "donne les mêmes chiffres."
+                + (" Les taux sous le secret statistique n'y figurent pas." if for_partner else "")
             ),
             rows=[(r.indicator.label, r.value, r.target) for r in rates],
             unit="%",
@@ -84,13 +90,15 @@ def dashboard(request):
         )
     }
     history_years = sorted(y for y in years if y <= year)[-5:]
-    series = key_series(
+    history = key_series(
         years=history_years,
         figures=figures,
         pact=pact,
         territory=territory,
         for_partner=for_partner,
+        secret=secret,
     )
+    series = [(name, [point.value for point in points]) for name, points in history]
     charts["history"] = line_chart(
         chart_id="evolution",
         title="Évolution de trois taux clés",
@@ -111,14 +119,13 @@ def dashboard(request):
         ("oarsa-5-parcours", Breakdown.PARCOURS),
         ("sorties-dynamiques", Breakdown.KIND),
     ):
-        figure = figures[code]
-        cells = figure.cells(breakdown)
-        if for_partner:
-            cells = [
-                c
-                for c in cells
-                if not cell_is_small(Indicator(unit=Unit.PEOPLE), None, c.numerator, c.denominator)
-            ]
+        cells = shown_cells(
+            figures[code].cells(breakdown),
+            secret=secret,
+            scope=territory.pk if territory else None,
+            code=code,
+            breakdown=breakdown,
+        )
         breakdowns.append((Indicator.objects.get(code=code), breakdown, cells))
     context = {
         "form": form,
@@ -127,11 +134,13 @@ def dashboard(request):
         "rows": rows,
         "charts": charts,
         "series": series,
+        "history": history,
         "history_years": history_years,
         "breakdowns": breakdowns,
         "snapshot": snapshot,
         "as_of": as_of_label(year),
         "for_partner": for_partner,
+        "secret_legend": secret_legend() if for_partner else "",
         "snapshot_form": SnapshotForm(initial={"year": year}),
         "query": request.GET.urlencode(),
     }
@@ -140,15 +149,18 @@ def dashboard(request):
 
 @role_required(DASHBOARD_READERS)
 def dashboard_export(request, fmt):
+    """The dashboard's table as CSV or XLSX; a partner's under the secret statistique."""
     _form, year, territory, _years = _period(request)
-    rows, _, _ = dashboard_rows(
+    for_partner = request.user.role == Role.PARTNER
+    rows, _, _, _ = dashboard_rows(
         year=year,
         pact=services.reference_pact(),
         territory=territory,
-        for_partner=request.user.role == Role.PARTNER,
+        for_partner=for_partner,
     )
     suffix = f"-{territory.code}" if territory else ""
-    return _download(dashboard_dataset(rows), fmt, f"indicateurs-{year}{suffix}")
+    dataset = dashboard_dataset(rows, legend=secret_legend() if for_partner else "")
+    return _download(dataset, fmt, f"indicateurs-{year}{suffix}")
 
 
 @role_required(PILOTS)
@@ -369,7 +381,7 @@ def snapshots(request):
                 f"{snapshot.taken_at:%d/%m/%Y à %H:%M} : ils ne changeront plus, même si les "
                 "données changent.",
             )
-            return redirect(request.POST.get("next") or reverse("evaluation:snapshots"))
+            return redirect(safe_next(request, reverse("evaluation:snapshots")))
     snapshot_list = Snapshot.objects.select_related("taken_by").order_by("-taken_at")[:50]
     return render(
         request,
@@ -402,8 +414,21 @@ def _partner_targets(user):
     )
 
 
+def _computed_figures(years):
+    """{year: (figures of the département, their secret)} for the partners' pages."""
+    result = {}
+    for year in years:
+        computation = Computation(year)
+        figures = computation.all()
+        result[year] = (figures, year_secret(year=year, figures=figures, computation=computation))
+    return result
+
+
 @role_required(PARTNERS)
 def partner_commitments(request):
+    """The partner's commitment targets with its latest figures; beside a target followed by
+    a computed indicator, the département's figure of that year, under the secret
+    statistique."""
     links = {
         t.commitment_target_id: t.indicator
         for t in Target.objects.filter(
@@ -411,20 +436,39 @@ def partner_commitments(request):
             commitment_target__commitment__signatory__organisation_id=request.user.organisation_id,
         ).select_related("indicator")
     }
+    commitment_targets = list(_partner_targets(request.user))
+    computed = _computed_figures(
+        sorted(
+            {
+                t.year
+                for t in commitment_targets
+                if links.get(t.pk) is not None and links[t.pk].is_computed
+            }
+        )
+    )
     rows = []
-    for commitment_target in _partner_targets(request.user):
+    for commitment_target in commitment_targets:
         indicator = links.get(commitment_target.pk)
         latest = next(iter(commitment_target.measurements.all()), None)
+        figure = None
+        if indicator is not None and commitment_target.year in computed:
+            figures, secret = computed[commitment_target.year]
+            if indicator.code in figures:
+                hidden = secret.figure(None, indicator.code).value
+                figure = Point(None if hidden else figures[indicator.code].value, hidden)
         rows.append(
             {
                 "target": commitment_target,
                 "indicator": indicator,
                 "latest": latest,
+                "computed": figure,
+                "as_of": as_of_label(commitment_target.year),
                 "can_enter": indicator is not None and indicator.source == Source.PARTNER,
                 "form": PartnerEntryForm(prefix=f"cible-{commitment_target.pk}"),
             }
         )
-    return render(request, "evaluation/partner_commitments.html", {"rows": rows})
+    context = {"rows": rows, "secret_legend": secret_legend() if computed else ""}
+    return render(request, "evaluation/partner_commitments.html", context)
 
 
 @role_required(PARTNERS)

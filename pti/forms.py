@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from pti.models import Objective, Organisation, Orientation, Pact
+from pti.services import MISSING_VERSION
 
 
 class StyledFormMixin:
@@ -50,7 +51,9 @@ class DateInput(forms.DateInput):
 
 
 class LockVersionFormMixin:
-    """Carries the record's lock version through the form, to refuse a concurrent save."""
+    """Carries the record's lock version through the form, to refuse a concurrent save. When
+    the form edits an existing record, a post without its version is refused (the same
+    message as `pti.services.check_lock_version`, which refuses it again below the form)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,6 +63,17 @@ class LockVersionFormMixin:
             required=False,
             initial=getattr(instance, "lock_version", None),
         )
+
+    @property
+    def edits_existing_record(self):
+        instance = getattr(self, "instance", None)
+        return instance is not None and instance.pk is not None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.edits_existing_record and cleaned.get("lock_version") is None:
+            raise forms.ValidationError(MISSING_VERSION, code="missing_version")
+        return cleaned
 
 
 RICH_TEXT_HELP = (

@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -147,6 +148,13 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
+    # Set when IT creates the account or sets its password in the admin: the person chooses
+    # their own before anything else (pti.authentication.AccountSecurityMiddleware).
+    must_change_password = models.BooleanField(
+        "doit choisir son mot de passe",
+        default=False,
+        help_text="À sa prochaine connexion, la personne devra choisir son propre mot de passe.",
+    )
 
     objects = PtiUserManager()
 
@@ -171,6 +179,27 @@ class User(AbstractUser):
     @property
     def is_pilot(self):
         return self.role == Role.PILOT
+
+
+# Why a version of the pact that is no longer a draft cannot change (also shown by the services).
+FROZEN_MESSAGES = {
+    PactStatus.ADOPTED: (
+        "Ce pacte a été adopté : il ne peut plus être modifié. Pour le changer, "
+        "créez un avenant une fois le pacte signé."
+    ),
+    PactStatus.SIGNED: (
+        "Ce pacte est signé : il ne peut plus être modifié. Pour le changer, créez un avenant."
+    ),
+    PactStatus.ARCHIVED: "Ce pacte est archivé : il ne peut plus être modifié.",
+}
+
+
+def check_pact_is_draft(pact_id):
+    """Raise ValidationError (FROZEN_MESSAGES) unless the pact `pact_id`, as stored, is a draft:
+    what a signed pact says must never change, whoever writes (a page, the admin, a script)."""
+    status = Pact.objects.filter(pk=pact_id).values_list("status", flat=True).first()
+    if status is not None and status != PactStatus.DRAFT:
+        raise ValidationError(FROZEN_MESSAGES[status], code="pact_frozen")
 
 
 class Pact(LockVersioned):
@@ -264,6 +293,34 @@ class Pact(LockVersioned):
     def __str__(self):
         return f"{self.title} ({self.period_label})"
 
+    # What the version says, frozen once adopted; the lifecycle fields (status, dates of
+    # signature and archiving) change only through pti.services, which do not call clean().
+    CONTENT_FIELDS = [
+        "code",
+        "title",
+        "department_name",
+        "period_start",
+        "period_end",
+        "preamble",
+        "legal_frame",
+        "deliberation_date",
+        "status",
+        "signed_on",
+        "version",
+        "amendment_reason",
+        "amends_id",
+    ]
+
+    def clean(self):
+        """A version that is no longer a draft is frozen: refuse any change to it."""
+        if self.pk is None:
+            return
+        stored = Pact.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS).first()
+        if stored is None or stored["status"] == PactStatus.DRAFT:
+            return
+        if any(getattr(self, name) != value for name, value in stored.items()):
+            raise ValidationError(FROZEN_MESSAGES[stored["status"]], code="pact_frozen")
+
     @property
     def period_label(self):
         return f"{self.period_start}-{self.period_end}"
@@ -317,6 +374,15 @@ class Orientation(LockVersioned):
     def __str__(self):
         return f"{self.position}. {self.title}"
 
+    def clean(self):
+        """An orientation is added, changed or moved only in a draft of the pact (and, when it
+        moves to another pact, both must be drafts)."""
+        check_pact_is_draft(self.pact_id)
+        if self.pk is not None:
+            stored_pact = Orientation.objects.filter(pk=self.pk).values_list("pact_id", flat=True)
+            for pact_id in stored_pact:
+                check_pact_is_draft(pact_id)
+
 
 class Objective(LockVersioned):
     """An operational objective under an orientation, numbered within it (`key` as above)."""
@@ -349,3 +415,14 @@ class Objective(LockVersioned):
     @property
     def code(self):
         return f"{self.orientation.position}.{self.position}"
+
+    def clean(self):
+        """An objective is added or changed only in a draft of the pact."""
+        if self.orientation_id is not None:
+            check_pact_is_draft(self.orientation.pact_id)
+        if self.pk is not None:
+            stored = Objective.objects.filter(pk=self.pk).values_list(
+                "orientation__pact_id", flat=True
+            )
+            for pact_id in stored:
+                check_pact_is_draft(pact_id)

@@ -10,7 +10,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from pti.enums import PactStatus
-from pti.models import Objective, Orientation, Pact
+from pti.models import FROZEN_MESSAGES, Objective, Orientation, Pact
 
 
 class ConcurrentEdit(ValidationError):
@@ -21,21 +21,21 @@ class PactFrozen(ValidationError):
     """The pact version is no longer a draft."""
 
 
-FROZEN_MESSAGES = {
-    PactStatus.ADOPTED: (
-        "Ce pacte a été adopté : il ne peut plus être modifié. Pour le changer, "
-        "créez un avenant une fois le pacte signé."
-    ),
-    PactStatus.SIGNED: (
-        "Ce pacte est signé : il ne peut plus être modifié. Pour le changer, créez un avenant."
-    ),
-    PactStatus.ARCHIVED: "Ce pacte est archivé : il ne peut plus être modifié.",
-}
+MISSING_VERSION = (
+    "Ce formulaire est incomplet (sa version d'édition manque) : rien n'a été enregistré. "
+    "Rechargez la page, puis refaites votre modification."
+)
 
 
 def check_lock_version(instance, expected_version):
-    """Refuse the save if `instance` (locked by the caller) changed since the form was built."""
-    if expected_version is not None and instance.lock_version != int(expected_version):
+    """Refuse the save if `instance` (locked by the caller) changed since the form was built.
+
+    `expected_version` is the version the form (or the server-side writer) read: an int, or
+    its text from a form. None is refused too: a save that does not say which version it
+    changes could overwrite someone else's, so no write may skip the check."""
+    if expected_version is None or expected_version == "":
+        raise ConcurrentEdit(MISSING_VERSION)
+    if instance.lock_version != int(expected_version):
         raise ConcurrentEdit(
             "Quelqu'un d'autre a enregistré une modification depuis que vous avez ouvert ce "
             "formulaire. Rien n'a été enregistré : rechargez la page pour voir la version "
@@ -44,12 +44,13 @@ def check_lock_version(instance, expected_version):
 
 
 def save_with_lock(instance, *, expected_version, fields):
-    """Full-clean and save `fields` of `instance`, bumping its lock version."""
+    """Full-clean and save `fields` of `instance` (locked by the caller with
+    select_for_update), bumping its lock version by one. The new version is a plain number,
+    so that the trail of changes records it as one."""
     check_lock_version(instance, expected_version)
-    instance.lock_version = F("lock_version") + 1
+    instance.lock_version = instance.lock_version + 1
     instance.full_clean(exclude=["lock_version"])
     instance.save(update_fields=[*fields, "lock_version"])
-    instance.refresh_from_db(fields=["lock_version"])
     return instance
 
 
@@ -121,7 +122,7 @@ def pact_adopt(*, pact, deliberation_date):
         raise ValidationError("Un pacte sans orientation ne peut pas être adopté.")
     pact.status = PactStatus.ADOPTED
     pact.deliberation_date = deliberation_date
-    pact.lock_version = F("lock_version") + 1
+    pact.lock_version += 1  # locked above: a number, not an expression, for the trail
     pact.save(update_fields=["status", "deliberation_date", "lock_version", "updated_at"])
     pact.refresh_from_db()
     return pact
@@ -137,7 +138,7 @@ def pact_mark_signed(*, pact, signed_on):
         )
     pact.status = PactStatus.SIGNED
     pact.signed_on = signed_on
-    pact.lock_version = F("lock_version") + 1
+    pact.lock_version += 1  # locked above: a number, not an expression, for the trail
     pact.save(update_fields=["status", "signed_on", "lock_version", "updated_at"])
     if pact.amends_id:
         previous = lock_pact(pact.amends)
@@ -161,7 +162,7 @@ def pact_archive(*, pact):
 def _archive(pact, *, on):
     pact.status = PactStatus.ARCHIVED
     pact.archived_on = on
-    pact.lock_version = F("lock_version") + 1
+    pact.lock_version += 1  # locked above: a number, not an expression, for the trail
     pact.save(update_fields=["status", "archived_on", "lock_version", "updated_at"])
 
 

@@ -9,11 +9,14 @@ are required. `make run` and `make test` write DJANGO_DEBUG=true in a new `.env`
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from pti.enums import Role
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,6 +62,23 @@ def env_list(name, default):
     if raw is None or not raw.strip():
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_roles(name, default):
+    """A set of role codes from a comma-separated list; « none » (or « aucun ») for no role."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return frozenset(str(code) for code in default)
+    if raw.lower() in {"none", "aucun"}:
+        return frozenset()
+    codes = [item.strip() for item in raw.split(",") if item.strip()]
+    unknown = [code for code in codes if code not in Role.values]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} : rôle inconnu {', '.join(unknown)} ; les rôles sont "
+            f"{', '.join(Role.values)}, séparés par des virgules, ou « none » pour aucun."
+        )
+    return frozenset(codes)
 
 
 def database_from_url(url):
@@ -154,22 +174,40 @@ INSTALLED_APPS = [
     "django_htmx",
     "auditlog",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     *PTI_APPS,
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so that static files carry these headers too.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "pti.headers.CrossOriginResourcePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Answers no cache may keep (pages, fragments, exports, PDFs): may hold personal data.
+    "pti.middleware.PrivateResponseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Session age, second factor, password to choose: after the login and the messages.
+    "pti.authentication.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A NUL character in a parameter: 400 before any view reads it (its page needs the nonce).
+    "pti.middleware.RejectNulCharactersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Writes the trace of a refused look at a file, once the view's transaction is undone.
+    "beneficiaries.traces.RefusedAccessMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the French 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pti.urls"
@@ -208,8 +246,18 @@ AUTH_USER_MODEL = "pti.User"
 LOGIN_URL = "pti:login"
 LOGIN_REDIRECT_URL = "pti:home"
 LOGOUT_REDIRECT_URL = "pti:login"
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# OWASP ASVS 5.0 (6.2): at least 12 characters, not a common or all-numeric password, not close
+# to the person's own names or e-mail. Django's messages come out in French (LANGUAGE_CODE).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["username", "first_name", "last_name", "email"]},
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -217,9 +265,63 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# A working day; the session ends with the browser as well.
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+
+# Sessions (ASVS 7.3): they end after PTI_SESSION_IDLE_MINUTES without a request (the expiry
+# moves with every request) and PTI_SESSION_MAX_HOURS after the login whatever the activity
+# (pti.authentication.AccountSecurityMiddleware), and with the browser.
+PTI_SESSION_IDLE_MINUTES = env_int("PTI_SESSION_IDLE_MINUTES", 30, minimum=5)
+PTI_SESSION_MAX_HOURS = env_int("PTI_SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = PTI_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login throttling (django-axes, ASVS 6.3.1): PTI_LOGIN_FAILURES_PER_ACCOUNT failures on one
+# username, or PTI_LOGIN_FAILURES_PER_ADDRESS from one address, each within
+# PTI_LOGIN_COOLOFF_MINUTES of the previous one, make that username or address wait
+# PTI_LOGIN_COOLOFF_MINUTES after its last failure. Never a permanent lock: an attacker could
+# use one to lock people out. Failures are kept in the database (pilot page « Échecs de
+# connexion », Django admin); `manage.py axes_reset_username <identifiant>` unlocks early.
+PTI_LOGIN_FAILURES_PER_ACCOUNT = env_int("PTI_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=3)
+PTI_LOGIN_FAILURES_PER_ADDRESS = env_int("PTI_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=5)
+PTI_LOGIN_COOLOFF_MINUTES = env_int("PTI_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+if PTI_LOGIN_FAILURES_PER_ACCOUNT > PTI_LOGIN_FAILURES_PER_ADDRESS:
+    raise ImproperlyConfigured(
+        "PTI_LOGIN_FAILURES_PER_ACCOUNT doit être inférieur ou égal à "
+        "PTI_LOGIN_FAILURES_PER_ADDRESS : une adresse essaie au moins autant qu'un compte."
+    )
+# Reverse proxies in front of gunicorn that each add the address they received the request
+# from to X-Forwarded-For (nginx: proxy_add_x_forwarded_for). 0: the client is REMOTE_ADDR.
+PTI_TRUSTED_PROXY_COUNT = env_int("PTI_TRUSTED_PROXY_COUNT", 0)
+AXES_ENABLED = True
+AXES_HANDLER = "pti.authentication.LoginThrottlingHandler"
+# Two counters, each with its own limit (pti.authentication.failure_limit).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "pti.authentication.failure_limit"
+AXES_COOLOFF_TIME = timedelta(minutes=PTI_LOGIN_COOLOFF_MINUTES)
+# A successful login forgives its own account's failures only (the handler does it), never
+# the other usernames tried from the same address.
+AXES_RESET_ON_SUCCESS = False
+# An attempt during a wait is refused without being counted: the wait does not grow, so the
+# page says truly when to come back (and an attacker cannot keep an account locked by trying
+# once in a while). The handler still logs the refused attempt.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "pti.authentication.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "pti.authentication.client_address"
+# Axes' own log lines name neither the username nor the address.
+AXES_VERBOSE = False
+
+# Second factor (django-otp, ASVS 6.4): TOTP with static recovery codes. Required for the roles
+# in PTI_OTP_REQUIRED_ROLES (comma-separated codes, or « none » for none: the demo of
+# `make run`), offered to the others from « Mon compte ». `check --deploy` warns when no role
+# requires it on a production server.
+PTI_OTP_REQUIRED_ROLES = env_roles("PTI_OTP_REQUIRED_ROLES", [Role.PILOT, Role.MANAGER, Role.ADMIN])
+OTP_TOTP_ISSUER = f"PTI {os.environ.get('PTI_DEPARTMENT_NAME', '').strip() or 'Loire'}"
+# Wrong codes make the next try wait 1, 2, 4, 8... seconds (django-otp's throttling).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# The admin never shows a TOTP secret nor its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Language, time, formats -----------------------------------------------------------
 
@@ -259,6 +361,36 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# A __Host- cookie is Secure, for Path=/ and this host only (no Domain): browsers refuse it
+# otherwise, so the prefix goes with the Secure flag (not on plain HTTP in development).
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Cross-Origin-Resource-Policy on every response (pti.headers).
+PTI_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
+# No page uses these browser features: denied to the pages and to anything they might embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
@@ -285,13 +417,25 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging: no personal data is ever logged; records say who and what, by ids. -------
 
+# Every handler redacts what may still carry personal data (pti.log_privacy): query strings,
+# database error details, e-mails, phones, dates, CAF numbers. Django's own loggers are routed
+# here too, so that none keeps a handler of its default configuration.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_personal_data": {"()": "pti.log_privacy.RedactPersonalData"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
@@ -340,11 +484,36 @@ PTI_LEGACY_CONTRACTS_DEADLINE = os.environ.get("PTI_LEGACY_CONTRACTS_DEADLINE", 
 PTI_CASELOAD_THRESHOLD = env_int("PTI_CASELOAD_THRESHOLD", 50, minimum=1)
 # A contract of this many days or more is durable employment (6 months).
 PTI_DURABLE_EMPLOYMENT_DAYS = env_int("PTI_DURABLE_EMPLOYMENT_DAYS", 183, minimum=1)
+# Secret statistique: no figure a partner or a reader of the pact's PDF sees may rest on fewer
+# people than this, nor give back such a figure by subtraction (evaluation/disclosure.py).
+# 11 is the DREES threshold and DOMAIN.md's; raise it if your DPO asks, do not lower it.
+PTI_SMALL_CELL_THRESHOLD = env_int("PTI_SMALL_CELL_THRESHOLD", 11, minimum=1)
 # How long the log of accesses to files is kept (CNIL: 6 to 12 months).
 PTI_FILE_ACCESS_RETENTION_DAYS = env_int("PTI_FILE_ACCESS_RETENTION_DAYS", 365, minimum=180)
 # A closed file stays in the active base this long after the last contact, then is anonymised
 # (CNIL référentiel for social accompaniment: 2 years). `manage.py apply_retention` does it.
 PTI_ACTIVE_RETENTION_DAYS = env_int("PTI_ACTIVE_RETENTION_DAYS", 730, minimum=365)
+# A file without exit nor contact is shown to its référent and the pilots this many days
+# before it is closed for lack of contact (then anonymised with the others).
+PTI_RETENTION_NOTICE_DAYS = env_int("PTI_RETENTION_NOTICE_DAYS", 30, minimum=1)
+if PTI_RETENTION_NOTICE_DAYS >= PTI_ACTIVE_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        f"PTI_RETENTION_NOTICE_DAYS ({PTI_RETENTION_NOTICE_DAYS}) doit être plus court que "
+        f"PTI_ACTIVE_RETENTION_DAYS ({PTI_ACTIVE_RETENTION_DAYS}) : le préavis précède la clôture."
+    )
+
+# --- Imports: what an uploaded spreadsheet may weigh before it is read (pti/tabular.py) -----
+# The file as sent (CSV, XLSX or ODS), in bytes.
+PTI_IMPORT_MAX_BYTES = env_int("PTI_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# What the members of an XLSX or ODS (zip files) may add up to once inflated, in bytes: a
+# zip member of a few KB can declare hundreds of MB. An XLSX of 300,000 rows of CAF contacts
+# (7 columns) inflates to about 120 MB; the same as ODS, about 250 MB.
+PTI_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
+    "PTI_IMPORT_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024, minimum=1024 * 1024
+)
+# Data rows read from one file, on any page or command (a page may take fewer: the people
+# import takes 1,000). A whole-CAF contacts file, tens of thousands of rows, fits.
+PTI_IMPORT_MAX_ROWS = env_int("PTI_IMPORT_MAX_ROWS", 300_000, minimum=1)
 
 # --- The trail of changes to people's files (django-auditlog) --------------------------------
 # What changed, by whom, when. Personal values are masked: the trail names the fields.

@@ -104,7 +104,7 @@ def signature_record(*, signatory, signer_name, signer_title, signed_on):
     signatory.decline_reason = ""
     save_with_lock(
         signatory,
-        expected_version=None,
+        expected_version=signatory.lock_version,  # a step of the round, checked by status
         fields=[
             "status",
             "signer_name",
@@ -134,7 +134,9 @@ def signatory_decline(*, signatory, reason):
     signatory.status = SignatoryStatus.DECLINED
     signatory.decline_reason = reason.strip()
     save_with_lock(
-        signatory, expected_version=None, fields=["status", "decline_reason", "updated_at"]
+        signatory,
+        expected_version=signatory.lock_version,  # a step of the round, checked by status
+        fields=["status", "decline_reason", "updated_at"],
     )
     if not pact.signatories.filter(status=SignatoryStatus.EXPECTED).exists():
         last_signature = pact.signatories.signed().order_by("-signed_on").first()

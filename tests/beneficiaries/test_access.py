@@ -223,6 +223,7 @@ def identity_form(person, **changes):
         "commune": household.commune_id or "",
         "family_situation": household.family_situation,
         "lock_version": person.lock_version,
+        "household_lock_version": household.lock_version,
     }
     data.update(changes)
     return data

@@ -28,6 +28,7 @@ from beneficiaries.models import (
     Household,
     ReferentAssignment,
 )
+from beneficiaries.services import OUT_OF_SCOPE
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     HouseholdFactory,
@@ -324,12 +325,14 @@ def test_a_french_excel_csv_in_windows_1252_creates_the_people(
         (camille, camille.organisation, TODAY, AssignmentReason.FIRST, pilot),
         (eloise, eloise.organisation, TODAY, AssignmentReason.FIRST, pilot),
     ]
-    # Every file created is traced, as an import, by whom.
+    # Every file created is traced, as an import, by whom; Éric joining the household of
+    # Hélène is a change of her file too.
     traces = sorted(
         (t.beneficiary.first_name, t.operation, t.what, t.user_id) for t in FileAccess.objects.all()
     )
     assert traces == [
         ("Hélène", FileOperation.CREATE, "import", pilot.pk),
+        ("Hélène", FileOperation.UPDATE, "foyer : nouveau membre", pilot.pk),
         ("Hélène", FileOperation.UPDATE, "référent désigné", pilot.pk),
         ("Zoé", FileOperation.CREATE, "import", pilot.pk),
         ("Zoé", FileOperation.UPDATE, "référent désigné", pilot.pk),
@@ -742,12 +745,15 @@ def test_a_manager_cannot_import_into_another_structure(client_as, manager, plac
 
     assert response.status_code == 422
     assert error_lines(response) == [
-        "Ligne 2 : Référent : « Éloïse Béranger » n'est pas un référent de votre structure.",
+        "Ligne 2 : Référent : « Éloïse Béranger » n'est pas un référent en activité de votre "
+        "structure (indiquez « Prénom Nom » ou son identifiant).",
         "Ligne 3 : Référent : indiquez un référent de votre structure : sans lui, la personne "
         "ne serait pas suivie par votre structure.",
-        "Ligne 4 : Cette personne a déjà un dossier, suivi hors de votre structure : "
-        "adressez-vous au Département.",
+        f"Ligne 4 : {OUT_OF_SCOPE}",
     ]
+    # Nothing of the other file: not the structure that follows it, not its référent.
+    assert "Mission" not in page(response)
+    assert "hors de votre structure" not in page(response)
     assert counts() == before
     assert elsewhere.assignments.get().referent == eloise
 
@@ -837,7 +843,7 @@ def test_a_list_longer_than_the_page_takes_is_refused_before_any_work(
 
     assert response.status_code == 422
     assert (
-        "Le fichier compte 1\u202f001 lignes : cet écran en importe 1\u202f000 au plus. "
+        "Le fichier compte plus de 1\u202f000 lignes : cet écran en importe 1\u202f000 au plus. "
         "Découpez-le en plusieurs fichiers, ou confiez-le à l'exploitant de l'application, qui "
         "peut l'importer en une fois (commande import_beneficiaries)." in page(response)
     )

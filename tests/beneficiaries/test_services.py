@@ -73,6 +73,11 @@ def referent():
 
 
 @pytest.fixture
+def pilot():
+    return UserFactory(pilot=True)
+
+
+@pytest.fixture
 def person():
     return BeneficiaryFactory()
 
@@ -143,14 +148,14 @@ def person_values(**values):
     }
 
 
-def test_beneficiary_create_makes_the_household_and_the_person(referent):
+def test_beneficiary_create_makes_the_household_and_the_person(pilot):
     territory = TerritoryFactory()
 
     person = services.beneficiary_create(
         household_values=household_values(),
         person_values=person_values(),
         territory=territory,
-        user=referent,
+        user=pilot,
     )
 
     person.refresh_from_db()
@@ -164,13 +169,13 @@ def test_beneficiary_create_makes_the_household_and_the_person(referent):
     assert Household.objects.count() == 1
 
 
-def test_a_second_person_with_the_same_caf_number_joins_the_household(referent):
+def test_a_second_person_with_the_same_caf_number_joins_the_household(pilot):
     territory = TerritoryFactory()
     first = services.beneficiary_create(
         household_values=household_values(family_situation=FamilySituation.COUPLE),
         person_values=person_values(),
         territory=territory,
-        user=referent,
+        user=pilot,
     )
 
     second = services.beneficiary_create(
@@ -182,7 +187,7 @@ def test_a_second_person_with_the_same_caf_number_joins_the_household(referent):
             birth_date=D(1978, 11, 2),
         ),
         territory=territory,
-        user=referent,
+        user=pilot,
     )
 
     assert second.household_id == first.household_id
@@ -193,13 +198,13 @@ def test_a_second_person_with_the_same_caf_number_joins_the_household(referent):
     ]
 
 
-def test_an_exact_duplicate_is_refused(referent):
+def test_an_exact_duplicate_is_refused(pilot):
     territory = TerritoryFactory()
     services.beneficiary_create(
         household_values=household_values(),
         person_values=person_values(),
         territory=territory,
-        user=referent,
+        user=pilot,
     )
 
     # Same name once accents and case are set aside, same birth date, another household.
@@ -208,25 +213,25 @@ def test_an_exact_duplicate_is_refused(referent):
             household_values=household_values(caf_number="0999999"),
             person_values=person_values(last_name="Durand", first_name="HELENE"),
             territory=territory,
-            user=referent,
+            user=pilot,
         )
 
-    assert "Une personne de même nom, prénom et date de naissance existe déjà" in messages(excinfo)
+    assert messages(excinfo) == services.DUPLICATE_PERSON
     assert Beneficiary.objects.count() == 1
     assert Household.objects.count() == 1
 
 
-def test_beneficiary_create_records_the_access_without_personal_data(referent):
+def test_beneficiary_create_records_the_access_without_personal_data(pilot):
     person = services.beneficiary_create(
         household_values=household_values(),
         person_values=person_values(),
         territory=TerritoryFactory(),
-        user=referent,
+        user=pilot,
     )
 
     access = FileAccess.objects.get()
     assert access.beneficiary == person
-    assert access.user == referent
+    assert access.user == pilot
     assert access.operation == FileOperation.CREATE
     assert access.what == "dossier"
     for personal in ("Hélène", "helene", "DURAND", "durand", "0123456", "1980", "05/03"):
