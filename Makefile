@@ -29,6 +29,9 @@ install-dev: $(VENV)/.installed-dev
 
 ## make run: set up, migrate, load the demo data, serve at http://$(HOST):$(PORT)
 run: export DJANGO_DEBUG ?= true
+# The demo accounts log in with their password alone (`make run PTI_OTP_REQUIRED_ROLES=pilot`
+# to try the second factor); a server keeps the default, pilot,manager,admin.
+run: export PTI_OTP_REQUIRED_ROLES ?= none
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

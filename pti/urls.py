@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from pti import organisation_views, pact_views, views
+from pti import account_views, organisation_views, pact_views, views
 from pti.converters import ExportFormatConverter
 
 register_converter(ExportFormatConverter, "export")
@@ -11,6 +11,27 @@ pti_patterns = [
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("accessibilite/", views.accessibility, name="accessibility"),
+    # The account: second factor, own password; failed logins (pilot)
+    path("connexion/code/", account_views.second_factor, name="second_factor"),
+    path("compte/", account_views.account, name="account"),
+    path("compte/mot-de-passe/", account_views.password_change, name="password_change"),
+    path(
+        "compte/double-authentification/",
+        account_views.second_factor_enrol,
+        name="second_factor_enrol",
+    ),
+    path(
+        "compte/double-authentification/desactiver/",
+        account_views.second_factor_disable,
+        name="second_factor_disable",
+    ),
+    path("compte/codes-de-secours/", account_views.recovery_codes, name="recovery_codes"),
+    path(
+        "compte/codes-de-secours/nouveaux/",
+        account_views.recovery_codes_renew,
+        name="recovery_codes_renew",
+    ),
+    path("connexions/echecs/", account_views.login_failures, name="login_failures"),
     # The pact
     path("pacte/", pact_views.pact_list, name="pact_list"),
     path("pacte/nouveau/", pact_views.pact_create, name="pact_create"),
