@@ -11,6 +11,10 @@ is how XML bombs and external entities get in.
 The import is all or nothing: every household is checked, every error is reported (the
 household's position, its line and its matricule, never a name or a birth date), and if
 there is one, nothing is written. The NIR is never read: the application does not store it.
+
+Every person the flux lists in an open dossier gets the flux's date in `last_in_flux_on` (one
+UPDATE per thousand households): a person the flux still lists is still in the RSA, which is
+news of them for the active base (`beneficiaries.retention`).
 """
 
 import datetime
@@ -650,6 +654,7 @@ class _Importer:
         self.new_households, self.changed_households = [], []
         self.new_people, self.changed_people = [], []
         self.traced = {}  # person (object) id -> (person, operation)
+        self.listed = []  # ids of the people known here that the flux lists in an open dossier
         self.closures = []  # (household of the flux, flux person, person)
         wanted = [h for h in households if self.check(h)]
         existing = {
@@ -815,6 +820,7 @@ class _Importer:
             if person.anonymised_on:
                 self.report.anonymised_skipped += 1
                 continue
+            self.listed.append(person.pk)
             if person.has_exit:
                 self.report.people_back_after_exit += 1
             rights = self.rights_and_duties(flux_person, default=person.rights_and_duties)
@@ -834,6 +840,7 @@ class _Importer:
     def move(self, flux_person, person, household):
         """The person's file goes to their new household, with their parcours."""
         self.moved.add(person.pk)
+        self.listed.append(person.pk)
         if Exit.objects.filter(beneficiary=person).exists():  # rare: a query each is fine
             self.report.people_back_after_exit += 1
         person.household = household
@@ -869,6 +876,7 @@ class _Importer:
             rsa_requested_on=flux_household.rsa_requested_on,
             right_opened_on=flux_household.rsa_requested_on,
             right_known_on=self.header.known_on,
+            last_in_flux_on=self.header.known_on,
             search_key=flux_person.search_key,
         )
         self.new_people.append(person)
@@ -923,6 +931,10 @@ class _Importer:
             ["household", "household_role", "rights_and_duties", "lock_version", "updated_at"],
             batch_size=BATCH,
         )
+        # Not a change of the file: neither its version nor its trace move.
+        Beneficiary.objects.filter(pk__in=self.listed).exclude(
+            last_in_flux_on__gte=self.header.known_on
+        ).update(last_in_flux_on=self.header.known_on)
         FileAccess.objects.bulk_create(
             (
                 FileAccess(beneficiary=person, user=self.user, operation=operation, what=TRACE)

@@ -1,8 +1,10 @@
-"""The legal deadlines of a parcours (DOMAIN.md), computed from the dates recorded.
+"""The legal deadlines of a parcours (DOMAIN.md), computed from the dates recorded, and the
+day a file leaves the active base for lack of contact.
 
-The durations are settings (`PTI_DELAYS`). The same rules serve one file (`due_items`, from a
-person's annotated row) and the lists (`BeneficiaryQuerySet.due`, the same rules written as
-database conditions).
+The durations are settings (`PTI_DELAYS`, `PTI_ACTIVE_RETENTION_DAYS`,
+`PTI_RETENTION_NOTICE_DAYS`). The same rules serve one file (`due_items`, from a person's
+annotated row) and the lists (`BeneficiaryQuerySet.due`, the same rules written as database
+conditions).
 """
 
 import datetime
@@ -23,6 +25,7 @@ DUE_LABELS = {
     "interview": "pas d'entretien depuis 3 mois",
     "answer": "prescription sans réponse",
     "legacy": "CER ou PPAE à transformer",
+    "no_contact": "sans contact : dossier bientôt clos",
 }
 
 
@@ -34,16 +37,50 @@ def legacy_deadline():
     return datetime.date.fromisoformat(settings.PTI_LEGACY_CONTRACTS_DEADLINE)
 
 
+# --- The active base (CNIL référentiel « accompagnement social » 2021: 2 years after the last
+# contact). The last contact of a person is `BeneficiaryQuerySet.with_last_contact`.
+
+
+def closing_on(last_contact_on):
+    """The day a file is closed for lack of contact (or, closed already, anonymised): the
+    date of the last contact plus `PTI_ACTIVE_RETENTION_DAYS` days. A date."""
+    return last_contact_on + datetime.timedelta(days=settings.PTI_ACTIVE_RETENTION_DAYS)
+
+
+def active_base_start(today):
+    """The earliest last contact that keeps a file in the active base on `today`: a file whose
+    last contact is older has reached its `closing_on` day."""
+    return today - datetime.timedelta(days=settings.PTI_ACTIVE_RETENTION_DAYS - 1)
+
+
+def notice_start(today):
+    """The earliest last contact that spares a file the notice on `today`: a file whose last
+    contact is older will be closed within `PTI_RETENTION_NOTICE_DAYS` days."""
+    return active_base_start(today) + datetime.timedelta(days=settings.PTI_RETENTION_NOTICE_DAYS)
+
+
+def active_period_label():
+    """`PTI_ACTIVE_RETENTION_DAYS` in words: « 2 ans », « 1 an », « 800 jours »."""
+    days = settings.PTI_ACTIVE_RETENTION_DAYS
+    if days % 365:
+        return f"{days} jours"
+    years = days // 365
+    return f"{years} an{'s' if years > 1 else ''}"
+
+
 @dataclass
 class Due:
     code: str
     label: str
     date: datetime.date | None
     late: bool
+    # The label already says the date (the lists then do not repeat it).
+    date_in_label: bool = False
 
 
 def due_items(row, today):
-    """What is due for one person, from a row annotated by `with_followup()`."""
+    """What is due for one person, from a row annotated by `with_followup()`: a list of Due,
+    empty once the person has left."""
     items = []
     if getattr(row, "exit_on", None):
         return items
@@ -76,4 +113,16 @@ def due_items(row, today):
         items.append(Due("interview", "pas d'entretien depuis 3 mois", row.last_interview_on, True))
     if row.pending_prescriptions:
         items.append(Due("answer", "prescription sans réponse", None, False))
+    if row.last_contact_on < notice_start(today):
+        closing = closing_on(row.last_contact_on)
+        items.append(
+            Due(
+                "no_contact",
+                f"sans contact depuis bientôt {active_period_label()} : le dossier sera clos "
+                f"le {closing:%d/%m/%Y}",
+                closing,
+                closing <= today,
+                date_in_label=True,
+            )
+        )
     return items

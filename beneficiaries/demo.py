@@ -16,9 +16,9 @@ from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStat
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
 from beneficiaries.enums import (
+    RECORDED_EXITS,
     AssignmentReason,
     ContractKind,
-    ExitCategory,
     ExitContract,
     FamilySituation,
     HoursReduction,
@@ -613,7 +613,7 @@ class Generator:
                     Exit(
                         beneficiary=person,
                         exit_on=max(exit_on, person.right_opened_on),
-                        category=self.random.choices(ExitCategory.values, [55, 30, 10, 3, 2])[0],
+                        category=self.random.choices(RECORDED_EXITS, [55, 30, 10, 3, 2])[0],
                         contract_type=contract_type,
                         contract_days=days,
                     )

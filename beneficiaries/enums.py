@@ -96,6 +96,13 @@ class ExitCategory(models.TextChoices):
     MOVED = "moved", "déménagement hors du département"
     SANCTION = "sanction", "sanction"
     DEATH = "death", "décès"
+    # Recorded by `apply_retention` alone, never by a person: no contact for the active-base
+    # period (beneficiaries.retention). Never an outcome of the parcours (no job, no training).
+    NO_CONTACT = "no_contact", "clôture faute de contact"
+
+
+# The exit categories a référent or the CNAF flux records; a closure for lack of contact is not.
+RECORDED_EXITS = [c for c in ExitCategory if c != ExitCategory.NO_CONTACT]
 
 
 class ExitContract(models.TextChoices):

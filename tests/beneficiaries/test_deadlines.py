@@ -3,8 +3,10 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from beneficiaries import services
 from beneficiaries.deadlines import DUE_LABELS, due_items
 from beneficiaries.models import Beneficiary
 from tests.actions.factories import ActionFactory
@@ -13,9 +15,12 @@ from tests.beneficiaries.factories import (
     ContractFactory,
     ExitFactory,
     InterviewFactory,
+    ObstacleFactory,
     OrientationDecisionFactory,
     PrescriptionFactory,
+    ReferentAssignmentFactory,
 )
+from tests.pti.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +257,148 @@ def test_the_counts_are_computed_in_one_query(django_assert_num_queries):
     assert counts["orientation"] == 1
     assert counts["contract"] == 1
     assert set(DUE_LABELS) <= set(counts)
+
+
+# --- No contact for almost the active-base period: the file will be closed ---------------------
+
+
+def silent(days):
+    """A person in the RSA whose only news is the right, known `days` ago."""
+    return BeneficiaryFactory(
+        rsa_requested_on=days_ago(days + 30),
+        right_opened_on=days_ago(days + 20),
+        right_known_on=days_ago(days),
+    )
+
+
+def no_contact_due(person):
+    row = Beneficiary.objects.with_followup().get(pk=person.pk)
+    return next((due for due in due_items(row, TODAY) if due.code == "no_contact"), None)
+
+
+def test_a_file_without_contact_is_flagged_a_month_before_it_is_closed():
+    flagged = silent(700)
+    not_yet = silent(699)
+
+    due = no_contact_due(flagged)
+    closing = TODAY + datetime.timedelta(days=30)
+    assert due.label == (
+        f"sans contact depuis bientôt 2 ans : le dossier sera clos le {closing:%d/%m/%Y}"
+    )
+    assert (due.date, due.late) == (closing, False)
+    assert no_contact_due(not_yet) is None
+    assert filtered("no_contact") == {flagged}
+
+
+def test_a_file_past_its_closing_day_is_flagged_late():
+    person = silent(731)
+    due = no_contact_due(person)
+    assert (due.date, due.late) == (days_ago(1), True)
+    assert filtered("no_contact") == {person}
+
+
+def lifted(person, day):
+    ObstacleFactory(beneficiary=person, identified_on=days_ago(900), status="lifted", lifted_on=day)
+
+
+# Every dated event that is news of a person: {name: add one on `day`}.
+CONTACTS = {
+    "entretien": lambda person, day: InterviewFactory(beneficiary=person, date=day),
+    "prescription": lambda person, day: PrescriptionFactory(beneficiary=person, prescribed_on=day),
+    "réponse de l'opérateur": lambda person, day: PrescriptionFactory(
+        beneficiary=person, status="accepted", prescribed_on=days_ago(900), answered_on=day
+    ),
+    "entrée en action": lambda person, day: PrescriptionFactory(
+        beneficiary=person, status="started", prescribed_on=days_ago(900), started_on=day
+    ),
+    "sortie d'action": lambda person, day: PrescriptionFactory(
+        beneficiary=person, status="completed", prescribed_on=days_ago(900), ended_on=day
+    ),
+    "orientation décidée": lambda person, day: OrientationDecisionFactory(
+        beneficiary=person, decided_on=day, notified_on=None
+    ),
+    "orientation notifiée": lambda person, day: OrientationDecisionFactory(
+        beneficiary=person, decided_on=days_ago(900), notified_on=day
+    ),
+    "début du contrat": lambda person, day: ContractFactory(
+        beneficiary=person,
+        start_date=day,
+        end_date=day + datetime.timedelta(days=180),
+        signed_on=None,
+    ),
+    "contrat signé": lambda person, day: ContractFactory(
+        beneficiary=person, start_date=days_ago(900), end_date=days_ago(720), signed_on=day
+    ),
+    "désignation du référent": lambda person, day: ReferentAssignmentFactory(
+        beneficiary=person, start_date=day
+    ),
+    "frein identifié": lambda person, day: ObstacleFactory(beneficiary=person, identified_on=day),
+    "frein levé": lifted,
+    "flux CNAF": lambda person, day: Beneficiary.objects.filter(pk=person.pk).update(
+        last_in_flux_on=day
+    ),
+}
+
+
+@pytest.mark.parametrize("contact", CONTACTS.values(), ids=CONTACTS.keys())
+def test_any_contact_within_the_period_removes_the_flag(contact):
+    recent = silent(800)
+    contact(recent, days_ago(100))
+    too_old = silent(800)
+    contact(too_old, days_ago(750))
+
+    assert no_contact_due(recent) is None
+    assert no_contact_due(too_old).date == days_ago(750) + datetime.timedelta(days=730)
+    assert filtered("no_contact") == {too_old}
+
+
+def test_a_person_who_has_left_is_not_flagged():
+    person = silent(800)
+    ExitFactory(beneficiary=person, exit_on=days_ago(790))
+    assert no_contact_due(person) is None
+    assert filtered("no_contact") == set()
+
+
+def test_the_notice_and_the_period_are_settings(settings):
+    person = silent(680)
+    assert filtered("no_contact") == set()
+    settings.PTI_RETENTION_NOTICE_DAYS = 60
+    assert filtered("no_contact") == {person}
+    settings.PTI_ACTIVE_RETENTION_DAYS = 1095
+    assert filtered("no_contact") == set()
+    long_silent = silent(1050)
+    assert filtered("no_contact") == {long_silent}
+    assert no_contact_due(long_silent).label.startswith("sans contact depuis bientôt 3 ans")
+
+
+def test_the_referent_and_the_pilot_see_the_flag_until_a_new_contact(client_as):
+    referent = UserFactory(referent=True)
+    person = BeneficiaryFactory(
+        last_name="Oubliée",
+        rsa_requested_on=days_ago(900),
+        right_opened_on=days_ago(890),
+        right_known_on=days_ago(880),
+    )
+    ReferentAssignmentFactory(beneficiary=person, referent=referent, start_date=days_ago(710))
+    BeneficiaryFactory(last_name="Suivie", right_known_on=days_ago(10))
+    closing = (days_ago(710) + datetime.timedelta(days=730)).strftime("%d/%m/%Y")
+    label = f"sans contact depuis bientôt 2 ans : le dossier sera clos le {closing}"
+
+    portfolio = client_as(referent).get(reverse("beneficiaries:portfolio")).content.decode()
+    assert label in portfolio
+    assert f"{label} (" not in portfolio  # the date is said once
+    assert '<span class="fw-bold">1</span> sans contact : dossier bientôt clos' in portfolio
+
+    pilot = client_as(UserFactory(pilot=True))
+    listed = pilot.get(reverse("beneficiaries:list"), {"due": "no_contact"}).content.decode()
+    assert "OUBLIÉE" in listed
+    assert "SUIVIE" not in listed
+    assert label in listed
+    file = pilot.get(reverse("beneficiaries:file", args=[person.pk])).content.decode()
+    assert label in file
+    assert "– échéance" not in file.split(label)[1].split("</li>")[0]
+
+    services.interview_add(beneficiary=person, kind="phone", date=TODAY, note="", by=referent)
+    assert label not in pilot.get(reverse("beneficiaries:file", args=[person.pk])).content.decode()
+    listed = pilot.get(reverse("beneficiaries:list"), {"due": "no_contact"}).content.decode()
+    assert "OUBLIÉE" not in listed
