@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.urls import NoReverseMatch, reverse
 
 from actions.enums import Obstacle as ObstacleKind
 from actions.enums import PrescriptionStatus
@@ -969,3 +970,11 @@ class RefusedAccess(models.Model):
 
     def __str__(self):
         return f"{self.get_target_display()} n° {self.object_id} refusé à {self.user}"
+
+    @property
+    def requested_path(self):
+        """The address that was asked for (its ids only), or the page's name if it has moved."""
+        try:
+            return reverse(self.page, kwargs={"pk": self.object_id})
+        except NoReverseMatch:
+            return self.page

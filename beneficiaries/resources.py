@@ -23,13 +23,14 @@ from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from actions.resources import FrenchDateWidget
-from beneficiaries import services
+from beneficiaries import services, traces
 from beneficiaries.enums import (
     AssignmentReason,
     FamilySituation,
     FileOperation,
     HouseholdRole,
     Payer,
+    PeopleView,
     RightsAndDuties,
     Sex,
 )
@@ -1017,6 +1018,23 @@ CAF_CONTACT_NOTES = [
 # --- The two imports as the pages and the command run them ------------------------------
 
 
+def _trace_preview(title):
+    """What the preview of an import of people is traced as: a look at the people it lists
+    (those found in the base are shown as « modification » or « inchangé »)."""
+
+    def trace(user, report):
+        counts = report.counts
+        traces.record_list_access(
+            user=user,
+            view=PeopleView.IMPORT_PREVIEW,
+            criteria={"import": title},
+            shown=len(report.rows),
+            total=counts["new"] + counts["update"] + counts["skip"] + len(report.errors),
+        )
+
+    return trace
+
+
 def people_import_spec(user):
     """The import of a département's list of people, by `user` (a pilot or a manager): the
     page's, and the command's (`import_beneficiaries`) without its row limit."""
@@ -1036,6 +1054,7 @@ def people_import_spec(user):
             "ou confiez-le à l'exploitant de l'application, qui peut l'importer en une fois "
             "(commande import_beneficiaries)"
         ),
+        on_preview=_trace_preview("liste de bénéficiaires"),
     )
 
 
@@ -1052,4 +1071,5 @@ def caf_contacts_import_spec(user):
         notes=CAF_CONTACT_NOTES,
         discarded_columns=NIR_COLUMNS,
         discarded_values=NIR_PATTERN,
+        on_preview=_trace_preview("coordonnées CAF"),
     )

@@ -39,7 +39,16 @@ from django.utils.text import slugify
 from import_export.results import RowResult
 
 from pti.forms import StyledFormMixin
-from pti.tabular import Table, TableError, map_headers, normalise_header, parse_table, write_csv
+from pti.tabular import (
+    Table,
+    TableError,
+    TooManyRows,
+    map_headers,
+    normalise_header,
+    parse_table,
+    read_upload,
+    write_csv,
+)
 
 PREVIEW_ROWS = 200
 SESSION_KEY = "pti_imports"
@@ -97,10 +106,13 @@ class ImportSpec:
     # missing separator) is replaced by DISCARDED_VALUE.
     discarded_columns: list = field(default_factory=list)
     discarded_values: object = None
-    # The most data rows a file may have on the page (None: no limit), and what the refusal
-    # suggests besides splitting the file.
+    # The most data rows a file may have on the page (None: only settings.PTI_IMPORT_MAX_ROWS),
+    # and what the refusal suggests besides splitting the file.
     max_rows: int | None = None
     too_many_rows_hint: str = ""
+    # Called with (user, report) after each preview: an import of people traces what the
+    # preview showed of them (beneficiaries.traces); None for the others.
+    on_preview: object = None
 
     @property
     def column_rows(self):
@@ -110,20 +122,23 @@ class ImportSpec:
             for column, example in self.examples.items()
         ]
 
-    def check_size(self, table):
-        """Refuse, before any work, a file longer than the page takes."""
-        if self.max_rows is None or len(table.rows) <= self.max_rows:
-            return
-        hint = f", {self.too_many_rows_hint}" if self.too_many_rows_hint else ""
-        raise TableError(
-            f"Le fichier compte {_number(len(table.rows))} lignes : cet écran en importe "
-            f"{_number(self.max_rows)} au plus. Découpez-le en plusieurs fichiers{hint}."
-        )
-
-    def read(self, name, data):
+    def read(self, name, data, *, max_rows=None):
         """The table of an uploaded file, without what the spec discards: every way into an
-        import reads its file here."""
-        return self.without_discarded(parse_table(name, data))
+        import reads its file here. Reading stops at the first data row past `max_rows` (the
+        page passes its own `self.max_rows`, the command none) with the page's refusal, and
+        every file is held to the limits of `parse_table` (settings.PTI_IMPORT_MAX_*).
+        Raises TableError."""
+        try:
+            table = parse_table(name, data, max_rows=max_rows)
+        except TooManyRows as error:
+            if max_rows is None or error.limit != max_rows:
+                raise
+            hint = f", {self.too_many_rows_hint}" if self.too_many_rows_hint else ""
+            raise TableError(
+                f"Le fichier compte plus de {_number(max_rows)} lignes : cet écran en importe "
+                f"{_number(max_rows)} au plus. Découpez-le en plusieurs fichiers{hint}."
+            ) from None
+        return self.without_discarded(table)
 
     def without_discarded(self, table):
         """The table without the `discarded_columns` (whatever their case and accents) and
@@ -314,7 +329,7 @@ def _stored_table(spec, entry):
         data = stored.read()
     if entry["path"].endswith(f".{TABLE_EXTENSION}"):
         return _table_from_json(data)
-    return spec.read(entry["name"], data)
+    return spec.read(entry["name"], data, max_rows=spec.max_rows)
 
 
 def _recall(request, spec, token):
@@ -386,14 +401,15 @@ def import_view(request, spec, *, trail, back_url):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
-        data = uploaded.read()
         try:
-            table = spec.read(uploaded.name, data)
-            spec.check_size(table)
+            data = read_upload(uploaded)
+            table = spec.read(uploaded.name, data, max_rows=spec.max_rows)
             report = analyse(spec, table, dry_run=True)
         except TableError as error:
             form.add_error("file", str(error))
         else:
+            if spec.on_preview is not None:
+                spec.on_preview(request.user, report)
             context.update(report=report, file_name=uploaded.name)
             if report.is_valid:
                 context["token"] = _remember(request, spec, uploaded.name, data, table)

@@ -44,8 +44,8 @@ NAVIGATION = (
     NavEntry("Conventions", "signatories:convention_list", PILOTS),
     NavEntry("Gouvernance", "signatories:body_list", PILOTS),
     NavEntry("Organisations", "pti:organisation_list", PILOTS),
+    # Its tabs lead to the refused attempts and the failed logins.
     NavEntry("Journal des accès", "beneficiaries:journal", PILOTS),
-    NavEntry("Échecs de connexion", "pti:login_failures", PILOTS),
 )
 
 

@@ -6,7 +6,7 @@ forbid with a `ValidationError` whose message is shown to the user as it is.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, ProtectedError
 from django.utils import timezone
 
 from pti.enums import PactStatus
@@ -247,9 +247,18 @@ def orientation_update(*, orientation, expected_version, title, description):
 
 @transaction.atomic
 def orientation_delete(*, orientation):
+    """Delete an orientation of a draft; refused (ValidationError) while actions or
+    commitments of signatories hang on it: they would lose their place in the pact."""
     ensure_draft(lock_pact(orientation.pact))
     pact = orientation.pact
-    orientation.delete()
+    try:
+        with transaction.atomic():
+            orientation.delete()
+    except ProtectedError:
+        raise ValidationError(
+            "Des actions ou des engagements de signataires relèvent de cette orientation : "
+            "rattachez-les à une autre orientation avant de la supprimer."
+        ) from None
     _renumber(pact.orientations.all())
 
 
@@ -285,9 +294,17 @@ def objective_update(*, objective, expected_version, title, description):
 
 @transaction.atomic
 def objective_delete(*, objective):
+    """Delete an objective of a draft; refused (ValidationError) while actions hang on it."""
     ensure_draft(lock_pact(objective.orientation.pact))
     orientation = objective.orientation
-    objective.delete()
+    try:
+        with transaction.atomic():
+            objective.delete()
+    except ProtectedError:
+        raise ValidationError(
+            "Des actions relèvent de cet objectif : rattachez-les à un autre objectif avant "
+            "de le supprimer."
+        ) from None
     _renumber(orientation.objectives.all())
 
 

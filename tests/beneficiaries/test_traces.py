@@ -205,6 +205,31 @@ def test_every_page_that_shows_people_leaves_a_trace(client_as, ccas, sophie, be
     ]
 
 
+def test_the_preview_of_an_import_of_people_is_traced(client_as, settings, tmp_path, berenice):
+    settings.MEDIA_ROOT = tmp_path
+    CommuneFactory(postal_code="42000", name="Saint-Étienne", insee_code="42218")
+    pilot = UserFactory(pilot=True)
+    text = (
+        "Civilité;Nom;Prénom;Date de naissance;CP Ville;N° CAF\r\n"
+        f"Mme;{NAME};{FIRST_NAME};19/07/1983;42000 Saint-Étienne;{CAF}\r\n"
+        "M.;Nouveau;Jean;01/01/1980;42000 Saint-Étienne;1234567\r\n"
+    )
+
+    client_as(pilot).post(
+        reverse("beneficiaries:import"),
+        {"file": SimpleUploadedFile("liste.csv", text.encode("cp1252"), content_type="text/csv")},
+    )
+
+    trace = ListAccess.objects.get()
+    assert (trace.user, trace.view, trace.shown, trace.total, trace.filters) == (
+        pilot,
+        PeopleView.IMPORT_PREVIEW,
+        2,
+        2,
+        {"import": "liste de bénéficiaires"},
+    )
+
+
 # --- Refused attempts are traced ---------------------------------------------------------------
 
 
@@ -310,6 +335,7 @@ def test_the_pilot_lists_the_refused_attempts(client_as, sophie, elsewhere):
     assert response.status_code == 200
     assert "1 tentative" in content
     assert f"<td>{elsewhere.pk}</td>" in content
+    assert f"<code>/beneficiaires/{elsewhere.pk}/</code>" in content
     assert "introuvable (hors périmètre)" in content
 
 
