@@ -422,26 +422,45 @@ class Computation:
             prefix="beneficiary__",
         )
 
-    def oarsa_4_organisme(self):
-        rows = [row for row in self.population if row["parcours"]]
+    def oriented_rows(self):
+        return [row for row in self.population if row["parcours"]]
+
+    @staticmethod
+    def organisme_cells(rows):
+        """The people oriented (grouped `rows`) by DREES category of organisme référent."""
         total = sum(row["oriented"] for row in rows)
         cells = []
         for label, _ in ORGANISME_CATEGORIES:
             count = sum(row["oriented"] for row in rows if row["category"] == label)
             cells.append(Cell(label, percent(count, total), count, total))
-        return self.count_of_rows(
-            "oarsa-4-organismes", rows, "oriented", extra={Breakdown.ORGANISME: cells}
-        )
+        return cells
 
-    def oarsa_5_parcours(self):
-        rows = [row for row in self.population if row["parcours"]]
+    @staticmethod
+    def parcours_cells(rows):
+        """The people oriented (grouped `rows`) by parcours."""
         total = sum(row["oriented"] for row in rows)
         cells = []
         for value, label in Parcours.choices:
             count = sum(row["oriented"] for row in rows if row["parcours"] == value)
             cells.append(Cell(label, percent(count, total), count, total))
+        return cells
+
+    def oarsa_4_organisme(self):
+        rows = self.oriented_rows()
         return self.count_of_rows(
-            "oarsa-5-parcours", rows, "oriented", extra={Breakdown.PARCOURS: cells}
+            "oarsa-4-organismes",
+            rows,
+            "oriented",
+            extra={Breakdown.ORGANISME: self.organisme_cells(rows)},
+        )
+
+    def oarsa_5_parcours(self):
+        rows = self.oriented_rows()
+        return self.count_of_rows(
+            "oarsa-5-parcours",
+            rows,
+            "oriented",
+            extra={Breakdown.PARCOURS: self.parcours_cells(rows)},
         )
 
     def valid_contract(self):
@@ -564,11 +583,10 @@ class Computation:
             ),
         ]
 
-    def dynamic_exits(self):
-        exits = self.exits()
-        total = exits.count()
-        by_outcome = self.distribution(exits, "outcome")
-        cells = [
+    @staticmethod
+    def outcome_cells(by_outcome, total):
+        """The exits of each dynamic outcome ({outcome: count}) among `total` exits."""
+        return [
             Cell(
                 ExitOutcome(outcome).label,
                 percent(by_outcome.get(outcome, 0), total),
@@ -577,12 +595,17 @@ class Computation:
             )
             for outcome in DYNAMIC_OUTCOMES
         ]
+
+    def dynamic_exits(self):
+        exits = self.exits()
+        total = exits.count()
+        by_outcome = self.distribution(exits, "outcome")
         return self.share(
             "sorties-dynamiques",
             exits,
             Q(outcome__in=DYNAMIC_OUTCOMES),
             prefix="beneficiary__",
-            extra_breakdowns={Breakdown.KIND: cells},
+            extra_breakdowns={Breakdown.KIND: self.outcome_cells(by_outcome, total)},
         )
 
     def obstacles_lifted(self):
@@ -650,6 +673,76 @@ class Computation:
             .annotate(n=Count("pk"))
             .order_by()
         )
+
+    def territory_figures(self, figures):
+        """{territory id: {code: Figure}}: each territory's figures as its own Computation
+        would give them (value and counts, and the breakdowns by organisme, parcours and
+        nature of exit), taken from the département's `figures` (this computation's, for the
+        whole département) and the rows they were grouped from; one query more, for the exits
+        by territory and outcome. A figure with no breakdown by territory (the référents'
+        caseload) is left out."""
+        names = self.territory_names
+        result = {pk: {} for pk in names}
+        for code, figure in figures.items():
+            if Breakdown.TERRITORY not in figure.breakdowns:
+                continue
+            by_name = {cell.category: cell for cell in figure.cells(Breakdown.TERRITORY)}
+            for pk, name in names.items():
+                cell = by_name.get(name)
+                if cell is None:  # nobody there: the counts are zero
+                    cell = Cell(
+                        name,
+                        None,
+                        None if figure.numerator is None else 0,
+                        None if figure.denominator is None else 0,
+                    )
+                result[pk][code] = Figure(code, cell.value, cell.numerator, cell.denominator)
+        oriented = (
+            self.oriented_rows()
+            if {"oarsa-4-organismes", "oarsa-5-parcours"} & set(figures)
+            else []
+        )
+        for pk, territory_figures in result.items():
+            rows = [row for row in oriented if row["dim_territory"] == pk]
+            if "oarsa-4-organismes" in territory_figures:
+                territory_figures["oarsa-4-organismes"].breakdowns[Breakdown.ORGANISME] = (
+                    self.organisme_cells(rows)
+                )
+            if "oarsa-5-parcours" in territory_figures:
+                territory_figures["oarsa-5-parcours"].breakdowns[Breakdown.PARCOURS] = (
+                    self.parcours_cells(rows)
+                )
+        if "sorties-dynamiques" in figures:
+            by_territory = defaultdict(dict)
+            exits = (
+                self.exits()
+                .values_list("beneficiary__household__territory", "outcome")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            for territory_id, outcome, count in exits:
+                by_territory[territory_id][outcome] = count
+            for pk, territory_figures in result.items():
+                by_outcome = by_territory.get(pk, {})
+                territory_figures["sorties-dynamiques"].breakdowns[Breakdown.KIND] = (
+                    self.outcome_cells(by_outcome, sum(by_outcome.values()))
+                )
+        return result
+
+    def key_rates_and_ties(self):
+        """{code: Figure} of the dashboard's three key rates (people oriented, contract rate,
+        dynamic exits) and of every indicator that counts some of the same people: what the
+        secret of those rates depends on (see `evaluation.disclosure`)."""
+        figures = [
+            self.oarsa_1_subject(),
+            self.oarsa_2_oriented(),
+            self.oarsa_4_organisme(),
+            self.oarsa_5_parcours(),
+            self.oarsa_6_contract_rate(),
+            *self.durable_employment(),
+            self.dynamic_exits(),
+        ]
+        return {figure.code: figure for figure in figures}
 
     def pact_indicators(self):
         return [

@@ -1,4 +1,5 @@
-"""What the evaluation pages show: figures against targets, the secret of small cells."""
+"""What the evaluation pages show: figures against targets, under the secret statistique for
+partners (`evaluation.disclosure`)."""
 
 import datetime
 from dataclasses import dataclass
@@ -10,10 +11,9 @@ from django.utils import timezone
 
 from beneficiaries.models import Beneficiary
 from evaluation.computations import Computation
-from evaluation.enums import Direction, Scope, Unit
+from evaluation.disclosure import SHOWN, entered_is_secret, live_secret
+from evaluation.enums import Direction, Scope
 from evaluation.models import SCOPE_FIELDS, Indicator, Measurement, Snapshot, Target
-
-SMALL_CELL = 11
 
 
 def available_years(today=None):
@@ -23,23 +23,25 @@ def available_years(today=None):
     return list(range(today.year, start - 1, -1))
 
 
-def cell_is_small(indicator, value, numerator, denominator):
-    """A figure resting on fewer than 11 people is not shown to partners (secret statistique)."""
-    counts = [numerator, denominator]
-    if indicator.unit in (Unit.PEOPLE, Unit.COUNT) and value is not None:
-        counts.append(int(value))
-    return any(count is not None and count < SMALL_CELL for count in counts)
-
-
 @dataclass
 class Row:
+    """One indicator on the dashboard. For a partner, a figure under the secret statistique
+    is None with its `*_secret` flag set (see `evaluation.disclosure`)."""
+
     indicator: Indicator
     value: Decimal | None
     numerator: int | None
     denominator: int | None
     target: Decimal | None
     reported: Decimal | None
-    suppressed: bool = False
+    value_secret: bool = False
+    numerator_secret: bool = False
+    denominator_secret: bool = False
+    reported_secret: bool = False
+
+    @property
+    def suppressed(self):
+        return self.value_secret
 
     @property
     def attainment(self):
@@ -57,6 +59,43 @@ class Row:
     def is_met(self):
         return self.attainment is not None and self.attainment >= 100
 
+    def hide(self, hidden):
+        """Blank what `hidden` (a `disclosure.Hidden`) puts under the secret."""
+        if hidden.value:
+            self.value, self.value_secret = None, True
+        if hidden.numerator:
+            self.numerator, self.numerator_secret = None, True
+        if hidden.denominator:
+            self.denominator, self.denominator_secret = None, True
+
+
+@dataclass
+class ShownCell:
+    """A cell of a breakdown as the page shows it: None and `secret` when hidden."""
+
+    category: str
+    value: Decimal | None
+    numerator: int | None
+    value_secret: bool = False
+    numerator_secret: bool = False
+
+
+def shown_cells(cells, *, secret=None, scope=None, code=None, breakdown=None):
+    """The cells of a breakdown, with the secret of `secret` (None: the raw figures)."""
+    shown = []
+    for cell in cells:
+        hidden = secret.cell(scope, code, breakdown, cell.category) if secret else SHOWN
+        shown.append(
+            ShownCell(
+                cell.category,
+                None if hidden.value else cell.value,
+                None if hidden.numerator else cell.numerator,
+                hidden.value,
+                hidden.numerator,
+            )
+        )
+    return shown
+
 
 def scope_filter(scope, obj):
     """Targets and measurements of a scope (those of the pact: of any version of it)."""
@@ -67,22 +106,46 @@ def scope_filter(scope, obj):
     return {"scope": scope, SCOPE_FIELDS[scope]: obj}
 
 
+def year_secret(*, year, figures, territory=None, computation=None, key_rates_only=False):
+    """The secret of a year's figures computed now, as partners see them; `figures` are those
+    of `territory` (None: the département), `computation` the département's if at hand.
+    With `key_rates_only`, `figures` are `key_rates_and_ties()`: the département's are
+    computed the same way (the secret of those rates depends on nothing else)."""
+    if territory is None:
+        return live_secret(computation or Computation(year), figures)
+    whole = Computation(year)
+    whole_figures = whole.key_rates_and_ties() if key_rates_only else whole.all()
+    return live_secret(whole, whole_figures, viewed={territory.pk: figures})
+
+
 def dashboard_rows(*, year, pact, territory=None, for_partner=False, computation=None):
-    """One row per computed or entered indicator of the pact for the year and territory."""
+    """One row per computed or entered indicator of the pact for the year and territory, with
+    the département's figures, the figures of the dashboard (`figures`), the year's latest
+    snapshot, and for a partner the secret applied (`secret`, else None):
+    (rows, figures, snapshot, secret)."""
     computation = computation or Computation(year, territory=territory)
     figures = computation.all()
+    secret = None
+    if for_partner:
+        secret = year_secret(
+            year=year,
+            figures=figures,
+            territory=territory,
+            computation=None if territory else computation,
+        )
     scope, obj = (Scope.TERRITORY, territory) if territory else (Scope.PACT, pact)
+    secret_scope = territory.pk if territory else None
     targets = {
         t.indicator_id: t.value
         for t in Target.objects.filter(year=year, **scope_filter(scope, obj))
     }
     snapshot = Snapshot.objects.filter(year=year).order_by("-taken_at").first()
-    reported = {}
+    reported, reported_secret = {}, set()
     if snapshot:
-        reported = {
-            m.indicator_id: m.value
-            for m in snapshot.measurements.filter(breakdown="", **scope_filter(scope, obj))
-        }
+        for m in snapshot.measurements.filter(breakdown="", **scope_filter(scope, obj)):
+            reported[m.indicator_id] = m.value
+            if for_partner and snapshot.secret.hides_measurement(m):
+                reported_secret.add(m.indicator_id)
     entered = {}
     entries = Measurement.objects.filter(
         year=year, breakdown="", snapshot__isnull=True, **scope_filter(scope, obj)
@@ -101,16 +164,20 @@ def dashboard_rows(*, year, pact, territory=None, for_partner=False, computation
                 targets.get(indicator.pk),
                 reported.get(indicator.pk),
             )
+            if secret:
+                row.hide(secret.figure(secret_scope, indicator.code))
         elif indicator.pk in entered or indicator.pk in targets:
             measurement = entered.get(indicator.pk)
             value = measurement.value if measurement else None
             row = Row(indicator, value, None, None, targets.get(indicator.pk), None)
+            if for_partner and entered_is_secret(indicator.unit, value):
+                row.value, row.value_secret = None, True
         else:
             continue
-        if for_partner and indicator.is_computed:
-            row.suppressed = cell_is_small(indicator, row.value, row.numerator, row.denominator)
+        if indicator.pk in reported_secret:
+            row.reported, row.reported_secret = None, True
         rows.append(row)
-    return rows, figures, snapshot
+    return rows, figures, snapshot, secret
 
 
 KEY_RATES = {
@@ -120,12 +187,22 @@ KEY_RATES = {
 }
 
 
-def key_series(*, years, figures, pact, territory=None, for_partner=False):
-    """The evolution of three key rates. A past year shows the figures its latest snapshot
-    kept (as they were reported); a year without one is computed (three queries); the year
-    shown on the dashboard reuses its `figures`. Partners do not see a rate resting on fewer
-    than 11 people."""
+@dataclass
+class Point:
+    """A rate of the history: None and `secret` when a partner may not see it."""
+
+    value: Decimal | None
+    secret: bool = False
+
+
+def key_series(*, years, figures, pact, territory=None, for_partner=False, secret=None):
+    """The evolution of three key rates, as [(name, [Point per year])]. A past year shows the
+    figures its latest snapshot kept (as they were reported); a year without one is computed
+    (three queries); the year shown on the dashboard reuses its `figures`. For partners, each
+    year's rates keep the secret that year's figures have wherever they are shown: the
+    snapshot's, or the figures computed now (for the dashboard's year, `secret`)."""
     scope, obj = (Scope.TERRITORY, territory) if territory else (Scope.PACT, pact)
+    secret_scope = territory.pk if territory else None
     latest = Snapshot.objects.filter(year=OuterRef("year")).order_by("-taken_at", "-pk")
     kept = Measurement.objects.filter(
         year__in=years[:-1],
@@ -133,35 +210,46 @@ def key_series(*, years, figures, pact, territory=None, for_partner=False):
         breakdown="",
         indicator__code__in=KEY_RATES.values(),
         **scope_filter(scope, obj),
-    ).values_list("year", "indicator__code", "value", "numerator", "denominator")
-    points = {(year, code): rest for year, code, *rest in kept}
+    ).select_related("snapshot")
+    points, snapshots = {}, {}
+    for measurement in kept:
+        # One Snapshot object per snapshot, so that its secret is worked out once.
+        snapshot = snapshots.setdefault(measurement.snapshot_id, measurement.snapshot)
+        hidden = for_partner and snapshot.secret.hides_measurement(measurement)
+        points[(measurement.year, measurement.indicator_id)] = Point(
+            None if hidden else measurement.value, hidden
+        )
+    codes = dict(Indicator.objects.filter(code__in=KEY_RATES.values()).values_list("pk", "code"))
+    points = {(year, codes[pk]): point for (year, pk), point in points.items()}
     kept_years = {year for year, _ in points}
     for year in years:
         if year == years[-1]:
-            computed = [figures[code] for code in KEY_RATES.values()]
+            year_figures, hidden_by = figures, secret
         elif year not in kept_years:
             computation = Computation(year, territory=territory)
-            computed = [
-                computation.oarsa_2_oriented(),
-                computation.oarsa_6_contract_rate(),
-                computation.dynamic_exits(),
-            ]
+            if for_partner:
+                year_figures = computation.key_rates_and_ties()
+                hidden_by = year_secret(
+                    year=year, figures=year_figures, territory=territory, key_rates_only=True
+                )
+            else:
+                year_figures = {
+                    figure.code: figure
+                    for figure in (
+                        computation.oarsa_2_oriented(),
+                        computation.oarsa_6_contract_rate(),
+                        computation.dynamic_exits(),
+                    )
+                }
+                hidden_by = None
         else:
             continue
-        for figure in computed:
-            points[(year, figure.code)] = (figure.value, figure.numerator, figure.denominator)
-    rate = Indicator(unit=Unit.PERCENT)
-
-    def shown(point):
-        if point is None:
-            return None
-        value, numerator, denominator = point
-        if for_partner and cell_is_small(rate, value, numerator, denominator):
-            return None
-        return value
-
+        for code in KEY_RATES.values():
+            figure = year_figures[code]
+            hidden = bool(for_partner and hidden_by and hidden_by.figure(secret_scope, code).value)
+            points[(year, code)] = Point(None if hidden else figure.value, hidden)
     return [
-        (name, [shown(points.get((year, code))) for year in years])
+        (name, [points.get((year, code), Point(None)) for year in years])
         for name, code in KEY_RATES.items()
     ]
 

@@ -8,6 +8,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from evaluation.computations import DIMENSIONS
+from evaluation.disclosure import SECRET_MARK
 from evaluation.enums import Breakdown, Unit
 from evaluation.models import Indicator
 from pti.tabular import neutralise
@@ -20,6 +21,12 @@ def _number(value):
     return float(value) if value is not None else None
 
 
+def _append(sheet, values):
+    """A row of the OARSA workbook, its texts neutralised as in every export (a territory
+    named « =HYPERLINK(...) » is written as text, never run as a formula)."""
+    sheet.append([neutralise(value) for value in values])
+
+
 def oarsa_workbook(*, year, figures, department, territory=None):
     """The OARSA table of a year: a summary, then one sheet per indicator with its breakdowns
     (age, sex, family situation, seniority in the RSA, territory, and the indicator's own)."""
@@ -28,16 +35,17 @@ def oarsa_workbook(*, year, figures, department, territory=None):
     summary = workbook.active
     summary.title = "Synthèse"
     scope = f" – territoire {territory.name}" if territory else ""
-    summary.append(
+    _append(
+        summary,
         [
             "Orientation et accompagnement des bénéficiaires du RSA (OARSA) – "
             f"{year} – {department}{scope}"
-        ]
+        ],
     )
     summary["A1"].font = Font(bold=True, size=13)
-    summary.append([])
-    summary.append(
-        ["N°", "Indicateur", "Valeur", "Unité", "Numérateur", "Dénominateur", "Définition"]
+    _append(summary, [])
+    _append(
+        summary, ["N°", "Indicateur", "Valeur", "Unité", "Numérateur", "Dénominateur", "Définition"]
     )
     for cell in summary[3]:
         cell.font, cell.fill = HEADER, FILL
@@ -45,7 +53,8 @@ def oarsa_workbook(*, year, figures, department, territory=None):
         figure = figures.get(code)
         if figure is None:
             continue
-        summary.append(
+        _append(
+            summary,
             [
                 code.split("-")[1],
                 indicator.label,
@@ -54,28 +63,31 @@ def oarsa_workbook(*, year, figures, department, territory=None):
                 figure.numerator,
                 figure.denominator,
                 indicator.definition,
-            ]
+            ],
         )
         sheet = workbook.create_sheet(title=f"{number:02d} {code.split('-', 2)[-1]}"[:31])
-        sheet.append([indicator.label])
+        _append(sheet, [indicator.label])
         sheet["A1"].font = Font(bold=True, size=12)
-        sheet.append([indicator.definition])
-        sheet.append([])
-        sheet.append(["Ventilation", "Catégorie", "Valeur", "Numérateur", "Dénominateur"])
+        _append(sheet, [indicator.definition])
+        _append(sheet, [])
+        _append(sheet, ["Ventilation", "Catégorie", "Valeur", "Numérateur", "Dénominateur"])
         for cell in sheet[4]:
             cell.font, cell.fill = HEADER, FILL
-        sheet.append(["ensemble", "", _number(figure.value), figure.numerator, figure.denominator])
+        _append(
+            sheet, ["ensemble", "", _number(figure.value), figure.numerator, figure.denominator]
+        )
         order = [*DIMENSIONS, Breakdown.ORGANISME, Breakdown.PARCOURS]
         for breakdown in order:
             for cell in figure.cells(breakdown):
-                sheet.append(
+                _append(
+                    sheet,
                     [
                         Breakdown(breakdown).label,
                         cell.category,
                         _number(cell.value),
                         cell.numerator,
                         cell.denominator,
-                    ]
+                    ],
                 )
         _widths(sheet, [22, 40, 12, 14, 14])
     _widths(summary, [6, 60, 12, 20, 14, 14, 90])
@@ -91,8 +103,14 @@ def _widths(sheet, widths):
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
-def dashboard_dataset(rows):
-    """The dashboard's table; suppressed cells (fewer than 11 people) stay empty."""
+def _shown(value, secret):
+    """A figure of the dashboard's table: the mark of the secret statistique when hidden."""
+    return SECRET_MARK if secret else value
+
+
+def dashboard_dataset(rows, *, legend=""):
+    """The dashboard's table. Figures under the secret statistique (a partner's table) are
+    the mark « s », explained by `legend` in a last row after a blank one."""
     dataset = tablib.Dataset(
         headers=[
             "Indicateur",
@@ -102,23 +120,27 @@ def dashboard_dataset(rows):
             "Dénominateur",
             "Cible",
             "Atteinte (%)",
+            "Arrêté",
             "Source",
         ]
     )
     for row in rows:
-        hidden = row.suppressed
         dataset.append(
             [
                 neutralise(row.indicator.label),
                 Unit(row.indicator.unit).label,
-                "< 11" if hidden else _number(row.value),
-                None if hidden else row.numerator,
-                None if hidden else row.denominator,
+                _shown(_number(row.value), row.value_secret),
+                _shown(row.numerator, row.numerator_secret),
+                _shown(row.denominator, row.denominator_secret),
                 _number(row.target),
-                None if hidden else _number(row.attainment),
+                _shown(_number(row.attainment), row.value_secret and bool(row.target)),
+                _shown(_number(row.reported), row.reported_secret),
                 row.indicator.get_source_display(),
             ]
         )
+    if legend:
+        dataset.append([None] * len(dataset.headers))
+        dataset.append([legend] + [None] * (len(dataset.headers) - 1))
     return dataset
 
 

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from actions.models import Action, AgreementObjective
+from evaluation.disclosure import SNAPSHOT_BREAKDOWNS, entered_is_secret, snapshot_secret
 from evaluation.enums import Breakdown, Direction, Scope, Source, Unit
 from pti.models import Orientation, Pact, Territory
 from signatories.models import CommitmentTarget
@@ -156,6 +158,15 @@ class Snapshot(models.Model):
     def __str__(self):
         return f"Chiffres {self.year} arrêtés le {self.taken_at:%d/%m/%Y}"
 
+    @cached_property
+    def secret(self):
+        """Which of the figures kept here readers outside the département may not see (a
+        `disclosure.FigureSecret`; one query)."""
+        measurements = self.measurements.filter(
+            scope__in=[Scope.PACT, Scope.TERRITORY], breakdown__in=SNAPSHOT_BREAKDOWNS
+        ).select_related("indicator")
+        return snapshot_secret(measurements)
+
 
 class Measurement(ScopedModel):
     """A value of an indicator for a year and a scope, possibly for one category of a
@@ -227,3 +238,12 @@ class Measurement(ScopedModel):
 
     def __str__(self):
         return f"{self.indicator} {self.year} = {self.value}"
+
+    @property
+    def is_secret(self):
+        """Whether readers outside the département may not see this figure (the secret
+        statistique, `evaluation.disclosure`): a figure a snapshot kept, as the snapshot's
+        secret decides; an entered one, when it counts fewer people than the threshold."""
+        if self.snapshot_id:
+            return self.snapshot.secret.hides_measurement(self)
+        return entered_is_secret(self.indicator.unit, self.value)

@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 from weasyprint import HTML
@@ -34,8 +35,23 @@ def pact_pdf_filename(pact):
     return f"{name}.pdf"
 
 
+def annex_rows(rows):
+    """The annex's (target, measurement) rows as (target, measurement, secret), `secret` when
+    the figure is under the secret statistique. Every reader of the pact may download the
+    PDF, partners included, so the annex always applies it; the rule is the evaluation's,
+    reached through the measurement (`is_secret`, see evaluation/disclosure.py)."""
+    entered = [m for _, m in rows if m is not None and not m.snapshot_id]
+    prefetch_related_objects(entered, "indicator")
+    return [(target, m, m is not None and m.is_secret) for target, m in rows]
+
+
 def render_pact_pdf(context):
     """The PDF bytes of the pact described by `context` (see pact_views.pact_pdf_content)."""
+    context = {
+        **context,
+        "indicator_rows": annex_rows(context.get("indicator_rows", [])),
+        "small_cell_threshold": settings.PTI_SMALL_CELL_THRESHOLD,
+    }
     html = render_to_string("pti/pdf/pact.html", context)
     base_url = Path(settings.BASE_DIR / "static").as_uri() + "/"
     document = HTML(string=html, base_url=base_url, url_fetcher=LocalFilesOnly())

@@ -109,19 +109,20 @@ def test_partners_do_not_see_figures_on_fewer_than_11_people(client_as, pact):
     pilot = dashboard(client_as(UserFactory(pilot=True)))
     assert row(partner, "oarsa-1-sdd").suppressed
     assert not row(pilot, "oarsa-1-sdd").suppressed
-    assert "&lt; 11" in partner.content.decode()
+    assert 's</span><span class="visually-hidden"> (secret statistique)' in partner.content.decode()
     assert "Télécharger le tableau OARSA" not in partner.content.decode()
     export = client_as(UserFactory(partner=True)).get(
         reverse("evaluation:dashboard_export", args=["csv"]), {"annee": YEAR}
     )
     csv = export.content.decode("utf-8-sig")
     line = next(line for line in csv.splitlines() if line.startswith("Bénéficiaires soumis"))
-    assert ";< 11;" in line
+    assert line.split(";")[2:5] == ["s", "s", "s"]
     assert ";8;" not in line
 
 
 def test_partners_see_figures_resting_on_11_people_or_more(client_as, pact):
     people(11)
+    people(11, rights_and_duties="not_subject")  # 11 of 22: 11 are not subject either
     assert not row(dashboard(client_as(UserFactory(partner=True))), "oarsa-1-sdd").suppressed
 
 
@@ -157,6 +158,29 @@ def test_the_oarsa_export_is_a_workbook_with_the_indicators_and_their_breakdowns
     cells = list(sheet.iter_rows(min_row=5, values_only=True))
     assert ("sexe", "femme", 100.0, 3, 3) in cells
     assert ("sexe", "homme", 0.0, 0, 1) in cells
+
+
+def test_the_oarsa_export_writes_a_formula_looking_name_as_text(client_as, pact, settings):
+    settings.PTI_DEPARTMENT_NAME = "+Loire"
+    formula = '=HYPERLINK("http://example.org","Voir")'
+    territory = TerritoryFactory(name=formula, code="formule")
+    for person in people(3, household__territory=territory):
+        orient(person)
+    client = client_as(UserFactory(pilot=True))
+
+    for query in ({"annee": YEAR}, {"annee": YEAR, "territoire": territory.pk}):
+        response = client.get(reverse("evaluation:oarsa_export"), query)
+        workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+        cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
+        assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+        values = [cell.value for cell in cells if isinstance(cell.value, str)]
+        assert not [value for value in values if value.startswith(("=", "+", "-", "@"))]
+    by_territory = workbook[workbook.sheetnames[1]]
+    assert ("territoire", f"'{formula}", 100.0, 3, 3) in by_territory.iter_rows(
+        min_row=5, values_only=True
+    )
+    title = workbook["Synthèse"]["A1"].value
+    assert title.endswith(f"– +Loire – territoire {formula}")
 
 
 def test_a_partner_enters_its_own_figures_and_only_its_own(client_as, pact):
@@ -251,7 +275,7 @@ def test_the_pact_pdf_has_an_annex_of_indicators_and_targets(client_as, pact):
         )
     subject = people(4)
     orient(subject[0])
-    snapshot_take(year=YEAR)  # 1 of 4 oriented: 25 %
+    snapshot_take(year=YEAR)  # 1 of 4 oriented: 25 %, under the secret statistique
     measurement_enter(
         indicator=Indicator.objects.get(code="budget-pdi"),
         year=YEAR,
@@ -264,7 +288,7 @@ def test_the_pact_pdf_has_an_annex_of_indicators_and_targets(client_as, pact):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     annex = " ".join(text[text.rindex("Annexe : indicateurs et cibles") :].split())
     today = datetime.date.today().strftime("%d/%m/%Y")
-    assert f"{YEAR} Personnes soumises aux droits et devoirs orientées 80 % 25 % {today}" in annex
+    assert f"{YEAR} Personnes soumises aux droits et devoirs orientées 80 % s {today}" in annex
     assert f"{YEAR} Budget du PDI engagé 1 800 000 1 712 000 saisi le {today}" in annex
 
 
