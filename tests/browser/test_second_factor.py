@@ -118,7 +118,11 @@ def test_a_pilot_reads_the_failed_logins_and_changes_their_password(
         submit_password(page, live_server, "jdupont", "pas-le-bon")
     log_in("cmartin", PASSWORD)
 
-    page.get_by_role("link", name="Échecs de connexion").click()
+    page.get_by_role("link", name="Journal des accès").click()
+    a11y.check(name="journal-des-acces")
+    page.get_by_role("navigation", name="Traces").get_by_role(
+        "link", name="Échecs de connexion"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Échecs de connexion")
     expect(page.get_by_role("row", name=re.compile("Identifiant jdupont"))).to_be_visible()
     a11y.check(name="echecs-de-connexion")
