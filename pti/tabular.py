@@ -4,26 +4,140 @@ Reading: CSV written by French Excel (`;` or `,`, UTF-8 with or without BOM, or
 Windows-1252), XLSX and ODS; blank lines skipped, spaces trimmed, headers matched without
 caring about case, accents or punctuation. Every problem is a `TableError` in French.
 
+A file is refused by its size and shape before it can hold a worker (a 117 KB XLSX may hold
+200,000 rows, a 207 KB ODS may unfold into 674 MB):
+- the upload weighs at most settings.PTI_IMPORT_MAX_BYTES;
+- an XLSX or ODS is a zip: before any XML parser sees it, its members are counted, their
+  declared sizes added up against settings.PTI_IMPORT_MAX_UNCOMPRESSED_BYTES and their
+  compression ratios judged; then each member is inflated once, chunk by chunk, stopping as
+  soon as more comes out than it declared or than the limit, and an XML member that declares
+  a DTD or an entity (billion laughs, external entities) refuses the file;
+- rows are read one at a time (openpyxl's read-only mode; the ODS `content.xml` through a
+  defused SAX parser, its repeated rows and cells counted, never unfolded) and reading stops
+  at the first data row past settings.PTI_IMPORT_MAX_ROWS, or past a smaller limit that the
+  caller gives (a page's own);
+- the cells read, empty ones included, are at most CELLS_PER_ROW per allowed row, and so are
+  an XLSX's shared texts.
+
 Writing: CSV in UTF-8 with BOM and `;`, or XLSX, with formula-looking cells neutralised so
 that a value typed as `=HYPERLINK(...)` is shown as text and never run.
 """
 
 import csv
+import datetime
 import io
+import lzma
 import re
 import unicodedata
 import zipfile
+import zlib
+from contextlib import closing
 from dataclasses import dataclass, field
+from xml.sax import SAXException
+from xml.sax.handler import ContentHandler, feature_namespaces
 
 import tablib
+from defusedxml import DefusedXmlException
+from defusedxml.expatreader import DefusedExpatParser
+from django.conf import settings
 
-MAX_FILE_SIZE = 20 * 1024 * 1024
+
+def french_number(value):
+    """1 000, as French writes it (a narrow no-break space between thousands)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def french_size(size):
+    """A size in bytes as the messages write it: 20 Mo, 1,5 Mo, 512 ko, 1 024 Mo."""
+    unit, value = ("Mo", size / 1024**2) if size >= 1024**2 else ("ko", size / 1024)
+    text = f"{value:,.1f}".removesuffix(".0").replace(",", "\u202f").replace(".", ",")
+    return f"{text} {unit}"
+
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SUPPORTED = ".csv, .xlsx ou .ods"
+
+# A workbook has a few dozen members. Deflate shrinks real data 5 to 100 times and nears its
+# ceiling (about 1,000) only on runs of identical bytes: a member that declares more than
+# MAX_COMPRESSION_RATIO times its compressed size is refused, unless it is small enough to be
+# harmless (RATIO_GRACE_BYTES).
+MAX_ZIP_MEMBERS = 1_000
+MAX_COMPRESSION_RATIO = 500
+RATIO_GRACE_BYTES = 1024 * 1024
+INFLATE_CHUNK = 1024 * 1024
+XML_CHUNK = 64 * 1024
+# Cells read per allowed row, empty ones included (an XLSX row reaches its last written cell,
+# an ODS row its last non-empty one): 64 columns on average, many more than any import reads.
+CELLS_PER_ROW = 64
+# An ODS row is read up to this column (Excel's and LibreOffice's last one); cells past it
+# are ignored, whatever their repetition.
+MAX_COLUMNS = 16_384
+# The last row of a sheet in Excel and LibreOffice: an XLSX numbering a row past it is damaged.
+MAX_SHEET_ROWS = 1_048_576
+# The longest text of one cell, as the csv module takes in one field.
+MAX_CELL_CHARACTERS = 131_072
+# Enough of a CSV's beginning for its first 20 lines, to guess the separator.
+SNIFF_CHARACTERS = 100_000
+
+NOT_XLSX = "Ce fichier n'est pas un classeur Excel (.xlsx) lisible."
+NOT_ODS = "Ce fichier n'est pas un classeur OpenDocument (.ods) lisible."
+XML_DECLARATIONS = (
+    "Ce classeur contient des déclarations XML que l'application refuse (DTD ou entités) : "
+    "ouvrez-le dans votre tableur, enregistrez-le sous un autre nom, puis envoyez ce nouveau "
+    "fichier."
+)
+TOO_MANY_MEMBERS = (
+    f"Ce classeur est une archive de plus de {french_number(MAX_ZIP_MEMBERS)} éléments : "
+    "l'application ne le lit pas. Enregistrez-le de nouveau depuis votre tableur, ou envoyez "
+    "un CSV."
+)
+TOO_COMPRESSED = (
+    f"Ce classeur est anormalement compressé (un de ses éléments grossit plus de "
+    f"{MAX_COMPRESSION_RATIO} fois à la décompression) : l'application ne le lit pas. "
+    "Enregistrez-le de nouveau depuis votre tableur, ou envoyez un CSV."
+)
+TOO_WIDE = (
+    f"Le fichier est trop large : plus de {CELLS_PER_ROW} cellules par ligne en moyenne, cases "
+    "vides comprises. Supprimez les colonnes inutiles ou découpez-le en plusieurs fichiers."
+)
+
+# Whatever openpyxl may raise on a damaged or forged workbook.
+_UNREADABLE_XLSX = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    ArithmeticError,
+    AttributeError,
+    EOFError,
+    IndexError,
+    KeyError,
+    OSError,
+    RuntimeError,
+    SyntaxError,
+    TypeError,
+    ValueError,
+)
+# Whatever zipfile may raise while inflating a damaged or forged member.
+_UNREADABLE_MEMBER = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    RuntimeError,
+)
 
 
 class TableError(ValueError):
     """The file cannot be read as a table; the message says why, in French."""
+
+
+class TooManyRows(TableError):
+    """The file has more data rows than `limit`: reading stopped at the first one past it."""
+
+    def __init__(self, message, *, limit):
+        super().__init__(message)
+        self.limit = limit
 
 
 @dataclass
@@ -42,31 +156,116 @@ def normalise_header(text):
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
-def read_table(uploaded_file):
+def _check_upload_size(size):
+    limit = settings.PTI_IMPORT_MAX_BYTES
+    if size > limit:
+        raise TableError(
+            f"Le fichier dépasse {french_size(limit)} : découpez-le en plusieurs fichiers."
+        )
+
+
+def read_upload(uploaded_file):
+    """The bytes of an uploaded file (anything with a `read()`, and a `size` when known),
+    refused before they are read when they exceed settings.PTI_IMPORT_MAX_BYTES."""
+    size = getattr(uploaded_file, "size", None)
+    if size is not None:
+        _check_upload_size(size)
+    data = uploaded_file.read(settings.PTI_IMPORT_MAX_BYTES + 1)
+    _check_upload_size(len(data))
+    return data
+
+
+def read_table(uploaded_file, *, max_rows=None):
     """The table of an uploaded file (anything with a `name` and a `read()`)."""
-    return parse_table(getattr(uploaded_file, "name", ""), uploaded_file.read())
+    return parse_table(
+        getattr(uploaded_file, "name", ""), read_upload(uploaded_file), max_rows=max_rows
+    )
 
 
-def parse_table(name, data):
-    """The table of a file's bytes; its name gives the format (.csv, .xlsx, .ods)."""
+def parse_table(name, data, *, max_rows=None):
+    """The table of a file's bytes; its name gives the format (.csv, .xlsx, .ods).
+
+    Reading stops at the first data row past `max_rows` (a page's own limit) or past
+    settings.PTI_IMPORT_MAX_ROWS, whichever is smaller, and raises `TooManyRows` naming that
+    limit. Any other refusal (size, shape, XML declarations, damage) is a `TableError`; see
+    the module docstring for the limits.
+    """
     name = (name or "").lower()
-    if len(data) > MAX_FILE_SIZE:
-        raise TableError("Le fichier dépasse 20 Mo : découpez-le en plusieurs fichiers.")
+    _check_upload_size(len(data))
     if not data.strip():
         raise TableError("Le fichier est vide.")
+    row_limit = settings.PTI_IMPORT_MAX_ROWS
+    if max_rows is not None:
+        row_limit = min(row_limit, max_rows)
+    cell_limit = (row_limit + 1) * CELLS_PER_ROW
     extension = name.rsplit(".", 1)[-1] if "." in name else ""
     if extension in ("csv", "txt"):
-        rows = _read_csv(data)
+        lines = _read_csv(data)
     elif extension == "xlsx":
-        rows = _read_xlsx(data)
+        lines = _read_xlsx(data, shared_texts=cell_limit)
     elif extension == "ods":
-        rows = _read_ods(data)
+        lines = _read_ods(data)
     else:
         raise TableError(
             f"Format non pris en charge (« {name or 'sans nom'} ») : "
             f"envoyez un fichier {SUPPORTED}."
         )
-    return _to_table(rows)
+    with closing(lines):
+        return _to_table(lines, row_limit=row_limit, cell_limit=cell_limit)
+
+
+def _to_table(lines, *, row_limit, cell_limit):
+    """The table of `lines`, (file line, cells) in the file's order: the first non-blank row
+    gives the headers, the next ones are cut or padded to them, blank ones are skipped. Stops
+    at the first data row past `row_limit`, or once more than `cell_limit` cells are read."""
+    headers, width, rows, line_numbers, cells_read = None, 0, [], [], 0
+    for number, raw in lines:
+        cells_read += len(raw)
+        if cells_read > cell_limit:
+            raise TableError(TOO_WIDE)
+        if headers is None:
+            cleaned = [_clean(cell) for cell in raw]
+            if all(cell == "" for cell in cleaned):
+                continue
+            headers = [str(cell) for cell in cleaned]
+            while headers and headers[-1] == "":
+                headers.pop()
+            if not any(headers):
+                raise TableError(
+                    "La première ligne du fichier doit contenir les noms des colonnes."
+                )
+            width = len(headers)
+            continue
+        row = [_clean(cell) for cell in raw[:width]]
+        if all(cell == "" for cell in row) and all(_clean(cell) == "" for cell in raw[width:]):
+            continue
+        if len(rows) == row_limit:
+            raise TooManyRows(
+                f"Le fichier compte plus de {french_number(row_limit)} lignes : l'application "
+                f"en lit {french_number(row_limit)} au plus par fichier. Découpez-le en "
+                "plusieurs fichiers.",
+                limit=row_limit,
+            )
+        rows.append(row + [""] * (width - len(row)))
+        line_numbers.append(number)
+    if headers is None:
+        raise TableError("Le fichier est vide.")
+    if not rows:
+        raise TableError("Le fichier ne contient que la ligne des en-têtes, aucune donnée.")
+    return Table(headers=headers, rows=rows, line_numbers=line_numbers)
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+            # Undo `neutralise`, so that an exported file imported back changes nothing.
+            value = value[1:].strip()
+        return value
+    return "" if value is None else value
+
+
+# --- CSV ---------------------------------------------------------------------------------
 
 
 def _decode(data):
@@ -96,68 +295,462 @@ def _decode(data):
 
 
 def _read_csv(data):
+    """(line, cells) of each record of a CSV, read one at a time."""
     text = _decode(data)
-    sample = "\n".join(text.splitlines()[:20])
+    sample = "\n".join(text[:SNIFF_CHARACTERS].splitlines()[:20])
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
     except csv.Error:
         delimiter = ";"
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    number = 0
+    try:
+        for number, row in enumerate(
+            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+        ):
+            yield number, row
+    except csv.Error:
+        raise TableError(
+            f"Ligne {number + 1} : une cellule est illisible ou dépasse "
+            f"{french_number(MAX_CELL_CHARACTERS)} caractères ; vérifiez que le fichier est "
+            "bien un CSV."
+        ) from None
 
 
-def _read_xlsx(data):
+# --- Zip-based workbooks: what is checked before any XML parser sees them ------------------
+
+# What declares a DTD or an entity, in UTF-8 or UTF-16.
+_DECLARATIONS = tuple(
+    text.encode(encoding)
+    for text in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+# The start tag of an XLSX shared text, as Excel writes it (<si>, <si/>, <si ...>) or with a
+# namespace prefix (<x:si>, rarer: searched only where ":si" appears). One `<` each, and 20
+# bytes at most.
+_SHARED_TEXT_TAGS = (b"<si>", b"<si/", b"<si ", b"<si\t", b"<si\n", b"<si\r")
+_PREFIXED_SHARED_TEXT = re.compile(rb"<[A-Za-z_][\w.-]{0,15}:si[\s/>]")
+_SCAN_TAIL = 64
+
+
+class _XmlScan:
+    """Reads the members' bytes as they are inflated: refuses a DTD or an entity declared in
+    UTF-8 or UTF-16, and more than `shared_texts` shared texts (None: any number)."""
+
+    def __init__(self, *, shared_texts=None):
+        self.shared_texts = 0
+        self._allowed = shared_texts
+        self._tail = b""  # the end of the previous chunk
+        self._counted = 0  # how much of the tail was searched for shared texts
+
+    def begin(self):
+        """A new member starts."""
+        self._tail, self._counted = b"", 0
+
+    def feed(self, chunk, *, last=False):
+        buffer = self._tail + chunk
+        if any(declaration in buffer for declaration in _DECLARATIONS):
+            raise TableError(XML_DECLARATIONS)
+        # A shared-text tag holds one `<`: every tag that starts before the last `<` near the
+        # end of the buffer ends before it, and is counted now; the rest waits for the next
+        # chunk.
+        cut = -1 if last else buffer.rfind(b"<", max(0, len(buffer) - _SCAN_TAIL))
+        if cut < 0:
+            cut = len(buffer)
+        start = self._counted
+        self.shared_texts += sum(buffer.count(tag, start, cut) for tag in _SHARED_TEXT_TAGS)
+        if b":si" in buffer:
+            self.shared_texts += len(_PREFIXED_SHARED_TEXT.findall(buffer, start, cut))
+        if self._allowed is not None and self.shared_texts > self._allowed:
+            raise TableError(TOO_WIDE)
+        keep = min(cut, max(0, len(buffer) - _SCAN_TAIL))
+        self._tail, self._counted = buffer[keep:], cut - keep
+
+
+def _check_zip_directory(data):
+    """The zip's end record, read before zipfile builds its list of members: too many
+    members, or too long a directory, refuse the file without listing them."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or len(data) < end + 22:
+        return  # zipfile says that it is not a zip
+    entries = int.from_bytes(data[end + 10 : end + 12], "little")
+    directory_size = int.from_bytes(data[end + 12 : end + 16], "little")
+    if entries > MAX_ZIP_MEMBERS or directory_size > MAX_ZIP_MEMBERS * 1024:
+        raise TableError(TOO_MANY_MEMBERS)
+
+
+def _check_zip(data, unreadable, *, shared_texts=None):
+    """Refuse a zip-based workbook that could hold a worker, before any XML parser reads it:
+    too many members, too much declared once inflated, an absurd compression ratio, a member
+    that inflates past what it declared or past the limit, an XML declaration, or (for an
+    XLSX) more than `shared_texts` shared texts. `unreadable` is the refusal of a file that is
+    not a zip or is damaged."""
+    limit = settings.PTI_IMPORT_MAX_UNCOMPRESSED_BYTES
+    _check_zip_directory(data)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise TableError(unreadable) from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise TableError(TOO_MANY_MEMBERS)
+        declared = sum(member.file_size for member in members)
+        if declared > limit:
+            raise TableError(
+                f"Ce classeur occuperait {french_size(declared)} une fois décompressé : "
+                f"l'application en lit {french_size(limit)} au plus. Découpez-le en plusieurs "
+                "fichiers."
+            )
+        for member in members:
+            if (
+                member.file_size > RATIO_GRACE_BYTES
+                and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
+            ):
+                raise TableError(TOO_COMPRESSED)
+        scan, inflated = _XmlScan(shared_texts=shared_texts), 0
+        for member in members:
+            # An SVG picture may declare its DTD; no reader here parses it.
+            xml = not member.filename.lower().endswith(".svg")
+            inflated += _inflate(
+                archive,
+                member,
+                room=limit - inflated,
+                scan=scan if xml else None,
+                unreadable=unreadable,
+            )
+
+
+def _inflate(archive, member, *, room, scan, unreadable):
+    """Inflate `member` chunk by chunk through `scan`, and return its size; refused as
+    `unreadable` as soon as more comes out than it declared or than `room` (what the limit
+    leaves). zipfile itself stops at the declared size and then fails on the CRC: the count
+    here does not rest on it."""
+    size = 0
+    if scan:
+        scan.begin()
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(INFLATE_CHUNK):
+                size += len(chunk)
+                if size > member.file_size or size > room:
+                    raise TableError(unreadable)
+                if scan:
+                    scan.feed(chunk)
+    except _UNREADABLE_MEMBER:
+        raise TableError(unreadable) from None
+    if scan:
+        scan.feed(b"", last=True)
+    return size
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def _read_xlsx(data, *, shared_texts):
+    """(line, cells) of each row of the active sheet, read one at a time by openpyxl's
+    read-only mode; formulas give their last computed value, dates come as datetimes."""
     import openpyxl
 
+    _check_zip(data, NOT_XLSX, shared_texts=shared_texts)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise TableError("Ce fichier n'est pas un classeur Excel (.xlsx) lisible.") from None
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+        )
+    except DefusedXmlException:
+        raise TableError(XML_DECLARATIONS) from None
+    except _UNREADABLE_XLSX:
+        raise TableError(NOT_XLSX) from None
     try:
-        return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+        sheet = workbook.active
+        # The declared dimension would pad every row to its width (A1:XFD1048576 makes each
+        # row 16,384 cells): rows are read as written, up to their last cell.
+        sheet.reset_dimensions()
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_SHEET_ROWS:
+                raise TableError(NOT_XLSX)
+            if row:  # a row missing from the sheet comes empty: nothing to read
+                yield number, row
+    except TableError:
+        raise
+    except DefusedXmlException:
+        raise TableError(XML_DECLARATIONS) from None
+    except _UNREADABLE_XLSX:
+        raise TableError(NOT_XLSX) from None
     finally:
         workbook.close()
 
 
+# --- ODS ---------------------------------------------------------------------------------
+
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_CONFIG = "urn:oasis:names:tc:opendocument:xmlns:config:1.0"
+_CELLS = {(_TABLE, "table-cell"), (_TABLE, "covered-table-cell")}
+_PARAGRAPHS = {(_TEXT, "p"), (_TEXT, "h")}
+_INTEGER = re.compile(r"[+-]?\d+")
+_DURATION = re.compile(r"PT(\d+)H(\d+)M(\d+)(?:\.(\d{1,6})\d*)?S")
+
+
 def _read_ods(data):
+    """(line, cells) of each non-blank row of the active sheet (the first one when the file
+    does not say), read one at a time from `content.xml`."""
+    _check_zip(data, NOT_ODS)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    with archive:
+        wanted = _ods_active_sheet(archive)
+        found = yield from _ods_sheet_rows(archive, wanted)
+        if not found and wanted is not None:
+            found = yield from _ods_sheet_rows(archive, None)
+        if not found:
+            raise TableError(NOT_ODS)
+
+
+def _ods_sheet_rows(archive, wanted):
+    """Rows of the sheet named `wanted` (None: the first); returns whether it was found. The
+    rows read before a damage in the file come before its refusal: a limit reached among
+    them wins."""
+    sheet = _OdsSheet(wanted)
+    chunks = _sax(archive, "content.xml", sheet, NOT_ODS)
     try:
-        dataset = tablib.Dataset().load(data, format="ods")
-    except Exception:
-        raise TableError("Ce fichier n'est pas un classeur OpenDocument (.ods) lisible.") from None
-    return [list(dataset.headers or []), *[list(row) for row in dataset]]
+        while not sheet.done:
+            try:
+                fed = next(chunks, False)
+            except TableError:
+                yield from _ods_unfold(sheet.take())
+                raise
+            yield from _ods_unfold(sheet.take())
+            if not fed:
+                break
+    finally:
+        chunks.close()
+    return sheet.found
 
 
-def _clean(value):
-    if isinstance(value, str):
-        value = value.strip()
-        if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
-            # Undo `neutralise`, so that an exported file imported back changes nothing.
-            value = value[1:].strip()
-        return value
-    return "" if value is None else value
+def _ods_unfold(taken):
+    """(line, cells) of rows kept as (first line, runs, repetition)."""
+    for number, runs, repetition in taken:
+        cells = _ods_cells(runs)
+        for offset in range(repetition):
+            yield number + offset, cells
 
 
-def _to_table(raw_rows):
-    numbered = [
-        (number, [_clean(cell) for cell in row]) for number, row in enumerate(raw_rows, start=1)
-    ]
-    numbered = [(number, row) for number, row in numbered if any(cell != "" for cell in row)]
-    if not numbered:
-        raise TableError("Le fichier est vide.")
-    _, headers = numbered[0]
-    headers = [str(cell) for cell in headers]
-    while headers and headers[-1] == "":
-        headers.pop()
-    if not any(headers):
-        raise TableError("La première ligne du fichier doit contenir les noms des colonnes.")
-    rows, lines = [], []
-    for number, row in numbered[1:]:
-        row = (row + [""] * len(headers))[: len(headers)]
-        rows.append(row)
-        lines.append(number)
-    if not rows:
-        raise TableError("Le fichier ne contient que la ligne des en-têtes, aucune donnée.")
-    return Table(headers=headers, rows=rows, line_numbers=lines)
+def _ods_cells(runs):
+    """The cells of a row from its runs (first column, value, repetition) of non-empty
+    cells: the empty cells between them are filled, those after the last are not."""
+    cells = []
+    for column, value, repetition in runs:
+        if column >= MAX_COLUMNS:
+            break
+        cells.extend([None] * (column - len(cells)))
+        cells.extend([value] * min(repetition, MAX_COLUMNS - column))
+    return cells
+
+
+def _ods_active_sheet(archive):
+    """The name of the sheet that LibreOffice opens on (`settings.xml`), or None."""
+    if "settings.xml" not in archive.namelist():
+        return None
+    active = _OdsActiveSheet()
+    with closing(_sax(archive, "settings.xml", active, NOT_ODS)) as chunks:
+        for _ in chunks:
+            if active.name is not None:
+                break
+    return active.name
+
+
+def _sax(archive, member, handler, unreadable):
+    """Feed `member` to `handler` through a defused SAX parser that refuses any DTD, one
+    chunk at a time; yields True after each chunk so that the caller may take what was read."""
+    parser = DefusedExpatParser(forbid_dtd=True)
+    parser.setFeature(feature_namespaces, True)
+    parser.setContentHandler(handler)
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(XML_CHUNK):
+                parser.feed(chunk)
+                yield True
+        parser.close()
+    except TableError:
+        raise
+    except DefusedXmlException:
+        raise TableError(XML_DECLARATIONS) from None
+    except (SAXException, KeyError, ValueError, *_UNREADABLE_MEMBER):
+        raise TableError(unreadable) from None
+    yield True
+
+
+def _repetition(attributes, name, namespace=_TABLE):
+    """A `number-…-repeated` (or `text:c`) attribute: a positive count, 1 when absent."""
+    raw = attributes.get((namespace, name))
+    return 1 if raw is None else max(1, int(raw))
+
+
+class _OdsActiveSheet(ContentHandler):
+    """Finds `ActiveTable` among the view settings of `settings.xml`."""
+
+    def __init__(self):
+        super().__init__()
+        self.name = None
+        self._text = None
+        self._characters = 0
+
+    def startElementNS(self, name, qname, attributes):
+        if name == (_CONFIG, "config-item") and attributes.get((_CONFIG, "name")) == "ActiveTable":
+            self._text = []
+
+    def characters(self, content):
+        if self._text is not None and self._characters < MAX_CELL_CHARACTERS:
+            self._characters += len(content)
+            self._text.append(content)
+
+    def endElementNS(self, name, qname):
+        if self._text is not None and name == (_CONFIG, "config-item"):
+            self.name = "".join(self._text)
+            self._text = None
+
+
+class _OdsSheet(ContentHandler):
+    """The rows of one sheet of an ODS `content.xml`, as the SAX events come. A row is kept
+    as the runs of its non-empty cells (first column, value, repetition) with its own
+    repetition: the millions of empty cells and rows that a spreadsheet repeats to its edges
+    are counted, never unfolded. Annotations (comments) are not read."""
+
+    def __init__(self, wanted):
+        super().__init__()
+        self.wanted = wanted
+        self.found = False  # the sheet was met
+        self.done = False  # and read to its end
+        self._tables = 0  # table:table elements open (a cell may hold a table)
+        self._reading = False
+        self._line = 1
+        self._taken = []
+        self._runs = None  # of the row being read
+        self._row_repetition = 1
+        self._column = 0
+        self._cell = None  # attributes of the cell being read
+        self._cell_depth = 0
+        self._depth = 0
+        self._paragraphs = []
+        self._text = None  # pieces of the paragraph being read
+        self._characters = 0
+        self._annotations = 0
+
+    def take(self):
+        """The rows read since the last call: (first line, runs, repetition)."""
+        taken, self._taken = self._taken, []
+        return taken
+
+    def startElementNS(self, name, qname, attributes):
+        self._depth += 1
+        if name == (_TABLE, "table"):
+            self._tables += 1
+            if self._tables == 1 and not self.found:
+                sheet = attributes.get((_TABLE, "name"))
+                self._reading = self.wanted is None or sheet == self.wanted
+                self.found = self._reading
+            return
+        if not self._reading or self._tables != 1:
+            return
+        if self._cell is None:
+            if name == (_TABLE, "table-row"):
+                self._runs, self._column = [], 0
+                self._row_repetition = _repetition(attributes, "number-rows-repeated")
+            elif name in _CELLS and self._runs is not None:
+                self._cell = dict(attributes)
+                self._cell_depth = self._depth
+                self._paragraphs, self._characters = [], 0
+            return
+        if name == (_OFFICE, "annotation"):
+            self._annotations += 1
+        elif self._annotations:
+            return
+        elif name in _PARAGRAPHS and self._depth == self._cell_depth + 1:
+            self._text = []
+        elif self._text is not None:
+            if name == (_TEXT, "s"):
+                count = _repetition(attributes, "c", _TEXT)
+                self._add(" " * min(count, MAX_CELL_CHARACTERS + 1))
+            elif name == (_TEXT, "tab"):
+                self._add("\t")
+            elif name == (_TEXT, "line-break"):
+                self._add("\n")
+
+    def characters(self, content):
+        if self._text is not None and not self._annotations and self._tables == 1:
+            self._add(content)
+
+    def _add(self, text):
+        self._characters += len(text)
+        if self._characters > MAX_CELL_CHARACTERS:
+            raise TableError(
+                f"Ligne {self._line} : une cellule dépasse "
+                f"{french_number(MAX_CELL_CHARACTERS)} caractères ; l'application ne lit pas "
+                "de cellule aussi longue."
+            )
+        self._text.append(text)
+
+    def endElementNS(self, name, qname):
+        depth, self._depth = self._depth, self._depth - 1
+        if name == (_TABLE, "table"):
+            self._tables -= 1
+            if self._tables == 0 and self._reading:
+                self._reading, self.done = False, True
+            return
+        if not self._reading or self._tables != 1:
+            return
+        if self._cell is not None:
+            if depth == self._cell_depth:
+                self._end_cell()
+            elif name == (_OFFICE, "annotation"):
+                self._annotations -= 1
+            elif self._text is not None and name in _PARAGRAPHS and depth == self._cell_depth + 1:
+                self._paragraphs.append("".join(self._text))
+                self._text = None
+        elif name == (_TABLE, "table-row") and self._runs is not None:
+            if self._runs:
+                self._taken.append((self._line, self._runs, self._row_repetition))
+            self._line += self._row_repetition
+            self._runs = None
+
+    def _end_cell(self):
+        repetition = _repetition(self._cell, "number-columns-repeated")
+        value = _ods_value(self._cell, "\n".join(self._paragraphs))
+        if value is not None and value != "":
+            self._runs.append((self._column, value, repetition))
+        self._column += repetition
+        self._cell, self._text, self._annotations = None, None, 0
+
+
+def _ods_value(attributes, text):
+    """A cell's value: its number, date, time or boolean as the file stores it, else its
+    text (what a formula last computed, for a formula cell)."""
+    kind = attributes.get((_OFFICE, "value-type"))
+    try:
+        if kind in ("float", "percentage", "currency"):
+            raw = attributes.get((_OFFICE, "value"))
+            if raw is not None:
+                return int(raw) if _INTEGER.fullmatch(raw) else float(raw)
+        elif kind == "date":
+            raw = attributes.get((_OFFICE, "date-value"))
+            if raw is not None:
+                if "T" in raw:
+                    return datetime.datetime.fromisoformat(raw)
+                return datetime.date.fromisoformat(raw)
+        elif kind == "time":
+            match = _DURATION.fullmatch(attributes.get((_OFFICE, "time-value")) or "")
+            if match and int(match[1]) < 24:
+                hours, minutes, seconds, fraction = match.groups()
+                return datetime.time(
+                    int(hours), int(minutes), int(seconds), int((fraction or "0").ljust(6, "0"))
+                )
+        elif kind == "boolean":
+            return attributes.get((_OFFICE, "boolean-value")) in ("true", "1")
+        elif kind == "string" and (_OFFICE, "string-value") in attributes:
+            return attributes[(_OFFICE, "string-value")]
+    except ValueError:
+        pass
+    return text
 
 
 def map_headers(table, columns, *, required):
