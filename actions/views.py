@@ -190,6 +190,8 @@ def action_import_spec():
     return ImportSpec(
         kind="actions",
         title="Importer des actions",
+        # A PDI counts tens to hundreds of actions.
+        max_rows=2000,
         columns=ACTION_COLUMNS,
         required=["Référence", "Intitulé", "Orientation", "Opérateur", "Places", "Début"],
         make_resource=lambda: ActionResource(pact),

@@ -127,6 +127,8 @@ PRELOAD_CHUNK = 500  # values per IN (...) when reading what the file refers to
 # the preview as in the import: past this many rows, a file is for the command
 # (import_beneficiaries), not for a web request.
 PEOPLE_PER_PAGE_IMPORT = 1000
+# The CAF contacts file holds every household of the CAF, two rows each (about 0.4 ms a row).
+CONTACT_ROWS_PER_PAGE_IMPORT = 100_000
 
 
 def _synonyms(widget, extra):
@@ -1063,6 +1065,8 @@ def caf_contacts_import_spec(user):
     return ImportSpec(
         kind="caf_contacts",
         title="Importer les coordonnées transmises par la CAF",
+        # Two rows a household of the whole CAF: about 40 s at 100,000 rows, within a request.
+        max_rows=CONTACT_ROWS_PER_PAGE_IMPORT,
         columns=CONTACT_FILE_COLUMNS,
         required=CONTACT_FILE_REQUIRED,
         make_resource=lambda: CafContactResource(user=user),

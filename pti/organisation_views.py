@@ -61,6 +61,8 @@ def organisation_edit(request, pk=None):
 ORGANISATION_IMPORT = ImportSpec(
     kind="organisations",
     title="Importer des organisations",
+    # The partners of a département: a few hundred; a longer file is not a list of them.
+    max_rows=5000,
     columns=ORGANISATION_COLUMNS,
     required=["Nom", "Type"],
     make_resource=OrganisationResource,

@@ -323,6 +323,8 @@ def signatory_import_spec(pact):
     return ImportSpec(
         kind=f"signatories-{pact.pk}",
         title="Importer des signataires",
+        # A pact has tens of signatories.
+        max_rows=500,
         columns=SIGNATORY_COLUMNS,
         required=["Organisation"],
         make_resource=lambda: SignatoryResource(pact),

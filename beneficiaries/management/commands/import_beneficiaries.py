@@ -5,7 +5,7 @@ from beneficiaries.management.importing import existing_file, importing_user, wr
 from beneficiaries.resources import people_import_spec
 from pti.enums import Role
 from pti.imports import analyse, summary
-from pti.tabular import TableError
+from pti.tabular import TableError, read_upload
 
 
 class Command(BaseCommand):
@@ -38,7 +38,10 @@ class Command(BaseCommand):
         )
         spec = people_import_spec(importer)
         try:
-            table = spec.read(path.name, path.read_bytes())
+            with path.open("rb") as opened:
+                opened.size = path.stat().st_size  # refused by its size before it is read
+                data = read_upload(opened)
+            table = spec.read(path.name, data)
             with transaction.atomic():
                 report = analyse(spec, table, dry_run=dry_run)
                 if dry_run or not report.is_valid:
