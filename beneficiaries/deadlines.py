@@ -115,14 +115,13 @@ def due_items(row, today):
         items.append(Due("answer", "prescription sans réponse", None, False))
     if row.last_contact_on < notice_start(today):
         closing = closing_on(row.last_contact_on)
-        items.append(
-            Due(
-                "no_contact",
-                f"sans contact depuis bientôt {active_period_label()} : le dossier sera clos "
-                f"le {closing:%d/%m/%Y}",
-                closing,
-                closing <= today,
-                date_in_label=True,
-            )
+        late = closing <= today
+        label = (
+            f"sans contact depuis {active_period_label()} : le dossier est à clore depuis le "
+            f"{closing:%d/%m/%Y}"
+            if late
+            else f"sans contact depuis bientôt {active_period_label()} : le dossier sera clos "
+            f"le {closing:%d/%m/%Y}"
         )
+        items.append(Due("no_contact", label, closing, late, date_in_label=True))
     return items

@@ -123,7 +123,8 @@ class BeneficiaryQuerySet(models.QuerySet):
 
     def with_followup(self):
         """Each person with what the deadlines and the lists need, one row per person:
-        current orientation and contract, last interview, prescriptions waiting, référent."""
+        current orientation and contract, last interview, last contact, prescriptions waiting,
+        référent."""
         orientation = OrientationDecision.objects.filter(
             beneficiary=OuterRef("pk"), is_current=True
         )

@@ -294,6 +294,9 @@ def test_a_file_past_its_closing_day_is_flagged_late():
     person = silent(731)
     due = no_contact_due(person)
     assert (due.date, due.late) == (days_ago(1), True)
+    assert due.label == (
+        f"sans contact depuis 2 ans : le dossier est à clore depuis le {days_ago(1):%d/%m/%Y}"
+    )
     assert filtered("no_contact") == {person}
 
 

@@ -236,6 +236,7 @@ def test_an_anonymised_file_is_never_written_again(client):
     client.force_login(pilot)
     page = client.get(reverse("beneficiaries:file", args=[person.pk]))
     assert "Dossier anonymisé le 26/11/2026" in page.content.decode()
+    assert "le mois de chaque date, le territoire et le parcours restent" in page.content.decode()
     assert "Modifier l&#x27;identité" not in page.content.decode()
     refused = client.get(reverse("beneficiaries:update", args=[person.pk]), follow=True)
     assert "il ne peut plus être modifié" in refused.content.decode()
