@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -32,6 +31,7 @@ from pti.authentication import (
 )
 from pti.pages import confirm_page, form_error_status, refuse
 from pti.permissions import PILOTS, role_required
+from pti.redirects import safe_next
 
 SESSION_RECOVERY_CODES = "pti_recovery_codes"  # shown once, then dropped from the session
 FAILURES_PAGE_SIZE = 50
@@ -43,12 +43,7 @@ def account_trail():
 
 def next_url(request):
     """The page to go back to: `next` if it is one of ours, else the home page."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("pti:home")
+    return safe_next(request, reverse("pti:home"))
 
 
 def with_next(url_name, request):

@@ -252,8 +252,11 @@ def current_lockouts():
 
 
 def second_factor_required(user):
-    """Whether the user's role must log in with a second factor (PTI_OTP_REQUIRED_ROLES)."""
-    return user.role in settings.PTI_OTP_REQUIRED_ROLES
+    """Whether the user must log in with a second factor: their role is in
+    PTI_OTP_REQUIRED_ROLES, or they may enter the Django admin (is_staff) while a second factor
+    is required of anyone — the admin reaches every account, whatever the account's role."""
+    required = settings.PTI_OTP_REQUIRED_ROLES
+    return user.role in required or (bool(required) and user.is_staff)
 
 
 def confirmed_totp_device(user):

@@ -63,6 +63,18 @@ def enter_code(client, code, *, next_url=None):
 # --- Enrolment ------------------------------------------------------------------------------
 
 
+def test_a_staff_account_of_another_role_needs_the_second_factor_too(client, settings):
+    """The admin reaches every account: whoever may enter it passes the second factor."""
+    UserFactory(referent=True, is_staff=True, username="ref-staff")
+
+    response = log_in(client, "ref-staff")
+
+    assert response.redirect_chain[-1][0].startswith(reverse("pti:second_factor_enrol"))
+    assert client.get(reverse("admin:index")).status_code == 302
+    settings.PTI_OTP_REQUIRED_ROLES = frozenset()  # the demo: nobody needs it
+    assert client.get(reverse("pti:home")).status_code == 200
+
+
 def test_a_pilot_without_a_device_sets_one_up_right_after_the_password(client):
     UserFactory(pilot=True, username="pilote")
     response = log_in(client, "pilote")
