@@ -102,6 +102,7 @@ def _birth_year(value, row, today):
 
 
 def _end_month(value, row, today):
+    """The end of a period whose row has a `start_date` (a contract)."""
     end = (value + datetime.timedelta(days=1)).replace(day=1)
     start = row.start_date.replace(day=1)
     return end if end > start else start + relativedelta(months=1)
