@@ -12,9 +12,9 @@ The import is all or nothing: every household is checked, every error is reporte
 household's position, its line and its matricule, never a name or a birth date), and if
 there is one, nothing is written. The NIR is never read: the application does not store it.
 
-Every person the flux lists in an open dossier gets the flux's date in `last_in_flux_on` (one
-UPDATE per thousand households): a person the flux still lists is still in the RSA, which is
-news of them for the active base (`beneficiaries.retention`).
+Every person the flux lists in an open dossier gets the flux's date in their `FluxListing` (one
+narrow row per person, two statements per thousand households): a person the flux still lists
+is still in the RSA, which is news of them for the active base (`beneficiaries.retention`).
 """
 
 import datetime
@@ -40,7 +40,7 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.models import Beneficiary, Exit, FileAccess, Household
+from beneficiaries.models import Beneficiary, Exit, FileAccess, FluxListing, Household
 from beneficiaries.search import normalise, search_key
 from beneficiaries.services import exit_record
 from pti.enums import Role
@@ -876,7 +876,6 @@ class _Importer:
             rsa_requested_on=flux_household.rsa_requested_on,
             right_opened_on=flux_household.rsa_requested_on,
             right_known_on=self.header.known_on,
-            last_in_flux_on=self.header.known_on,
             search_key=flux_person.search_key,
         )
         self.new_people.append(person)
@@ -931,10 +930,18 @@ class _Importer:
             ["household", "household_role", "rights_and_duties", "lock_version", "updated_at"],
             batch_size=BATCH,
         )
-        # Not a change of the file: neither its version nor its trace move.
-        Beneficiary.objects.filter(pk__in=self.listed).exclude(
-            last_in_flux_on__gte=self.header.known_on
-        ).update(last_in_flux_on=self.header.known_on)
+        # Being listed is not a change of the file: neither its version nor its trace move. A
+        # flux replayed for an earlier month does not move the date back.
+        listed_on = self.header.known_on
+        listed = [*self.listed, *(person.pk for person in self.new_people)]
+        FluxListing.objects.filter(beneficiary_id__in=listed, listed_on__lt=listed_on).update(
+            listed_on=listed_on
+        )
+        FluxListing.objects.bulk_create(
+            (FluxListing(beneficiary_id=pk, listed_on=listed_on) for pk in listed),
+            batch_size=BATCH,
+            ignore_conflicts=True,
+        )
         FileAccess.objects.bulk_create(
             (
                 FileAccess(beneficiary=person, user=self.user, operation=operation, what=TRACE)

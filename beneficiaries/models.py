@@ -50,12 +50,13 @@ def open_assignment_ids():
 # The CNIL référentiel « accompagnement social » (2021) keeps a file in the active base 2 years
 # after the last contact (PTI_ACTIVE_RETENTION_DAYS), then it is closed and anonymised
 # (beneficiaries.retention). The last contact of a person is the latest of the dated events that
-# show they are still followed or still in the right: those of `contact_events()`, the day the
-# département learnt their right was open, and the last monthly CNAF/MSA flux that listed them
-# (a person the flux still lists is still in the RSA). A closure for lack of contact is no news.
+# show they are still followed or still in the right: the events of `contact_events()`, which
+# count the last monthly CNAF/MSA flux that listed them (a person the flux still lists is still
+# in the RSA), and the day the département learnt their right was open. A closure for lack of
+# contact is no news of the person.
 
-# The person's own dates that are news of them.
-PERSON_CONTACT_DATES = ("right_known_on", "last_in_flux_on")
+# The person's own dates that are news of them (never empty).
+PERSON_CONTACT_DATES = ("right_known_on",)
 
 
 def contact_events():
@@ -70,6 +71,7 @@ def contact_events():
         (ReferentAssignment.objects.all(), ("start_date",)),
         (Obstacle.objects.all(), ("identified_on", "addressed_on", "lifted_on")),
         (Exit.objects.exclude(category=ExitCategory.NO_CONTACT), ("exit_on",)),
+        (FluxListing.objects.all(), ("listed_on",)),
     ]
 
 
@@ -376,11 +378,6 @@ class Beneficiary(LockVersioned):
     right_known_on = models.DateField(
         "ouverture du droit connue du Département le",
         help_text="Point de départ du délai d'orientation de 6 semaines.",
-    )
-    # The date of the last monthly CNAF/MSA flux that listed the person in an open dossier
-    # (written by beneficiaries.cnaf): news of them for the active base.
-    last_in_flux_on = models.DateField(
-        "dernier flux CNAF ou MSA le", null=True, blank=True, editable=False
     )
     # Lower-case name without accents, for search on every database (written by the services).
     search_key = models.CharField(max_length=320, editable=False, db_index=True)
@@ -867,6 +864,28 @@ class Exit(models.Model):
 
     def __str__(self):
         return f"Sortie du {self.exit_on:%d/%m/%Y} : {self.get_category_display()}"
+
+
+class FluxListing(models.Model):
+    """The last monthly CNAF/MSA flux that listed a person in an open dossier (its date): news
+    of them for the active base (beneficiaries.retention). Written by the flux in bulk, one
+    narrow row per person, so that a monthly flux rewrites no row of the people's table."""
+
+    beneficiary = models.OneToOneField(
+        Beneficiary,
+        verbose_name="bénéficiaire",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="flux_listing",
+    )
+    listed_on = models.DateField("dernier flux CNAF ou MSA le")
+
+    class Meta:
+        verbose_name = "présence dans le flux CNAF ou MSA"
+        verbose_name_plural = "présences dans le flux CNAF ou MSA"
+
+    def __str__(self):
+        return f"Dans le flux du {self.listed_on:%d/%m/%Y}"
 
 
 class FileAccess(models.Model):

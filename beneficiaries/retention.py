@@ -172,7 +172,6 @@ CLASSIFICATION = {
         "rsa_requested_on": MONTH,
         "right_opened_on": MONTH,
         "right_known_on": MONTH,
-        "last_in_flux_on": MONTH,
         "search_key": ANONYMOUS_KEY,
         "anonymised_on": STAMPED,
         "created_at": MONTH,
@@ -264,6 +263,10 @@ CLASSIFICATION = {
         "outcome": ERASED_TEXT,
         "sessions_planned": KEPT,
         "sessions_attended": KEPT,
+    },
+    "beneficiaries.FluxListing": {
+        "beneficiary": KEPT,
+        "listed_on": MONTH,
     },
     "beneficiaries.Exit": {
         "id": KEPT,

@@ -22,6 +22,7 @@ from beneficiaries.models import (
     Contract,
     Exit,
     FileAccess,
+    FluxListing,
     Household,
     Interview,
     Obstacle,
@@ -159,7 +160,7 @@ def full_file():
         right_opened_on=D(2021, 2, 1),
         right_known_on=D(2021, 2, 3),
     )
-    Beneficiary.objects.filter(pk=person.pk).update(last_in_flux_on=D(2024, 5, 6))
+    FluxListing.objects.create(beneficiary=person, listed_on=D(2024, 5, 6))
     referent = UserFactory(referent=True)
     manager = UserFactory(manager=True, organisation=referent.organisation)
     first = ReferentAssignmentFactory(
@@ -342,7 +343,6 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
         "rsa_requested_on": D(2021, 1, 1),
         "right_opened_on": D(2021, 2, 1),
         "right_known_on": D(2021, 2, 1),
-        "last_in_flux_on": D(2024, 5, 1),
         "search_key": search_key("Anonyme", "", ""),
         "anonymised_on": TODAY,
         "created_at": month_of(created["person"][0]),
@@ -524,6 +524,10 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
             "sessions_attended": 8,
         },
     ]
+    assert FluxListing.objects.filter(beneficiary=person).values().get() == {
+        "beneficiary_id": person.pk,
+        "listed_on": D(2024, 5, 1),
+    }
     assert Exit.objects.filter(beneficiary=person).values().get() == {
         "id": f["exit"].pk,
         "beneficiary_id": person.pk,

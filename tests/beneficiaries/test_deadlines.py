@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from beneficiaries import services
 from beneficiaries.deadlines import DUE_LABELS, due_items
-from beneficiaries.models import Beneficiary
+from beneficiaries.models import Beneficiary, FluxListing
 from tests.actions.factories import ActionFactory
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
@@ -337,9 +337,7 @@ CONTACTS = {
     ),
     "frein identifié": lambda person, day: ObstacleFactory(beneficiary=person, identified_on=day),
     "frein levé": lifted,
-    "flux CNAF": lambda person, day: Beneficiary.objects.filter(pk=person.pk).update(
-        last_in_flux_on=day
-    ),
+    "flux CNAF": lambda person, day: FluxListing.objects.create(beneficiary=person, listed_on=day),
 }
 
 

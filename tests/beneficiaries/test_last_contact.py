@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from beneficiaries.cnaf import cnaf_flux_import
 from beneficiaries.enums import ExitCategory, ExitContract
-from beneficiaries.models import Beneficiary
+from beneficiaries.models import Beneficiary, FluxListing
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     ContractFactory,
@@ -69,7 +69,7 @@ def test_the_last_contact_is_the_latest_of_every_event():
         (D(2021, 8, 6), lambda day: InterviewFactory(beneficiary=person, date=day)),
         (
             D(2021, 9, 7),
-            lambda day: Beneficiary.objects.filter(pk=person.pk).update(last_in_flux_on=day),
+            lambda day: FluxListing.objects.create(beneficiary=person, listed_on=day),
         ),
         (D(2021, 10, 8), lambda day: ExitFactory(beneficiary=person, exit_on=day)),
     ]
@@ -121,7 +121,7 @@ def pilot():
 
 
 def listed_on():
-    return dict(Beneficiary.objects.values_list("first_name", "last_in_flux_on"))
+    return dict(Beneficiary.objects.values_list("first_name", "flux_listing__listed_on"))
 
 
 def test_the_flux_dates_every_person_it_lists_in_an_open_dossier(pilot):

@@ -26,7 +26,14 @@ from beneficiaries.enums import (
     RefusedTarget,
 )
 from beneficiaries.forms import ExitForm
-from beneficiaries.models import Beneficiary, Exit, FileAccess, ListAccess, RefusedAccess
+from beneficiaries.models import (
+    Beneficiary,
+    Exit,
+    FileAccess,
+    FluxListing,
+    ListAccess,
+    RefusedAccess,
+)
 from beneficiaries.retention import ERASED, apply_retention
 from evaluation.computations import Computation, action_results
 from evaluation.enums import Breakdown
@@ -161,9 +168,7 @@ def test_the_active_base_ends_two_years_after_the_last_contact_to_the_day():
         lambda person: ObstacleFactory(
             beneficiary=person, identified_on=D(2024, 1, 1), lifted_on=D(2025, 3, 1)
         ),
-        lambda person: Beneficiary.objects.filter(pk=person.pk).update(
-            last_in_flux_on=D(2025, 10, 6)
-        ),
+        lambda person: FluxListing.objects.create(beneficiary=person, listed_on=D(2025, 10, 6)),
     ],
     ids=["interview", "prescription ended", "obstacle lifted", "listed by the CNAF flux"],
 )
@@ -314,7 +319,7 @@ def test_a_file_without_exit_is_kept_until_its_closing_day():
 
 def test_a_file_the_cnaf_flux_still_lists_is_not_closed():
     person = silent_file(D(2023, 3, 1))
-    Beneficiary.objects.filter(pk=person.pk).update(last_in_flux_on=D(2026, 11, 5))
+    FluxListing.objects.create(beneficiary=person, listed_on=D(2026, 11, 5))
 
     assert apply_retention(now=NOW).closed == 0
 
