@@ -148,5 +148,6 @@ class RefusedTarget(models.TextChoices):
     """What a refused attempt tried to open."""
 
     FILE = "file", "dossier"
+    HOUSEHOLD = "household", "foyer"
     PRESCRIPTION = "prescription", "prescription"
     OBSTACLE = "obstacle", "frein"

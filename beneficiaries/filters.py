@@ -144,6 +144,16 @@ class TraceFilter(django_filters.FilterSet):
                 "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             )
 
+    @property
+    def qs(self):
+        """The traces, or none with the error beside « Au » when the dates are reversed."""
+        if self.form.is_valid():
+            since, until = self.form.cleaned_data["since"], self.form.cleaned_data["until"]
+            if since and until and until < since:
+                self.form.add_error("until", "Cette date précède celle du début (« Du »).")
+                return self.queryset.none()
+        return super().qs
+
 
 class ListTraceFilter(TraceFilter):
     """The looks at lists, also by the person searched for: the text typed by the pilot is

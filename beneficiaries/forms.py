@@ -18,6 +18,7 @@ from beneficiaries.enums import (
     Payer,
     PlannedActionKind,
     RightsAndDuties,
+    Sex,
 )
 from beneficiaries.models import Beneficiary
 from pti.enums import Role
@@ -85,7 +86,10 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
                 queryset=referents.order_by("last_name", "first_name"),
                 required=user.role == Role.MANAGER,
                 empty_label="à désigner plus tard" if user.role == Role.PILOT else "—",
+                widget=forms.Select(attrs={"class": "form-select"}),
             )
+        # A radio list: the blank choice of the model's select has no place among them.
+        self.fields["sex"].choices = Sex.choices
         if self.instance.pk:
             household = self.instance.household
             # The household is versioned too: a save based on an older household is refused.

@@ -960,9 +960,11 @@ class ListAccess(models.Model):
 
 
 class RefusedAccess(models.Model):
-    """An attempt to open a person's file (or a prescription, an obstacle) outside the user's
-    scope or role: who tried which id, when, and what they were answered (403 or 404). The id
-    may name nobody: guessing ids is what this trace is for."""
+    """An attempt to reach a person's file (or a household, a prescription, an obstacle)
+    outside the user's scope or role: who tried which id, when, and what they were answered —
+    403 or 404 for a page asked by its id (the id may name nobody: guessing ids is what this
+    trace is for), 422 for a write refused because the CAF number or the identity it gave
+    leads to a file outside the user's scope (`beneficiaries.services.OutOfScope`)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
@@ -980,7 +982,7 @@ class RefusedAccess(models.Model):
                 condition=Q(target__in=RefusedTarget.values), name="refused_access_target_valid"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=[403, 404]), name="refused_access_status_valid"
+                condition=Q(status__in=[403, 404, 422]), name="refused_access_status_valid"
             ),
         ]
         indexes = [
@@ -993,8 +995,11 @@ class RefusedAccess(models.Model):
 
     @property
     def requested_path(self):
-        """The address that was asked for (its ids only), or the page's name if it has moved."""
-        try:
-            return reverse(self.page, kwargs={"pk": self.object_id})
-        except NoReverseMatch:
-            return self.page
+        """The address that was asked for (its ids only; a page of no id for a refused write),
+        or the page's name if it has moved."""
+        for kwargs in ({"pk": self.object_id}, {}):
+            try:
+                return reverse(self.page, kwargs=kwargs)
+            except NoReverseMatch:
+                continue
+        return self.page

@@ -31,11 +31,12 @@ from beneficiaries.enums import (
     HouseholdRole,
     Payer,
     PeopleView,
+    RefusedTarget,
     RightsAndDuties,
     Sex,
 )
 from beneficiaries.models import Beneficiary, Household, ReferentAssignment
-from beneficiaries.search import normalise, search_key
+from beneficiaries.search import identity_keys, normalise
 from pti.enums import Role
 from pti.imports import ExplainedRowResult, ImportSpec
 from pti.models import Commune, User
@@ -334,14 +335,6 @@ class ReferentWidget(widgets.Widget):
         return candidates[0]
 
 
-def _person_keys(last_name, birth_name, first_name):
-    """The names a person may be found under: with or without the birth name."""
-    keys = {normalise(f"{last_name} {first_name}"), search_key(last_name, birth_name, first_name)}
-    if birth_name:
-        keys.add(normalise(f"{birth_name} {first_name}"))
-    return keys
-
-
 class BeneficiaryResource(resources.ModelResource):
     """One row, one person (see the module docstring). `user` is who imports: a pilot, or a
     manager who may only bring people into their own structure."""
@@ -429,6 +422,9 @@ class BeneficiaryResource(resources.ModelResource):
         self.user = user
         self.today = timezone.localdate()
         self.fields["referent"] = fields.Field(column_name="Référent", widget=ReferentWidget(user))
+        # (RefusedTarget, id) of the files outside the user's scope that rows led to: traced
+        # once the preview is answered (pti.imports.Report.refused, `_trace_preview`).
+        self.refused = []
 
     # --- Before the rows: what the file refers to, read once ---------------------------
 
@@ -478,13 +474,13 @@ class BeneficiaryResource(resources.ModelResource):
             for person in people:
                 person.open_assignment = open_assignments.get(person.pk)
                 person.is_visible = person.pk in seen
-                for key in _person_keys(person.last_name, person.birth_name, person.first_name):
+                for key in identity_keys(person.last_name, person.birth_name, person.first_name):
                     known.setdefault((key, person.birth_date), person)
         return known
 
     def _households_out_of_scope(self, dataset):
-        """{(payer, CAF number)} of the file's households that exist and that the importing
-        user may not see: a new person is never attached to one of them."""
+        """{(payer, CAF number): household id} of the file's households that exist and that
+        the importing user may not see: a new person is never attached to one of them."""
         keys = set()
         for row in dataset.dict:
             try:
@@ -494,19 +490,18 @@ class BeneficiaryResource(resources.ModelResource):
                 continue
             keys.add((payer or Payer.CAF, number))
         numbers = sorted({number for _, number in keys})
-        out = set()
+        out = {}
         visible = Household.objects.visible_to(self.user)
         for start in range(0, len(numbers), PRELOAD_CHUNK):
-            existing = Household.objects.filter(
-                caf_number__in=numbers[start : start + PRELOAD_CHUNK]
-            )
+            chunk = numbers[start : start + PRELOAD_CHUNK]
+            existing = Household.objects.filter(caf_number__in=chunk)
             seen = set(visible.filter(pk__in=existing.values("pk")).values_list("pk", flat=True))
             out.update(
-                (household.payer, household.caf_number)
+                ((household.payer, household.caf_number), household.pk)
                 for household in existing.only("pk", "payer", "caf_number")
-                if household.pk not in seen
+                if household.pk not in seen and (household.payer, household.caf_number) in keys
             )
-        return out & keys
+        return out
 
     # --- Row by row ----------------------------------------------------------------------
 
@@ -520,7 +515,7 @@ class BeneficiaryResource(resources.ModelResource):
             birth_date = self.fields["birth_date"].widget.clean(row.get("Date de naissance"))
         except ValueError:
             return None
-        keys = _person_keys(
+        keys = identity_keys(
             NameWidget(required=False).clean(row.get("Nom")),
             NameWidget(required=False).clean(row.get("Nom de naissance")),
             NameWidget(required=False).clean(row.get("Prénom")),
@@ -580,8 +575,12 @@ class BeneficiaryResource(resources.ModelResource):
         values.update(rsa_requested_on=requested, right_opened_on=opened, right_known_on=known)
 
     def _plan_new(self, instance, values, errors):
-        if (values.get("payer"), values.get("caf_number")) in self.households_out_of_scope:
+        household_id = self.households_out_of_scope.get(
+            (values.get("payer"), values.get("caf_number"))
+        )
+        if household_id is not None:
             errors.setdefault("__all__", []).append(services.OUT_OF_SCOPE)
+            self.refused.append((RefusedTarget.HOUSEHOLD, household_id))
         referent = values.get("referent")
         if self.user.role == Role.MANAGER and referent is None and "referent" not in errors:
             errors["referent"] = [
@@ -596,6 +595,7 @@ class BeneficiaryResource(resources.ModelResource):
     def _plan_known(self, person, values, errors):
         if not person.is_visible:
             errors.setdefault("__all__", []).append(services.OUT_OF_SCOPE)
+            self.refused.append((RefusedTarget.FILE, person.pk))
             return
         caf_number = values.get("caf_number")
         if caf_number and caf_number != person.household.caf_number:
@@ -1025,6 +1025,12 @@ def _trace_preview(title):
     (those found in the base are shown as « modification » or « inchangé »)."""
 
     def trace(user, report):
+        for target, object_id in report.refused:
+            services.record_refusal(
+                user=user,
+                refusal=services.OutOfScope(target=target, object_id=object_id),
+                page="beneficiaries:import",
+            )
         counts = report.counts
         traces.record_list_access(
             user=user,

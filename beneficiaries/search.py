@@ -19,6 +19,17 @@ def search_key(last_name, birth_name, first_name):
     return normalise(f"{last_name} {birth_name} {first_name}")
 
 
+def identity_keys(last_name, birth_name, first_name):
+    """The names a person may be known under, normalised: the last name with the first name,
+    with or without the birth name, and the birth name with the first name. Two people born
+    the same day who share one of these keys are taken for the same person (a second file is
+    refused; the imports update the first)."""
+    keys = {normalise(f"{last_name} {first_name}"), search_key(last_name, birth_name, first_name)}
+    if birth_name:
+        keys.add(normalise(f"{birth_name} {first_name}"))
+    return keys
+
+
 def parse_date(text):
     for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"):
         try:

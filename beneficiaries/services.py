@@ -13,6 +13,7 @@ from beneficiaries.enums import (
     ExitContract,
     FileOperation,
     ObstacleStatus,
+    RefusedTarget,
 )
 from beneficiaries.models import (
     Beneficiary,
@@ -26,8 +27,9 @@ from beneficiaries.models import (
     PlannedAction,
     Prescription,
     ReferentAssignment,
+    RefusedAccess,
 )
-from beneficiaries.search import search_key
+from beneficiaries.search import identity_keys, search_key
 from pti.enums import Role
 from pti.services import check_lock_version, save_with_lock
 
@@ -79,7 +81,24 @@ PERSON_FIELDS = [
 
 class OutOfScope(ValidationError):
     """A write would attach to a household or a person outside the user's scope: refused with
-    `OUT_OF_SCOPE`, which says nothing of the other file."""
+    `OUT_OF_SCOPE`, which says nothing of the other file. `target` (a RefusedTarget) and
+    `object_id` name what was found, for the trace of the refusal (never shown)."""
+
+    def __init__(self, *, target, object_id):
+        super().__init__(OUT_OF_SCOPE)
+        self.target, self.object_id = target, object_id
+
+
+def record_refusal(*, user, refusal, page):
+    """Trace a write refused as OutOfScope (`refusal`) on `page` (a URL name): who tried to
+    reach which file. Call it outside the refused write's transaction."""
+    RefusedAccess.objects.create(
+        user=user,
+        target=refusal.target,
+        object_id=refusal.object_id,
+        page=page,
+        status=422,
+    )
 
 
 # The same words whatever was found (a household, a person) and wherever it is followed: the
@@ -121,8 +140,25 @@ def household_for(*, household_values, territory, user):
     }
     household, created = Household.objects.get_or_create(**key, defaults=defaults)
     if not created and not Household.objects.visible_to(user).filter(pk=household.pk).exists():
-        raise OutOfScope(OUT_OF_SCOPE)
+        raise OutOfScope(target=RefusedTarget.HOUSEHOLD, object_id=household.pk)
     return household, created
+
+
+def _same_person(names, birth_date):
+    """The person of the base (not anonymised) born on `birth_date` and known under one of
+    the identity keys of `names` (last name, birth name, first name), or None."""
+    wanted = identity_keys(*names)
+    born_that_day = Beneficiary.objects.filter(
+        birth_date=birth_date, anonymised_on__isnull=True
+    ).only("pk", "last_name", "birth_name", "first_name")
+    return next(
+        (
+            person
+            for person in born_that_day.order_by("pk")
+            if identity_keys(person.last_name, person.birth_name, person.first_name) & wanted
+        ),
+        None,
+    )
 
 
 @transaction.atomic
@@ -142,16 +178,17 @@ def beneficiary_create(
             "Désignez un référent de votre structure : sans lui, la personne ne serait pas "
             "suivie par votre structure."
         )
-    key = search_key(
-        person_values["last_name"], person_values.get("birth_name", ""), person_values["first_name"]
+    names = (
+        person_values["last_name"],
+        person_values.get("birth_name", ""),
+        person_values["first_name"],
     )
-    duplicate = Beneficiary.objects.filter(
-        search_key=key, birth_date=person_values["birth_date"]
-    ).first()
+    duplicate = _same_person(names, person_values["birth_date"])
     if duplicate is not None:
         if Beneficiary.objects.visible_to(user).filter(pk=duplicate.pk).exists():
             raise ValidationError(DUPLICATE_PERSON)
-        raise OutOfScope(OUT_OF_SCOPE)
+        raise OutOfScope(target=RefusedTarget.FILE, object_id=duplicate.pk)
+    key = search_key(*names)
     household, created = household_for(
         household_values=household_values, territory=territory, user=user
     )

@@ -520,6 +520,9 @@ def beneficiary_create(request):
                 user=request.user,
                 referent=form.cleaned_data.get("referent"),
             )
+        except services.OutOfScope as refusal:
+            services.record_refusal(user=request.user, refusal=refusal, page="beneficiaries:create")
+            form.add_error(None, refusal)
         except ValidationError as error:
             form.add_error(None, error)
         else:

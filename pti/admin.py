@@ -182,20 +182,32 @@ def _is_personal(entry):
 
 @admin.register(LogEntry)
 class PtiLogEntryAdmin(admin.ModelAdmin):
-    list_display = [
-        "timestamp",
-        "actor",
-        "action",
-        "content_type",
-        "object_label",
-        "changed_fields",
-    ]
+    list_display = ["when", "who", "operation", "kind", "object_label", "changed_fields"]
     list_filter = ["action", "content_type"]
     list_select_related = ["actor", "content_type"]
     search_fields = ["object_pk", "actor__username"]
     date_hierarchy = "timestamp"
-    fields = ["timestamp", "actor", "action", "content_type", "object_label", "changed_fields"]
-    readonly_fields = fields
+    list_display_links = None
+
+    @admin.display(description="date", ordering="timestamp")
+    def when(self, entry):
+        return entry.timestamp
+
+    @admin.display(description="par")
+    def who(self, entry):
+        return entry.actor or "—"
+
+    @admin.display(description="opération")
+    def operation(self, entry):
+        return {
+            LogEntry.Action.CREATE: "création",
+            LogEntry.Action.UPDATE: "modification",
+            LogEntry.Action.DELETE: "suppression",
+        }.get(entry.action, entry.get_action_display())
+
+    @admin.display(description="type d'objet")
+    def kind(self, entry):
+        return entry.content_type.name
 
     @admin.display(description="objet")
     def object_label(self, entry):
@@ -215,8 +227,6 @@ class PtiLogEntryAdmin(admin.ModelAdmin):
             )
             or "—"
         )
-
-    list_display_links = None
 
     def has_view_permission(self, request, obj=None):
         # The list only: an entry's own page would title it with its text (a person's name).

@@ -181,6 +181,9 @@ class Report:
     counts: dict
     hidden_rows: int = 0
     ignored: list = field(default_factory=list)  # (reason, rows), the most frequent first
+    # What the resource refused to reach outside the user's scope, for `ImportSpec.on_preview`
+    # to trace (the resource's `refused`, if it keeps one); never shown.
+    refused: list = field(default_factory=list)
 
     @property
     def is_valid(self):
@@ -240,6 +243,7 @@ def analyse(spec, table, *, dry_run):
         counts=counts,
         hidden_rows=hidden_rows,
         ignored=sorted(ignored.items(), key=lambda item: (-item[1], item[0])),
+        refused=list(getattr(resource, "refused", [])),
     )
 
 

@@ -180,6 +180,11 @@ class User(AbstractUser):
     def is_pilot(self):
         return self.role == Role.PILOT
 
+    @property
+    def full_name(self):
+        """First and last names run together, for the password similarity check."""
+        return f"{self.first_name}{self.last_name}"
+
 
 # Why a version of the pact that is no longer a draft cannot change (also shown by the services).
 FROZEN_MESSAGES = {

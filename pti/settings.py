@@ -172,12 +172,12 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "django_htmx",
-    "auditlog",
+    "pti.third_party_apps.AuditlogConfig",
     "csp",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "pti.third_party_apps.TotpConfig",
+    "pti.third_party_apps.StaticCodesConfig",
     *PTI_APPS,
 ]
 
@@ -256,7 +256,10 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        "OPTIONS": {"user_attributes": ["username", "first_name", "last_name", "email"]},
+        # The full name too: « sophiedurand2026 » is too close to Sophie Durand.
+        "OPTIONS": {
+            "user_attributes": ["username", "first_name", "last_name", "email", "full_name"]
+        },
     },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

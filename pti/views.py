@@ -30,7 +30,9 @@ def home(request):
     return render(request, "pti/home.html", context)
 
 
+@login_not_required
 def accessibility(request):
+    """The accessibility statement (RGAA): public, since the login page links to it."""
     return render(request, "pti/accessibility.html")
 
 

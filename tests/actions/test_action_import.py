@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from actions.enums import ActionStatus, FundingSource, Obstacle
 from actions.models import Action, ActionFunding
-from pti.enums import PactStatus
 from tests.actions.factories import ActionFactory
 from tests.import_pages import error_lines, messages_of, page, token_of
 from tests.pti.factories import (
@@ -23,6 +22,7 @@ from tests.pti.factories import (
     PactFactory,
     TerritoryFactory,
     UserFactory,
+    frozen,
 )
 
 pytestmark = pytest.mark.django_db
@@ -62,14 +62,7 @@ def pilot_client(client_as):
 @pytest.fixture
 def offer():
     """The signed pact (orientations 1 to 4), a newer draft, an operator and two territories."""
-    pact = PactFactory(
-        code="pti-2016-2020",
-        period_start=2016,
-        period_end=2020,
-        status=PactStatus.SIGNED,
-        deliberation_date=datetime.date(2016, 3, 24),
-        signed_on=datetime.date(2016, 4, 15),
-    )
+    pact = PactFactory(code="pti-2016-2020", period_start=2016, period_end=2020)
     orientations = {
         position: OrientationFactory(pact=pact, position=position, title=title)
         for position, title in [
@@ -90,6 +83,7 @@ def offer():
             orientation=orientations[4], position=1, title="Réunir les partenaires"
         ),
     }
+    frozen(pact, deliberation_date=datetime.date(2016, 3, 24), signed_on=datetime.date(2016, 4, 15))
     # A later version being prepared: its orientation 3 is not the one the offer follows.
     draft = PactFactory(code="pti-2021-2025", period_start=2021, period_end=2025)
     OrientationFactory(pact=draft, position=3, title="Orientation du projet de pacte")

@@ -14,6 +14,7 @@ from tests.pti.factories import (
     PactFactory,
     TerritoryFactory,
     UserFactory,
+    frozen,
 )
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +28,10 @@ def referent(client_as):
 @pytest.fixture
 def offer():
     """A signed pact with two orientations, its draft amendment, and a few actions."""
-    pact = PactFactory(
-        status=PactStatus.SIGNED,
-        deliberation_date=datetime.date(2016, 6, 27),
-        signed_on=datetime.date(2016, 10, 1),
-    )
+    pact = PactFactory()
     health = OrientationFactory(pact=pact, position=1, title="Santé")
     employment = OrientationFactory(pact=pact, position=2, title="Emploi")
+    frozen(pact)
     roannais, forez = TerritoryFactory(name="Roannais"), TerritoryFactory(name="Forez")
     actions = {
         "scooters": ActionFactory(
@@ -111,17 +109,15 @@ def test_filter_by_orientation_finds_actions_filed_under_an_earlier_version(refe
     # An amendment is signed: the catalogue now offers its orientations, and the actions
     # filed under the first version's copy of an orientation are still found under it.
     amendment, _ = pact_copy_as_amendment(pact=offer["pact"], reason="Avenant")
-    Pact.objects.filter(pk=offer["pact"].pk).update(
-        status=PactStatus.ARCHIVED, archived_on=datetime.date(2024, 1, 1)
-    )
-    Pact.objects.filter(pk=amendment.pk).update(
-        status=PactStatus.SIGNED,
-        deliberation_date=datetime.date(2023, 12, 1),
-        signed_on=datetime.date(2024, 1, 1),
-    )
     amended_health = amendment.orientations.get(position=1)
     amended_health.title = "Santé et accès aux soins"
     amended_health.save()
+    Pact.objects.filter(pk=offer["pact"].pk).update(
+        status=PactStatus.ARCHIVED, archived_on=datetime.date(2024, 1, 1)
+    )
+    frozen(
+        amendment, deliberation_date=datetime.date(2023, 12, 1), signed_on=datetime.date(2024, 1, 1)
+    )
 
     response = referent.get(reverse("actions:catalogue"), {"orientation": str(amended_health.key)})
     assert titles(response) == ["Bilans de santé", "Crèche d'insertion"]
@@ -166,13 +162,8 @@ def test_a_bad_filter_value_is_ignored_with_the_form_showing_it(referent, offer)
 def test_the_catalogue_makes_the_same_number_of_queries_with_1_or_200_actions(
     referent, assert_constant_queries
 ):
-    orientation = OrientationFactory(
-        pact=PactFactory(
-            status=PactStatus.SIGNED,
-            deliberation_date=datetime.date(2016, 6, 27),
-            signed_on=datetime.date(2016, 10, 1),
-        )
-    )
+    orientation = OrientationFactory(pact=PactFactory())
+    frozen(orientation.pact)
     territories = [TerritoryFactory(), TerritoryFactory()]
     ActionFactory(orientation=orientation, territories=territories, obstacles=[Obstacle.HEALTH])
 

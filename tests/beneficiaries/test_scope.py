@@ -16,8 +16,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from beneficiaries import services
-from beneficiaries.enums import FamilySituation, FileOperation, HouseholdRole, Payer, Sex
-from beneficiaries.models import Beneficiary, FileAccess, Household, ReferentAssignment
+from beneficiaries.enums import (
+    FamilySituation,
+    FileOperation,
+    HouseholdRole,
+    Payer,
+    RefusedTarget,
+    Sex,
+)
+from beneficiaries.models import (
+    Beneficiary,
+    FileAccess,
+    Household,
+    ReferentAssignment,
+    RefusedAccess,
+)
 from beneficiaries.resources import caf_contacts_import_spec
 from pti.imports import analyse
 from tests.beneficiaries.factories import BeneficiaryFactory, ReferentAssignmentFactory
@@ -168,6 +181,46 @@ def test_a_manager_cannot_reach_another_structures_person_by_names_and_birth_dat
     assert written() == before
 
 
+@pytest.mark.parametrize(
+    ("base_birth_name", "typed_birth_name"), [("Ailleurs", ""), ("", "Autrefois")]
+)
+def test_the_same_person_is_recognised_with_or_without_the_birth_name(
+    world, base_birth_name, typed_birth_name
+):
+    """A file known as « AILLEURS (née AILLEURS) Suivie » is the one typed « Ailleurs
+    Suivie », and the other way round: never a second file, never a revelation."""
+    world["elsewhere"].birth_name = base_birth_name
+    world["elsewhere"].save()
+    values = person_values(
+        last_name="Ailleurs",
+        birth_name=typed_birth_name,
+        first_name="Suivie",
+        birth_date=datetime.date(1970, 1, 1),
+        household_role=HouseholdRole.APPLICANT,
+    )
+    before = written()
+
+    with pytest.raises(services.OutOfScope) as refusal:
+        services.beneficiary_create(
+            household_values=household_values("1111112"),
+            person_values=values,
+            territory=world["commune"].territory,
+            user=world["manager"],
+            referent=world["camille"],
+        )
+    with pytest.raises(services.ValidationError) as duplicate:
+        services.beneficiary_create(
+            household_values=household_values("1111112"),
+            person_values=values,
+            territory=world["commune"].territory,
+            user=world["pilot"],
+        )
+
+    assert refusal.value.messages == [services.OUT_OF_SCOPE]
+    assert duplicate.value.messages == [services.DUPLICATE_PERSON]
+    assert written() == before
+
+
 def test_a_pilot_attaches_the_partner_and_the_other_files_are_traced(world):
     partner = services.beneficiary_create(
         household_values=household_values("7654321"),
@@ -253,6 +306,15 @@ def test_the_form_refuses_another_structures_caf_number_and_reveals_nothing(clie
     assert 'value="Nouveau"' in response.content.decode()  # what was typed is kept
     assert_reveals_nothing(content.replace("Marc", ""))
     assert written() == before
+    # The pilot sees who tried to reach which household.
+    attempt = RefusedAccess.objects.get()
+    assert (attempt.user, attempt.target, attempt.object_id, attempt.status, attempt.page) == (
+        world["manager"],
+        RefusedTarget.HOUSEHOLD,
+        world["elsewhere"].household_id,
+        422,
+        "beneficiaries:create",
+    )
 
 
 def test_the_form_of_a_manager_offers_only_the_referents_of_the_structure(client_as, world):
@@ -310,6 +372,15 @@ def test_the_list_import_refuses_another_structures_household_and_reveals_nothin
     content = page(response).replace("Ailleurs", "").replace("Suivie", "")
     assert_reveals_nothing(content)
     assert written() == before
+    assert sorted(
+        (a.target, a.object_id, a.status)
+        for a in RefusedAccess.objects.filter(user=world["manager"])
+    ) == sorted(
+        [
+            (RefusedTarget.FILE, world["elsewhere"].pk, 422),
+            (RefusedTarget.HOUSEHOLD, world["elsewhere"].household_id, 422),
+        ]
+    )
 
 
 def test_the_list_import_names_no_referent_of_another_structure(client_as, world):

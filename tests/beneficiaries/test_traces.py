@@ -325,6 +325,18 @@ def test_the_journal_filters_by_user_and_date(client_as, sophie, berenice):
     assert "Aucune trace ne correspond" in tomorrow.content.decode()
 
 
+def test_reversed_dates_are_said_beside_the_field(client_as, sophie, berenice):
+    client_as(sophie).get(reverse("beneficiaries:file", args=[berenice.pk]))
+    pilot = client_as(UserFactory(pilot=True))
+
+    response = pilot.get(
+        reverse("beneficiaries:journal"), {"since": "2026-06-01", "until": "2026-05-01"}
+    )
+
+    assert list(response.context["page"].object_list) == []
+    assert "Cette date précède celle du début" in response.content.decode()
+
+
 def test_the_pilot_lists_the_refused_attempts(client_as, sophie, elsewhere):
     client_as(sophie).get(reverse("beneficiaries:file", args=[elsewhere.pk]))
     pilot = client_as(UserFactory(pilot=True))

@@ -89,7 +89,7 @@ def test_search_by_name_without_accents_or_case(client_as, sophie):
     )
     assert [p.last_name for p in response.context["page"].object_list] == ["Lefèvre"]
     # The text typed is kept in the session: the URL carries a handle, never the name.
-    (url, status), = response.redirect_chain
+    ((url, status),) = response.redirect_chain
     assert status == 302
     assert "recherche=" in url
     assert "helene" not in url.lower()

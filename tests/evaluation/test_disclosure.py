@@ -20,14 +20,21 @@ from evaluation.disclosure import SmallCells
 from evaluation.enums import Breakdown, Scope
 from evaluation.models import Indicator
 from evaluation.services import measurement_enter, snapshot_take, target_set
-from pti.enums import OrganisationKind, PactStatus
+from pti.enums import OrganisationKind
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     ContractFactory,
     HouseholdFactory,
     OrientationDecisionFactory,
 )
-from tests.pti.factories import OrganisationFactory, PactFactory, TerritoryFactory, UserFactory
+from tests.pti.factories import (
+    OrganisationFactory,
+    OrientationFactory,
+    PactFactory,
+    TerritoryFactory,
+    UserFactory,
+    frozen,
+)
 from tests.pti.test_settings import manage
 from tests.signatories.factories import CommitmentTargetFactory, SignatoryFactory
 
@@ -199,11 +206,10 @@ def organisme(kind):
 
 @pytest.fixture
 def pact(db):
-    return PactFactory(
-        status=PactStatus.SIGNED,
-        deliberation_date=datetime.date(2016, 6, 27),
-        signed_on=datetime.date(2016, 10, 1),
-    )
+    """A signed pact with one orientation (the commitments of the tests are filed under it)."""
+    pact = PactFactory()
+    OrientationFactory(pact=pact, position=1)
+    return frozen(pact)
 
 
 @pytest.fixture

@@ -10,14 +10,20 @@ from beneficiaries.enums import ExitContract
 from evaluation.enums import Scope
 from evaluation.models import Indicator, Measurement, Target
 from evaluation.services import measurement_enter, snapshot_take, target_set
-from pti.enums import PactStatus
 from signatories.models import BodyObjective
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     ExitFactory,
     OrientationDecisionFactory,
 )
-from tests.pti.factories import OrganisationFactory, PactFactory, TerritoryFactory, UserFactory
+from tests.pti.factories import (
+    OrganisationFactory,
+    OrientationFactory,
+    PactFactory,
+    TerritoryFactory,
+    UserFactory,
+    frozen,
+)
 from tests.signatories.factories import (
     CommitmentTargetFactory,
     GovernanceBodyFactory,
@@ -31,11 +37,10 @@ YEAR = datetime.date.today().year - 1
 
 @pytest.fixture
 def pact():
-    return PactFactory(
-        status=PactStatus.SIGNED,
-        deliberation_date=datetime.date(2016, 6, 27),
-        signed_on=datetime.date(2016, 10, 1),
-    )
+    """A signed pact with one orientation (the commitments of the tests are filed under it)."""
+    pact = PactFactory()
+    OrientationFactory(pact=pact, position=1)
+    return frozen(pact)
 
 
 def people(count, **fields):

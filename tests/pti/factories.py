@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -88,3 +90,25 @@ class ObjectiveFactory(DjangoModelFactory):
     orientation = factory.SubFactory(OrientationFactory)
     position = factory.Sequence(lambda n: n + 1)
     title = factory.Sequence(lambda n: f"Objectif {n}")
+
+
+def frozen(
+    pact,
+    status=PactStatus.SIGNED,
+    *,
+    deliberation_date=datetime.date(2016, 6, 27),
+    signed_on=datetime.date(2016, 10, 1),
+    archived_on=datetime.date(2024, 1, 1),
+):
+    """Give a draft built by the factories, with its orientations and objectives, the status of
+    a version that is no longer a draft. The database freezes such a version (migration
+    pti/0003): what it holds is built while it is a draft, then it leaves the draft in one
+    step, as only a draft may. Returns the pact, read again."""
+    values = {"status": status, "deliberation_date": deliberation_date}
+    if status in (PactStatus.SIGNED, PactStatus.ARCHIVED):
+        values["signed_on"] = signed_on
+    if status == PactStatus.ARCHIVED:
+        values["archived_on"] = archived_on
+    Pact.objects.filter(pk=pact.pk, status=PactStatus.DRAFT).update(**values)
+    pact.refresh_from_db()
+    return pact

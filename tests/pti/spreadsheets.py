@@ -66,10 +66,12 @@ def row_xml(number, values):
 
 
 def sheet_xml(body, *, prologue="", dimension="A1"):
-    """A worksheet part around `body` (rows), with an optional `prologue` before the root."""
+    """A worksheet part around `body` (rows), with an optional `prologue` before the root and
+    the declared `dimension` (None: no <dimension> element, which the format allows)."""
+    declared = f'<dimension ref="{dimension}"/>' if dimension is not None else ""
     return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{prologue}'
-        f'<worksheet xmlns="{SPREADSHEET_NS}"><dimension ref="{dimension}"/>'
+        f'<worksheet xmlns="{SPREADSHEET_NS}">{declared}'
         f"<sheetData>{body}</sheetData></worksheet>"
     ).encode()
 
@@ -101,17 +103,19 @@ def shared_strings_xml(texts, *, prologue=""):
     ).encode()
 
 
-def long_xlsx(rows, header=("Nom", "Ville")):
+def long_xlsx(rows, header=("Nom", "Ville"), *, declared=True):
     """An XLSX of `rows` data rows as a forger writes them: rows without their optional
     numbers, each a text and a digit drawn at random (seeded), so that deflate shrinks them
-    about 80 times: 200,000 rows weigh about 170 KB."""
+    about 80 times: 200,000 rows weigh about 170 KB. `declared=False` leaves out the sheet's
+    <dimension>."""
     draw = random.Random(0)
     body = [row_xml(1, header)]
     body.extend(
         f'<row><c t="inlineStr"><is><t>Essai</t></is></c><c><v>{draw.randrange(3)}</v></c></row>'
         for _ in range(rows)
     )
-    return xlsx_with_sheet(sheet_xml("".join(body), dimension=f"A1:B{rows + 1}"))
+    dimension = f"A1:B{rows + 1}" if declared else None
+    return xlsx_with_sheet(sheet_xml("".join(body), dimension=dimension))
 
 
 # --- ODS ---------------------------------------------------------------------------------

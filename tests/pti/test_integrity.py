@@ -16,13 +16,14 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.forms import BaseForm
 from django.urls import reverse
 
 from pti import services
 from pti.enums import PactStatus
 from pti.forms import LockVersionFormMixin
-from pti.models import Objective, Orientation
+from pti.models import Objective, Orientation, Pact
 from tests.beneficiaries.factories import (
     ObstacleFactory,
     ReferentAssignmentFactory,
@@ -113,6 +114,52 @@ def test_the_models_refuse_to_change_a_signed_pact_whoever_writes():
     objective.title = "Réécrit"
     with pytest.raises(ValidationError):
         objective.full_clean()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda pact: Pact.objects.filter(pk=pact.pk).update(preamble="Réécrit par un script"),
+        lambda pact: Pact.objects.filter(pk=pact.pk).update(status=PactStatus.DRAFT),
+        lambda pact: Pact.objects.filter(pk=pact.pk).update(period_end=2030),
+        lambda pact: Orientation.objects.filter(pact=pact).update(title="Réécrite"),
+        lambda pact: Orientation.objects.create(pact=pact, position=9, title="Ajoutée"),
+        lambda pact: Objective.objects.filter(orientation__pact=pact).update(title="Réécrit"),
+        lambda pact: Objective.objects.create(
+            orientation=pact.orientations.first(), position=9, title="Ajouté"
+        ),
+    ],
+    ids=[
+        "preamble",
+        "back to draft",
+        "period",
+        "orientation",
+        "new orientation",
+        "objective",
+        "new objective",
+    ],
+)
+def test_the_database_refuses_to_change_a_signed_pact_even_without_the_models(write):
+    """A script, a bulk update, a raw save: the database itself refuses (pti/0003)."""
+    pact = signed_pact()
+    pdf_text = (pact.preamble, list(pact.orientations.values_list("title", flat=True)))
+
+    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
+        write(pact)
+
+    assert "Ce pacte n'est plus un projet" in str(refusal.value)
+    pact.refresh_from_db()
+    assert (pact.preamble, list(pact.orientations.values_list("title", flat=True))) == pdf_text
+    assert pact.status == PactStatus.SIGNED
+
+
+def test_the_database_lets_the_lifecycle_move_forward():
+    pact = signed_pact()
+
+    services.pact_archive(pact=pact)
+
+    pact.refresh_from_db()
+    assert pact.status == PactStatus.ARCHIVED
 
 
 def test_an_orientation_cannot_be_moved_out_of_a_signed_pact():

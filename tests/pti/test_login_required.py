@@ -1,4 +1,5 @@
-"""Every page needs a logged-in user, except the login page itself."""
+"""Every page needs a logged-in user, except the login page itself and the accessibility
+statement it links to (RGAA: the statement is reachable by everyone)."""
 
 import re
 
@@ -7,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_URL_NAMES = {"pti:login", "admin:login"}
+PUBLIC_URL_NAMES = {"pti:login", "admin:login", "pti:accessibility"}
 ADMIN_LOGIN = reverse("admin:login")
 
 

@@ -5,7 +5,13 @@ from django.urls import reverse
 
 from pti.enums import PactStatus
 from pti.models import Objective, Orientation, Pact
-from tests.pti.factories import ObjectiveFactory, OrientationFactory, PactFactory, UserFactory
+from tests.pti.factories import (
+    ObjectiveFactory,
+    OrientationFactory,
+    PactFactory,
+    UserFactory,
+    frozen,
+)
 from tests.signatories.factories import CommitmentTargetFactory, SignatoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,14 +99,11 @@ def test_a_concurrent_edit_is_refused_and_the_typed_text_is_kept(pilot):
 
 @pytest.mark.parametrize("status", [PactStatus.ADOPTED, PactStatus.SIGNED, PactStatus.ARCHIVED])
 def test_every_edit_of_a_frozen_pact_is_refused_even_by_a_direct_post(pilot, status):
-    pact = PactFactory(
-        status=status,
-        deliberation_date=datetime.date(2016, 6, 27),
-        signed_on=None if status == PactStatus.ADOPTED else datetime.date(2016, 10, 1),
-    )
+    pact = PactFactory()
     orientation = OrientationFactory(pact=pact, title="Intact", position=1)
     OrientationFactory(pact=pact, title="Second", position=2)
     objective = ObjectiveFactory(orientation=orientation, title="Intact", position=1)
+    frozen(pact, status)
     posts = [
         ("pti:pact_update", pact.pk, {"title": "Changé", "period_start": 2016, "period_end": 2020}),
         ("pti:pact_adopt", pact.pk, {"deliberation_date": "2016-06-27"}),

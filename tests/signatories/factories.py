@@ -38,8 +38,13 @@ class CommitmentFactory(DjangoModelFactory):
         model = Commitment
 
     signatory = factory.SubFactory(SignatoryFactory)
-    orientation = factory.SubFactory(
-        OrientationFactory, pact=factory.SelfAttribute("..signatory.pact")
+    # An orientation of the signatory's pact: its first one when it has some (a pact that is
+    # no longer a draft takes no new orientation), else a new one.
+    orientation = factory.LazyAttribute(
+        lambda commitment: (
+            commitment.signatory.pact.orientations.order_by("position").first()
+            or OrientationFactory(pact=commitment.signatory.pact)
+        )
     )
     title = factory.Sequence(lambda n: f"Engagement {n}")
 

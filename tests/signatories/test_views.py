@@ -13,6 +13,7 @@ from tests.pti.factories import (
     PactFactory,
     TerritoryFactory,
     UserFactory,
+    frozen,
 )
 from tests.signatories.factories import (
     CommitmentFactory,
@@ -136,12 +137,9 @@ def test_closing_the_round_asks_first_then_signs(pilot):
 
 
 def test_pilot_creates_an_amendment_from_the_signed_pact(pilot):
-    pact = PactFactory(
-        status=PactStatus.SIGNED,
-        deliberation_date=datetime.date(2016, 6, 27),
-        signed_on=datetime.date(2016, 10, 1),
-    )
+    pact = PactFactory()
     OrientationFactory(pact=pact, position=1)
+    frozen(pact)
     response = pilot.post(
         reverse("signatories:pact_amend", args=[pact.pk]),
         {"reason": "Contrat d'engagement"},
@@ -205,12 +203,9 @@ def test_a_commitment_target_with_a_bad_value_keeps_the_form(pilot):
 
 
 def test_commitments_of_a_signed_pact_are_not_edited(pilot):
-    pact = PactFactory(
-        status=PactStatus.SIGNED,
-        deliberation_date=datetime.date(2016, 6, 27),
-        signed_on=datetime.date(2016, 10, 1),
-    )
+    pact = PactFactory()
     commitment = CommitmentFactory(signatory__pact=pact, title="Intact")
+    frozen(pact)
     response = pilot.post(
         reverse("signatories:commitment_update", args=[commitment.pk]),
         {
