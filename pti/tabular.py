@@ -824,7 +824,9 @@ def neutralise(value):
 
 
 def safe_dataset(dataset):
-    safe = tablib.Dataset(headers=dataset.headers, title=dataset.title)
+    """A copy of `dataset` with formula-looking texts neutralised; a sheet without a title is
+    named « Données » (tablib would write « Tablib Dataset »)."""
+    safe = tablib.Dataset(headers=dataset.headers, title=dataset.title or "Données")
     for row in dataset:
         safe.append([neutralise("" if cell is None else cell) for cell in row])
     return safe

@@ -397,3 +397,9 @@ def test_an_apostrophe_before_ordinary_text_is_kept():
     table = read_table(csv_file("Nom;Sigle\r\n'Les Amis';'t Hooft\r\n"))
 
     assert table.rows == [["'Les Amis'", "'t Hooft"]]
+
+
+def test_write_xlsx_names_an_untitled_sheet_in_french():
+    workbook = openpyxl.load_workbook(io.BytesIO(write_xlsx(tablib.Dataset(headers=["Nom"]))))
+
+    assert workbook.sheetnames == ["Données"]
