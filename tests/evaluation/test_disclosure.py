@@ -205,11 +205,18 @@ def organisme(kind):
 
 
 @pytest.fixture
-def pact(db):
-    """A signed pact with one orientation (the commitments of the tests are filed under it)."""
+def draft_pact(db):
+    """A draft with one orientation: the parties' commitments are filed under it while it is a
+    draft, as only a draft may (migration signatories/0002); then `frozen` signs it."""
     pact = PactFactory()
     OrientationFactory(pact=pact, position=1)
-    return frozen(pact)
+    return pact
+
+
+@pytest.fixture
+def pact(draft_pact):
+    """A signed pact with one orientation."""
+    return frozen(draft_pact)
 
 
 @pytest.fixture
@@ -493,14 +500,15 @@ def test_a_past_year_never_arrete_keeps_in_the_history_the_secret_of_its_dashboa
 
 
 def test_the_partners_commitments_show_the_departements_figure_under_the_secret(
-    pact, forez, client_as
+    draft_pact, forez, client_as
 ):
     caf = OrganisationFactory(name="CAF de la Loire", caf=True)
-    signatory = SignatoryFactory(pact=pact, organisation=caf)
+    signatory = SignatoryFactory(pact=draft_pact, organisation=caf)
     oriented = CommitmentTargetFactory(
         commitment__signatory=signatory, label="Allocataires orientés", year=YEAR
     )
     sdd = CommitmentTargetFactory(commitment__signatory=signatory, label="Part des SDD", year=YEAR)
+    frozen(draft_pact)
     for target, code in ((oriented, "oarsa-2-orientes"), (sdd, "oarsa-1-sdd")):
         target_set(
             indicator=Indicator.objects.get(code=code),

@@ -36,11 +36,18 @@ YEAR = datetime.date.today().year - 1
 
 
 @pytest.fixture
-def pact():
-    """A signed pact with one orientation (the commitments of the tests are filed under it)."""
+def draft_pact():
+    """A draft with one orientation: the parties' commitments are filed under it while it is a
+    draft, as only a draft may (migration signatories/0002); then `frozen` signs it."""
     pact = PactFactory()
     OrientationFactory(pact=pact, position=1)
-    return frozen(pact)
+    return pact
+
+
+@pytest.fixture
+def pact(draft_pact):
+    """A signed pact with one orientation."""
+    return frozen(draft_pact)
 
 
 def people(count, **fields):
@@ -188,14 +195,17 @@ def test_the_oarsa_export_writes_a_formula_looking_name_as_text(client_as, pact,
     assert title.endswith(f"– +Loire – territoire {formula}")
 
 
-def test_a_partner_enters_its_own_figures_and_only_its_own(client_as, pact):
+def test_a_partner_enters_its_own_figures_and_only_its_own(client_as, draft_pact):
     caf = OrganisationFactory(name="CAF de la Loire", caf=True)
     own = CommitmentTargetFactory(
-        commitment__signatory=SignatoryFactory(pact=pact, organisation=caf),
+        commitment__signatory=SignatoryFactory(pact=draft_pact, organisation=caf),
         label="Fichiers transmis",
         year=YEAR,
     )
-    other = CommitmentTargetFactory(commitment__signatory=SignatoryFactory(pact=pact), year=YEAR)
+    other = CommitmentTargetFactory(
+        commitment__signatory=SignatoryFactory(pact=draft_pact), year=YEAR
+    )
+    frozen(draft_pact)
     indicator = Indicator.objects.get(code="flux-allocataires")
     for target in (own, other):
         Target.objects.create(

@@ -1,7 +1,8 @@
 """What is written stays true, whoever writes it.
 
 - A signed pact is frozen everywhere: its pages refuse (test_pact_lifecycle), and so do the
-  models (a script, the admin) and the admin, which shows it read-only.
+  models (a script, the admin), the admin, which shows it read-only, and the database, for the
+  pact, its orientations and objectives, its parties and their commitments.
 - Optimistic locking cannot be bypassed: every edit form refuses a post without its version,
   and so does the service below it; the household is versioned too.
 - The trail of changes records a new version as a number, not as an SQL expression.
@@ -11,9 +12,13 @@
 """
 
 import datetime
+import importlib.util
+from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
+from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,12 +29,19 @@ from pti import services
 from pti.enums import PactStatus
 from pti.forms import LockVersionFormMixin
 from pti.models import Objective, Orientation, Pact
+from signatories.models import Commitment, CommitmentTarget, Signatory
 from tests.beneficiaries.factories import (
     ObstacleFactory,
     ReferentAssignmentFactory,
 )
-from tests.pti.factories import ObjectiveFactory, OrientationFactory, PactFactory, UserFactory
-from tests.pti.test_pact_lifecycle import signed_pact
+from tests.pti.factories import (
+    ObjectiveFactory,
+    OrganisationFactory,
+    OrientationFactory,
+    PactFactory,
+    UserFactory,
+)
+from tests.pti.test_pact_lifecycle import adopted_pact, sign, signed_pact
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +165,93 @@ def test_the_database_refuses_to_change_a_signed_pact_even_without_the_models(wr
     assert pact.status == PactStatus.SIGNED
 
 
+def with_a_commitment(signatory, orientation):
+    commitment = Commitment.objects.create(
+        signatory=signatory, orientation=orientation, title="Orienter 300 allocataires"
+    )
+    CommitmentTarget.objects.create(
+        commitment=commitment, label="Allocataires orientés", value=300, unit="personnes", year=2018
+    )
+
+
+def signed_parties():
+    """The parties of a signed pact, their commitments and targets, as the PDF prints them."""
+    pact = Pact.objects.get(status=PactStatus.SIGNED)
+    return (
+        list(pact.signatories.order_by("pk").values_list("signer_name", "status", "signed_on")),
+        list(Commitment.objects.filter(signatory__pact=pact).values_list("title", flat=True)),
+        list(
+            CommitmentTarget.objects.filter(commitment__signatory__pact=pact).values_list(
+                "label", "value"
+            )
+        ),
+    )
+
+
+def resave(instance, **values):
+    for field, value in values.items():
+        setattr(instance, field, value)
+    instance.save()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda pact: pact.signatories.update(signer_name="Réécrit par un script"),
+        lambda pact: resave(pact.signatories.first(), signer_title="Réécrit"),
+        lambda pact: Signatory.objects.create(pact=pact, organisation=OrganisationFactory()),
+        lambda pact: Commitment.objects.filter(signatory__pact=pact).update(title="Réécrit"),
+        lambda pact: Commitment.objects.create(
+            signatory=pact.signatories.first(),
+            orientation=pact.orientations.first(),
+            title="Ajouté",
+        ),
+        lambda pact: CommitmentTarget.objects.filter(commitment__signatory__pact=pact).update(
+            value=3
+        ),
+        lambda pact: CommitmentTarget.objects.create(
+            commitment=Commitment.objects.get(signatory__pact=pact),
+            label="Ajoutée",
+            value=1,
+            unit="personnes",
+            year=2019,
+        ),
+    ],
+    ids=[
+        "signer",
+        "signatory saved",
+        "new signatory",
+        "commitment",
+        "new commitment",
+        "target",
+        "new target",
+    ],
+)
+def test_the_database_refuses_to_change_the_parties_of_a_signed_pact(write):
+    """The parties, their commitments and targets are what was signed (signatories/0002)."""
+    pact = signed_pact(with_a_commitment)
+    printed = signed_parties()
+
+    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
+        write(pact)
+
+    assert "Ce pacte n'est plus un projet" in str(refusal.value)
+    assert signed_parties() == printed
+
+
+def test_the_commitments_of_an_adopted_pact_are_frozen_but_its_signatures_still_recorded():
+    pact = adopted_pact(committing=with_a_commitment)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Commitment.objects.filter(signatory__pact=pact).update(title="Réécrit")
+    for day, signatory in enumerate(pact.signatories.all(), start=1):
+        sign(signatory, day)
+
+    pact.refresh_from_db()
+    assert pact.status == PactStatus.SIGNED
+    assert pact.signatories.signed().count() == 2
+
+
 def test_the_database_lets_the_lifecycle_move_forward():
     pact = signed_pact()
 
@@ -185,8 +284,18 @@ def test_a_draft_validates_as_before():
 # --- Optimistic locking cannot be bypassed ------------------------------------------------------
 
 
+def is_project_app(app):
+    """PTI's own apps (pti, beneficiaries, actions…), not Django's or a library's."""
+    return Path(app.path).parent == settings.BASE_DIR
+
+
 def edit_forms():
-    """Every form that edits a versioned record."""
+    """Every form that edits a versioned record, in every app's forms modules (imported here,
+    not left to whichever test ran first)."""
+    for app in apps.get_app_configs():
+        for module in (f"{app.name}.forms", f"{app.name}.account_forms"):
+            if is_project_app(app) and importlib.util.find_spec(module):
+                importlib.import_module(module)
     found, pending = [], [LockVersionFormMixin]
     while pending:
         for subclass in pending.pop().__subclasses__():

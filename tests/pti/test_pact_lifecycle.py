@@ -27,10 +27,14 @@ def draft_pact(orientations=2):
     return pact
 
 
-def adopted_pact(signatories=2):
+def adopted_pact(signatories=2, committing=None):
+    """A pact adopted with its parties; `committing(signatory, orientation)` gives the first
+    party a commitment while the pact is still a draft, as only a draft may."""
     pact = draft_pact()
     for _ in range(signatories):
         SignatoryFactory(pact=pact)
+    if committing:
+        committing(pact.signatories.order_by("pk").first(), pact.orientations.first())
     return services.pact_adopt(pact=pact, deliberation_date=DELIBERATION)
 
 
@@ -43,8 +47,8 @@ def sign(signatory, day=1):
     )
 
 
-def signed_pact():
-    pact = adopted_pact()
+def signed_pact(committing=None):
+    pact = adopted_pact(committing=committing)
     for day, signatory in enumerate(pact.signatories.all(), start=1):
         sign(signatory, day)
     pact.refresh_from_db()
@@ -268,12 +272,13 @@ def test_a_signed_pact_refuses_every_edit():
 
 
 def test_an_amendment_is_a_draft_copy_and_the_signed_version_stays_intact():
-    pact = signed_pact()
-    first_signatory = pact.signatories.order_by("pk").first()
-    commitment = Commitment.objects.create(
-        signatory=first_signatory, orientation=pact.orientations.first(), title="Engagement"
-    )
-    CommitmentTargetFactory(commitment=commitment, label="Contrats", value=300, year=2018)
+    def committing(signatory, orientation):
+        commitment = Commitment.objects.create(
+            signatory=signatory, orientation=orientation, title="Engagement"
+        )
+        CommitmentTargetFactory(commitment=commitment, label="Contrats", value=300, year=2018)
+
+    pact = signed_pact(committing)
 
     amendment = signatory_services.pact_amend(pact=pact, reason="Contrat d'engagement")
 
