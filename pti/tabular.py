@@ -76,13 +76,14 @@ CELLS_PER_ROW = 64
 MAX_COLUMNS = 16_384
 # The last row of a sheet in Excel and LibreOffice: an XLSX numbering a row past it is damaged.
 MAX_SHEET_ROWS = 1_048_576
-# Rows a sheet writes without a cell (often a format given to whole rows), or skips, are read
-# too: past this many (a few seconds, some 20 MB), the file is refused rather than read on.
+# Blank rows are read too, whether a sheet writes them without a cell (often a format given to
+# whole rows), skips them, or fills them with empty cells (or a CSV with separators only): past
+# this many of either kind (a few seconds, some 20 MB), the file is refused rather than read on.
 MAX_EMPTY_SHEET_ROWS = 50_000
 TOO_MANY_EMPTY_ROWS = (
-    "Ce classeur contient plus de 50 000 lignes vides (souvent des lignes mises en forme sans "
-    "contenu) : l'application ne le lit pas. Supprimez ces lignes, ou enregistrez la feuille "
-    "en CSV."
+    "Le fichier contient plus de 50 000 lignes vides (souvent des lignes mises en forme sans "
+    "contenu, ou des cases vides) : l'application ne le lit pas. Supprimez ces lignes dans "
+    "votre tableur, puis envoyez le fichier de nouveau."
 )
 # The longest text of one cell, as the csv module takes in one field.
 MAX_CELL_CHARACTERS = 131_072
@@ -227,16 +228,20 @@ def parse_table(name, data, *, max_rows=None):
 def _to_table(lines, *, row_limit, cell_limit):
     """The table of `lines`, (file line, cells) in the file's order: the first non-blank row
     gives the headers, the next ones are cut or padded to them, blank ones are skipped. Stops
-    at the first data row past `row_limit`, or once more than `cell_limit` cells are read."""
-    headers, width, rows, line_numbers, cells_read = None, 0, [], [], 0
+    at the first data row past `row_limit`, once more than `cell_limit` cells are read, or
+    past MAX_EMPTY_SHEET_ROWS blank rows."""
+    headers, width, rows, line_numbers, cells_read, blank_rows = None, 0, [], [], 0, 0
     for number, raw in lines:
         cells_read += len(raw)
         if cells_read > cell_limit:
             raise TableError(TOO_WIDE)
+        if all(_clean(cell) == "" for cell in raw):
+            blank_rows += 1
+            if blank_rows > MAX_EMPTY_SHEET_ROWS:
+                raise TableError(TOO_MANY_EMPTY_ROWS)
+            continue
         if headers is None:
             cleaned = [_clean(cell) for cell in raw]
-            if all(cell == "" for cell in cleaned):
-                continue
             headers = [str(cell) for cell in cleaned]
             while headers and headers[-1] == "":
                 headers.pop()
@@ -247,8 +252,6 @@ def _to_table(lines, *, row_limit, cell_limit):
             width = len(headers)
             continue
         row = [_clean(cell) for cell in raw[:width]]
-        if all(cell == "" for cell in row) and all(_clean(cell) == "" for cell in raw[width:]):
-            continue
         if len(rows) == row_limit:
             raise TooManyRows(
                 f"Le fichier compte plus de {french_number(row_limit)} lignes : l'application "

@@ -116,6 +116,37 @@ def test_an_xlsx_of_formatted_empty_rows_is_refused_once_past_their_allowance():
     assert peak < 4 * REFUSAL_MEMORY
 
 
+def test_an_xlsx_of_rows_of_empty_cells_is_refused_as_empty_rows_not_as_too_wide():
+    """Empty cells rather than formatted rows: the user reads what the file holds."""
+    header = row_xml(1, ["Nom", "Ville"]) + row_xml(2, ["Essai", "Roanne"])
+    empty = "".join(
+        f'<row r="{number}"><c r="A{number}"/><c r="B{number}"/></row>'
+        for number in range(3, 50_004)
+    )
+    data = xlsx_with_sheet(sheet_xml(header + empty + "<row><<< abîmé", dimension=None))
+
+    error, _ = refusal("liste.xlsx", data, max_rows=5_000)
+
+    assert str(error) == TOO_MANY_EMPTY_ROWS  # refused before the damaged end
+
+
+def test_a_csv_of_separators_only_is_refused_as_empty_rows():
+    text = "Nom;Ville\r\nEssai;Roanne\r\n" + ";\r\n" * 50_001
+
+    error, _ = refusal("liste.csv", text.encode(), max_rows=5_000)
+
+    assert str(error) == TOO_MANY_EMPTY_ROWS
+
+
+def test_fewer_empty_rows_than_the_allowance_are_skipped():
+    text = "Nom;Ville\r\n" + ";\r\n" * 49_000 + "Essai;Roanne\r\n"
+
+    table = parse_table("liste.csv", text.encode(), max_rows=5_000)
+
+    assert table.rows == [["Essai", "Roanne"]]
+    assert table.line_numbers == [49_002]
+
+
 def damaged_after(rows, extension):
     """A sheet of a header and `rows` data rows, then XML that no parser reads."""
     if extension == "xlsx":
