@@ -922,6 +922,7 @@ def refused_accesses(request):
         request,
         "beneficiaries/refused_accesses.html",
         {
+            "trail": [("Journal des accès", reverse("beneficiaries:journal"))],
             "filter": filterset,
             "page": page,
             "query": query,

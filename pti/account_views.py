@@ -267,6 +267,7 @@ def login_failures(request):
     query = request.GET.copy()
     query.pop("page", None)
     context = {
+        "trail": [("Journal des accès", reverse("beneficiaries:journal"))],
         "form": form,
         "page": page,
         "query": query.urlencode(),

@@ -349,6 +349,8 @@ def test_the_pilot_lists_the_refused_attempts(client_as, sophie, elsewhere):
     assert f"<td>{elsewhere.pk}</td>" in content
     assert f"<code>/beneficiaires/{elsewhere.pk}/</code>" in content
     assert "introuvable (hors périmètre)" in content
+    journal = reverse("beneficiaries:journal")
+    assert f'<li class="breadcrumb-item"><a href="{journal}">Journal des accès</a></li>' in content
 
 
 @pytest.mark.parametrize("url_name", ["beneficiaries:journal", "beneficiaries:refused_accesses"])

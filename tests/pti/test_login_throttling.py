@@ -211,6 +211,8 @@ def test_the_pilot_sees_the_failures_and_the_waits_in_force(client, client_as):
     assert response.status_code == 200
     content = response.content.decode()
     assert '<h1 class="h2 mb-3">Échecs de connexion</h1>' in content
+    journal = reverse("beneficiaries:journal")
+    assert f'<li class="breadcrumb-item"><a href="{journal}">Journal des accès</a></li>' in content
     assert "2 lignes" in content
     rows = [
         (row["username"], row["ip_address"], row["failures"], row["locked_out"])
