@@ -27,7 +27,7 @@ $(VENV)/.installed-dev: requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
-## make run: set up, migrate, load the demo data, serve at http://$(HOST):$(PORT)
+## make run: set up, migrate, load the demo data, serve at http://$(HOST):$(PORT) with a worker
 run: export DJANGO_DEBUG ?= true
 # The demo accounts log in with their password alone (`make run PTI_OTP_REQUIRED_ROLES=pilot`
 # to try the second factor); a server keeps the default, pilot,manager,admin.
@@ -35,7 +35,10 @@ run: export PTI_OTP_REQUIRED_ROLES ?= none
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "PTI : http://$(HOST):$(PORT)/ (Ctrl+C pour arrêter)"
+	@echo "PTI : http://$(HOST):$(PORT)/ (Ctrl+C arrête le serveur et le worker)"
+	@# The worker does the long work in the background (pti/runs.py); it stops with the server.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker --no-startup-delay --no-reload & worker=$$!; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # A development checkout: manage.py by hand then works as under `make run`. Never on a server

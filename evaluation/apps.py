@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = "évaluation"
+
+    def ready(self):
+        from evaluation.runs import SNAPSHOT
+        from pti.enums import RunKind
+        from pti.runs import register
+
+        register(RunKind.SNAPSHOT, SNAPSHOT)

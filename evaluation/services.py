@@ -70,22 +70,31 @@ def _figure_rows(figure, indicator, snapshot, year, scope, obj):
 
 
 @transaction.atomic
-def snapshot_take(*, year, user=None, note=""):
-    """Compute every indicator of `year` and keep the figures as they are today."""
+def snapshot_take(*, year, user=None, note="", progress=None):
+    """Compute every indicator of `year` and keep the figures as they are today. Returns the
+    Snapshot. `progress` (a pti.runs.Progress) is told of each step: the pact, each
+    territory, then the actions. Raises ValidationError (in French) when there is no pact."""
     pact = reference_pact()
     if pact is None:
         raise ValidationError("Créez d'abord le pacte : les chiffres s'y rattachent.")
+    territories = list(Territory.objects.all())
+    if progress:
+        progress.total(len(territories) + 2)
     indicators = {indicator.code: indicator for indicator in Indicator.objects.all()}
     snapshot = Snapshot.objects.create(year=year, taken_by=user, note=note)
     rows = []
     for code, figure in Computation(year).all().items():
         rows += _figure_rows(figure, indicators[code], snapshot, year, Scope.PACT, pact)
-    for territory in Territory.objects.all():
+    if progress:
+        progress.advance()
+    for territory in territories:
         for code, figure in Computation(year, territory=territory).all().items():
             figure.breakdowns.pop(Breakdown.TERRITORY, None)
             rows += _figure_rows(
                 figure, indicators[code], snapshot, year, Scope.TERRITORY, territory
             )
+        if progress:
+            progress.advance()
     results = action_results(year)
     actions = {action.pk: action for action in Action.objects.filter(pk__in=results)}
     for action_id, result in results.items():

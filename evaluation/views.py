@@ -29,11 +29,12 @@ from evaluation.enums import Breakdown, Scope, Source, Unit
 from evaluation.exports import actions_dataset, dashboard_dataset, oarsa_workbook
 from evaluation.forms import EntryForm, PartnerEntryForm, PeriodForm, SnapshotForm, TargetForm
 from evaluation.models import Indicator, Measurement, Snapshot, Target
-from pti.enums import Role
-from pti.models import Territory
+from pti.enums import Role, RunKind
+from pti.models import TaskRun, Territory
 from pti.pages import form_error_status, refuse
 from pti.permissions import PILOTS, role_required
 from pti.redirects import safe_next
+from pti.runs import run_start
 from pti.tabular import EXPORT_FORMATS
 from signatories.models import BodyObjective, CommitmentTarget
 
@@ -369,24 +370,35 @@ def snapshots(request):
     form = SnapshotForm(request.POST or None, initial={"year": timezone.localdate().year})
     if form.is_valid():
         try:
-            snapshot = services.snapshot_take(
-                year=form.cleaned_data["year"], user=request.user, note=form.cleaned_data["note"]
+            run = run_start(
+                kind=RunKind.SNAPSHOT,
+                user=request.user,
+                parameters={
+                    "year": form.cleaned_data["year"],
+                    "note": form.cleaned_data["note"],
+                    # Where the run's page leads once the figures are stopped.
+                    "next": safe_next(request, reverse("evaluation:snapshots")),
+                },
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(
                 request,
-                f"Les chiffres {snapshot.year} sont arrêtés au "
-                f"{snapshot.taken_at:%d/%m/%Y à %H:%M} : ils ne changeront plus, même si les "
-                "données changent.",
+                f"Les chiffres {form.cleaned_data['year']} vont être arrêtés en arrière-plan : "
+                "suivez l'avancement ci-dessous.",
             )
-            return redirect(safe_next(request, reverse("evaluation:snapshots")))
+            return redirect("pti:run_detail", pk=run.pk)
     snapshot_list = Snapshot.objects.select_related("taken_by").order_by("-taken_at")[:50]
     return render(
         request,
         "evaluation/snapshots.html",
-        {"form": form, "snapshots": snapshot_list, "trail": evaluation_trail()},
+        {
+            "form": form,
+            "snapshots": snapshot_list,
+            "active_run": TaskRun.objects.active().filter(kind=RunKind.SNAPSHOT).first(),
+            "trail": evaluation_trail(),
+        },
         status=form_error_status(form),
     )
 

@@ -34,3 +34,23 @@ class PactStatus(models.TextChoices):
     ADOPTED = "adopted", "adopté"
     SIGNED = "signed", "signé"
     ARCHIVED = "archived", "archivé"
+
+
+class RunKind(models.TextChoices):
+    """What a background run does (pti.runs: each kind registers how it runs)."""
+
+    SNAPSHOT = "snapshot", "instantané des indicateurs"
+
+
+class RunStatus(models.TextChoices):
+    """Where a background run stands. An import is analysed, waits for confirmation, then
+    writes; other work goes from « en attente » to « en cours » to its end. A run whose worker
+    died is not a status: it is seen (TaskRun.is_interrupted) and shown « interrompu »."""
+
+    QUEUED = "queued", "en attente"
+    ANALYSING = "analysing", "analyse"
+    TO_CONFIRM = "to_confirm", "à valider"
+    RUNNING = "running", "en cours"
+    DONE = "done", "terminé"
+    FAILED = "failed", "échoué"
+    CANCELLED = "cancelled", "annulé"

@@ -1,3 +1,5 @@
+import os
+import socket
 import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -5,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from pti.enums import OrganisationKind, PactStatus, Role
+from pti.enums import OrganisationKind, PactStatus, Role, RunKind, RunStatus
 
 # --- QuerySets -------------------------------------------------------------------------
 
@@ -431,3 +433,117 @@ class Objective(LockVersioned):
             )
             for pact_id in stored:
                 check_pact_is_draft(pact_id)
+
+
+class TaskRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The runs `user` may follow: every run for a pilot, their own for anyone else."""
+        if user.role == Role.PILOT:
+            return self
+        return self.filter(created_by=user)
+
+    def active(self):
+        """Runs not ended: queued, analysing, waiting for confirmation or running."""
+        return self.filter(status__in=TaskRun.ACTIVE)
+
+
+class TaskRun(models.Model):
+    """One piece of long work done in the background (pti.runs): who asked for it, where it
+    stands, how far it went (`progress_done` of `progress_total`, in the kind's own unit:
+    rows, households, indicators), and what it found or did (`summary`, shown on its page).
+
+    A run is written by one worker at a time; `worker` names it (host and process id) and
+    `heartbeat_at` says when it last reported, so that a run whose worker died is seen as
+    interrupted and can be started again (its writes, one transaction, were rolled back)."""
+
+    ACTIVE = (RunStatus.QUEUED, RunStatus.ANALYSING, RunStatus.TO_CONFIRM, RunStatus.RUNNING)
+    WORKING = (RunStatus.ANALYSING, RunStatus.RUNNING)
+
+    kind = models.CharField("nature", max_length=32, choices=RunKind.choices)
+    status = models.CharField(
+        "état", max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    parameters = models.JSONField("paramètres", default=dict, blank=True)
+    created_by = models.ForeignKey(
+        "User", verbose_name="demandé par", on_delete=models.PROTECT, related_name="task_runs"
+    )
+    created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("fini le", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe du worker", null=True, blank=True)
+    worker = models.CharField("worker", max_length=120, blank=True)
+    attempts = models.PositiveSmallIntegerField("lancements", default=0)
+    progress_done = models.PositiveIntegerField("fait", default=0)
+    progress_total = models.PositiveIntegerField("à faire", null=True, blank=True)
+    summary = models.JSONField("résultat", default=dict, blank=True)
+    error = models.TextField("motif de l'échec", blank=True)
+
+    objects = TaskRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "traitement en arrière-plan"
+        verbose_name_plural = "traitements en arrière-plan"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One run of each kind at a time for the département.
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status__in=["queued", "analysing", "to_confirm", "running"]),
+                name="task_run_one_active_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress_total__isnull=True)
+                | Q(progress_done__lte=F("progress_total")),
+                name="task_run_progress_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} n° {self.pk}"
+
+    @property
+    def percent(self):
+        """How far the run went, 0 to 100, or None when its total is not known yet."""
+        if not self.progress_total:
+            return None
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+    def is_interrupted(self, *, now=None, stall_seconds=None):
+        """Whether the worker that was running this run is gone: its process is dead (when it
+        ran on this machine), or it has not reported for `stall_seconds`
+        (settings.PTI_RUN_STALL_SECONDS). A queued run is not interrupted: it waits."""
+        from django.conf import settings
+        from django.utils import timezone
+
+        if self.status not in self.WORKING:
+            return False
+        if self.worker and not worker_alive(self.worker):
+            return True
+        stall_seconds = settings.PTI_RUN_STALL_SECONDS if stall_seconds is None else stall_seconds
+        last = self.heartbeat_at or self.started_at or self.created_at
+        return ((now or timezone.now()) - last).total_seconds() > stall_seconds
+
+
+def this_worker():
+    """The name a worker process gives itself in a run: « host:pid »."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_alive(worker):
+    """Whether the worker named « host:pid » still runs; True when it ran on another machine
+    (only its heartbeat can tell then)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed, not yet reaped by its parent) is dead too.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -178,6 +178,8 @@ INSTALLED_APPS = [
     "django_otp",
     "pti.third_party_apps.TotpConfig",
     "pti.third_party_apps.StaticCodesConfig",
+    "django_tasks",
+    "django_tasks_db",
     *PTI_APPS,
 ]
 
@@ -236,7 +238,24 @@ DATABASES = {
         os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A run's progress is written outside the run's transaction, on a connection of its own
+    # (pti.runs.Progress), so that its page moves while the work goes on. SQLite takes one
+    # writer at a time: there the page shows the work's end only.
+    DATABASES["progress"] = {**DATABASES["default"], "ATOMIC_REQUESTS": False}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background work -------------------------------------------------------------------
+# Django's tasks framework (django-tasks on Django 5.2) with its database backend: a worker
+# (`manage.py db_worker`, started by `make run` beside the server) takes the tasks from the
+# database, SQLite or PostgreSQL alike; several workers on several machines share one
+# PostgreSQL. See pti/runs.py.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A run whose worker has not reported for this long (seconds) is shown interrupted, and may
+# be started again; a worker on the same machine that died is seen at once.
+PTI_RUN_STALL_SECONDS = env_int("PTI_RUN_STALL_SECONDS", 15 * 60, minimum=60)
+# A run writes its progress at most this often (seconds).
+PTI_RUN_PROGRESS_SECONDS = 1
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -30,3 +30,8 @@ PTI_DEMO_ALLOWED = True
 # Static files are served from the apps' folders, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tasks run at once, inside the test (a test of the real worker starts its own process:
+# tests/pti/test_runs.py); progress is written on the test's own connection.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASES.pop("progress", None)  # noqa: F405

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from pti import account_views, organisation_views, pact_views, views
+from pti import account_views, organisation_views, pact_views, run_views, views
 from pti.converters import ExportFormatConverter
 
 register_converter(ExportFormatConverter, "export")
@@ -32,6 +32,11 @@ pti_patterns = [
         name="recovery_codes_renew",
     ),
     path("connexions/echecs/", account_views.login_failures, name="login_failures"),
+    # Background runs
+    path("traitements/", run_views.run_list, name="run_list"),
+    path("traitements/<int:pk>/", run_views.run_detail, name="run_detail"),
+    path("traitements/<int:pk>/relancer/", run_views.run_restart, name="run_restart"),
+    path("traitements/<int:pk>/annuler/", run_views.run_cancel, name="run_cancel"),
     # The pact
     path("pacte/", pact_views.pact_list, name="pact_list"),
     path("pacte/nouveau/", pact_views.pact_create, name="pact_create"),

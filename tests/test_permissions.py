@@ -21,7 +21,8 @@ from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
 from actions.enums import PrescriptionStatus
-from pti.enums import Role
+from pti.enums import Role, RunKind, RunStatus
+from pti.models import TaskRun
 from tests.actions.factories import (
     ActionFactory,
     AgreementObjectiveFactory,
@@ -142,6 +143,13 @@ ROUTES = {
     "pti:recovery_codes": (lambda w: [], GET, roles(ALL, 302)),
     "pti:recovery_codes_renew": (lambda w: [], POST, roles(ALL, 302)),
     "pti:login_failures": (lambda w: [], GET, roles(PILOT, 200)),
+    # Background runs: a pilot follows every run, a manager their own (the world's run is the
+    # manager's in the person's structure); restarting or cancelling a run that ended is
+    # refused with a message.
+    "pti:run_list": (lambda w: [], GET, roles(ASSIGNERS, 200)),
+    "pti:run_detail": (lambda w: [w["run"].pk], GET, roles(ASSIGNERS, 200, manager_out=404)),
+    "pti:run_restart": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
+    "pti:run_cancel": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
     "signatories:signatory_list": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
     "signatories:signatory_import": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
     "signatories:signatory_export": (lambda w: [w["pact"].pk, "xlsx"], GET, roles(PILOT, 200)),
@@ -346,6 +354,9 @@ def world():
         "body": meeting.body,
         "meeting": meeting,
         "follow_up": FollowUp.objects.create(meeting=meeting, description="Relancer"),
+        "run": TaskRun.objects.create(
+            kind=RunKind.SNAPSHOT, status=RunStatus.DONE, created_by=users["manager_in"]
+        ),
     }
 
 

@@ -136,6 +136,15 @@ STATUS_CLASSES = {
     "archived": "text-bg-secondary",
     "expected": "text-bg-light border",
     "declined": "text-bg-warning",
+    # Background runs (pti.runs)
+    "queued": "text-bg-light border",
+    "analysing": "text-bg-info",
+    "to_confirm": "text-bg-warning",
+    "running": "text-bg-info",
+    "done": "text-bg-success",
+    "failed": "text-bg-danger",
+    "cancelled": "text-bg-secondary",
+    "interrupted": "text-bg-danger",
 }
 
 

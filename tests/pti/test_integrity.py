@@ -24,11 +24,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.forms import BaseForm
 from django.urls import reverse
+from django.utils.html import escape
 
 from pti import services
-from pti.enums import PactStatus
+from pti.enums import PactStatus, RunStatus
 from pti.forms import LockVersionFormMixin
-from pti.models import Objective, Orientation, Pact
+from pti.models import Objective, Orientation, Pact, TaskRun
 from signatories.models import Commitment, CommitmentTarget, Signatory
 from tests.beneficiaries.factories import (
     ObstacleFactory,
@@ -490,8 +491,14 @@ def test_taking_a_snapshot_never_redirects_to_another_site(client_as, target):
         {"year": datetime.date.today().year - 1, "note": "", "next": target},
     )
 
+    # The figures are stopped in the background: the run's page leads back to the snapshots.
+    run = TaskRun.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("evaluation:snapshots")
+    assert response["Location"] == reverse("pti:run_detail", args=[run.pk])
+    assert run.status == RunStatus.DONE
+    page = client.get(response["Location"]).content.decode()
+    assert f'<a href="{reverse("evaluation:snapshots")}">Voir le résultat</a>' in page
+    assert "evil" not in page
 
 
 def test_taking_a_snapshot_goes_back_to_a_page_of_the_site(client_as):
@@ -504,4 +511,7 @@ def test_taking_a_snapshot_goes_back_to_a_page_of_the_site(client_as):
         {"year": datetime.date.today().year - 1, "note": "", "next": back},
     )
 
-    assert response["Location"] == back
+    run = TaskRun.objects.get()
+    assert response["Location"] == reverse("pti:run_detail", args=[run.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert f'<a href="{escape(back)}">Voir le résultat</a>' in page

@@ -1,0 +1,74 @@
+"""The pages of background runs (pti.runs): the list, and each run's page, whose progress
+refreshes itself (htmx) while a worker does it; a plain reload shows the same."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from pti import runs
+from pti.enums import Role
+from pti.models import TaskRun
+from pti.permissions import role_required
+
+RUN_FOLLOWERS = frozenset({Role.PILOT, Role.MANAGER})
+
+
+def runs_trail():
+    return [("Traitements en arrière-plan", reverse("pti:run_list"))]
+
+
+@role_required(RUN_FOLLOWERS)
+def run_list(request):
+    """Every run for a pilot, a manager's own, newest first."""
+    queryset = TaskRun.objects.visible_to(request.user).select_related("created_by")
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(request, "pti/run_list.html", {"page": page})
+
+
+def _run_for(request, pk):
+    return get_object_or_404(TaskRun.objects.visible_to(request.user), pk=pk)
+
+
+@role_required(RUN_FOLLOWERS)
+def run_detail(request, pk):
+    run = _run_for(request, pk)
+    handler = runs.handler_for(run.kind)
+    context = {
+        "run": run,
+        "interrupted": run.is_interrupted(),
+        "lines": handler.describe(run),
+        "result_url": handler.result_url(run),
+        "trail": runs_trail(),
+    }
+    if request.htmx:
+        return render(request, "pti/includes/run_state.html", context)
+    return render(request, "pti/run_detail.html", context)
+
+
+@role_required(RUN_FOLLOWERS)
+@require_POST
+def run_restart(request, pk):
+    run = _run_for(request, pk)
+    try:
+        runs.run_restart(run=run)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(request, "Le traitement est relancé depuis le début.")
+    return redirect("pti:run_detail", pk=run.pk)
+
+
+@role_required(RUN_FOLLOWERS)
+@require_POST
+def run_cancel(request, pk):
+    run = _run_for(request, pk)
+    try:
+        runs.run_cancel(run=run)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(request, "Le traitement est annulé : rien n'en a été enregistré.")
+    return redirect("pti:run_detail", pk=run.pk)
