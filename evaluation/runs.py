@@ -41,5 +41,8 @@ def snapshot_result_url(run):
 
 
 SNAPSHOT = RunHandler(
-    perform=perform_snapshot, describe=describe_snapshot, result_url=snapshot_result_url
+    perform=perform_snapshot,
+    describe=describe_snapshot,
+    result_url=snapshot_result_url,
+    result_label="Revenir aux chiffres",
 )

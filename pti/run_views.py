@@ -41,6 +41,7 @@ def run_detail(request, pk):
         "interrupted": run.is_interrupted(),
         "lines": handler.describe(run),
         "result_url": handler.result_url(run),
+        "result_label": handler.result_label,
         "trail": runs_trail(),
     }
     if request.htmx:

@@ -49,11 +49,13 @@ class RunHandler:
     `perform(run, progress)` does the work (inside one transaction opened by the worker) and
     returns the summary to keep (a dict of JSON values), or raises ValidationError with a
     French message for the user. `describe(run)` gives the summary of a run done as French
-    lines for its page; `result_url(run)` is where its page leads once it is done (or None)."""
+    lines for its page; `result_url(run)` is where its page leads once it is done (or None),
+    by a link that reads `result_label`."""
 
     perform: Callable
     describe: Callable = lambda run: []
     result_url: Callable = lambda run: None
+    result_label: str = "Voir le résultat"
 
 
 _HANDLERS = {}

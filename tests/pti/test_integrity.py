@@ -497,7 +497,7 @@ def test_taking_a_snapshot_never_redirects_to_another_site(client_as, target):
     assert response["Location"] == reverse("pti:run_detail", args=[run.pk])
     assert run.status == RunStatus.DONE
     page = client.get(response["Location"]).content.decode()
-    assert f'<a href="{reverse("evaluation:snapshots")}">Voir le résultat</a>' in page
+    assert f'<a href="{reverse("evaluation:snapshots")}">Revenir aux chiffres</a>' in page
     assert "evil" not in page
 
 
@@ -514,4 +514,4 @@ def test_taking_a_snapshot_goes_back_to_a_page_of_the_site(client_as):
     run = TaskRun.objects.get()
     assert response["Location"] == reverse("pti:run_detail", args=[run.pk])
     page = client.get(response["Location"]).content.decode()
-    assert f'<a href="{escape(back)}">Voir le résultat</a>' in page
+    assert f'<a href="{escape(back)}">Revenir aux chiffres</a>' in page
