@@ -179,7 +179,7 @@ INSTALLED_APPS = [
     "pti.third_party_apps.TotpConfig",
     "pti.third_party_apps.StaticCodesConfig",
     "django_tasks",
-    "django_tasks_db",
+    "pti.third_party_apps.TasksDatabaseConfig",
     *PTI_APPS,
 ]
 
