@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class BeneficiariesConfig(AppConfig):
     name = "beneficiaries"
     verbose_name = "bénéficiaires et parcours"
+
+    def ready(self):
+        from beneficiaries.runs import FLUX
+        from pti.enums import RunKind
+        from pti.runs import register
+
+        register(RunKind.CNAF_FLUX, FLUX)

@@ -583,6 +583,40 @@ class CnafImportReport:
     def is_valid(self):
         return not self.errors
 
+    def lines(self):
+        """What the import found or did, as French sentences (the command prints them, the
+        run's page shows them)."""
+        header = self.header
+        lines = []
+        if header is not None:
+            dated = f"du {header.known_on:%d/%m/%Y}" if header.known_on else "non daté"
+            if header.reference_on:
+                dated += f", période au {header.reference_on:%d/%m/%Y}"
+            lines.append(
+                f"Flux {dated} (type {header.kind or '?'}) : {self.households_read} foyer(s) lu(s)."
+            )
+        lines += [
+            f"Foyers : {self.households_created} créé(s), {self.households_updated} modifié(s), "
+            f"{self.households_unchanged} inchangé(s), {self.households_closed} clos ; "
+            f"{self.households_ignored} ignoré(s) (droit pas encore ouvert, refusé, ou dossier "
+            "clos jamais connu ici).",
+            f"Personnes : {self.people_created} créée(s), {self.people_updated} modifiée(s), "
+            f"{self.people_unchanged} inchangée(s) ; {self.anonymised_skipped} dossier(s) "
+            "anonymisé(s) laissé(s) intact(s).",
+            f"Sorties « fin de droit » enregistrées : {self.exits_recorded}.",
+        ]
+        if self.people_moved:
+            lines.append(
+                f"{self.people_moved} personne(s) déjà connue(s) dans un autre foyer y ont été "
+                "rattachée(s), avec leur dossier."
+            )
+        if self.people_back_after_exit:
+            lines.append(
+                f"{self.people_back_after_exit} personne(s) déjà sortie(s) figurent dans un "
+                "dossier de nouveau ouvert : leur sortie est à revoir."
+            )
+        return lines
+
 
 class CnafImportRefused(Exception):
     """The file holds errors: nothing was written. `report.errors` lists them all."""

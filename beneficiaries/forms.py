@@ -426,3 +426,30 @@ class EndForm(StyledFormMixin, forms.Form):
     )
     ended_on = forms.DateField(label="Sortie le", widget=DateInput, initial=today)
     outcome = forms.CharField(label="Ce qui en est sorti", required=False, max_length=250)
+
+
+class FluxUploadForm(StyledFormMixin, forms.Form):
+    """The monthly flux « bénéficiaires » (VRSB0801) the CAF or the MSA sends, as a file."""
+
+    file = forms.FileField(
+        label="Fichier du flux (XML)",
+        help_text="Le fichier VRSB0801 reçu de la CAF ou de la MSA, tel quel (.xml).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xml"):
+            raise forms.ValidationError(
+                "Le flux de la CAF ou de la MSA est un fichier XML (.xml) : envoyez le fichier "
+                "reçu, sans l'ouvrir ni le convertir."
+            )
+        limit = settings.PTI_CNAF_FLUX_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"Le fichier dépasse {limit // (1024 * 1024)} Mo, la taille la plus grande "
+                "qu'accepte l'application pour un flux (PTI_CNAF_FLUX_MAX_BYTES)."
+            )
+        return upload

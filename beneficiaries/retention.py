@@ -43,7 +43,9 @@ Logs
   django-axes is installed, its logins: deleted `PTI_FILE_ACCESS_RETENTION_DAYS` after they
   were written (`purge_logs`), with the trail of changes to personal models.
 - A spreadsheet uploaded for an import and never confirmed nor cancelled is deleted after a
-  day (`pti.imports.purge_abandoned_uploads`): a list of people must not lie on the disk.
+  day (`pti.imports.purge_abandoned_uploads`): a list of people must not lie on the disk. So
+  is an import run left unconfirmed, and the file of an ended run after
+  PTI_RUN_FILE_RETENTION_DAYS (`pti.runs.purge_run_files`).
 
 `python manage.py apply_retention` (`--dry-run` to count) does all of it, every night.
 """
@@ -67,6 +69,7 @@ from beneficiaries.enums import ExitCategory, ExitContract
 from beneficiaries.models import Beneficiary, Exit, Household, Prescription, ReferentAssignment
 from beneficiaries.search import search_key
 from pti.imports import purge_abandoned_uploads
+from pti.runs import purge_run_files
 
 ANONYMOUS_NAME = "Anonyme"
 ERASED = "Effacé (fin de la durée de conservation)"
@@ -577,5 +580,5 @@ def apply_retention(*, now=None):
     report = RetentionReport()
     report.closed, report.people, report.households = close_and_anonymise(today)
     report.traces, report.change_entries = purge_logs(now)
-    report.import_files = purge_abandoned_uploads(now)
+    report.import_files = purge_abandoned_uploads(now) + purge_run_files(now)
     return report

@@ -10,6 +10,7 @@ urlpatterns = [
     path("beneficiaires/nouveau/", views.beneficiary_create, name="create"),
     path("beneficiaires/import/", views.beneficiary_import, name="import"),
     path("beneficiaires/import/coordonnees-caf/", views.contacts_import, name="import_contacts"),
+    path("beneficiaires/import/flux-caf/", views.flux_import, name="import_flux"),
     path("beneficiaires/<int:pk>/", views.beneficiary_file, name="file"),
     path("beneficiaires/<int:pk>/modifier/", views.beneficiary_update, name="update"),
     path("beneficiaires/<int:pk>/acces/", views.file_accesses, name="accesses"),

@@ -38,11 +38,12 @@ from beneficiaries.models import (
 from beneficiaries.resources import caf_contacts_import_spec, people_import_spec
 from beneficiaries.timeline import build_timeline
 from pti import searches
-from pti.enums import Role
+from pti.enums import Role, RunKind
 from pti.imports import import_view
 from pti.models import User
 from pti.pages import form_error_status, form_page, refuse
-from pti.permissions import role_required
+from pti.permissions import PILOTS, role_required
+from pti.runs import run_start
 
 PAGE_SIZE = 50
 FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
@@ -562,6 +563,39 @@ def contacts_import(request):
         caf_contacts_import_spec(request.user),
         trail=[("Bénéficiaires", reverse("beneficiaries:list"))],
         back_url=reverse("beneficiaries:list"),
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def flux_import(request):
+    """The monthly CNAF or MSA flux, dropped by a pilot: analysed in the background, then
+    written once the pilot confirms what it would change (beneficiaries/runs.py)."""
+    form = people_forms.FluxUploadForm(request.POST or None, request.FILES or None)
+    if form.is_valid():
+        try:
+            run = run_start(
+                kind=RunKind.CNAF_FLUX, user=request.user, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("pti:run_detail", pk=run.pk)
+    return form_page(
+        request,
+        form,
+        title="Importer le flux CAF ou MSA",
+        breadcrumb=[("Bénéficiaires", reverse("beneficiaries:list"))],
+        submit_label="Analyser le fichier",
+        cancel_url=reverse("beneficiaries:list"),
+        intro=(
+            "Déposez le flux mensuel « bénéficiaires » (VRSB0801) reçu de la CAF ou de la MSA. "
+            "Il est d'abord analysé en arrière-plan, sans rien enregistrer : vous lisez ce qu'il "
+            "changerait (foyers créés, modifiés, clos, erreurs), puis vous confirmez l'import "
+            "ou l'annulez."
+        ),
+        status=form_error_status(form),
+        enctype="multipart/form-data",
     )
 
 

@@ -40,6 +40,7 @@ class RunKind(models.TextChoices):
     """What a background run does (pti.runs: each kind registers how it runs)."""
 
     SNAPSHOT = "snapshot", "instantané des indicateurs"
+    CNAF_FLUX = "cnaf_flux", "import du flux CNAF ou MSA"
 
 
 class RunStatus(models.TextChoices):

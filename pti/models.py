@@ -477,6 +477,20 @@ class TaskRun(models.Model):
     progress_total = models.PositiveIntegerField("à faire", null=True, blank=True)
     summary = models.JSONField("résultat", default=dict, blank=True)
     error = models.TextField("motif de l'échec", blank=True)
+    # An import: the file sent (kept in the storage until retention deletes it), analysed
+    # first, then written once someone confirmed what the analysis found.
+    file = models.FileField("fichier", upload_to="traitements/%Y/%m/", blank=True)
+    file_name = models.CharField("nom du fichier envoyé", max_length=255, blank=True)
+    analysis = models.JSONField("analyse", default=dict, blank=True)
+    confirmed_at = models.DateTimeField("confirmé le", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        "User",
+        verbose_name="confirmé par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = TaskRunQuerySet.as_manager()
 

@@ -42,6 +42,8 @@ def run_detail(request, pk):
         "lines": handler.describe(run),
         "result_url": handler.result_url(run),
         "result_label": handler.result_label,
+        "progress_unit": handler.progress_unit,
+        "errors": (run.summary or run.analysis).get("errors", []),
         "trail": runs_trail(),
     }
     if request.htmx:
@@ -59,6 +61,19 @@ def run_restart(request, pk):
         messages.error(request, " ".join(refusal.messages))
     else:
         messages.success(request, "Le traitement est relancé depuis le début.")
+    return redirect("pti:run_detail", pk=run.pk)
+
+
+@role_required(RUN_FOLLOWERS)
+@require_POST
+def run_confirm(request, pk):
+    run = _run_for(request, pk)
+    try:
+        runs.run_confirm(run=run, user=request.user)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(request, "Import confirmé : il s'enregistre en arrière-plan.")
     return redirect("pti:run_detail", pk=run.pk)
 
 

@@ -14,8 +14,10 @@ moves while the work goes on; on SQLite it shows the work's end only.
 """
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,14 +50,32 @@ class RunHandler:
 
     `perform(run, progress)` does the work (inside one transaction opened by the worker) and
     returns the summary to keep (a dict of JSON values), or raises ValidationError with a
-    French message for the user. `describe(run)` gives the summary of a run done as French
-    lines for its page; `result_url(run)` is where its page leads once it is done (or None),
-    by a link that reads `result_label`."""
+    French message for the user, or RunRefused to keep what it found too. An import has an
+    `analyse(run, progress)` too, run first and written nowhere: its result (`run.analysis`)
+    is shown for someone to confirm (`run_confirm`) before `perform` writes.
+
+    `describe(run)` gives, as French lines for its page, what the run found (its analysis)
+    or did (its summary); `result_url(run)` is where its page leads once it is done (or
+    None), by a link that reads `result_label`; `progress_unit` names what the progress
+    counts (« octets », « foyers »)."""
 
     perform: Callable
+    analyse: Callable | None = None
     describe: Callable = lambda run: []
     result_url: Callable = lambda run: None
     result_label: str = "Voir le résultat"
+    progress_unit: str = ""
+
+
+class RunRefused(Exception):
+    """The work cannot be done, for reasons the user reads (`message`, in French), with what
+    was found on the way (`found`, a dict of JSON values, kept as the run's analysis or
+    summary)."""
+
+    def __init__(self, message, *, found):
+        super().__init__(message)
+        self.message = message
+        self.found = found
 
 
 _HANDLERS = {}
@@ -93,6 +113,12 @@ class Progress:
             self.done = min(self.done, self.run.progress_total)
         self._write()
 
+    def reading(self, stream, size):
+        """`stream` (a binary file of `size` bytes) as a file that reports, as the progress,
+        the bytes read: each pass over it (a seek to the start) counts from zero again."""
+        self.total(size)
+        return _ReportingReader(stream, self)
+
     def _write(self, *, force=False):
         now = timezone.now()
         if (
@@ -108,25 +134,79 @@ class Progress:
         )
 
 
+class _ReportingReader:
+    """A binary file whose reads advance a Progress (Progress.reading)."""
+
+    def __init__(self, stream, progress):
+        self.stream = stream
+        self.progress = progress
+
+    def read(self, size=-1):
+        data = self.stream.read(size)
+        self.progress.advance(len(data))
+        return data
+
+    def seek(self, offset, whence=0):
+        if (offset, whence) == (0, 0):
+            self.progress.done = 0
+        return self.stream.seek(offset, whence)
+
+    def tell(self):
+        return self.stream.tell()
+
+
 def _progress_database():
     return PROGRESS_DATABASE if PROGRESS_DATABASE in settings.DATABASES else "default"
 
 
-def run_start(*, kind, user, parameters=None):
+def run_start(*, kind, user, parameters=None, upload=None):
     """Keep a new run of `kind` for `user` and hand it to a worker. Returns the TaskRun.
+    `upload` (a Django File, for an import) is kept in the storage with the run.
 
     Raises ValidationError (in French) while another run of the same kind is not ended: one
     run of each kind at a time for the département (a database constraint)."""
     handler_for(kind)
+    if TaskRun.objects.active().filter(kind=kind).exists():
+        # Said before the file is stored; the constraint below settles a race.
+        raise ValidationError(ALREADY_ACTIVE.format(run=TaskRun.objects.active().get(kind=kind)))
     try:
         with transaction.atomic():
-            run = TaskRun.objects.create(kind=kind, created_by=user, parameters=parameters or {})
+            run = TaskRun(kind=kind, created_by=user, parameters=parameters or {})
+            if upload is not None:
+                run.file_name = upload.name[-255:]
+                run.file.save(_stored_name(upload.name), upload, save=False)
+            run.save()
             # The task is a row of the same database, written in the same transaction: a
             # worker sees the run and its task together, or neither.
             perform_run.enqueue(run.pk)
     except IntegrityError:
+        if upload is not None and run.file:
+            run.file.delete(save=False)
         active = TaskRun.objects.active().filter(kind=kind).first()
         raise ValidationError(ALREADY_ACTIVE.format(run=active or "déjà lancé")) from None
+    return run
+
+
+def _stored_name(uploaded_name):
+    """A name for the stored file that says nothing of what it holds (the name the user gave
+    is kept apart, in the run): a random one, with the same extension."""
+    extension = uploaded_name.rsplit(".", 1)[-1].lower() if "." in uploaded_name else "bin"
+    return f"{secrets.token_hex(16)}.{extension[:10]}"
+
+
+@transaction.atomic
+def run_confirm(*, run, user):
+    """Confirm what the analysis of an import found: a worker now writes it. Returns the run.
+
+    Raises ValidationError (in French) when the run does not wait for a confirmation."""
+    run = TaskRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.TO_CONFIRM:
+        raise ValidationError("Ce traitement n'attend pas de confirmation.")
+    run.status = RunStatus.QUEUED
+    run.confirmed_at, run.confirmed_by = timezone.now(), user
+    run.progress_done, run.progress_total = 0, None
+    run.save()
+    perform_run.enqueue(run.pk)
     return run
 
 
@@ -143,6 +223,8 @@ def run_restart(*, run):
         )
     run.status = RunStatus.QUEUED
     run.worker, run.error, run.summary = "", "", {}
+    if run.confirmed_at is None:
+        run.analysis = {}
     run.progress_done, run.progress_total = 0, None
     run.started_at = run.finished_at = run.heartbeat_at = None
     try:
@@ -162,23 +244,32 @@ def run_cancel(*, run):
 
     Raises ValidationError (in French) when a live worker is doing it, or when it has ended."""
     run = TaskRun.objects.select_for_update().get(pk=run.pk)
-    if not (run.status == RunStatus.QUEUED or run.is_interrupted()):
+    if not (run.status in (RunStatus.QUEUED, RunStatus.TO_CONFIRM) or run.is_interrupted()):
         raise ValidationError(
             "Ce traitement ne peut pas être annulé : il est terminé, ou un worker y travaille."
         )
     _end(run, RunStatus.CANCELLED)
+    if run.file:
+        # Nothing was written from it: what it holds (people, for an import) is not kept.
+        run.file.delete(save=True)
     return run
 
 
 def _claim(run_id):
-    """Take the queued run `run_id` for this worker; None when it is not queued any more (done
-    by another worker, cancelled, or started again meanwhile)."""
+    """Take the queued run `run_id` for this worker, to analyse it (an import not confirmed
+    yet) or to do it; None when it is not queued any more (done by another worker, cancelled,
+    or started again meanwhile)."""
     with transaction.atomic():
         run = TaskRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status != RunStatus.QUEUED:
             return None
         now = timezone.now()
-        run.status = RunStatus.RUNNING
+        analysed_first = handler_for(run.kind).analyse is not None
+        run.status = (
+            RunStatus.ANALYSING
+            if analysed_first and run.confirmed_at is None
+            else RunStatus.RUNNING
+        )
         run.worker = this_worker()
         run.started_at = run.heartbeat_at = now
         run.attempts += 1
@@ -194,26 +285,39 @@ def perform_run(run_id):
     if run is None:
         return None
     handler = handler_for(run.kind)
+    analysing = run.status == RunStatus.ANALYSING
+    step = handler.analyse if analysing else handler.perform
+    field = "analysis" if analysing else "summary"
     progress = Progress(run)
     try:
         with transaction.atomic():
-            summary = handler.perform(run, progress)
+            found = step(run, progress)
+            if analysing:
+                # An analysis writes nothing, whatever it called.
+                transaction.set_rollback(True)
+    except RunRefused as refusal:
+        setattr(run, field, refusal.found)
+        _end(run, RunStatus.FAILED, error=refusal.message)
     except ValidationError as refusal:
         _end(run, RunStatus.FAILED, error=" ".join(refusal.messages))
     except Exception:
         logger.exception("Run %s (%s) failed", run.pk, run.kind)
         _end(run, RunStatus.FAILED, error=UNEXPECTED.format(pk=run.pk))
     else:
-        _end(run, RunStatus.DONE, summary=summary or {})
+        setattr(run, field, found or {})
+        _end(run, RunStatus.TO_CONFIRM if analysing else RunStatus.DONE)
     return run.status
 
 
-def _end(run, status, *, summary=None, error=""):
+def _end(run, status, *, error=""):
+    """Keep where the run stands once its step is over (an analysis waiting for its
+    confirmation is such an end)."""
     run.status = status
-    run.summary = summary if summary is not None else run.summary
     run.error = error
-    run.finished_at = run.heartbeat_at = timezone.now()
-    if status == RunStatus.DONE and run.progress_total is not None:
+    run.heartbeat_at = timezone.now()
+    if status != RunStatus.TO_CONFIRM:
+        run.finished_at = run.heartbeat_at
+    if status in (RunStatus.DONE, RunStatus.TO_CONFIRM) and run.progress_total is not None:
         run.progress_done = run.progress_total
     run.save()
 
@@ -223,3 +327,33 @@ def check_worker():
     """A task that does nothing but answer: `manage.py check_worker` enqueues it and waits
     for a worker to run it. Returns the name of the worker that ran it (« host:pid »)."""
     return this_worker()
+
+
+def purge_run_files(now=None):
+    """What runs keep of people, past its time (`apply_retention` calls it every night):
+
+    - an import analysed but neither confirmed nor cancelled within a day is cancelled (it
+      blocks the next import of its kind, and its file holds people);
+    - the file of a run ended PTI_RUN_FILE_RETENTION_DAYS ago is deleted, and the errors it
+      listed (they name households by matricule) are forgotten; the run's counts stay.
+
+    Returns how many files were deleted."""
+    now = now or timezone.now()
+    deleted = 0
+    for run in TaskRun.objects.filter(
+        status=RunStatus.TO_CONFIRM, heartbeat_at__lt=now - timedelta(days=1)
+    ):
+        deleted += bool(run.file)
+        run_cancel(run=run)
+    limit = now - timedelta(days=settings.PTI_RUN_FILE_RETENTION_DAYS)
+    for run in TaskRun.objects.exclude(status__in=TaskRun.ACTIVE).filter(finished_at__lt=limit):
+        if not run.file and not run.analysis.get("errors") and not run.summary.get("errors"):
+            continue
+        if run.file:
+            run.file.delete(save=False)
+            deleted += 1
+        for found in (run.analysis, run.summary):
+            if found.get("errors"):
+                found["errors"] = []
+        run.save(update_fields=["file", "analysis", "summary"])
+    return deleted

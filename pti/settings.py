@@ -254,6 +254,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # A run whose worker has not reported for this long (seconds) is shown interrupted, and may
 # be started again; a worker on the same machine that died is seen at once.
 PTI_RUN_STALL_SECONDS = env_int("PTI_RUN_STALL_SECONDS", 15 * 60, minimum=60)
+# The file an import run was given (people, for most) is deleted this many days after the
+# run ended, with the errors it listed (pti.runs.purge_run_files, from apply_retention).
+PTI_RUN_FILE_RETENTION_DAYS = env_int("PTI_RUN_FILE_RETENTION_DAYS", 30, minimum=1)
 # A run writes its progress at most this often (seconds).
 PTI_RUN_PROGRESS_SECONDS = 1
 
@@ -536,6 +539,9 @@ PTI_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
 # Data rows read from one file, on any page or command (a page may take fewer: the people
 # import takes 1,000). A whole-CAF contacts file, tens of thousands of rows, fits.
 PTI_IMPORT_MAX_ROWS = env_int("PTI_IMPORT_MAX_ROWS", 300_000, minimum=1)
+# The CNAF flux is XML, read as it streams (memory stays flat): 100,000 households weigh some
+# 200 MB. The proxy must let such a request through on the flux's page.
+PTI_CNAF_FLUX_MAX_BYTES = env_int("PTI_CNAF_FLUX_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
 
 # --- The trail of changes to people's files (django-auditlog) --------------------------------
 # What changed, by whom, when. Personal values are masked: the trail names the fields.

@@ -50,35 +50,10 @@ class Command(BaseCommand):
         self.print_report(report)
 
     def print_report(self, report):
-        header = report.header
-        dated = f"du {header.known_on:%d/%m/%Y}"
-        if header.reference_on:
-            dated += f", période au {header.reference_on:%d/%m/%Y}"
-        self.stdout.write(
-            f"Flux {dated} (type {header.kind or '?'}) : {report.households_read} foyer(s) lu(s)."
-        )
-        self.stdout.write(
-            f"  Foyers : {report.households_created} créé(s), {report.households_updated} "
-            f"modifié(s), {report.households_unchanged} inchangé(s), {report.households_closed} "
-            f"clos ; {report.households_ignored} ignoré(s) (droit pas encore ouvert, refusé, ou "
-            "dossier clos jamais connu ici)."
-        )
-        self.stdout.write(
-            f"  Personnes : {report.people_created} créée(s), {report.people_updated} "
-            f"modifiée(s), {report.people_unchanged} inchangée(s) ; "
-            f"{report.anonymised_skipped} dossier(s) anonymisé(s) laissé(s) intact(s)."
-        )
-        self.stdout.write(f"  Sorties « fin de droit » enregistrées : {report.exits_recorded}.")
-        if report.people_moved:
-            self.stdout.write(
-                f"  {report.people_moved} personne(s) déjà connue(s) dans un autre foyer y ont "
-                "été rattachée(s), avec leur dossier."
-            )
-        if report.people_back_after_exit:
-            self.stdout.write(
-                f"  {report.people_back_after_exit} personne(s) déjà sortie(s) figurent dans un "
-                "dossier de nouveau ouvert : leur sortie est à revoir."
-            )
+        first, *others = report.lines()
+        self.stdout.write(first)
+        for line in others:
+            self.stdout.write(f"  {line}")
         if report.dry_run:
             self.stdout.write(
                 self.style.WARNING("Simulation (--dry-run) : rien n'a été enregistré.")

@@ -1,0 +1,63 @@
+"""The monthly CNAF (or MSA) flux, imported from the browser as a background run (pti.runs):
+the pilot drops the XML file, a worker analyses it (every household read and checked,
+nothing written), the pilot reads what it would change and confirms, then the worker writes
+it in one transaction. The command `import_cnaf` does the same in one go."""
+
+from django.urls import reverse
+
+from beneficiaries.cnaf import CnafFluxError, CnafImportRefused, cnaf_flux_import
+from pti.runs import RunHandler, RunRefused
+
+
+def found(report):
+    """What a run keeps of a CnafImportReport: its French lines and every error, each naming
+    its household (position in the file, line, matricule)."""
+    return {
+        "lines": report.lines(),
+        "errors": [str(error) for error in report.errors],
+    }
+
+
+def _import(run, progress, *, dry_run):
+    with run.file.open("rb") as stream:
+        try:
+            report = cnaf_flux_import(
+                source=progress.reading(stream, run.file.size),
+                user=run.created_by,
+                dry_run=dry_run,
+            )
+        except CnafFluxError as error:
+            raise RunRefused(f"{error} Rien n'a été enregistré.", found={}) from None
+        except CnafImportRefused as refused:
+            errors = refused.report.errors
+            raise RunRefused(
+                f"Fichier refusé : {len(errors)} erreur(s), listées ci-dessous. Rien n'a été "
+                "enregistré ; demandez un nouveau fichier à la CAF ou à la MSA, ou corrigez les "
+                "dossiers en cause, puis envoyez-le de nouveau.",
+                found=found(refused.report),
+            ) from None
+    return found(report)
+
+
+def analyse_flux(run, progress):
+    """Read and check the whole flux, and count what it would change; writes nothing."""
+    return _import(run, progress, dry_run=True)
+
+
+def perform_flux(run, progress):
+    """Import the flux the pilot confirmed, in the worker's one transaction."""
+    return _import(run, progress, dry_run=False)
+
+
+def describe_flux(run):
+    return (run.summary or run.analysis).get("lines", [])
+
+
+FLUX = RunHandler(
+    perform=perform_flux,
+    analyse=analyse_flux,
+    describe=describe_flux,
+    result_url=lambda run: reverse("beneficiaries:list"),
+    result_label="Voir les bénéficiaires",
+    progress_unit="octets lus",
+)

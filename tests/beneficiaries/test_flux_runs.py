@@ -1,0 +1,180 @@
+"""The monthly CNAF flux from the browser (beneficiaries/runs.py): a pilot drops the file, a
+worker analyses it without writing, the pilot reads what it would change and confirms or
+cancels. The tasks run at once here (the immediate backend of the test settings)."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from beneficiaries.models import Beneficiary, Household
+from pti.enums import RunKind, RunStatus
+from pti.models import TaskRun
+from tests.pti.factories import CommuneFactory, TerritoryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+FILES = Path(__file__).parent / "files"
+SEPTEMBER = FILES / "vrsb0801_2025_09.xml"
+WITH_DTD = FILES / "vrsb0801_entite_externe.xml"
+
+
+@pytest.fixture(autouse=True)
+def storage(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def communes():
+    territory = TerritoryFactory(code="loire", name="Loire")
+    for code, name, postal in [
+        ("42218", "Saint-Étienne", "42000"),
+        ("42095", "Firminy", "42700"),
+        ("42187", "Roanne", "42300"),
+        ("42052", "Charlieu", "42190"),
+        ("42147", "Montbrison", "42600"),
+    ]:
+        CommuneFactory(insee_code=code, name=name, postal_code=postal, territory=territory)
+
+
+@pytest.fixture
+def pilot(client_as):
+    return client_as(UserFactory(pilot=True))
+
+
+def drop(client, path, name=None):
+    upload = SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="text/xml")
+    return client.post(reverse("beneficiaries:import_flux"), {"file": upload})
+
+
+def stored_files(root):
+    return [path for path in Path(root).rglob("*") if path.is_file()]
+
+
+def test_the_pilot_reads_what_the_flux_would_change_then_confirms(pilot, communes, storage):
+    response = drop(pilot, SEPTEMBER)
+
+    run = TaskRun.objects.get()
+    assert response["Location"] == reverse("pti:run_detail", args=[run.pk])
+    assert (run.kind, run.status, run.file_name) == (
+        RunKind.CNAF_FLUX,
+        RunStatus.TO_CONFIRM,
+        "vrsb0801_2025_09.xml",
+    )
+    assert not Household.objects.exists()  # the analysis wrote nothing
+    page = pilot.get(response["Location"]).content.decode()
+    assert "Analyse terminée : rien n'a encore été enregistré" in page
+    assert "Foyers : 4 créé(s), 0 modifié(s), 0 inchangé(s), 0 clos" in page
+    assert "Personnes : 7 créée(s)" in page
+    assert "Confirmer l'import</button>" in page
+
+    pilot.post(reverse("pti:run_confirm", args=[run.pk]))
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert run.confirmed_by is not None
+    assert (Household.objects.count(), Beneficiary.objects.count()) == (4, 7)
+    done = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
+    assert "Foyers : 4 créé(s)" in done
+    assert "Voir les bénéficiaires" in done
+    assert len(stored_files(storage)) == 1  # kept until retention deletes it
+
+
+def test_a_cancelled_flux_writes_nothing_and_its_file_is_deleted(pilot, communes, storage):
+    drop(pilot, SEPTEMBER)
+    run = TaskRun.objects.get()
+    assert len(stored_files(storage)) == 1
+
+    pilot.post(reverse("pti:run_cancel", args=[run.pk]))
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert not run.file
+    assert stored_files(storage) == []
+    assert not Household.objects.exists()
+    # The next flux may now be dropped.
+    drop(pilot, SEPTEMBER)
+    assert TaskRun.objects.filter(status=RunStatus.TO_CONFIRM).count() == 1
+
+
+def test_a_flux_with_faulty_households_is_refused_with_each_one_named(pilot):
+    drop(pilot, SEPTEMBER)  # no commune of the file is known here
+
+    run = TaskRun.objects.get()
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("Fichier refusé : 4 erreur(s), listées ci-dessous.")
+    page = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
+    assert "4 erreurs" in page
+    assert "Foyer n°1 (ligne " in page
+    assert "commune inconnue (code INSEE « 42218 »)" in page
+    assert not Household.objects.exists()
+
+
+def test_a_file_that_declares_a_dtd_is_refused(pilot, communes):
+    drop(pilot, WITH_DTD)
+
+    run = TaskRun.objects.get()
+    assert run.status == RunStatus.FAILED
+    assert "DTD" in run.error
+    assert run.error.endswith("Rien n'a été enregistré.")
+
+
+def test_only_an_xml_file_is_taken(pilot, storage):
+    response = drop(pilot, SEPTEMBER, name="flux.csv")
+
+    assert response.status_code == 422
+    assert "est un fichier XML (.xml)" in response.content.decode()
+    assert not TaskRun.objects.exists()
+    assert stored_files(storage) == []
+
+
+def test_a_second_flux_waits_for_the_first_to_end(pilot, communes, storage):
+    drop(pilot, SEPTEMBER)
+
+    response = drop(pilot, SEPTEMBER)
+
+    assert response.status_code == 422
+    assert "Un traitement de cette nature est déjà en cours" in response.content.decode()
+    assert TaskRun.objects.count() == 1
+    assert len(stored_files(storage)) == 1
+
+
+def test_the_flux_page_is_the_pilots(client_as):
+    for role in ("manager", "referent", "operator", "partner", "admin"):
+        page = client_as(UserFactory(**{role: True})).get(reverse("beneficiaries:import_flux"))
+        assert page.status_code == 403
+    assert not default_storage.exists("traitements")
+
+
+def test_retention_cancels_an_unconfirmed_flux_and_deletes_old_files(pilot, communes, storage):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from beneficiaries.retention import apply_retention
+
+    drop(pilot, SEPTEMBER)
+    waiting = TaskRun.objects.get()
+    later = timezone.now() + timedelta(days=2)
+
+    assert apply_retention(now=later).import_files == 1
+
+    waiting.refresh_from_db()
+    assert waiting.status == RunStatus.CANCELLED
+    assert stored_files(storage) == []
+
+    drop(pilot, SEPTEMBER)
+    done = TaskRun.objects.get(status=RunStatus.TO_CONFIRM)
+    pilot.post(reverse("pti:run_confirm", args=[done.pk]))
+    assert apply_retention(now=timezone.now() + timedelta(days=29)).import_files == 0
+    assert len(stored_files(storage)) == 1
+
+    assert apply_retention(now=timezone.now() + timedelta(days=31)).import_files == 1
+
+    done.refresh_from_db()
+    assert not done.file
+    assert stored_files(storage) == []
+    assert "Foyers : 4 créé(s)" in " ".join(done.summary["lines"])  # the counts stay
