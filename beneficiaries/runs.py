@@ -3,18 +3,24 @@ the pilot drops the XML file, a worker analyses it (every household read and che
 nothing written), the pilot reads what it would change and confirms, then the worker writes
 it in one transaction. The command `import_cnaf` does the same in one go."""
 
+import datetime
+
+from django.db.models import Max
 from django.urls import reverse
 
 from beneficiaries.cnaf import CnafFluxError, CnafImportRefused, cnaf_flux_import
+from beneficiaries.models import FluxListing
 from pti.runs import RunHandler, RunRefused
 
 
 def found(report):
     """What a run keeps of a CnafImportReport: its French lines and every error, each naming
     its household (position in the file, line, matricule)."""
+    known_on = report.header.known_on if report.header else None
     return {
         "lines": report.lines(),
         "errors": [str(error) for error in report.errors],
+        "known_on": known_on.isoformat() if known_on else None,
     }
 
 
@@ -40,8 +46,19 @@ def _import(run, progress, *, dry_run):
 
 
 def analyse_flux(run, progress):
-    """Read and check the whole flux, and count what it would change; writes nothing."""
-    return _import(run, progress, dry_run=True)
+    """Read and check the whole flux, and count what it would change; writes nothing. A flux
+    not newer than the last one imported (the date of the last flux that listed someone) is
+    to be confirmed on purpose: replaying an old month by mistake would undo later news."""
+    last = FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
+    found = _import(run, progress, dry_run=True)
+    known_on = datetime.date.fromisoformat(found["known_on"]) if found["known_on"] else None
+    if last and known_on and known_on <= last:
+        found["confirm_on_purpose"] = (
+            f"Ce flux est daté du {known_on:%d/%m/%Y} : il n'est pas plus récent que le dernier "
+            f"flux importé, du {last:%d/%m/%Y}. Je confirme l'importer quand même (un "
+            "rattrapage voulu, pas une erreur de fichier)."
+        )
+    return found
 
 
 def perform_flux(run, progress):

@@ -1,17 +1,21 @@
 """The pages of background runs (pti.runs): the list, and each run's page, whose progress
 refreshes itself (htmx) while a worker does it; a plain reload shows the same."""
 
+import tablib
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from pti import runs
 from pti.enums import Role
 from pti.models import TaskRun
 from pti.permissions import role_required
+from pti.tabular import write_csv
 
 RUN_FOLLOWERS = frozenset({Role.PILOT, Role.MANAGER})
 
@@ -69,7 +73,9 @@ def run_restart(request, pk):
 def run_confirm(request, pk):
     run = _run_for(request, pk)
     try:
-        runs.run_confirm(run=run, user=request.user)
+        runs.run_confirm(
+            run=run, user=request.user, on_purpose=request.POST.get("on_purpose") == "oui"
+        )
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
     else:
@@ -88,3 +94,22 @@ def run_cancel(request, pk):
     else:
         messages.success(request, "Le traitement est annulé : rien n'en a été enregistré.")
     return redirect("pti:run_detail", pk=run.pk)
+
+
+@role_required(RUN_FOLLOWERS)
+def run_report(request, pk):
+    """What the run found or did, and every error it listed, as a CSV that French Excel
+    opens (`;`, UTF-8 with BOM): one row per sentence of the summary, one per error."""
+    run = _run_for(request, pk)
+    found = run.summary or run.analysis
+    dataset = tablib.Dataset(headers=["Rubrique", "Texte"])
+    for line in runs.handler_for(run.kind).describe(run):
+        dataset.append(["Résumé", line])
+    if run.error:
+        dataset.append(["Échec", run.error])
+    for error in found.get("errors", []):
+        dataset.append(["Erreur", error])
+    response = HttpResponse(write_csv(dataset), content_type="text/csv; charset=utf-8")
+    name = f"traitement-{run.pk}-{slugify(run.get_kind_display())}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -195,13 +195,21 @@ def _stored_name(uploaded_name):
 
 
 @transaction.atomic
-def run_confirm(*, run, user):
+def run_confirm(*, run, user, on_purpose=False):
     """Confirm what the analysis of an import found: a worker now writes it. Returns the run.
+    An analysis that says `confirm_on_purpose` (a sentence) is confirmed only `on_purpose`,
+    the user having ticked that sentence.
 
-    Raises ValidationError (in French) when the run does not wait for a confirmation."""
+    Raises ValidationError (in French) when the run does not wait for a confirmation, or
+    waits for one on purpose that was not given."""
     run = TaskRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.TO_CONFIRM:
         raise ValidationError("Ce traitement n'attend pas de confirmation.")
+    if run.analysis.get("confirm_on_purpose") and not on_purpose:
+        raise ValidationError(
+            "Cochez la case qui confirme l'import voulu de ce fichier, ou annulez-le : "
+            + run.analysis["confirm_on_purpose"]
+        )
     run.status = RunStatus.QUEUED
     run.confirmed_at, run.confirmed_by = timezone.now(), user
     run.progress_done, run.progress_total = 0, None

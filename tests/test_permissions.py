@@ -150,6 +150,7 @@ ROUTES = {
     "pti:run_detail": (lambda w: [w["run"].pk], GET, roles(ASSIGNERS, 200, manager_out=404)),
     "pti:run_restart": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
     "pti:run_confirm": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
+    "pti:run_report": (lambda w: [w["run"].pk], GET, roles(ASSIGNERS, 200, manager_out=404)),
     "pti:run_cancel": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
     "signatories:signatory_list": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
     "signatories:signatory_import": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),

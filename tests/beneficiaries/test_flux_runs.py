@@ -2,6 +2,8 @@
 worker analyses it without writing, the pilot reads what it would change and confirms or
 cancels. The tasks run at once here (the immediate backend of the test settings)."""
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,55 @@ def test_retention_cancels_an_unconfirmed_flux_and_deletes_old_files(pilot, comm
     assert not done.file
     assert stored_files(storage) == []
     assert "Foyers : 4 créé(s)" in " ".join(done.summary["lines"])  # the counts stay
+
+
+def test_a_flux_not_newer_than_the_last_one_is_imported_on_purpose_only(pilot, communes):
+    from beneficiaries.cnaf import cnaf_flux_import
+
+    cnaf_flux_import(source=SEPTEMBER, user=UserFactory(pilot=True))  # the month, already in
+    drop(pilot, SEPTEMBER)
+    run = TaskRun.objects.get()
+    page = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
+    warning = (
+        "Ce flux est daté du 06/10/2025 : il n&#x27;est pas plus récent que le dernier flux "
+        "importé, du 06/10/2025."
+    )
+    assert warning in page
+    assert 'name="on_purpose" value="oui"' in page
+
+    refused = pilot.post(reverse("pti:run_confirm", args=[run.pk]), follow=True)
+
+    assert "Cochez la case qui confirme l&#x27;import voulu de ce fichier" in (
+        refused.content.decode()
+    )
+    run.refresh_from_db()
+    assert run.status == RunStatus.TO_CONFIRM
+
+    pilot.post(reverse("pti:run_confirm", args=[run.pk]), {"on_purpose": "oui"})
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert "Foyers : 0 créé(s), 0 modifié(s), 4 inchangé(s)" in " ".join(run.summary["lines"])
+
+
+def test_the_report_downloads_as_a_csv_for_french_excel(pilot):
+    drop(pilot, SEPTEMBER)  # refused: no commune known
+    run = TaskRun.objects.get()
+
+    response = pilot.get(reverse("pti:run_report", args=[run.pk]))
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert (
+        f'filename="traitement-{run.pk}-import-du-flux-cnaf-ou-msa.csv"'
+        in (response["Content-Disposition"])
+    )
+    content = response.content
+    assert content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Rubrique", "Texte"]
+    assert rows[1][1].startswith("Flux du 06/10/2025, période au 30/09/2025")
+    failures = [text for kind, text in rows if kind == "Échec"]
+    assert failures[0].startswith("Fichier refusé : 4 erreur(s)")
+    errors = [text for kind, text in rows if kind == "Erreur"]
+    assert len(errors) == 4
+    assert "commune inconnue (code INSEE « 42218 »)" in errors[0]
