@@ -26,7 +26,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 from lxml import etree
 
@@ -577,6 +577,11 @@ class CnafImportReport:
     # People known here in another household of the same payer, found in a new one (a
     # couple that parts, a young adult who opens their own dossier): their file follows them.
     people_moved: int = 0
+    # The flux before this one (its date), and the households it listed in an open dossier
+    # that this one does not list at all (neither open nor closed): for a person to check,
+    # never closed silently. « CAF 0012345 (Saint-Étienne) ».
+    previous_on: datetime.date | None = None
+    households_absent: list = field(default_factory=list)
     errors: list = field(default_factory=list)
 
     @property
@@ -614,6 +619,12 @@ class CnafImportReport:
             lines.append(
                 f"{self.people_back_after_exit} personne(s) déjà sortie(s) figurent dans un "
                 "dossier de nouveau ouvert : leur sortie est à revoir."
+            )
+        if self.households_absent:
+            lines.append(
+                f"{len(self.households_absent)} foyer(s) du flux précédent (du "
+                f"{self.previous_on:%d/%m/%Y}) n'apparaissent pas dans celui-ci, ni ouverts ni "
+                "clos : rien n'est changé pour eux, vérifiez leur situation (liste jointe)."
             )
         return lines
 
@@ -1011,6 +1022,27 @@ class _Importer:
                 self.report.exits_recorded += 1
 
 
+def _absent(previous_on, present):
+    """The households the flux of `previous_on` listed in an open dossier (a member's
+    FluxListing of that day), minus those this flux read (`present`, ids), as « CAF 0012345
+    (Saint-Étienne) », by payer and number."""
+    if previous_on is None:
+        return []
+    listed = (
+        Household.objects.filter(
+            members__flux_listing__listed_on=previous_on, anonymised_on__isnull=True
+        )
+        .values_list("pk", "payer", "caf_number", "commune__name")
+        .distinct()
+        .order_by("payer", "caf_number")
+    )
+    return [
+        f"{Payer(payer).label} {caf_number} ({commune or 'commune inconnue'})"
+        for pk, payer, caf_number, commune in listed
+        if pk not in present
+    ]
+
+
 @transaction.atomic
 def cnaf_flux_import(*, source, user, dry_run=False):
     """Import a VRSB0801 file (a path or a binary file object) as `user`, a pilot.
@@ -1022,6 +1054,7 @@ def cnaf_flux_import(*, source, user, dry_run=False):
     if user.role != Role.PILOT or not user.is_active:
         raise ValidationError("Seul un pilote en activité peut importer le flux de la CNAF.")
     report = CnafImportReport(dry_run=dry_run)
+    report.previous_on = FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
     reader = FluxReader(source)
     importer = _Importer(user=user, report=report)
     try:
@@ -1035,6 +1068,7 @@ def cnaf_flux_import(*, source, user, dry_run=False):
         ) from None
     report.header = reader.header
     report.households_read = reader.count
+    report.households_absent = _absent(report.previous_on, importer.present)
     report.errors.extend(CnafImportError(None, None, "", e) for e in reader.file_errors)
     if report.errors:
         raise CnafImportRefused(report)

@@ -20,6 +20,8 @@ def found(report):
     return {
         "lines": report.lines(),
         "errors": [str(error) for error in report.errors],
+        "to_check": report.households_absent,
+        "to_check_title": "Foyers du flux précédent absents de celui-ci",
         "known_on": known_on.isoformat() if known_on else None,
     }
 

@@ -48,6 +48,7 @@ def run_detail(request, pk):
         "result_label": handler.result_label,
         "progress_unit": handler.progress_unit,
         "errors": (run.summary or run.analysis).get("errors", []),
+        "found": run.summary or run.analysis,
         "trail": runs_trail(),
     }
     if request.htmx:
@@ -109,6 +110,8 @@ def run_report(request, pk):
         dataset.append(["Échec", run.error])
     for error in found.get("errors", []):
         dataset.append(["Erreur", error])
+    for item in found.get("to_check", []):
+        dataset.append(["À vérifier", item])
     response = HttpResponse(write_csv(dataset), content_type="text/csv; charset=utf-8")
     name = f"traitement-{run.pk}-{slugify(run.get_kind_display())}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -705,18 +705,27 @@ def test_the_import_makes_as_many_queries_for_many_households_as_for_one(
 ):
     dates = {"created_on": datetime.date(2025, 11, 5), "reference_on": datetime.date(2025, 10, 31)}
     one, many = tmp_path / "un.xml", tmp_path / "beaucoup.xml"
-    sketches = list(households(31, insee_codes=["42218", "42187"]))
+    sketches = list(households(32, insee_codes=["42218", "42187"]))
     for sketch in sketches:
         sketch.people = sketch.people[:1]  # one person each: one insert batch on SQLite too
         sketch.state = "2"
+    # A month before: both imports then look for the households it listed and they miss.
+    before = tmp_path / "avant.xml"
+    write_flux(
+        before,
+        sketches[-1:],
+        created_on=datetime.date(2025, 10, 5),
+        reference_on=datetime.date(2025, 9, 30),
+    )
+    cnaf_flux_import(source=before, user=pilot)
     write_flux(one, sketches[:1], **dates)
-    write_flux(many, sketches[1:], **dates)
+    write_flux(many, sketches[1:-1], **dates)
 
     assert_constant_queries(
         lambda: cnaf_flux_import(source=one, user=pilot),
         lambda: cnaf_flux_import(source=many, user=pilot),
     )
-    assert Beneficiary.objects.count() == 31
+    assert Beneficiary.objects.count() == 32
 
 
 # --- People who change household -------------------------------------------------------
@@ -1017,3 +1026,32 @@ def test_the_command_needs_a_known_pilot(communes, pilot):
     with pytest.raises(CommandError, match="referente n'est pas un pilote en activité"):
         run(SEPTEMBER, "--user", "referente")
     assert nothing_written()
+
+
+@pytest.mark.django_db
+def test_households_of_the_last_flux_absent_from_this_one_are_listed_never_closed(
+    tmp_path, communes, pilot
+):
+    sketches = list(households(3, insee_codes=["42218", "42187"]))
+    for sketch in sketches:
+        sketch.state = "2"
+    october, november = tmp_path / "octobre.xml", tmp_path / "novembre.xml"
+    write_flux(
+        october,
+        sketches,
+        created_on=datetime.date(2025, 10, 5),
+        reference_on=datetime.date(2025, 9, 30),
+    )
+    write_flux(november, sketches[:2], **DATES)
+    cnaf_flux_import(source=october, user=pilot)
+    missing = Household.objects.get(caf_number=caf_number_from_matricule(sketches[2].matricule))
+
+    report = cnaf_flux_import(source=november, user=pilot)
+
+    assert report.previous_on == datetime.date(2025, 10, 5)
+    assert report.households_absent == [f"CAF {missing.caf_number} ({missing.commune.name})"]
+    assert (
+        "1 foyer(s) du flux précédent (du 05/10/2025) n'apparaissent pas dans celui-ci, ni "
+        "ouverts ni clos : rien n'est changé pour eux, vérifiez leur situation (liste jointe)."
+    ) in report.lines()
+    assert not Exit.objects.filter(beneficiary__household=missing).exists()

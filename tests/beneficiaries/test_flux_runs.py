@@ -232,3 +232,37 @@ def test_the_report_downloads_as_a_csv_for_french_excel(pilot):
     errors = [text for kind, text in rows if kind == "Erreur"]
     assert len(errors) == 4
     assert "commune inconnue (code INSEE « 42218 »)" in errors[0]
+
+
+def test_the_households_absent_from_the_flux_are_listed_to_check(pilot, communes, tmp_path):
+    import datetime
+
+    from beneficiaries.cnaf import cnaf_flux_import
+    from tests.beneficiaries.cnaf_flux import households, write_flux
+
+    sketches = list(households(3, insee_codes=["42218"]))
+    for sketch in sketches:
+        sketch.state = "2"
+    october, november = tmp_path / "octobre.xml", tmp_path / "novembre.xml"
+    write_flux(
+        october,
+        sketches,
+        created_on=datetime.date(2025, 10, 5),
+        reference_on=datetime.date(2025, 9, 30),
+    )
+    write_flux(
+        november,
+        sketches[1:],
+        created_on=datetime.date(2025, 11, 5),
+        reference_on=datetime.date(2025, 10, 31),
+    )
+    cnaf_flux_import(source=october, user=UserFactory(pilot=True))
+
+    drop(pilot, november)
+
+    run = TaskRun.objects.get()
+    page = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
+    assert "Foyers du flux précédent absents de celui-ci (1)" in page
+    assert "<li>CAF " in page
+    report = pilot.get(reverse("pti:run_report", args=[run.pk])).content.decode("utf-8-sig")
+    assert "À vérifier;CAF " in report
