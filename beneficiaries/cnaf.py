@@ -566,6 +566,9 @@ class CnafImportReport:
     households_closed: int = 0
     # Not imported: no right open yet or refused (0, 1), or closed and never known here.
     households_ignored: int = 0
+    # Among them, by ETATDOSRSA: requests waiting for a decision (0), refused (1).
+    households_pending: int = 0
+    households_refused: int = 0
     people_created: int = 0
     people_updated: int = 0
     people_unchanged: int = 0
@@ -603,8 +606,10 @@ class CnafImportReport:
         lines += [
             f"Foyers : {self.households_created} créé(s), {self.households_updated} modifié(s), "
             f"{self.households_unchanged} inchangé(s), {self.households_closed} clos ; "
-            f"{self.households_ignored} ignoré(s) (droit pas encore ouvert, refusé, ou dossier "
-            "clos jamais connu ici).",
+            f"{self.households_ignored} ignoré(s) : {self.households_pending} demande(s) en "
+            f"attente de décision, {self.households_refused} droit(s) refusé(s), "
+            f"{self.households_ignored - self.households_pending - self.households_refused} "
+            "dossier(s) clos jamais connu(s) ici ou d'un autre état.",
             f"Personnes : {self.people_created} créée(s), {self.people_updated} modifiée(s), "
             f"{self.people_unchanged} inchangée(s) ; {self.anonymised_skipped} dossier(s) "
             "anonymisé(s) laissé(s) intact(s).",
@@ -809,6 +814,8 @@ class _Importer:
         if household.state and not (household.is_open or household.is_closed):
             if valid:
                 self.report.households_ignored += 1
+                self.report.households_pending += household.state == "0"
+                self.report.households_refused += household.state == "1"
             return False
         key = (household.payer, household.caf_number)
         if household.caf_number and key in self.seen:

@@ -486,6 +486,12 @@ def test_a_closed_dossier_never_known_here_is_not_created(communes, pilot):
 
     assert report.households_created == 2
     assert report.households_ignored == 3  # two closed, one pending
+    assert (report.households_pending, report.households_refused) == (1, 0)
+    assert (
+        "Foyers : 2 créé(s), 0 modifié(s), 0 inchangé(s), 0 clos ; 3 ignoré(s) : 1 demande(s) "
+        "en attente de décision, 0 droit(s) refusé(s), 2 dossier(s) clos jamais connu(s) ici ou "
+        "d'un autre état."
+    ) in report.lines()
     assert set(Household.objects.values_list("caf_number", flat=True)) == {"0012345", "4567890"}
     assert Exit.objects.count() == 0
 
