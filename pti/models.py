@@ -435,6 +435,36 @@ class Objective(LockVersioned):
                 check_pact_is_draft(pact_id)
 
 
+class SignedPactFile(models.Model):
+    """The PDF of a version of the pact once signed, rendered once (pti.pdf.signed_pact_file)
+    and kept: what every reader downloads from then on is the document signed, byte for byte,
+    whatever the figures of its annex become. Its SHA-256 lets anyone check a copy."""
+
+    pact = models.OneToOneField(
+        Pact,
+        verbose_name="pacte",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="signed_file",
+    )
+    file = models.FileField("fichier", upload_to="pactes/")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    size = models.PositiveIntegerField("taille (octets)")
+    rendered_at = models.DateTimeField("produit le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "PDF du pacte signé"
+        verbose_name_plural = "PDF des pactes signés"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="signed_pact_file_sha256"
+            )
+        ]
+
+    def __str__(self):
+        return f"PDF signé de {self.pact}"
+
+
 class TaskRunQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The runs `user` may follow: every run for a pilot, their own for anyone else."""

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,9 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from pti import services
 from pti.enums import PactStatus
 from pti.forms import AdoptionForm, ObjectiveForm, OrientationForm, PactForm
-from pti.models import Objective, Orientation, Pact
+from pti.models import Objective, Orientation, Pact, SignedPactFile
+from pti.pact_content import pact_content
 from pti.pages import confirm_page, form_error_status, form_page, refuse
-from pti.pdf import pact_pdf_filename, render_pact_pdf
+from pti.pdf import pact_pdf_filename, signed_or_rendered_pdf
 from pti.permissions import PACT_READERS, PILOTS, role_required
 
 
@@ -27,77 +27,6 @@ def pact_trail(pact=None):
 
 def pact_url(pact):
     return reverse("pti:pact_detail", args=[pact.pk])
-
-
-def pact_content(pact):
-    """The pact with everything its page and its PDF show, in a fixed number of queries."""
-    signatories = pact.signatories.for_signature_page()
-    orientations = pact.orientations.prefetch_related(
-        Prefetch("objectives", queryset=Objective.objects.order_by("position")),
-        "commitments__signatory__organisation",
-        "commitments__targets",
-    ).order_by("position")
-    return {
-        "pact": pact,
-        "orientations": orientations,
-        "signatories": signatories,
-        "signature_summary": pact.signatories.status_summary(),
-        "versions": list(Pact.objects.versions_of(pact)),
-    }
-
-
-def pact_pdf_content(pact):
-    """What the PDF prints: the page's content, each party's commitments, the layout settings."""
-    context = pact_content(pact)
-    context["signatories"] = pact.signatories.for_signature_page().prefetch_related(
-        "commitments__orientation", "commitments__targets"
-    )
-    context["signature_place"] = settings.PTI_DEPARTMENT_SEAT
-    context["brand_colour"] = settings.PTI_BRAND_COLOUR
-    context["actions_by_orientation"] = actions_by_orientation(context["orientations"])
-    context["indicator_rows"] = indicators_and_targets(pact)
-    return context
-
-
-def indicators_and_targets(pact):
-    """The annex of the PDF: each target set for the pact (any version), with the figure the
-    latest snapshot of its year arrêta, or for an entered indicator the latest figure entered
-    (reached through reverse relations, see evaluation/)."""
-    versions = Pact.objects.filter(code=pact.code).prefetch_related(
-        "targets__indicator", "measurements__snapshot"
-    )
-    targets, reported = [], {}
-    for version in versions:
-        targets.extend(version.targets.all())
-        for measurement in version.measurements.all():
-            if measurement.breakdown:
-                continue
-            key = (measurement.indicator_id, measurement.year)
-            latest = reported.get(key)
-            if latest is None or _recorded_on(measurement) > _recorded_on(latest):
-                reported[key] = measurement
-    targets.sort(key=lambda t: (t.year, t.indicator.position))
-    return [(target, reported.get((target.indicator_id, target.year))) for target in targets]
-
-
-def _recorded_on(measurement):
-    """When a figure was arrêté (its snapshot) or entered."""
-    return measurement.snapshot.taken_at if measurement.snapshot_id else measurement.created_at
-
-
-def actions_by_orientation(orientations):
-    """{orientation key: [actions]}: the offer filed under each orientation, whichever version
-    of the pact it was filed under (reached through the reverse relation, see actions/)."""
-    keys = [orientation.key for orientation in orientations]
-    grouped = {key: [] for key in keys}
-    every_version = Orientation.objects.filter(key__in=keys).prefetch_related(
-        "actions__operator", "actions__territories"
-    )
-    for orientation in every_version:
-        grouped[orientation.key].extend(orientation.actions.all())
-    for actions in grouped.values():
-        actions.sort(key=lambda action: action.reference)
-    return grouped
 
 
 # --- Versions ----------------------------------------------------------------------------
@@ -151,6 +80,7 @@ def pact_detail(request, pk):
         ),
         None,
     )
+    context["signed_file"] = SignedPactFile.objects.filter(pact=pact).first()
     return render(request, "pti/pact_detail.html", context)
 
 
@@ -456,6 +386,6 @@ def _after_move(request, pact, anchor):
 @role_required(PACT_READERS)
 def pact_pdf(request, pk):
     pact = get_object_or_404(Pact, pk=pk)
-    response = HttpResponse(render_pact_pdf(pact_pdf_content(pact)), content_type="application/pdf")
+    response = HttpResponse(signed_or_rendered_pdf(pact), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pact_pdf_filename(pact)}"'
     return response

@@ -1,14 +1,20 @@
 """The pact as a PDF file: WeasyPrint, tagged for accessibility (PDF/UA-1), no network."""
 
+import hashlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
+
+from pti.enums import PactStatus
+from pti.tasks_framework import task
 
 
 class LocalFilesOnly(URLFetcher):
@@ -46,7 +52,7 @@ def annex_rows(rows):
 
 
 def render_pact_pdf(context):
-    """The PDF bytes of the pact described by `context` (see pact_views.pact_pdf_content)."""
+    """The PDF bytes of the pact described by `context` (see pact_content.pact_pdf_content)."""
     context = {
         **context,
         "indicator_rows": annex_rows(context.get("indicator_rows", [])),
@@ -56,3 +62,51 @@ def render_pact_pdf(context):
     base_url = Path(settings.BASE_DIR / "static").as_uri() + "/"
     document = HTML(string=html, base_url=base_url, url_fetcher=LocalFilesOnly())
     return document.write_pdf(pdf_variant="pdf/ua-1", optimize_images=False)
+
+
+def signed_pact_file(pact):
+    """The SignedPactFile of `pact`, a signed (or archived) version: the one kept, or, the
+    first time, the PDF rendered now and kept. Returns None for a version not signed yet,
+    whose PDF is rendered on demand (it may still change)."""
+    from pti.models import SignedPactFile
+    from pti.pact_content import pact_pdf_content
+
+    if pact.status not in (PactStatus.SIGNED, PactStatus.ARCHIVED):
+        return None
+    kept = SignedPactFile.objects.filter(pact=pact).first()
+    if kept is not None:
+        return kept
+    data = render_pact_pdf(pact_pdf_content(pact))
+    digest = hashlib.sha256(data).hexdigest()
+    kept = SignedPactFile(pact=pact, sha256=digest, size=len(data))
+    kept.file.save(
+        f"{pact_pdf_filename(pact)[:-4]}-{digest[:12]}.pdf", ContentFile(data), save=False
+    )
+    try:
+        with transaction.atomic():
+            kept.save(force_insert=True)
+    except IntegrityError:  # rendered meanwhile by another request or the worker: theirs stays
+        kept.file.delete(save=False)
+        return SignedPactFile.objects.get(pact=pact)
+    return kept
+
+
+def signed_or_rendered_pdf(pact):
+    """The PDF bytes to download: the kept file of a signed version, or a draft's rendered
+    now."""
+    kept = signed_pact_file(pact)
+    if kept is None:
+        from pti.pact_content import pact_pdf_content
+
+        return render_pact_pdf(pact_pdf_content(pact))
+    with kept.file.open("rb") as stream:
+        return stream.read()
+
+
+@task()
+def render_signed_pact(pact_id):
+    """Render and keep the PDF of a version just signed (pti.services.pact_mark_signed), so
+    that no reader waits for it. Returns its SHA-256."""
+    from pti.models import Pact
+
+    return signed_pact_file(Pact.objects.get(pk=pact_id)).sha256

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from pti.enums import PactStatus
 from pti.models import FROZEN_MESSAGES, Objective, Orientation, Pact
+from pti.pdf import render_signed_pact
 
 
 class ConcurrentEdit(ValidationError):
@@ -145,6 +146,8 @@ def pact_mark_signed(*, pact, signed_on):
         if previous.status == PactStatus.SIGNED:
             _archive(previous, on=signed_on)
     pact.refresh_from_db()
+    # The signed PDF is rendered once, in the background, once the signature is committed.
+    transaction.on_commit(lambda: render_signed_pact.enqueue(pact.pk))
     return pact
 
 
