@@ -8,7 +8,7 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from pti.enums import Role
 from pti.forms import LoginForm
-from pti.models import Pact
+from pti.models import Pact, TaskRun
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,10 @@ def home(request):
     context = {"role": request.user.role}
     if request.user.role in (Role.PILOT, Role.PARTNER):
         context["current_pact"] = Pact.objects.current().first()
+    if request.user.role in (Role.PILOT, Role.MANAGER):
+        context["active_runs"] = list(
+            TaskRun.objects.visible_to(request.user).active().select_related("created_by")[:5]
+        )
     return render(request, "pti/home.html", context)
 
 

@@ -312,3 +312,15 @@ def test_a_killed_worker_loses_nothing_and_the_run_starts_again(real_worker, tmp
     assert (run.status, run.attempts) == (RunStatus.DONE, 2)
     assert run.summary == {"territories": 1}
     assert Territory.objects.filter(name=WRITTEN).count() == 1
+
+
+def test_the_home_page_lists_the_runs_not_ended(client_as):
+    manager = UserFactory(manager=True)
+    waiting = TaskRun.objects.create(kind=RunKind.SNAPSHOT, created_by=manager)
+    TaskRun.objects.create(kind=RunKind.CNAF_FLUX, status=RunStatus.DONE, created_by=manager)
+
+    page = client_as(manager).get(reverse("pti:home")).content.decode()
+
+    url = reverse("pti:run_detail", args=[waiting.pk])
+    assert f'<a href="{url}">Instantané des indicateurs n° {waiting.pk}</a> — en attente' in page
+    assert "Import du flux" not in page
