@@ -6,8 +6,9 @@ class EvaluationConfig(AppConfig):
     verbose_name = "évaluation"
 
     def ready(self):
-        from evaluation.runs import SNAPSHOT
+        from evaluation.runs import OARSA, SNAPSHOT
         from pti.enums import RunKind
         from pti.runs import register
 
         register(RunKind.SNAPSHOT, SNAPSHOT)
+        register(RunKind.OARSA_EXPORT, OARSA)

@@ -1,7 +1,6 @@
 """The evaluation pages: the pilot's dashboard, per territory, orientation and action, the
 targets, the snapshots, the partners' commitments and their figures, the exports."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -26,7 +25,7 @@ from evaluation.dashboard import (
 )
 from evaluation.disclosure import secret_legend
 from evaluation.enums import Breakdown, Scope, Source, Unit
-from evaluation.exports import actions_dataset, dashboard_dataset, oarsa_workbook
+from evaluation.exports import actions_dataset, dashboard_dataset
 from evaluation.forms import EntryForm, PartnerEntryForm, PeriodForm, SnapshotForm, TargetForm
 from evaluation.models import Indicator, Measurement, Snapshot, Target
 from pti.enums import Role, RunKind
@@ -165,19 +164,23 @@ def dashboard_export(request, fmt):
 
 
 @role_required(PILOTS)
+@require_POST
 def oarsa_export(request):
-    """The DREES OARSA table of the year, as an XLSX workbook."""
-    _form, year, territory, _years = _period(request)
-    figures = Computation(year, territory=territory).all()
-    data = oarsa_workbook(
-        year=year, figures=figures, department=settings.PTI_DEPARTMENT_NAME, territory=territory
-    )
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    suffix = f"-{territory.code}" if territory else ""
-    response["Content-Disposition"] = f'attachment; filename="oarsa-{year}{suffix}.xlsx"'
-    return response
+    """The DREES OARSA table of the year, as an XLSX workbook made in the background: the
+    pilot follows the run and downloads the workbook from its page."""
+    years = available_years()
+    form = PeriodForm(request.POST, years=years)
+    year, territory = form.period(years)
+    try:
+        run = run_start(
+            kind=RunKind.OARSA_EXPORT,
+            user=request.user,
+            parameters={"year": year, "territory": territory.pk if territory else None},
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(reverse("evaluation:dashboard"))
+    return redirect("pti:run_detail", pk=run.pk)
 
 
 # --- Per territory, orientation, action ----------------------------------------------------------

@@ -41,6 +41,7 @@ class RunKind(models.TextChoices):
 
     SNAPSHOT = "snapshot", "instantané des indicateurs"
     CNAF_FLUX = "cnaf_flux", "import du flux CNAF ou MSA"
+    OARSA_EXPORT = "oarsa_export", "tableau OARSA"
 
 
 class RunStatus(models.TextChoices):

@@ -512,6 +512,11 @@ class TaskRun(models.Model):
     file = models.FileField("fichier", upload_to="traitements/%Y/%m/", blank=True)
     file_name = models.CharField("nom du fichier envoyé", max_length=255, blank=True)
     analysis = models.JSONField("analyse", default=dict, blank=True)
+    # What a run produced to download (an export), and the name it is downloaded under.
+    result = models.FileField(
+        "fichier produit", upload_to="traitements/produits/%Y/%m/", blank=True
+    )
+    result_name = models.CharField("nom du fichier produit", max_length=255, blank=True)
     confirmed_at = models.DateTimeField("confirmé le", null=True, blank=True)
     confirmed_by = models.ForeignKey(
         "User",

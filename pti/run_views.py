@@ -5,7 +5,7 @@ import tablib
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -116,3 +116,12 @@ def run_report(request, pk):
     name = f"traitement-{run.pk}-{slugify(run.get_kind_display())}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@role_required(RUN_FOLLOWERS)
+def run_result(request, pk):
+    """The file a run produced (an export), under its name."""
+    run = _run_for(request, pk)
+    if not run.result:
+        raise Http404("Ce traitement n'a pas produit de fichier.")
+    return FileResponse(run.result.open("rb"), as_attachment=True, filename=run.result_name)

@@ -342,8 +342,9 @@ def purge_run_files(now=None):
 
     - an import analysed but neither confirmed nor cancelled within a day is cancelled (it
       blocks the next import of its kind, and its file holds people);
-    - the file of a run ended PTI_RUN_FILE_RETENTION_DAYS ago is deleted, and the errors it
-      listed (they name households by matricule) are forgotten; the run's counts stay.
+    - the files of a run ended PTI_RUN_FILE_RETENTION_DAYS ago (the one it was given, the one
+      it produced) are deleted, and the households it listed (errors, households to check:
+      they name them by matricule) are forgotten; the run's counts stay.
 
     Returns how many files were deleted."""
     now = now or timezone.now()
@@ -355,13 +356,16 @@ def purge_run_files(now=None):
         run_cancel(run=run)
     limit = now - timedelta(days=settings.PTI_RUN_FILE_RETENTION_DAYS)
     for run in TaskRun.objects.exclude(status__in=TaskRun.ACTIVE).filter(finished_at__lt=limit):
-        if not run.file and not run.analysis.get("errors") and not run.summary.get("errors"):
+        found = [run.analysis, run.summary]
+        if not (run.file or run.result or any(f.get("errors") or f.get("to_check") for f in found)):
             continue
-        if run.file:
-            run.file.delete(save=False)
-            deleted += 1
-        for found in (run.analysis, run.summary):
-            if found.get("errors"):
-                found["errors"] = []
-        run.save(update_fields=["file", "analysis", "summary"])
+        for kept in (run.file, run.result):
+            if kept:
+                kept.delete(save=False)
+                deleted += 1
+        for found_by_run in found:
+            for listed in ("errors", "to_check"):
+                if found_by_run.get(listed):
+                    found_by_run[listed] = []
+        run.save(update_fields=["file", "result", "analysis", "summary"])
     return deleted

@@ -38,6 +38,7 @@ pti_patterns = [
     path("traitements/<int:pk>/relancer/", run_views.run_restart, name="run_restart"),
     path("traitements/<int:pk>/confirmer/", run_views.run_confirm, name="run_confirm"),
     path("traitements/<int:pk>/rapport.csv", run_views.run_report, name="run_report"),
+    path("traitements/<int:pk>/fichier/", run_views.run_result, name="run_result"),
     path("traitements/<int:pk>/annuler/", run_views.run_cancel, name="run_cancel"),
     # The pact
     path("pacte/", pact_views.pact_list, name="pact_list"),

@@ -92,3 +92,11 @@ def assert_constant_queries(django_assert_num_queries):
         return len(queries)
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Files a test stores (uploads kept for a run, exports, signed PDFs) go to a folder of
+    the test's own, never to the checkout's media/."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT

@@ -151,6 +151,8 @@ ROUTES = {
     "pti:run_restart": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
     "pti:run_confirm": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
     "pti:run_report": (lambda w: [w["run"].pk], GET, roles(ASSIGNERS, 200, manager_out=404)),
+    # The world's run produced no file.
+    "pti:run_result": (lambda w: [w["run"].pk], GET, roles(ASSIGNERS, 404, manager_out=404)),
     "pti:run_cancel": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
     "signatories:signatory_list": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
     "signatories:signatory_import": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
@@ -262,7 +264,8 @@ ROUTES = {
     "beneficiaries:operator_end": (lambda w: [w["prescription"].pk], POST, operator(422)),
     "evaluation:dashboard": (lambda w: [], GET, roles(DASHBOARD, 200)),
     "evaluation:dashboard_export": (lambda w: ["csv"], GET, roles(DASHBOARD, 200)),
-    "evaluation:oarsa_export": (lambda w: [], GET, roles(PILOT, 200)),
+    # Started as a run: the pilot is sent to the run's page.
+    "evaluation:oarsa_export": (lambda w: [], POST, roles(PILOT, 302)),
     "evaluation:territories": (lambda w: [], GET, roles(PILOT, 200)),
     "evaluation:orientations": (lambda w: [], GET, roles(PILOT, 200)),
     "evaluation:actions": (lambda w: [], GET, roles(PILOT, 200)),

@@ -10,6 +10,7 @@ from beneficiaries.enums import ExitContract
 from evaluation.enums import Scope
 from evaluation.models import Indicator, Measurement, Target
 from evaluation.services import measurement_enter, snapshot_take, target_set
+from pti.models import TaskRun
 from signatories.models import BodyObjective
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
@@ -152,15 +153,24 @@ def test_the_dashboard_makes_a_bounded_number_of_queries(client_as, pact, assert
     assert_constant_queries(page, page, between=more)
 
 
+def oarsa(client, query):
+    """Ask for the OARSA workbook (made by a run, at once in the tests), then download it
+    from the run's page."""
+    started = client.post(reverse("evaluation:oarsa_export"), query)
+    assert started.status_code == 302
+    run_page = client.get(started["Location"]).content.decode()
+    assert "Télécharger le tableau OARSA" in run_page
+    run = TaskRun.objects.latest("pk")
+    return client.get(reverse("pti:run_result", args=[run.pk]))
+
+
 def test_the_oarsa_export_is_a_workbook_with_the_indicators_and_their_breakdowns(client_as, pact):
     for person in people(3, sex="F"):
         orient(person)
     people(1, sex="M")
-    response = client_as(UserFactory(pilot=True)).get(
-        reverse("evaluation:oarsa_export"), {"annee": YEAR}
-    )
+    response = oarsa(client_as(UserFactory(pilot=True)), {"annee": YEAR})
     assert response["Content-Disposition"] == f'attachment; filename="oarsa-{YEAR}.xlsx"'
-    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     summary = workbook["Synthèse"]
     rows = {row[1]: row for row in summary.iter_rows(min_row=4, values_only=True)}
     oriented = rows["Personnes soumises aux droits et devoirs orientées"]
@@ -181,8 +191,8 @@ def test_the_oarsa_export_writes_a_formula_looking_name_as_text(client_as, pact,
     client = client_as(UserFactory(pilot=True))
 
     for query in ({"annee": YEAR}, {"annee": YEAR, "territoire": territory.pk}):
-        response = client.get(reverse("evaluation:oarsa_export"), query)
-        workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+        response = oarsa(client, query)
+        workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
         cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
         assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
         values = [cell.value for cell in cells if isinstance(cell.value, str)]
