@@ -40,7 +40,14 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.models import Beneficiary, Exit, FileAccess, FluxListing, Household
+from beneficiaries.models import (
+    Beneficiary,
+    Exit,
+    FileAccess,
+    FluxListing,
+    HeldHousehold,
+    Household,
+)
 from beneficiaries.search import normalise, search_key
 from beneficiaries.services import exit_record
 from pti.enums import Role
@@ -555,6 +562,26 @@ class CnafImportError:
 
 
 @dataclass
+class CnafHeld:
+    """A household of the flux set aside for a person to deal with: where it is in the file,
+    its payer and number, and every reason."""
+
+    household: int
+    line: int | None
+    payer: str
+    caf_number: str
+    reasons: list
+
+    def __str__(self):
+        where = f"Foyer n°{self.household}"
+        if self.line:
+            where += f" (ligne {self.line})"
+        if self.caf_number:
+            where += f", matricule {self.caf_number}"
+        return f"{where} : {' ; '.join(self.reasons)}"
+
+
+@dataclass
 class CnafImportReport:
     dry_run: bool = False
     header: FluxHeader | None = None
@@ -585,6 +612,9 @@ class CnafImportReport:
     # never closed silently. « CAF 0012345 (Saint-Étienne) ».
     previous_on: datetime.date | None = None
     households_absent: list = field(default_factory=list)
+    # With `hold_faulty`: the households whose own data is wrong, set aside (CnafHeld), the
+    # rest imported; without, they are errors and the whole file is refused.
+    held: list = field(default_factory=list)
     errors: list = field(default_factory=list)
 
     @property
@@ -624,6 +654,11 @@ class CnafImportReport:
             lines.append(
                 f"{self.people_back_after_exit} personne(s) déjà sortie(s) figurent dans un "
                 "dossier de nouveau ouvert : leur sortie est à revoir."
+            )
+        if self.held:
+            lines.append(
+                f"{len(self.held)} foyer(s) en erreur mis de côté « à traiter », avec leur motif "
+                "(liste jointe) : rien n'est écrit pour eux, le reste du fichier s'importe."
             )
         if self.households_absent:
             lines.append(
@@ -679,9 +714,11 @@ def _match(flux_person, members, taken):
 class _Importer:
     """Writes one chunk of households at a time, in bulk."""
 
-    def __init__(self, *, user, report):
+    def __init__(self, *, user, report, hold_faulty=False):
         self.user = user
         self.report = report
+        self.hold_faulty = hold_faulty
+        self.read_keys = set()  # (payer, caf_number) of every household of the file
         self.communes = {
             insee: (pk, territory_id)
             for insee, pk, territory_id in Commune.objects.values_list(
@@ -807,31 +844,47 @@ class _Importer:
 
     def check(self, household):
         """Whether the household is to be imported; every problem goes to the report (a
-        household with a wrong date is still checked for its commune)."""
-        for message in household.errors:
-            self.error(household, message)
-        valid = not household.errors
+        household with a wrong date is still checked for its commune), or, with
+        `hold_faulty`, the household is set aside with all its reasons."""
+        problems = list(household.errors)
+        key = (household.payer, household.caf_number)
+        self.read_keys.add(key)
         if household.state and not (household.is_open or household.is_closed):
-            if valid:
+            if not problems:
                 self.report.households_ignored += 1
                 self.report.households_pending += household.state == "0"
                 self.report.households_refused += household.state == "1"
-            return False
-        key = (household.payer, household.caf_number)
+            return self._faulty(household, problems)
         if household.caf_number and key in self.seen:
-            self.error(household, f"matricule déjà présent au foyer n°{self.seen[key]}")
-            valid = False
+            problems.append(f"matricule déjà présent au foyer n°{self.seen[key]}")
         self.seen.setdefault(key, household.index)
         # A closed household's address may already be the next one, in another département.
         if household.is_open and household.insee_code not in self.communes:
-            self.error(
-                household,
+            problems.append(
                 f"commune inconnue (code INSEE « {household.insee_code} »)"
                 if household.insee_code
-                else "adresse sans code INSEE de commune (NUMCOM)",
+                else "adresse sans code INSEE de commune (NUMCOM)"
             )
-            valid = False
-        return valid
+        self._faulty(household, problems)
+        return not problems
+
+    def _faulty(self, household, problems):
+        """Report a household's problems (as errors, or as a household held). Returns False:
+        the household is not imported."""
+        if problems and self.hold_faulty:
+            self.report.held.append(
+                CnafHeld(
+                    household.index,
+                    household.line,
+                    household.payer,
+                    household.caf_number,
+                    problems,
+                )
+            )
+        else:
+            for message in problems:
+                self.error(household, message)
+        return False
 
     def merge(self, flux_household, household, members):
         """An open household: created, or updated with what the flux owns."""
@@ -1029,41 +1082,81 @@ class _Importer:
                 self.report.exits_recorded += 1
 
 
-def _absent(previous_on, present):
+def _keep_held(report, read_keys, *, run, now):
+    """Write the households this import set aside, and settle those set aside before that
+    this flux read without error."""
+    known_on = report.header.known_on if report.header else None
+    HeldHousehold.objects.bulk_create(
+        (
+            HeldHousehold(
+                run=run,
+                flux_on=known_on,
+                position=held.household,
+                line=held.line,
+                payer=held.payer or Payer.CAF,
+                caf_number=held.caf_number or "",
+                reasons="\n".join(held.reasons),
+            )
+            for held in report.held
+        ),
+        batch_size=BATCH,
+    )
+    still_faulty = {(held.payer, held.caf_number) for held in report.held}
+    settled = [key for key in read_keys if key not in still_faulty]
+    waiting = HeldHousehold.objects.filter(
+        resolved_at__isnull=True, caf_number__in={number for _, number in settled}
+    ).exclude(run=run)
+    for held in waiting:
+        if (held.payer, held.caf_number) in settled:
+            held.resolved_at = now
+            held.resolution = (
+                f"lu sans erreur dans le flux du {known_on:%d/%m/%Y}"
+                if known_on
+                else "lu sans erreur"
+            )
+            held.save(update_fields=["resolved_at", "resolution"])
+
+
+def _absent(previous_on, read_keys):
     """The households the flux of `previous_on` listed in an open dossier (a member's
-    FluxListing of that day), minus those this flux read (`present`, ids), as « CAF 0012345
-    (Saint-Étienne) », by payer and number."""
+    FluxListing of that day), minus those this flux holds in any state (`read_keys`, pairs of
+    payer and number), as « CAF 0012345 (Saint-Étienne) », by payer and number."""
     if previous_on is None:
         return []
     listed = (
         Household.objects.filter(
             members__flux_listing__listed_on=previous_on, anonymised_on__isnull=True
         )
-        .values_list("pk", "payer", "caf_number", "commune__name")
+        .values_list("payer", "caf_number", "commune__name")
         .distinct()
         .order_by("payer", "caf_number")
     )
     return [
         f"{Payer(payer).label} {caf_number} ({commune or 'commune inconnue'})"
-        for pk, payer, caf_number, commune in listed
-        if pk not in present
+        for payer, caf_number, commune in listed
+        if (payer, caf_number) not in read_keys
     ]
 
 
 @transaction.atomic
-def cnaf_flux_import(*, source, user, dry_run=False):
-    """Import a VRSB0801 file (a path or a binary file object) as `user`, a pilot.
+def cnaf_flux_import(*, source, user, dry_run=False, hold_faulty=False, run=None):
+    """Import a VRSB0801 file (a path or a binary file object) as `user`, a pilot. Returns
+    the CnafImportReport.
 
     All or nothing: raises CnafFluxError if the file cannot be read as a flux, and
     CnafImportRefused (with every error found) if any household is wrong; in both cases
-    nothing is written. With `dry_run`, everything is checked and counted, then undone.
+    nothing is written. With `hold_faulty`, a household whose own data is wrong is set aside
+    (`report.held`, with its reasons) and the others are imported; the file as a whole
+    (its count, its structure) must still be right; the households set aside are kept
+    (HeldHousehold, with the `run` that read them) for a pilot to deal with. With `dry_run`,
+    everything is checked and counted, then undone.
     """
     if user.role != Role.PILOT or not user.is_active:
         raise ValidationError("Seul un pilote en activité peut importer le flux de la CNAF.")
     report = CnafImportReport(dry_run=dry_run)
     report.previous_on = FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
     reader = FluxReader(source)
-    importer = _Importer(user=user, report=report)
+    importer = _Importer(user=user, report=report, hold_faulty=hold_faulty)
     try:
         for households in _chunks(reader, CHUNK):
             importer.import_chunk(households, reader.header)
@@ -1075,10 +1168,12 @@ def cnaf_flux_import(*, source, user, dry_run=False):
         ) from None
     report.header = reader.header
     report.households_read = reader.count
-    report.households_absent = _absent(report.previous_on, importer.present)
+    report.households_absent = _absent(report.previous_on, importer.read_keys)
     report.errors.extend(CnafImportError(None, None, "", e) for e in reader.file_errors)
     if report.errors:
         raise CnafImportRefused(report)
     if dry_run:
         transaction.set_rollback(True)
+    else:
+        _keep_held(report, importer.read_keys, run=run, now=timezone.now())
     return report

@@ -453,3 +453,14 @@ class FluxUploadForm(StyledFormMixin, forms.Form):
                 "qu'accepte l'application pour un flux (PTI_CNAF_FLUX_MAX_BYTES)."
             )
         return upload
+
+
+class HeldResolutionForm(StyledFormMixin, forms.Form):
+    """How a household of the flux set aside was dealt with."""
+
+    resolution = forms.CharField(
+        label="Ce qui a été fait",
+        max_length=300,
+        required=False,
+        help_text="Par exemple : commune ajoutée au référentiel, dossier corrigé par la CAF.",
+    )

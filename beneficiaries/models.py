@@ -1003,3 +1003,45 @@ class RefusedAccess(models.Model):
             except NoReverseMatch:
                 continue
         return self.page
+
+
+class HeldHousehold(models.Model):
+    """A household of a CNAF or MSA flux set aside, its own data being wrong (an unknown
+    commune, a missing date…), while the rest of the flux was imported: nothing of it was
+    written. A pilot deals with it by hand and marks it done, or the next flux that reads it
+    without error settles it (beneficiaries.cnaf)."""
+
+    run = models.ForeignKey(
+        "pti.TaskRun",
+        verbose_name="import",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    flux_on = models.DateField("flux du", null=True, blank=True)
+    position = models.PositiveIntegerField("foyer n° dans le fichier")
+    line = models.PositiveIntegerField("ligne", null=True, blank=True)
+    payer = models.CharField("organisme payeur", max_length=3, choices=Payer.choices)
+    caf_number = models.CharField("matricule", max_length=7, blank=True)
+    reasons = models.TextField("motifs")
+    held_at = models.DateTimeField("mis de côté le", auto_now_add=True)
+    resolved_at = models.DateTimeField("traité le", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="traité par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolution = models.CharField("comment", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "foyer du flux à traiter"
+        verbose_name_plural = "foyers du flux à traiter"
+        ordering = ["resolved_at", "-held_at", "position"]
+        indexes = [models.Index(fields=["payer", "caf_number"], name="held_household_number")]
+
+    def __str__(self):
+        return f"Foyer n°{self.position} du flux du {self.flux_on}"

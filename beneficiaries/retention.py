@@ -66,7 +66,14 @@ from actions.enums import PLACE_HOLDING_STATUSES, PrescriptionStatus
 from actions.services import action_release_place
 from beneficiaries.deadlines import active_base_start, closing_on
 from beneficiaries.enums import ExitCategory, ExitContract
-from beneficiaries.models import Beneficiary, Exit, Household, Prescription, ReferentAssignment
+from beneficiaries.models import (
+    Beneficiary,
+    Exit,
+    HeldHousehold,
+    Household,
+    Prescription,
+    ReferentAssignment,
+)
 from beneficiaries.search import search_key
 from pti.imports import purge_abandoned_uploads
 from pti.runs import purge_run_files
@@ -289,6 +296,9 @@ LOGS = {
     "beneficiaries.FileAccess": "at",
     "beneficiaries.ListAccess": "at",
     "beneficiaries.RefusedAccess": "at",
+    # Households of the flux set aside (a number and reasons): gone a year after, or sooner
+    # once settled (apply_retention).
+    "beneficiaries.HeldHousehold": "held_at",
     # django-axes, when installed: logins and failed logins (user names, addresses).
     "axes.AccessLog": "attempt_time",
     "axes.AccessFailureLog": "attempt_time",
@@ -384,6 +394,7 @@ class RetentionReport:
     traces: int = 0  # rows of LOGS deleted
     change_entries: int = 0  # entries of the trail of changes deleted
     import_files: int = 0
+    held_households: int = 0  # households of the flux set aside, settled long ago, deleted
 
 
 def _close_for_lack_of_contact(people):
@@ -581,4 +592,8 @@ def apply_retention(*, now=None):
     report.closed, report.people, report.households = close_and_anonymise(today)
     report.traces, report.change_entries = purge_logs(now)
     report.import_files = purge_abandoned_uploads(now) + purge_run_files(now)
+    settled_before = now - datetime.timedelta(days=settings.PTI_RUN_FILE_RETENTION_DAYS)
+    report.held_households, _ = HeldHousehold.objects.filter(
+        resolved_at__lt=settled_before
+    ).delete()
     return report

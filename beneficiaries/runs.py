@@ -22,6 +22,7 @@ def found(report):
         "errors": [str(error) for error in report.errors],
         "to_check": report.households_absent,
         "to_check_title": "Foyers du flux précédent absents de celui-ci",
+        "held": [str(held) for held in report.held],
         "known_on": known_on.isoformat() if known_on else None,
     }
 
@@ -33,6 +34,8 @@ def _import(run, progress, *, dry_run):
                 source=progress.reading(stream, run.file.size),
                 user=run.created_by,
                 dry_run=dry_run,
+                hold_faulty=True,
+                run=run,
             )
         except CnafFluxError as error:
             raise RunRefused(f"{error} Rien n'a été enregistré.", found={}) from None

@@ -688,3 +688,14 @@ def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days,
             action_release_place(action=prescription.action)
     record_access(user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="sortie")
     return exit_
+
+
+@transaction.atomic
+def held_household_resolve(*, held, user, resolution=""):
+    """Mark a household of the flux set aside as dealt with by `user` (a pilot), saying how.
+    Returns it."""
+    held.resolved_at = timezone.now()
+    held.resolved_by = user
+    held.resolution = resolution or "traité à la main"
+    held.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return held

@@ -11,6 +11,12 @@ urlpatterns = [
     path("beneficiaires/import/", views.beneficiary_import, name="import"),
     path("beneficiaires/import/coordonnees-caf/", views.contacts_import, name="import_contacts"),
     path("beneficiaires/import/flux-caf/", views.flux_import, name="import_flux"),
+    path("beneficiaires/flux-a-traiter/", views.held_households, name="held_households"),
+    path(
+        "beneficiaires/flux-a-traiter/<int:pk>/traite/",
+        views.held_household_resolve,
+        name="held_household_resolve",
+    ),
     path("beneficiaires/<int:pk>/", views.beneficiary_file, name="file"),
     path("beneficiaires/<int:pk>/modifier/", views.beneficiary_update, name="update"),
     path("beneficiaires/<int:pk>/acces/", views.file_accesses, name="accesses"),

@@ -30,6 +30,7 @@ from beneficiaries.filters import BeneficiaryFilter, ListTraceFilter, TraceFilte
 from beneficiaries.models import (
     Beneficiary,
     FileAccess,
+    HeldHousehold,
     ListAccess,
     Obstacle,
     Prescription,
@@ -597,6 +598,37 @@ def flux_import(request):
         status=form_error_status(form),
         enctype="multipart/form-data",
     )
+
+
+@role_required(PILOTS)
+def held_households(request):
+    """The households of the CNAF or MSA flux set aside for a person to deal with: those
+    waiting first, then those settled (by hand, or by a later flux)."""
+    queryset = HeldHousehold.objects.select_related("resolved_by", "run")
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    waiting = HeldHousehold.objects.filter(resolved_at__isnull=True).count()
+    return render(
+        request,
+        "beneficiaries/held_households.html",
+        {
+            "page": page,
+            "waiting": waiting,
+            "trail": [("Bénéficiaires", reverse("beneficiaries:list"))],
+        },
+    )
+
+
+@role_required(PILOTS)
+@require_POST
+def held_household_resolve(request, pk):
+    held = get_object_or_404(HeldHousehold, pk=pk, resolved_at__isnull=True)
+    form = people_forms.HeldResolutionForm(request.POST)
+    if form.is_valid():
+        services.held_household_resolve(
+            held=held, user=request.user, resolution=form.cleaned_data["resolution"]
+        )
+        messages.success(request, f"{held} : marqué comme traité.")
+    return redirect("beneficiaries:held_households")
 
 
 @traces.refusals_traced(RefusedTarget.FILE)

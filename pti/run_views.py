@@ -110,6 +110,8 @@ def run_report(request, pk):
         dataset.append(["Échec", run.error])
     for error in found.get("errors", []):
         dataset.append(["Erreur", error])
+    for item in found.get("held", []):
+        dataset.append(["Mis de côté", item])
     for item in found.get("to_check", []):
         dataset.append(["À vérifier", item])
     response = HttpResponse(write_csv(dataset), content_type="text/csv; charset=utf-8")

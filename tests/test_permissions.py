@@ -21,6 +21,7 @@ from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
 from actions.enums import PrescriptionStatus
+from beneficiaries.models import HeldHousehold
 from pti.enums import Role, RunKind, RunStatus
 from pti.models import TaskRun
 from tests.actions.factories import (
@@ -221,6 +222,8 @@ ROUTES = {
     "beneficiaries:import": (lambda w: [], GET, roles(ASSIGNERS, 200)),
     "beneficiaries:import_contacts": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:import_flux": (lambda w: [], GET, roles(PILOT, 200)),
+    "beneficiaries:held_households": (lambda w: [], GET, roles(PILOT, 200)),
+    "beneficiaries:held_household_resolve": (lambda w: [w["held"].pk], POST, roles(PILOT, 302)),
     "beneficiaries:file": (lambda w: [w["person"].pk], GET, person(FILE_READERS, 200)),
     "beneficiaries:update": (lambda w: [w["person"].pk], GET, person(FILE_READERS, 200)),
     "beneficiaries:accesses": (lambda w: [w["person"].pk], GET, person(PILOT, 200)),
@@ -360,6 +363,9 @@ def world():
         "body": meeting.body,
         "meeting": meeting,
         "follow_up": FollowUp.objects.create(meeting=meeting, description="Relancer"),
+        "held": HeldHousehold.objects.create(
+            position=1, payer="caf", caf_number="7654321", reasons="commune inconnue"
+        ),
         "run": TaskRun.objects.create(
             kind=RunKind.SNAPSHOT, status=RunStatus.DONE, created_by=users["manager_in"]
         ),

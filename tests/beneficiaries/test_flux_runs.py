@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from beneficiaries.models import Beneficiary, Household
+from beneficiaries.models import Beneficiary, HeldHousehold, Household
 from pti.enums import RunKind, RunStatus
 from pti.models import TaskRun
 from tests.pti.factories import CommuneFactory, TerritoryFactory, UserFactory
@@ -102,16 +102,91 @@ def test_a_cancelled_flux_writes_nothing_and_its_file_is_deleted(pilot, communes
     assert TaskRun.objects.filter(status=RunStatus.TO_CONFIRM).count() == 1
 
 
-def test_a_flux_with_faulty_households_is_refused_with_each_one_named(pilot):
-    drop(pilot, SEPTEMBER)  # no commune of the file is known here
+def test_faulty_households_are_set_aside_and_the_rest_imported(pilot, storage):
+    # Saint-Étienne is not in the référentiel: its household is set aside, the others go in.
+    territory = TerritoryFactory(code="loire", name="Loire")
+    for code, name, postal in [
+        ("42187", "Roanne", "42300"),
+        ("42095", "Firminy", "42700"),
+        ("42052", "Charlieu", "42190"),
+        ("42147", "Montbrison", "42600"),
+    ]:
+        CommuneFactory(insee_code=code, name=name, postal_code=postal, territory=territory)
+    drop(pilot, SEPTEMBER)
+    run = TaskRun.objects.get()
+    assert run.status == RunStatus.TO_CONFIRM
+    page = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
+    assert "Foyers mis de côté « à traiter » (1)" in page
+    assert "commune inconnue (code INSEE « 42218 »)" in page
+    assert "1 foyer(s) en erreur mis de côté « à traiter »" in page
+
+    pilot.post(reverse("pti:run_confirm", args=[run.pk]))
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert Household.objects.count() == 3
+    held = HeldHousehold.objects.get()
+    assert (held.run, held.resolved_at) == (run, None)
+    assert held.reasons == "commune inconnue (code INSEE « 42218 »)"
+    waiting = pilot.get(reverse("beneficiaries:held_households")).content.decode()
+    assert "1 foyer en attente" in waiting
+    assert "commune inconnue (code INSEE « 42218 »)" in waiting
+
+    # The commune is added; the next flux reads the household without error: settled.
+    CommuneFactory(
+        insee_code="42218", name="Saint-Étienne", postal_code="42000", territory=territory
+    )
+    drop(pilot, SEPTEMBER)
+    again = TaskRun.objects.latest("pk")
+    pilot.post(reverse("pti:run_confirm", args=[again.pk]), {"on_purpose": "oui"})
+    held.refresh_from_db()
+    assert held.resolved_at is not None
+    assert held.resolution == "lu sans erreur dans le flux du 06/10/2025"
+    assert Household.objects.count() == 4
+
+
+def test_a_pilot_marks_a_household_set_aside_as_dealt_with(pilot):
+    held = HeldHousehold.objects.create(
+        position=3, payer="caf", caf_number="1234567", reasons="commune inconnue"
+    )
+
+    pilot.post(
+        reverse("beneficiaries:held_household_resolve", args=[held.pk]),
+        {"resolution": "dossier corrigé par la CAF"},
+    )
+
+    held.refresh_from_db()
+    assert held.resolved_at is not None
+    assert held.resolution == "dossier corrigé par la CAF"
+    page = pilot.get(reverse("beneficiaries:held_households")).content.decode()
+    assert "0 foyer en attente" in page
+    assert "dossier corrigé par la CAF" in page
+
+
+def test_a_flux_whose_count_is_wrong_is_refused_as_a_whole(pilot, communes, tmp_path):
+    import datetime
+
+    from tests.beneficiaries.cnaf_flux import households, write_flux
+
+    sketches = list(households(2, insee_codes=["42218"]))
+    for sketch in sketches:
+        sketch.state = "2"
+    wrong = tmp_path / "incomplet.xml"
+    write_flux(
+        wrong,
+        sketches,
+        created_on=datetime.date(2025, 10, 5),
+        reference_on=datetime.date(2025, 9, 30),
+        declared=3,
+    )
+
+    drop(pilot, wrong)
 
     run = TaskRun.objects.get()
     assert run.status == RunStatus.FAILED
-    assert run.error.startswith("Fichier refusé : 4 erreur(s), listées ci-dessous.")
+    assert run.error.startswith("Fichier refusé : 1 erreur(s), listées ci-dessous.")
     page = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
-    assert "4 erreurs" in page
-    assert "Foyer n°1 (ligne " in page
-    assert "commune inconnue (code INSEE « 42218 »)" in page
+    assert "le fichier annonce 3 foyer(s) (NBTOTDOSRSATRANSM) mais en contient 2" in page
     assert not Household.objects.exists()
 
 
@@ -212,7 +287,7 @@ def test_a_flux_not_newer_than_the_last_one_is_imported_on_purpose_only(pilot, c
 
 
 def test_the_report_downloads_as_a_csv_for_french_excel(pilot):
-    drop(pilot, SEPTEMBER)  # refused: no commune known
+    drop(pilot, SEPTEMBER)  # no commune known: every household set aside
     run = TaskRun.objects.get()
 
     response = pilot.get(reverse("pti:run_report", args=[run.pk]))
@@ -227,11 +302,9 @@ def test_the_report_downloads_as_a_csv_for_french_excel(pilot):
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Rubrique", "Texte"]
     assert rows[1][1].startswith("Flux du 06/10/2025, période au 30/09/2025")
-    failures = [text for kind, text in rows if kind == "Échec"]
-    assert failures[0].startswith("Fichier refusé : 4 erreur(s)")
-    errors = [text for kind, text in rows if kind == "Erreur"]
-    assert len(errors) == 4
-    assert "commune inconnue (code INSEE « 42218 »)" in errors[0]
+    held = [text for kind, text in rows if kind == "Mis de côté"]
+    assert len(held) == 4
+    assert "commune inconnue (code INSEE « 42218 »)" in held[0]
 
 
 def test_the_households_absent_from_the_flux_are_listed_to_check(pilot, communes, tmp_path):

@@ -478,7 +478,7 @@ def test_the_command_says_what_it_did_without_naming_anyone():
         "1 dossier(s) clos faute de contact ; 2 personne(s) et 2 foyer(s) anonymisés"
         in done.getvalue()
     )
-    assert "0 fichier(s) d'import abandonné(s) supprimé(s)" in done.getvalue()
+    assert "0 fichier(s) d'import abandonné(s) ou ancien(s) supprimé(s)" in done.getvalue()
     output = simulated.getvalue() + done.getvalue()
     assert "Dupré" not in output
     assert "Sans-Nouvelles" not in output
