@@ -643,7 +643,8 @@ class CnafImportReport:
             f"Personnes : {self.people_created} créée(s), {self.people_updated} modifiée(s), "
             f"{self.people_unchanged} inchangée(s) ; {self.anonymised_skipped} dossier(s) "
             "anonymisé(s) laissé(s) intact(s).",
-            f"Sorties « fin de droit » enregistrées : {self.exits_recorded}.",
+            f"Sorties « fin de droit » {'à enregistrer' if self.dry_run else 'enregistrées'} : "
+            f"{self.exits_recorded}.",
         ]
         if self.people_moved:
             lines.append(

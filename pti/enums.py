@@ -40,7 +40,7 @@ class RunKind(models.TextChoices):
     """What a background run does (pti.runs: each kind registers how it runs)."""
 
     SNAPSHOT = "snapshot", "instantané des indicateurs"
-    CNAF_FLUX = "cnaf_flux", "import du flux CNAF ou MSA"
+    CNAF_FLUX = "cnaf_flux", "import du flux CAF ou MSA"
     OARSA_EXPORT = "oarsa_export", "tableau OARSA"
 
 

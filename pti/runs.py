@@ -39,8 +39,9 @@ UNEXPECTED = (
     "(n° du traitement : {pk})."
 )
 ALREADY_ACTIVE = (
-    "Un traitement de cette nature est déjà en cours ({run}) : attendez qu'il se termine, "
-    "ou arrêtez-le, avant d'en lancer un autre."
+    "Un traitement de cette nature n'est pas terminé ({run}) : attendez sa fin, ou "
+    "confirmez-le ou annulez-le depuis « Traitements en arrière-plan », avant d'en lancer un "
+    "autre."
 )
 
 
@@ -168,7 +169,8 @@ def run_start(*, kind, user, parameters=None, upload=None):
     handler_for(kind)
     if TaskRun.objects.active().filter(kind=kind).exists():
         # Said before the file is stored; the constraint below settles a race.
-        raise ValidationError(ALREADY_ACTIVE.format(run=TaskRun.objects.active().get(kind=kind)))
+        active = TaskRun.objects.active().get(kind=kind)
+        raise ValidationError(ALREADY_ACTIVE.format(run=f"{active}, {active.get_status_display()}"))
     try:
         with transaction.atomic():
             run = TaskRun(kind=kind, created_by=user, parameters=parameters or {})
@@ -228,6 +230,11 @@ def run_restart(*, run):
     if not (run.status == RunStatus.FAILED or run.is_interrupted()):
         raise ValidationError(
             "Ce traitement n'est ni interrompu ni échoué : il n'y a rien à relancer."
+        )
+    if (run.summary or run.analysis).get("refused"):
+        raise ValidationError(
+            "Ce fichier a été refusé : le relancer donnerait la même réponse. Envoyez un "
+            "fichier corrigé."
         )
     run.status = RunStatus.QUEUED
     run.worker, run.error, run.summary = "", "", {}
@@ -304,7 +311,8 @@ def perform_run(run_id):
                 # An analysis writes nothing, whatever it called.
                 transaction.set_rollback(True)
     except RunRefused as refusal:
-        setattr(run, field, refusal.found)
+        # The file itself is refused: starting again would give the same answer.
+        setattr(run, field, {**refusal.found, "refused": True})
         _end(run, RunStatus.FAILED, error=refusal.message)
     except ValidationError as refusal:
         _end(run, RunStatus.FAILED, error=" ".join(refusal.messages))

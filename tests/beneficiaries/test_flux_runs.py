@@ -190,13 +190,21 @@ def test_a_flux_whose_count_is_wrong_is_refused_as_a_whole(pilot, communes, tmp_
     assert not Household.objects.exists()
 
 
-def test_a_file_that_declares_a_dtd_is_refused(pilot, communes):
+def test_a_file_that_declares_a_dtd_is_refused_for_good(pilot, communes):
     drop(pilot, WITH_DTD)
 
     run = TaskRun.objects.get()
     assert run.status == RunStatus.FAILED
     assert "DTD" in run.error
     assert run.error.endswith("Rien n'a été enregistré.")
+    page = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
+    assert "Relancer" not in page  # the same file would be refused again
+    refused = pilot.post(reverse("pti:run_restart", args=[run.pk]), follow=True)
+    assert "Ce fichier a été refusé : le relancer donnerait la même réponse." in (
+        refused.content.decode()
+    )
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (RunStatus.FAILED, 1)
 
 
 def test_only_an_xml_file_is_taken(pilot, storage):
@@ -214,7 +222,7 @@ def test_a_second_flux_waits_for_the_first_to_end(pilot, communes, storage):
     response = drop(pilot, SEPTEMBER)
 
     assert response.status_code == 422
-    assert "Un traitement de cette nature est déjà en cours" in response.content.decode()
+    assert "Un traitement de cette nature n&#x27;est pas terminé" in response.content.decode()
     assert TaskRun.objects.count() == 1
     assert len(stored_files(storage)) == 1
 
@@ -294,7 +302,7 @@ def test_the_report_downloads_as_a_csv_for_french_excel(pilot):
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert (
-        f'filename="traitement-{run.pk}-import-du-flux-cnaf-ou-msa.csv"'
+        f'filename="traitement-{run.pk}-import-du-flux-caf-ou-msa.csv"'
         in (response["Content-Disposition"])
     )
     content = response.content

@@ -31,7 +31,7 @@ def test_a_pilot_drops_the_monthly_flux_reads_what_it_changes_and_confirms(
 
     # The analysis says what the flux would change, and writes nothing.
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile(r"^Import du flux CNAF ou MSA n° \d+$")
+        re.compile(r"^Import du flux CAF ou MSA n° \d+$")
     )
     expect(page.get_by_text("Analyse terminée")).to_be_visible()
     expect(page.get_by_text("Foyers : 4 créé(s)")).to_be_visible()

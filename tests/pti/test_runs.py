@@ -97,7 +97,7 @@ def test_one_run_of_a_kind_at_a_time(pilot):
     response = stop_figures(pilot)
 
     assert response.status_code == 422
-    assert "Un traitement de cette nature est déjà en cours" in response.content.decode()
+    assert "Un traitement de cette nature n&#x27;est pas terminé" in response.content.decode()
     assert TaskRun.objects.count() == 1
     assert not Snapshot.objects.exists()
     snapshots = pilot.get(reverse("evaluation:snapshots")).content.decode()
@@ -123,7 +123,9 @@ def test_a_running_run_asks_for_its_own_progress_and_shows_it(pilot):
     assert "<h1" in page
     assert "<h1" not in fragment
     for content in (page, fragment):
-        assert f'hx-get="{url}" hx-trigger="every 2s"' in content
+        assert f'hx-get="{url}"' in content
+        polling = """hx-vals='{"etat": "running", "fait": "3"}' hx-trigger="every 2s\""""
+        assert polling in content
         assert "Avancement : 25 % (3 sur 12)" in content
         assert '<progress id="run-progress" class="w-100 mb-2" max="100" value="25">' in content
 
@@ -324,3 +326,36 @@ def test_the_home_page_lists_the_runs_not_ended(client_as):
     url = reverse("pti:run_detail", args=[waiting.pk])
     assert f'<a href="{url}">Instantané des indicateurs n° {waiting.pk}</a> — en attente' in page
     assert "Import du flux" not in page
+
+
+def test_the_page_asks_again_only_for_what_changed(pilot):
+    run = running(this_worker())
+    url = reverse("pti:run_detail", args=[run.pk])
+    ask = {"headers": {"HX-Request": "true"}}
+
+    unchanged = pilot.get(url, {"etat": "running", "fait": "0"}, **ask)
+    TaskRun.objects.filter(pk=run.pk).update(progress_done=1, progress_total=4)
+    moved = pilot.get(url, {"etat": "running", "fait": "0"}, **ask)
+
+    assert unchanged.status_code == 204  # nothing swapped: focus and screen reader left alone
+    assert moved.status_code == 200
+    assert "Avancement : 25 % (1 sur 4)" in moved.content.decode()
+
+
+def test_a_run_waiting_for_its_confirmation_does_not_ask_again(pilot):
+    run = TaskRun.objects.create(
+        kind=RunKind.CNAF_FLUX, status=RunStatus.TO_CONFIRM, created_by=UserFactory(pilot=True)
+    )
+
+    page = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
+
+    assert "hx-trigger" not in page
+    assert "Confirmer l'import</button>" in page
+
+
+def test_the_home_page_says_a_run_whose_worker_died_is_interrupted(client_as):
+    run = running(dead_worker())
+
+    page = client_as(run.created_by).get(reverse("pti:home")).content.decode()
+
+    assert f"Instantané des indicateurs n° {run.pk}</a> — interrompu" in page
