@@ -1040,7 +1040,12 @@ class HeldHousehold(models.Model):
     class Meta:
         verbose_name = "foyer du flux à traiter"
         verbose_name_plural = "foyers du flux à traiter"
-        ordering = ["resolved_at", "-held_at", "position"]
+        # Those waiting first, the latest flux first, in the file's order.
+        ordering = [
+            F("resolved_at").asc(nulls_first=True),
+            F("flux_on").desc(nulls_last=True),
+            "position",
+        ]
         indexes = [models.Index(fields=["payer", "caf_number"], name="held_household_number")]
 
     def __str__(self):

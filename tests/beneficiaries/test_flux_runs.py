@@ -347,3 +347,17 @@ def test_the_households_absent_from_the_flux_are_listed_to_check(pilot, communes
     assert "<li>CAF " in page
     report = pilot.get(reverse("pti:run_report", args=[run.pk])).content.decode("utf-8-sig")
     assert "À vérifier;CAF " in report
+
+
+def test_the_households_waiting_come_first_in_the_files_order(pilot):
+    from django.utils import timezone
+
+    settled = HeldHousehold.objects.create(
+        position=1, payer="caf", caf_number="1111111", reasons="a", resolved_at=timezone.now()
+    )
+    second = HeldHousehold.objects.create(position=9, payer="caf", caf_number="2", reasons="b")
+    first = HeldHousehold.objects.create(position=2, payer="caf", caf_number="3", reasons="c")
+
+    page = pilot.get(reverse("beneficiaries:held_households"))
+
+    assert list(page.context["page"].object_list) == [first, second, settled]
