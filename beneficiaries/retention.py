@@ -396,6 +396,17 @@ class RetentionReport:
     import_files: int = 0
     held_households: int = 0  # households of the flux set aside, settled long ago, deleted
 
+    def sentence(self):
+        """What was done, in French (the command prints it, the run's page shows it)."""
+        return (
+            f"{self.closed} dossier(s) clos faute de contact ; {self.people} personne(s) et "
+            f"{self.households} foyer(s) anonymisés ; {self.traces} trace(s) d'accès et "
+            f"{self.change_entries} trace(s) de modification supprimées ; {self.import_files} "
+            "fichier(s) d'import abandonné(s) ou ancien(s) supprimé(s) ; "
+            f"{self.held_households} foyer(s) du flux mis de côté et réglé(s) depuis longtemps "
+            "oublié(s)."
+        )
+
 
 def _close_for_lack_of_contact(people):
     """Close the files of `people` (rows annotated `with_last_contact`, without exit) on their

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from beneficiaries.cnaf import CnafFluxError, CnafImportRefused, cnaf_flux_import
 from beneficiaries.models import FluxListing
+from beneficiaries.retention import apply_retention
 from pti.runs import RunHandler, RunRefused
 
 
@@ -82,4 +83,19 @@ FLUX = RunHandler(
     result_url=lambda run: reverse("beneficiaries:list"),
     result_label="Voir les bénéficiaires",
     progress_unit="octets lus",
+)
+
+
+def perform_retention(run, progress):
+    """Apply the retention periods now, as the nightly command does (beneficiaries.retention);
+    returns what was done, counted."""
+    report = apply_retention()
+    return {"lines": [report.sentence()]}
+
+
+RETENTION = RunHandler(
+    perform=perform_retention,
+    describe=lambda run: run.summary.get("lines", []),
+    result_url=lambda run: reverse("beneficiaries:retention"),
+    result_label="Revenir à la conservation des données",
 )

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from actions.enums import PrescriptionStatus
 from beneficiaries import forms as people_forms
 from beneficiaries import services, traces
-from beneficiaries.deadlines import DUE_LABELS, due_items
+from beneficiaries.deadlines import DUE_LABELS, active_base_start, due_items
 from beneficiaries.enums import (
     FileOperation,
     ObstacleStatus,
@@ -37,11 +37,12 @@ from beneficiaries.models import (
     RefusedAccess,
 )
 from beneficiaries.resources import caf_contacts_import_spec, people_import_spec
+from beneficiaries.retention import people_past_retention
 from beneficiaries.timeline import build_timeline
 from pti import searches
 from pti.enums import Role, RunKind
 from pti.imports import import_view
-from pti.models import User
+from pti.models import TaskRun, User
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import PILOTS, role_required
 from pti.runs import run_start
@@ -597,6 +598,37 @@ def flux_import(request):
         ),
         status=form_error_status(form),
         enctype="multipart/form-data",
+    )
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def retention(request):
+    """The retention periods: what tonight's run would close and anonymise, counted now, and
+    a button to apply them at once (a background run)."""
+    if request.method == "POST":
+        try:
+            run = run_start(kind=RunKind.RETENTION, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("beneficiaries:retention")
+        return redirect("pti:run_detail", pk=run.pk)
+    today = timezone.localdate()
+    past = people_past_retention(today)
+    return render(
+        request,
+        "beneficiaries/retention.html",
+        {
+            "to_close": past.filter(exit__isnull=True).count(),
+            "to_anonymise": past.count(),
+            "since": active_base_start(today),
+            "active_days": settings.PTI_ACTIVE_RETENTION_DAYS,
+            "trace_days": settings.PTI_FILE_ACCESS_RETENTION_DAYS,
+            "recent_runs": TaskRun.objects.filter(kind=RunKind.RETENTION).select_related(
+                "created_by"
+            )[:5],
+            "trail": [("Bénéficiaires", reverse("beneficiaries:list"))],
+        },
     )
 
 

@@ -42,6 +42,7 @@ class RunKind(models.TextChoices):
     SNAPSHOT = "snapshot", "instantané des indicateurs"
     CNAF_FLUX = "cnaf_flux", "import du flux CAF ou MSA"
     OARSA_EXPORT = "oarsa_export", "tableau OARSA"
+    RETENTION = "retention", "application des durées de conservation"
 
 
 class RunStatus(models.TextChoices):

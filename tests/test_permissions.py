@@ -223,6 +223,7 @@ ROUTES = {
     "beneficiaries:import_contacts": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:import_flux": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:held_households": (lambda w: [], GET, roles(PILOT, 200)),
+    "beneficiaries:retention": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:held_household_resolve": (lambda w: [w["held"].pk], POST, roles(PILOT, 302)),
     "beneficiaries:file": (lambda w: [w["person"].pk], GET, person(FILE_READERS, 200)),
     "beneficiaries:update": (lambda w: [w["person"].pk], GET, person(FILE_READERS, 200)),

@@ -513,3 +513,26 @@ def test_a_notice_as_long_as_the_active_base_stops_start_up_clearly():
         "PTI_ACTIVE_RETENTION_DAYS (400)" in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_the_pilot_reads_what_retention_would_do_and_applies_it_as_a_run(client_as):
+    from pti.enums import RunKind, RunStatus
+    from pti.models import TaskRun
+
+    pilot = client_as(UserFactory(pilot=True))
+
+    page = pilot.get(reverse("beneficiaries:retention")).content.decode()
+    assert "Ce que l'application ferait aujourd'hui" in page
+    assert "0 dossier sans sortie ni contact depuis le" in page
+    response = pilot.post(reverse("beneficiaries:retention"))
+
+    run = TaskRun.objects.get()
+    assert (run.kind, run.status) == (RunKind.RETENTION, RunStatus.DONE)
+    assert response["Location"] == reverse("pti:run_detail", args=[run.pk])
+    done = pilot.get(response["Location"]).content.decode()
+    assert "0 dossier(s) clos faute de contact ; 0 personne(s) et 0 foyer(s) anonymisés" in done
+    assert "Revenir à la conservation des données" in done
+    assert (
+        "Application des durées de conservation n° "
+        in pilot.get(reverse("beneficiaries:retention")).content.decode()
+    )

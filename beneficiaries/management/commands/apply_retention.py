@@ -37,13 +37,4 @@ class Command(BaseCommand):
             )
             return
         report = apply_retention()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{report.closed} dossier(s) clos faute de contact ; {report.people} "
-                f"personne(s) et {report.households} foyer(s) anonymisés ; {report.traces} "
-                f"trace(s) d'accès et {report.change_entries} trace(s) de modification "
-                f"supprimées ; {report.import_files} fichier(s) d'import abandonné(s) ou ancien(s) "
-                f"supprimé(s) ; {report.held_households} foyer(s) du flux mis de côté et réglé(s) "
-                "depuis longtemps oublié(s)."
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(report.sentence()))
