@@ -607,6 +607,13 @@ def retention(request):
     """The retention periods: what tonight's run would close and anonymise, counted now, and
     a button to apply them at once (a background run)."""
     if request.method == "POST":
+        if request.POST.get("confirm") != "oui":
+            messages.error(
+                request,
+                "Cochez la case qui confirme que l'anonymisation est définitive : rien n'a été "
+                "appliqué.",
+            )
+            return redirect("beneficiaries:retention")
         try:
             run = run_start(kind=RunKind.RETENTION, user=request.user)
         except ValidationError as error:

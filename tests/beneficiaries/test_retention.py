@@ -524,7 +524,12 @@ def test_the_pilot_reads_what_retention_would_do_and_applies_it_as_a_run(client_
     page = pilot.get(reverse("beneficiaries:retention")).content.decode()
     assert "Ce que l'application ferait aujourd'hui" in page
     assert "0 dossier sans sortie ni contact depuis le" in page
-    response = pilot.post(reverse("beneficiaries:retention"))
+    unconfirmed = pilot.post(reverse("beneficiaries:retention"), follow=True)
+    assert "Cochez la case qui confirme que l&#x27;anonymisation est définitive" in (
+        unconfirmed.content.decode()
+    )
+    assert not TaskRun.objects.exists()
+    response = pilot.post(reverse("beneficiaries:retention"), {"confirm": "oui"})
 
     run = TaskRun.objects.get()
     assert (run.kind, run.status) == (RunKind.RETENTION, RunStatus.DONE)
