@@ -65,45 +65,51 @@ def run_detail(request, pk):
     return render(request, "pti/run_detail.html", context)
 
 
-@role_required(RUN_FOLLOWERS)
-@require_POST
-def run_restart(request, pk):
+def _act_on_run(request, pk, act, done):
+    """Do `act(run)` (a service of pti.runs) on the run `pk` of the user's, then go back to
+    its page saying `done`, or why it was refused."""
     run = _run_for(request, pk)
     try:
-        runs.run_restart(run=run)
+        act(run)
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
     else:
-        messages.success(request, "Le traitement est relancé depuis le début.")
+        messages.success(request, done)
     return redirect("pti:run_detail", pk=run.pk)
+
+
+@role_required(RUN_FOLLOWERS)
+@require_POST
+def run_restart(request, pk):
+    return _act_on_run(
+        request,
+        pk,
+        lambda run: runs.run_restart(run=run),
+        "Le traitement est relancé depuis le début.",
+    )
 
 
 @role_required(RUN_FOLLOWERS)
 @require_POST
 def run_confirm(request, pk):
-    run = _run_for(request, pk)
-    try:
-        runs.run_confirm(
-            run=run, user=request.user, on_purpose=request.POST.get("on_purpose") == "oui"
-        )
-    except ValidationError as refusal:
-        messages.error(request, " ".join(refusal.messages))
-    else:
-        messages.success(request, "Import confirmé : il s'enregistre en arrière-plan.")
-    return redirect("pti:run_detail", pk=run.pk)
+    on_purpose = request.POST.get("on_purpose") == "oui"
+    return _act_on_run(
+        request,
+        pk,
+        lambda run: runs.run_confirm(run=run, user=request.user, on_purpose=on_purpose),
+        "Import confirmé : il s'enregistre en arrière-plan.",
+    )
 
 
 @role_required(RUN_FOLLOWERS)
 @require_POST
 def run_cancel(request, pk):
-    run = _run_for(request, pk)
-    try:
-        runs.run_cancel(run=run)
-    except ValidationError as refusal:
-        messages.error(request, " ".join(refusal.messages))
-    else:
-        messages.success(request, "Le traitement est annulé : rien n'en a été enregistré.")
-    return redirect("pti:run_detail", pk=run.pk)
+    return _act_on_run(
+        request,
+        pk,
+        lambda run: runs.run_cancel(run=run),
+        "Le traitement est annulé : rien n'en a été enregistré.",
+    )
 
 
 @role_required(RUN_FOLLOWERS)

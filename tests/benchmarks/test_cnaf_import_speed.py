@@ -10,39 +10,16 @@ kind, once people could be found again in another household: 27.9 s and 54.7 s (
 before that change, the same day: 22.3 s and 65.3 s).
 """
 
-import datetime
 import time
 
 import pytest
-from django.db import connection
 
 from beneficiaries.cnaf import cnaf_flux_import
 from beneficiaries.models import Beneficiary, Exit
-from tests.beneficiaries.cnaf_flux import households, write_flux
-from tests.pti.factories import CommuneFactory, TerritoryFactory, UserFactory
+from tests.benchmarks.conftest import HOUSEHOLDS
+from tests.pti.factories import UserFactory
 
 pytestmark = [pytest.mark.benchmark_suite, pytest.mark.django_db]
-
-HOUSEHOLDS = 20_000
-
-
-@pytest.fixture
-def two_months(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("la mesure du flux CNAF se fait sur PostgreSQL (DATABASE_URL=postgres://…)")
-    territory = TerritoryFactory()
-    codes = [CommuneFactory(territory=territory).insee_code for _ in range(20)]
-    files = []
-    for month in (0, 1):
-        path = tmp_path / f"flux_{month}.xml"
-        write_flux(
-            path,
-            households(HOUSEHOLDS, insee_codes=codes, month=month),
-            created_on=datetime.date(2025, 10 + month, 5),
-            reference_on=datetime.date(2025, 9, 30) + datetime.timedelta(days=31 * month),
-        )
-        files.append(path)
-    return files
 
 
 def test_twenty_thousand_households_then_the_next_month(benchmark, two_months):

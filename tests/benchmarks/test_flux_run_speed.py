@@ -9,41 +9,18 @@ Measured on PostgreSQL 15, 2 cores, 2026-12-01: first month, analysis 28.8 s and
 import 29.2 s; next month 54.1 s and 54.7 s (some 5 and 9 minutes at 100,000 households).
 """
 
-import datetime
 import time
 
 import pytest
 from django.core.files import File
-from django.db import connection
 
 from beneficiaries.models import Beneficiary
 from pti.enums import RunKind, RunStatus
 from pti.runs import run_confirm, run_start
-from tests.beneficiaries.cnaf_flux import households, write_flux
-from tests.pti.factories import CommuneFactory, TerritoryFactory, UserFactory
+from tests.benchmarks.conftest import HOUSEHOLDS
+from tests.pti.factories import UserFactory
 
 pytestmark = [pytest.mark.benchmark_suite, pytest.mark.django_db]
-
-HOUSEHOLDS = 20_000
-
-
-@pytest.fixture
-def two_months(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("la mesure du flux se fait sur PostgreSQL (DATABASE_URL=postgres://…)")
-    territory = TerritoryFactory()
-    codes = [CommuneFactory(territory=territory).insee_code for _ in range(20)]
-    files = []
-    for month in (0, 1):
-        path = tmp_path / f"flux_{month}.xml"
-        write_flux(
-            path,
-            households(HOUSEHOLDS, insee_codes=codes, month=month),
-            created_on=datetime.date(2025, 10 + month, 5),
-            reference_on=datetime.date(2025, 9, 30) + datetime.timedelta(days=31 * month),
-        )
-        files.append(path)
-    return files
 
 
 def through_the_page(path, pilot):
