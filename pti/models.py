@@ -2,10 +2,12 @@ import os
 import socket
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from pti.enums import OrganisationKind, PactStatus, Role, RunKind, RunStatus
 
@@ -561,9 +563,6 @@ class TaskRun(models.Model):
         """Whether the worker that was running this run is gone: its process is dead (when it
         ran on this machine), or it has not reported for `stall_seconds`
         (settings.PTI_RUN_STALL_SECONDS). A queued run is not interrupted: it waits."""
-        from django.conf import settings
-        from django.utils import timezone
-
         if self.status not in self.WORKING:
             return False
         if self.worker and not worker_alive(self.worker):
@@ -571,6 +570,14 @@ class TaskRun(models.Model):
         stall_seconds = settings.PTI_RUN_STALL_SECONDS if stall_seconds is None else stall_seconds
         last = self.heartbeat_at or self.started_at or self.created_at
         return ((now or timezone.now()) - last).total_seconds() > stall_seconds
+
+    @property
+    def shown_status(self):
+        """(key, French label) of where the run stands as its pages say it: « interrompu »
+        for a run whose worker is gone, else its status."""
+        if self.is_interrupted():
+            return "interrupted", "interrompu"
+        return self.status, self.get_status_display()
 
 
 def this_worker():

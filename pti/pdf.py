@@ -14,6 +14,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from pti.enums import PactStatus
+from pti.models import Pact, SignedPactFile
+from pti.pact_content import pact_pdf_content
 from pti.tasks_framework import task
 
 
@@ -68,9 +70,6 @@ def signed_pact_file(pact):
     """The SignedPactFile of `pact`, a signed (or archived) version: the one kept, or, the
     first time, the PDF rendered now and kept. Returns None for a version not signed yet,
     whose PDF is rendered on demand (it may still change)."""
-    from pti.models import SignedPactFile
-    from pti.pact_content import pact_pdf_content
-
     if pact.status not in (PactStatus.SIGNED, PactStatus.ARCHIVED):
         return None
     kept = SignedPactFile.objects.filter(pact=pact).first()
@@ -96,8 +95,6 @@ def signed_or_rendered_pdf(pact):
     now."""
     kept = signed_pact_file(pact)
     if kept is None:
-        from pti.pact_content import pact_pdf_content
-
         return render_pact_pdf(pact_pdf_content(pact))
     with kept.file.open("rb") as stream:
         return stream.read()
@@ -107,6 +104,5 @@ def signed_or_rendered_pdf(pact):
 def render_signed_pact(pact_id):
     """Render and keep the PDF of a version just signed (pti.services.pact_mark_signed), so
     that no reader waits for it. Returns its SHA-256."""
-    from pti.models import Pact
 
     return signed_pact_file(Pact.objects.get(pk=pact_id)).sha256

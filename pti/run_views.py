@@ -36,18 +36,14 @@ def _run_for(request, pk):
     return get_object_or_404(TaskRun.objects.visible_to(request.user), pk=pk)
 
 
-def _state(run, interrupted):
-    return "interrupted" if interrupted else run.status
-
-
 @role_required(RUN_FOLLOWERS)
 def run_detail(request, pk):
     run = _run_for(request, pk)
     handler = runs.handler_for(run.kind)
     context = {
         "run": run,
-        "interrupted": (interrupted := run.is_interrupted()),
-        "state": _state(run, interrupted),
+        "state": (state := run.shown_status[0]),
+        "interrupted": state == "interrupted",
         "lines": handler.describe(run),
         "result_url": handler.result_url(run),
         "result_label": handler.result_label,
@@ -58,7 +54,7 @@ def run_detail(request, pk):
     }
     if request.htmx:
         shown = (request.GET.get("etat"), request.GET.get("fait"))
-        if shown == (_state(run, context["interrupted"]), str(run.progress_done)):
+        if shown == (state, str(run.progress_done)):
             # Nothing changed: the block stays as it is (no focus lost, nothing re-read).
             return HttpResponse(status=204)
         return render(request, "pti/includes/run_state.html", context)
