@@ -252,8 +252,13 @@ class _Household:
             return household
         matricule = _text(organisme, "MATRICULE")
         household.caf_number = caf_number_from_matricule(matricule) or ""
-        if not household.caf_number:
-            self.error("matricule (MATRICULE) absent ou qui ne tient pas sur 7 chiffres")
+        if not matricule:
+            self.error("matricule (MATRICULE) absent")
+        elif not household.caf_number:
+            # Named as written: a household set aside must be found again by a person.
+            self.error(
+                f"matricule (MATRICULE) « {matricule[:20]} » qui ne tient pas sur 7 chiffres"
+            )
         fonorg = _text(organisme, "FONORG").upper()
         household.payer = PAYERS.get(fonorg) or APPLICATION_PAYERS.get(
             self.header.application.upper(), ""

@@ -4,6 +4,7 @@ cancels. The tasks run at once here (the immediate backend of the test settings)
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -361,3 +362,20 @@ def test_the_households_waiting_come_first_in_the_files_order(pilot):
     page = pilot.get(reverse("beneficiaries:held_households"))
 
     assert list(page.context["page"].object_list) == [first, second, settled]
+
+
+def test_a_household_set_aside_for_its_number_is_named_by_the_number_as_written(pilot, tmp_path):
+    """The MSA household of the handed case, whose 13-digit number is not read yet: set aside
+    with the number as the file writes it, so that a person can find it."""
+    case = FILES / "case_msa_number_flux.xml"
+    territory = TerritoryFactory(code="loire", name="Loire")
+    for code in set(re.findall(r"<NUMCOM>(\d+)", case.read_text())):
+        CommuneFactory(insee_code=code, territory=territory)
+
+    drop(pilot, case)
+
+    run = TaskRun.objects.get()
+    assert run.status == RunStatus.TO_CONFIRM
+    held = run.analysis["held"]
+    assert len(held) == 1
+    assert "matricule (MATRICULE) « 1890442147123 » qui ne tient pas sur 7 chiffres" in held[0]
