@@ -113,6 +113,9 @@ class ImportSpec:
     # Called with (user, report) after each preview: an import of people traces what the
     # preview showed of them (beneficiaries.traces); None for the others.
     on_preview: object = None
+    # An import that does not go through django-import-export: called as
+    # `engine(spec, table, dry_run=...)`, it returns the Report `analyse` would.
+    engine: object = None
 
     @property
     def column_rows(self):
