@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Value, When
+from django.db.models.functions import Greatest
 
 from actions.enums import ActionStatus, ApplicationDecision
 from actions.models import (
@@ -116,6 +117,19 @@ def action_release_place(*, action):
             default=F("status"),
         ),
     )
+
+
+def actions_release_places(released):
+    """Give back many places at once: `released` maps an action's id to how many people left it
+    (a positive int). A full action opens again; a count never goes below zero."""
+    for action_id, count in released.items():
+        Action.objects.filter(pk=action_id).update(
+            places_taken=Greatest(F("places_taken") - count, Value(0)),
+            status=Case(
+                When(status=ActionStatus.FULL, then=Value(ActionStatus.OPEN)),
+                default=F("status"),
+            ),
+        )
 
 
 # --- Calls for projects ------------------------------------------------------------------

@@ -8,9 +8,13 @@ household is handed over as a plain dataclass, then its element is cleared, so t
 from the network, and a file that declares a DTD is refused: a real flux has none, and a DTD
 is how XML bombs and external entities get in.
 
-The import is all or nothing: every household is checked, every error is reported (the
-household's position, its line and its matricule, never a name or a birth date), and if
-there is one, nothing is written. The NIR is never read: the application does not store it.
+The import is in two steps. The analysis (`cnaf_flux_analyse`) reads and checks every
+household, reports every error (the household's position, its line and its matricule, never a
+name or a birth date) and decides what changes here, writing nothing in the database: its
+decisions go to a plan (FluxPlan, a file). Once someone has confirmed, `cnaf_flux_write`
+applies that plan in one transaction, in bulk, without reading the flux again; a household
+changed here in between is set aside whole, never half-written. With errors (and without
+`hold_faulty`) nothing is written. The NIR is never read: the application does not store it.
 
 Every person the flux lists in an open dossier gets the flux's date in their `FluxListing` (one
 narrow row per person, two statements per thousand households): a person the flux still lists
@@ -18,10 +22,13 @@ is still in the RSA, which is news of them for the active base (`beneficiaries.r
 """
 
 import datetime
+import gzip
+import json
 import re
+import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -31,8 +38,6 @@ from django.utils import timezone
 from lxml import etree
 
 from beneficiaries.enums import (
-    ExitCategory,
-    ExitContract,
     FamilySituation,
     FileOperation,
     HouseholdRole,
@@ -49,7 +54,8 @@ from beneficiaries.models import (
     Household,
 )
 from beneficiaries.search import normalise, search_key
-from beneficiaries.services import exit_record
+from beneficiaries.services import exits_record_end_of_right
+from pti.bulk import insert_rows, update_rows
 from pti.enums import Role
 from pti.models import Commune
 
@@ -620,11 +626,22 @@ class CnafImportReport:
     # With `hold_faulty`: the households whose own data is wrong, set aside (CnafHeld), the
     # rest imported; without, they are errors and the whole file is refused.
     held: list = field(default_factory=list)
+    # Households the analysis planned that changed here before the confirmation wrote them
+    # (CnafHeld): not written, held too.
+    changed_since: list = field(default_factory=list)
     errors: list = field(default_factory=list)
 
     @property
     def is_valid(self):
         return not self.errors
+
+    def counts(self):
+        """The report's counts, {name: int}, to be kept as JSON (`from_counts`)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.type is int}
+
+    @classmethod
+    def from_counts(cls, counts):
+        return cls(**{name: value for name, value in counts.items() if name in cls.COUNTED})
 
     def lines(self):
         """What the import found or did, as French sentences (the command prints them, the
@@ -666,6 +683,12 @@ class CnafImportReport:
                 f"{len(self.held)} foyer(s) en erreur mis de côté « à traiter », avec leur motif "
                 "(liste jointe) : rien n'est écrit pour eux, le reste du fichier s'importe."
             )
+        if self.changed_since:
+            lines.append(
+                f"{len(self.changed_since)} foyer(s) modifié(s) dans l'application entre "
+                "l'analyse et la confirmation mis de côté « à traiter » : rien n'est écrit pour "
+                "eux (ils restent comptés ci-dessus comme l'analyse les a trouvés)."
+            )
         if self.households_absent:
             lines.append(
                 f"{len(self.households_absent)} foyer(s) du flux précédent (du "
@@ -673,6 +696,9 @@ class CnafImportReport:
                 "clos : rien n'est changé pour eux, vérifiez leur situation (liste jointe)."
             )
         return lines
+
+
+CnafImportReport.COUNTED = frozenset(CnafImportReport().counts())
 
 
 class CnafImportRefused(Exception):
@@ -717,13 +743,18 @@ def _match(flux_person, members, taken):
     return None
 
 
-class _Importer:
-    """Writes one chunk of households at a time, in bulk."""
+class _Planner:
+    """Decides, one chunk of households at a time, what the flux changes here, and writes it
+    down as a plan (FluxPlan) for `cnaf_flux_write`; reads the database, writes nothing.
 
-    def __init__(self, *, user, report, hold_faulty=False):
-        self.user = user
+    Every decision is tagged with its household's position in the file, so that the writer can
+    set a whole household aside (never half of one) when it changed here since the analysis;
+    every existing row the plan updates or relies on carries its `lock_version` as read."""
+
+    def __init__(self, *, report, hold_faulty=False):
         self.report = report
         self.hold_faulty = hold_faulty
+        self.today = timezone.localdate()
         self.read_keys = set()  # (payer, caf_number) of every household of the file
         self.communes = {
             insee: (pk, territory_id)
@@ -741,34 +772,35 @@ class _Importer:
             CnafImportError(household.index, household.line, household.caf_number, message)
         )
 
-    def import_chunk(self, households, header):
-        now = timezone.now()
+    def plan_chunk(self, households, header):
+        """The plan of these households (a dict of JSON values, FluxPlan's chunk)."""
         self.header = header
-        self.new_households, self.changed_households = [], []
-        self.new_people, self.changed_people = [], []
-        self.traced = {}  # person (object) id -> (person, operation)
-        self.listed = []  # ids of the people known here that the flux lists in an open dossier
-        self.closures = []  # (household of the flux, flux person, person)
+        self.chunk = {name: [] for name in PLAN_PARTS}
         wanted = [h for h in households if self.check(h)]
         existing = {
             (h.payer, h.caf_number): h
-            for h in Household.objects.select_for_update(of=("self",)).filter(
-                caf_number__in={h.caf_number for h in wanted}
-            )
+            for h in Household.objects.filter(caf_number__in={h.caf_number for h in wanted})
         }
         members = defaultdict(list)
         for person in (
-            Beneficiary.objects.select_for_update(of=("self",))
-            .filter(household__in=existing.values())
+            Beneficiary.objects.filter(household__in=existing.values())
             .annotate(has_exit=Exists(Exit.objects.filter(beneficiary=OuterRef("pk"))))
             .order_by()
         ):
             members[person.household_id].append(person)
-        self.unmatched = []  # (household of the flux, flux person, household): not found there
+        self.unmatched = []  # (household of the flux, flux person, household ref)
         for flux_household in wanted:
             household = existing.get((flux_household.payer, flux_household.caf_number))
             if household is not None:
                 self.present.add(household.pk)
+            self.chunk["where"].append(
+                [
+                    flux_household.index,
+                    flux_household.line,
+                    flux_household.payer,
+                    flux_household.caf_number,
+                ]
+            )
             if household is not None and household.anonymised_on:
                 self.report.anonymised_skipped += len(flux_household.people)
             elif flux_household.is_closed:
@@ -776,8 +808,10 @@ class _Importer:
             else:
                 self.merge(flux_household, household, members)
         self.place_unmatched()
-        self.write(now)
-        self.record_exits()
+        # Listed in a closed dossier, but open in their new one: no exit.
+        self.chunk["closures"] = [c for c in self.chunk["closures"] if c[1] not in self.moved]
+        self.report.exits_recorded += len(self.chunk["closures"])
+        return self.chunk
 
     def place_unmatched(self):
         """The people of the flux not found in their household: found in another household
@@ -785,14 +819,14 @@ class _Importer:
         if not self.unmatched:
             return
         self.elsewhere = self.people_by_identity(self.unmatched)
-        for flux_household, flux_person, household in self.unmatched:
-            person = self.moving(flux_household, flux_person, household)
+        for flux_household, flux_person, household_ref in self.unmatched:
+            person = self.moving(flux_household, flux_person, household_ref)
             if person is not None:
-                self.move(flux_person, person, household)
+                self.move(flux_household, flux_person, person, household_ref)
             elif self.moved_already(flux_household, flux_person):
                 self.report.people_unchanged += 1
             else:
-                self.create_person(flux_household, flux_person, household)
+                self.create_person(flux_household, flux_person, household_ref)
 
     def people_by_identity(self, unmatched):
         """{(payer, birth date, name key): [people]} of the people known here under the
@@ -803,13 +837,15 @@ class _Importer:
         }
         found = defaultdict(list)
         for person in (
-            Beneficiary.objects.select_for_update(of=("self",))
-            .filter(
+            Beneficiary.objects.filter(
                 search_key__in={key for _, _, key in identities},
                 birth_date__in={birth_date for _, birth_date, _ in identities},
                 anonymised_on__isnull=True,
             )
-            .annotate(payer=F("household__payer"))
+            .annotate(
+                payer=F("household__payer"),
+                has_exit=Exists(Exit.objects.filter(beneficiary=OuterRef("pk"))),
+            )
             .order_by()
         ):
             identity = (person.payer, person.birth_date, person.search_key)
@@ -826,7 +862,7 @@ class _Importer:
             if person.sex == flux_person.sex
         ]
 
-    def moving(self, flux_household, flux_person, household):
+    def moving(self, flux_household, flux_person, household_ref):
         """The one person known in another household under this identity (same payer, birth
         date, names and sex) who has left it: that household came before in the flux (or in
         the same thousand) without them, or closed. Never a guess between two, never a
@@ -834,7 +870,7 @@ class _Importer:
         candidates = [
             person
             for person in self.same_identity(flux_household, flux_person)
-            if person.household_id != household.pk
+            if person.household_id != household_ref
             and person.household_id in self.present
             and person.pk not in self.moved
             and person.pk not in self.matched
@@ -895,50 +931,56 @@ class _Importer:
     def merge(self, flux_household, household, members):
         """An open household: created, or updated with what the flux owns."""
         commune_id, territory_id = self.communes[flux_household.insee_code]
-        values = {
-            "address": flux_household.address,
-            "commune_id": commune_id,
-            "territory_id": territory_id,
-            "family_situation": flux_household.family_situation,
-            "homeless": flux_household.homeless,
-        }
+        values = [
+            flux_household.address,
+            commune_id,
+            territory_id,
+            flux_household.family_situation,
+            flux_household.homeless,
+        ]
+        position = flux_household.index
         household_changed = False
         if household is None:
-            household = Household(
-                payer=flux_household.payer, caf_number=flux_household.caf_number, **values
-            )
-            self.new_households.append(household)
+            household_ref = [flux_household.payer, flux_household.caf_number]
+            self.chunk["households_new"].append([position, *household_ref, *values])
             self.report.households_created += 1
         else:
-            household_changed = any(getattr(household, k) != v for k, v in values.items())
+            household_ref = household.pk
+            household_changed = [getattr(household, name) for name in HOUSEHOLD_FIELDS] != values
+            part = "households_changed" if household_changed else "households_relied"
+            self.chunk[part].append([position, household.pk, household.lock_version, *values])
             if household_changed:
-                for name, value in values.items():
-                    setattr(household, name, value)
-                self.changed_households.append(household)
                 self.report.households_updated += 1
             else:
                 self.report.households_unchanged += 1
-        known = members.get(household.pk, []) if household.pk else []
+        known = members.get(household.pk, []) if household is not None else []
         known = [person for person in known if person.pk not in self.moved]
         taken = set()
         for flux_person in flux_household.people:
             person = _match(flux_person, known, taken)
             if person is None:
-                self.unmatched.append((flux_household, flux_person, household))
+                self.unmatched.append((flux_household, flux_person, household_ref))
                 continue
             taken.add(person.pk)
             self.matched.add(person.pk)
             if person.anonymised_on:
                 self.report.anonymised_skipped += 1
                 continue
-            self.listed.append(person.pk)
+            self.chunk["people_listed"].append([position, person.pk])
             if person.has_exit:
                 self.report.people_back_after_exit += 1
-            rights = self.rights_and_duties(flux_person, default=person.rights_and_duties)
+            rights = _rights_and_duties(flux_person, default=person.rights_and_duties)
             if rights != person.rights_and_duties:
-                person.rights_and_duties = rights
-                self.changed_people.append(person)
-                self.trace(person, FileOperation.UPDATE)
+                self.chunk["people_changed"].append(
+                    [
+                        position,
+                        person.pk,
+                        person.lock_version,
+                        person.household_id,
+                        person.household_role,
+                        rights,
+                    ]
+                )
                 self.report.people_updated += 1
             else:
                 self.report.people_unchanged += 1
@@ -946,62 +988,60 @@ class _Importer:
             # The address is part of each member's file: each file changed.
             for person in known:
                 if not person.anonymised_on:
-                    self.trace(person, FileOperation.UPDATE)
+                    self.chunk["people_traced"].append([position, person.pk, person.lock_version])
 
-    def move(self, flux_person, person, household):
+    def move(self, flux_household, flux_person, person, household_ref):
         """The person's file goes to their new household, with their parcours."""
         self.moved.add(person.pk)
-        self.listed.append(person.pk)
-        if Exit.objects.filter(beneficiary=person).exists():  # rare: a query each is fine
+        self.chunk["people_listed"].append([flux_household.index, person.pk])
+        if person.has_exit:
             self.report.people_back_after_exit += 1
-        person.household = household
-        person.household_role = flux_person.role
-        person.rights_and_duties = self.rights_and_duties(
-            flux_person, default=person.rights_and_duties
+        self.chunk["people_changed"].append(
+            [
+                flux_household.index,
+                person.pk,
+                person.lock_version,
+                household_ref,
+                flux_person.role,
+                _rights_and_duties(flux_person, default=person.rights_and_duties),
+            ]
         )
-        self.changed_people.append(person)
-        self.trace(person, FileOperation.UPDATE)
         self.report.people_moved += 1
 
-    def rights_and_duties(self, flux_person, *, default):
-        if flux_person.subject_to_duties is None:
-            return default
-        if flux_person.subject_to_duties:
-            return RightsAndDuties.SUBJECT
-        return RightsAndDuties.NOT_SUBJECT
-
-    def create_person(self, flux_household, flux_person, household):
+    def create_person(self, flux_household, flux_person, household_ref):
         # No date of opening of the right in the flux (DDNATDRO is the start of the benefit's
         # current nature, not of the right): the request date stands for it.
-        person = Beneficiary(
-            household=household,
-            household_role=flux_person.role,
-            last_name=flux_person.last_name,
-            birth_name=flux_person.birth_name,
-            first_name=flux_person.first_name,
-            birth_date=flux_person.birth_date,
-            sex=flux_person.sex,
-            rights_and_duties=self.rights_and_duties(
-                flux_person, default=RightsAndDuties.NOT_SUBJECT
-            ),
-            rsa_requested_on=flux_household.rsa_requested_on,
-            right_opened_on=flux_household.rsa_requested_on,
-            right_known_on=self.header.known_on,
-            search_key=flux_person.search_key,
+        self.chunk["people_new"].append(
+            [
+                flux_household.index,
+                household_ref,
+                flux_person.role,
+                flux_person.last_name,
+                flux_person.birth_name,
+                flux_person.first_name,
+                _iso(flux_person.birth_date),
+                flux_person.sex,
+                _rights_and_duties(flux_person, default=RightsAndDuties.NOT_SUBJECT),
+                _iso(flux_household.rsa_requested_on),
+                _iso(self.header.known_on),
+                flux_person.search_key,
+            ]
         )
-        self.new_people.append(person)
-        self.trace(person, FileOperation.CREATE)
         self.report.people_created += 1
 
     def close(self, flux_household, household, members):
         """A closed household known here: its people who have not left yet leave, on the
-        closure date. A closed household never known here is not created."""
+        closure date, as the exit form would record it (not in the future, not before their
+        right opened). A closed household never known here is not created."""
         if household is None:
             self.report.households_ignored += 1
             return
         self.report.households_closed += 1
         taken = set()
         known = [m for m in members.get(household.pk, []) if m.pk not in self.moved]
+        closures, problems = [], []
+        closed_on = flux_household.closed_on
+        reason = flux_household.closure_reason or "non précisé"
         for flux_person in flux_household.people:
             person = _match(flux_person, known, taken)
             if person is None:
@@ -1010,117 +1050,148 @@ class _Importer:
             if person.anonymised_on:
                 self.report.anonymised_skipped += 1
             elif not person.has_exit:
-                self.closures.append((flux_household, flux_person, person))
-
-    def trace(self, person, operation):
-        self.traced.setdefault(id(person), (person, operation))
-
-    def write(self, now):
-        # The households first: bulk_create gives them their keys, which the new people's
-        # household_id then takes.
-        Household.objects.bulk_create(self.new_households, batch_size=BATCH)
-        Beneficiary.objects.bulk_create(self.new_people, batch_size=BATCH)
-        for record in [*self.changed_households, *self.changed_people]:
-            record.lock_version += 1  # a form opened before the import is refused
-            record.updated_at = now
-        Household.objects.bulk_update(
-            self.changed_households,
-            [
-                "address",
-                "commune",
-                "territory",
-                "family_situation",
-                "homeless",
-                "lock_version",
-                "updated_at",
-            ],
-            batch_size=BATCH,
-        )
-        Beneficiary.objects.bulk_update(
-            self.changed_people,
-            ["household", "household_role", "rights_and_duties", "lock_version", "updated_at"],
-            batch_size=BATCH,
-        )
-        # Being listed is not a change of the file: neither its version nor its trace move. A
-        # flux replayed for an earlier month does not move the date back.
-        listed_on = self.header.known_on
-        listed = [*self.listed, *(person.pk for person in self.new_people)]
-        FluxListing.objects.filter(beneficiary_id__in=listed, listed_on__lt=listed_on).update(
-            listed_on=listed_on
-        )
-        FluxListing.objects.bulk_create(
-            (FluxListing(beneficiary_id=pk, listed_on=listed_on) for pk in listed),
-            batch_size=BATCH,
-            ignore_conflicts=True,
-        )
-        FileAccess.objects.bulk_create(
-            (
-                FileAccess(beneficiary=person, user=self.user, operation=operation, what=TRACE)
-                for person, operation in self.traced.values()
-            ),
-            batch_size=BATCH,
-        )
-
-    def record_exits(self):
-        """Through the service a référent uses: the exit, the live prescriptions ended and
-        their places given back, the trace in the file."""
-        for flux_household, flux_person, person in self.closures:
-            if person.pk in self.moved:
-                continue  # listed in the closed dossier, but open in their new one
-            reason = flux_household.closure_reason or "non précisé"
-            try:
-                exit_record(
-                    beneficiary=person,
-                    exit_on=flux_household.closed_on,
-                    category=ExitCategory.END_OF_RIGHT,
-                    contract_type=ExitContract.NONE,
-                    contract_days=None,
-                    note=f"Clôture du droit signalée par le flux CNAF (motif {reason}).",
-                    by=self.user,
+                if closed_on > self.today:
+                    problem = "La date de sortie ne peut pas être dans le futur."
+                elif person.right_opened_on and closed_on < person.right_opened_on:
+                    problem = "La sortie ne peut pas précéder l'ouverture du droit."
+                else:
+                    closures.append(
+                        [
+                            flux_household.index,
+                            person.pk,
+                            person.lock_version,
+                            _iso(closed_on),
+                            f"Clôture du droit signalée par le flux CNAF (motif {reason}).",
+                        ]
+                    )
+                    continue
+                problems.append(
+                    f"sortie de la personne n°{flux_person.position} impossible : {problem}"
                 )
-            except ValidationError as exc:
-                self.error(
-                    flux_household,
-                    f"sortie de la personne n°{flux_person.position} impossible : "
-                    + " ".join(exc.messages),
-                )
-            else:
-                self.report.exits_recorded += 1
+        if problems:
+            self.report.households_closed -= 1
+            self._faulty(flux_household, problems)
+            return
+        self.chunk["closures"].extend(closures)
 
 
-def _keep_held(report, read_keys, *, run, now):
-    """Write the households this import set aside, and settle those set aside before that
+# What a chunk of the plan holds, each a list of rows (lists of JSON values), the first value
+# of each the household's position in the file:
+# - where: [position, line, payer, caf_number] of every household the chunk decides about;
+# - households_new: [position, payer, caf_number, *HOUSEHOLD_FIELDS];
+# - households_changed, households_relied (unchanged, but people are listed, moved into or
+#   created in it): [position, id, lock_version, *HOUSEHOLD_FIELDS];
+# - people_new: [position, household (an id, or [payer, caf_number] of a new one), role, last
+#   name, birth name, first name, birth date, sex, rights and duties, RSA requested on,
+#   right known on, search key];
+# - people_changed: [position, id, lock_version, household (as above), role, rights];
+# - people_traced (their household's address changed): [position, id, lock_version];
+# - people_listed (in an open dossier: their FluxListing moves): [position, id];
+# - closures: [position, id, lock_version, exit date, note].
+PLAN_PARTS = (
+    "where",
+    "households_new",
+    "households_changed",
+    "households_relied",
+    "people_new",
+    "people_changed",
+    "people_traced",
+    "people_listed",
+    "closures",
+)
+HOUSEHOLD_FIELDS = ("address", "commune_id", "territory_id", "family_situation", "homeless")
+CHANGED_SINCE = (
+    "dossier modifié dans l'application depuis l'analyse du flux : rien n'est écrit pour ce "
+    "foyer, à revoir (ou le flux du mois prochain le reprendra)"
+)
+
+
+def _iso(date):
+    return date.isoformat() if date else None
+
+
+def _date_from(text):
+    return datetime.date.fromisoformat(text) if text else None
+
+
+def _rights_and_duties(flux_person, *, default):
+    if flux_person.subject_to_duties is None:
+        return default
+    if flux_person.subject_to_duties:
+        return RightsAndDuties.SUBJECT
+    return RightsAndDuties.NOT_SUBJECT
+
+
+class FluxPlan:
+    """What the analysis of a flux decided, kept in a file between the analysis and the
+    confirmation (gzip of JSON lines: one line per chunk of households, then a last line with
+    what the whole file says: its report's counts, the households held, the households read).
+    It holds people's names and birth dates: it lives as long as the run's file does."""
+
+    END = b'{"end":'
+
+    def __init__(self, stream):
+        self.stream = stream  # a binary file, seekable
+
+    def writer(self):
+        return gzip.GzipFile(fileobj=self.stream, mode="wb", compresslevel=1)
+
+    def _lines(self):
+        self.stream.seek(0)
+        return gzip.GzipFile(fileobj=self.stream, mode="rb")
+
+    def end(self):
+        """The last line's dict. Raises CnafFluxError when the plan is incomplete."""
+        try:
+            for line in self._lines():
+                if line.startswith(self.END):
+                    return json.loads(line)["end"]
+        except (OSError, EOFError, ValueError):
+            pass
+        raise CnafFluxError(
+            "Le plan d'import préparé par l'analyse est illisible ou incomplet : rien n'a été "
+            "enregistré. Envoyez de nouveau le fichier."
+        )
+
+    def chunks(self):
+        """The chunks, read one at a time, as they are applied."""
+        for line in self._lines():
+            if not line.startswith(self.END):
+                yield json.loads(line)["chunk"]
+
+
+def _keep_held(held, read_keys, *, known_on, run, now):
+    """Write the households set aside (CnafHeld), and settle those set aside before that
     this flux read without error."""
-    known_on = report.header.known_on if report.header else None
     HeldHousehold.objects.bulk_create(
         (
             HeldHousehold(
                 run=run,
                 flux_on=known_on,
-                position=held.household,
-                line=held.line,
-                payer=held.payer or Payer.CAF,
-                caf_number=held.caf_number or "",
-                reasons="\n".join(held.reasons),
+                position=one.household,
+                line=one.line,
+                payer=one.payer or Payer.CAF,
+                caf_number=one.caf_number or "",
+                reasons="\n".join(one.reasons),
             )
-            for held in report.held
+            for one in held
         ),
         batch_size=BATCH,
     )
-    still_faulty = {(held.payer, held.caf_number) for held in report.held}
-    settled = [key for key in read_keys if key not in still_faulty]
+    still_faulty = {(one.payer, one.caf_number) for one in held}
+    settled = {key for key in read_keys if key not in still_faulty}
     waiting = HeldHousehold.objects.filter(
         resolved_at__isnull=True, caf_number__in={number for _, number in settled}
     ).exclude(run=run)
-    for held in waiting:
-        if (held.payer, held.caf_number) in settled:
-            held.resolved_at = now
-            held.resolution = (
+    for one in waiting:
+        if (one.payer, one.caf_number) in settled:
+            one.resolved_at = now
+            one.resolution = (
                 f"lu sans erreur dans le flux du {known_on:%d/%m/%Y}"
                 if known_on
                 else "lu sans erreur"
             )
-            held.save(update_fields=["resolved_at", "resolution"])
+            one.save(update_fields=["resolved_at", "resolution"])
 
 
 def _absent(previous_on, read_keys):
@@ -1144,42 +1215,312 @@ def _absent(previous_on, read_keys):
     ]
 
 
-@transaction.atomic
-def cnaf_flux_import(*, source, user, dry_run=False, hold_faulty=False, run=None):
-    """Import a VRSB0801 file (a path or a binary file object) as `user`, a pilot. Returns
-    the CnafImportReport.
-
-    All or nothing: raises CnafFluxError if the file cannot be read as a flux, and
-    CnafImportRefused (with every error found) if any household is wrong; in both cases
-    nothing is written. With `hold_faulty`, a household whose own data is wrong is set aside
-    (`report.held`, with its reasons) and the others are imported; the file as a whole
-    (its count, its structure) must still be right; the households set aside are kept
-    (HeldHousehold, with the `run` that read them) for a pilot to deal with. With `dry_run`,
-    everything is checked and counted, then undone.
-    """
+def _check_importer(user):
     if user.role != Role.PILOT or not user.is_active:
         raise ValidationError("Seul un pilote en activité peut importer le flux de la CNAF.")
-    report = CnafImportReport(dry_run=dry_run)
-    report.previous_on = FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
+
+
+def _last_flux_on():
+    return FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
+
+
+def cnaf_flux_analyse(*, source, user, plan_file, hold_faulty=False):
+    """Read and check a whole VRSB0801 file (a path or a binary file object) for `user`, a
+    pilot, and decide what it changes here; writes nothing in the database. The decisions go
+    to `plan_file` (a binary file open for writing), for `cnaf_flux_write` to apply once
+    someone has confirmed. Returns the CnafImportReport of what would be done.
+
+    Raises CnafFluxError if the file cannot be read as a flux, and CnafImportRefused (with
+    every error found) if any household is wrong. With `hold_faulty`, a household whose own
+    data is wrong is set aside instead (`report.held`, with its reasons) and the others are
+    planned; the file as a whole (its count, its structure) must still be right.
+
+    The database is read in a constant number of queries per thousand households."""
+    _check_importer(user)
+    report = CnafImportReport(dry_run=True)
+    report.previous_on = _last_flux_on()
     reader = FluxReader(source)
-    importer = _Importer(user=user, report=report, hold_faulty=hold_faulty)
-    try:
+    planner = _Planner(report=report, hold_faulty=hold_faulty)
+    with FluxPlan(plan_file).writer() as out:
         for households in _chunks(reader, CHUNK):
-            importer.import_chunk(households, reader.header)
+            chunk = planner.plan_chunk(households, reader.header)
+            out.write(json.dumps({"chunk": chunk}, separators=(",", ":")).encode() + b"\n")
+        report.header = reader.header
+        report.households_read = reader.count
+        report.households_absent = _absent(report.previous_on, planner.read_keys)
+        report.errors.extend(CnafImportError(None, None, "", e) for e in reader.file_errors)
+        end = {
+            "counts": report.counts(),
+            "header": [
+                reader.header.application,
+                reader.header.kind,
+                _iso(reader.header.created_on),
+                _iso(reader.header.reference_on),
+            ]
+            if reader.header
+            else None,
+            "previous_on": _iso(report.previous_on),
+            "absent": report.households_absent,
+            "held": [asdict(one) for one in report.held],
+            "read_keys": sorted(planner.read_keys),
+        }
+        out.write(json.dumps({"end": end}, separators=(",", ":")).encode() + b"\n")
+    if report.errors:
+        raise CnafImportRefused(report)
+    return report
+
+
+class _PlanWriter:
+    """Applies a FluxPlan, chunk by chunk, in the caller's transaction: rows inserted and
+    updated in bulk (pti.bulk), every file written traced, exits recorded as the exit form
+    would (`exits_record_end_of_right`)."""
+
+    def __init__(self, *, user, report, known_on):
+        self.user = user
+        self.report = report
+        self.known_on = known_on
+        self.now = timezone.now()
+        self.exits_recorded = 0
+
+    def write_chunk(self, chunk):
+        stale = self.changed_since(chunk)
+        if stale:
+            where = {row[0]: row for row in chunk["where"]}
+            for position in sorted(stale):
+                _, line, payer, caf_number = where[position]
+                self.report.changed_since.append(
+                    CnafHeld(position, line, payer, caf_number, [CHANGED_SINCE])
+                )
+            chunk = {
+                name: [row for row in rows if row[0] not in stale] for name, rows in chunk.items()
+            }
+        new_households = {
+            (payer, caf_number): Household(
+                payer=payer,
+                caf_number=caf_number,
+                **dict(zip(HOUSEHOLD_FIELDS, values, strict=True)),
+            )
+            for _, payer, caf_number, *values in chunk["households_new"]
+        }
+        insert_rows(Household, list(new_households.values()))
+
+        def household_id(ref):
+            return new_households[tuple(ref)].pk if isinstance(ref, list) else ref
+
+        changed_households = []
+        for _, pk, lock_version, *values in chunk["households_changed"]:
+            household = Household(pk=pk, **dict(zip(HOUSEHOLD_FIELDS, values, strict=True)))
+            household.lock_version = lock_version + 1  # a form opened before is refused
+            household.updated_at = self.now
+            changed_households.append(household)
+        update_rows(
+            Household, changed_households, [*HOUSEHOLD_FIELDS, "lock_version", "updated_at"]
+        )
+        new_people = [
+            Beneficiary(
+                household_id=household_id(ref),
+                household_role=role,
+                last_name=last_name,
+                birth_name=birth_name,
+                first_name=first_name,
+                birth_date=_date_from(birth_date),
+                sex=sex,
+                rights_and_duties=rights,
+                rsa_requested_on=_date_from(requested_on),
+                right_opened_on=_date_from(requested_on),
+                right_known_on=_date_from(known_on),
+                search_key=key,
+            )
+            for (
+                _,
+                ref,
+                role,
+                last_name,
+                birth_name,
+                first_name,
+                birth_date,
+                sex,
+                rights,
+                requested_on,
+                known_on,
+                key,
+            ) in chunk["people_new"]
+        ]
+        insert_rows(Beneficiary, new_people)
+        changed_people = []
+        for _, pk, lock_version, ref, role, rights in chunk["people_changed"]:
+            person = Beneficiary(
+                pk=pk, household_id=household_id(ref), household_role=role, rights_and_duties=rights
+            )
+            person.lock_version = lock_version + 1
+            person.updated_at = self.now
+            changed_people.append(person)
+        update_rows(
+            Beneficiary,
+            changed_people,
+            ["household", "household_role", "rights_and_duties", "lock_version", "updated_at"],
+        )
+        # Being listed is not a change of the file: neither its version nor its trace move. A
+        # flux replayed for an earlier month does not move the date back.
+        listed = [pk for _, pk in chunk["people_listed"]] + [person.pk for person in new_people]
+        FluxListing.objects.filter(beneficiary_id__in=listed, listed_on__lt=self.known_on).update(
+            listed_on=self.known_on
+        )
+        FluxListing.objects.bulk_create(
+            (FluxListing(beneficiary_id=pk, listed_on=self.known_on) for pk in listed),
+            batch_size=BATCH,
+            ignore_conflicts=True,
+        )
+        updated = dict.fromkeys(
+            [pk for _, pk, *_ in chunk["people_changed"]]
+            + [pk for _, pk, _ in chunk["people_traced"]]
+        )
+        insert_rows(
+            FileAccess,
+            [
+                *(
+                    FileAccess(
+                        beneficiary_id=person.pk,
+                        user=self.user,
+                        operation=FileOperation.CREATE,
+                        what=TRACE,
+                    )
+                    for person in new_people
+                ),
+                *(
+                    FileAccess(
+                        beneficiary_id=pk,
+                        user=self.user,
+                        operation=FileOperation.UPDATE,
+                        what=TRACE,
+                    )
+                    for pk in updated
+                ),
+            ],
+        )
+        self.exits_recorded += len(
+            exits_record_end_of_right(
+                closures=[
+                    (pk, _date_from(exit_on), note) for _, pk, _, exit_on, note in chunk["closures"]
+                ],
+                by=self.user,
+                what="sortie",
+            )
+        )
+
+    def changed_since(self, chunk):
+        """The positions of the households of this chunk that changed here since the analysis:
+        a household or person the plan updates or relies on whose version moved (or that is
+        gone, or anonymised), a new household's number taken meanwhile. Locks the rows the
+        plan updates until the end of the import."""
+        stale = set()
+        households = {
+            pk: (position, lock_version)
+            for position, pk, lock_version, *_ in chunk["households_changed"]
+            + chunk["households_relied"]
+        }
+        current = dict(
+            Household.objects.select_for_update()
+            .filter(pk__in=households, anonymised_on__isnull=True)
+            .values_list("pk", "lock_version")
+        )
+        stale.update(
+            position
+            for pk, (position, lock_version) in households.items()
+            if current.get(pk) != lock_version
+        )
+        new = {
+            (payer, caf_number): position
+            for position, payer, caf_number, *_ in chunk["households_new"]
+        }
+        stale.update(
+            new[key]
+            for key in Household.objects.filter(
+                caf_number__in={caf_number for _, caf_number in new}
+            ).values_list("payer", "caf_number")
+            if key in new
+        )
+        people = {}
+        for name in ("people_changed", "people_traced", "closures"):
+            for position, pk, lock_version, *_ in chunk[name]:
+                people[pk] = (position, lock_version)
+        listed = {pk: position for position, pk in chunk["people_listed"]}
+        current = dict(
+            Beneficiary.objects.select_for_update()
+            .filter(pk__in=people.keys() | listed.keys(), anonymised_on__isnull=True)
+            .values_list("pk", "lock_version")
+        )
+        stale.update(
+            position
+            for pk, (position, lock_version) in people.items()
+            if current.get(pk) != lock_version
+        )
+        stale.update(position for pk, position in listed.items() if pk not in current)
+        return stale
+
+
+@transaction.atomic
+def cnaf_flux_write(*, plan_file, user, run=None, progress=None):
+    """Apply the plan `cnaf_flux_analyse` wrote (`plan_file`, a seekable binary file), as
+    `user`, a pilot, in one transaction. Returns the CnafImportReport of what was done.
+
+    A household that changed here since the analysis (a form saved, a member anonymised, its
+    number created by hand) is not written: it is set aside with the households held
+    (`report.changed_since`), whole. The households held are kept (HeldHousehold, with the
+    `run` that read them) for a pilot to deal with. `progress` (pti.runs.Progress), if given,
+    counts the households written.
+
+    Raises CnafFluxError (nothing written) when another flux was imported since the analysis,
+    or when the database refuses the import."""
+    _check_importer(user)
+    plan = FluxPlan(plan_file)
+    end = plan.end()
+    report = CnafImportReport.from_counts(end["counts"])
+    application, kind, created_on, reference_on = end["header"] or ["", "", None, None]
+    report.header = FluxHeader(application, kind, _date_from(created_on), _date_from(reference_on))
+    report.previous_on = _date_from(end["previous_on"])
+    report.households_absent = end["absent"]
+    report.held = [CnafHeld(**one) for one in end["held"]]
+    last = _last_flux_on()
+    if last != report.previous_on:
+        raise CnafFluxError(
+            f"Un autre flux (du {last:%d/%m/%Y}) a été importé depuis l'analyse de celui-ci : "
+            "rien n'a été enregistré. Envoyez de nouveau ce fichier pour une nouvelle analyse."
+        )
+    writer = _PlanWriter(user=user, report=report, known_on=report.header.known_on)
+    if progress is not None:
+        progress.total(report.households_read)
+    try:
+        for chunk in plan.chunks():
+            writer.write_chunk(chunk)
+            if progress is not None:
+                progress.advance(len(chunk["where"]))
     except DatabaseError as exc:
         # The database's message may quote the row ("Failing row contains …"): not repeated.
         raise CnafFluxError(
             f"La base de données a refusé l'import ({exc.__class__.__name__}) : rien n'a été "
             "enregistré."
         ) from None
-    report.header = reader.header
-    report.households_read = reader.count
-    report.households_absent = _absent(report.previous_on, importer.read_keys)
-    report.errors.extend(CnafImportError(None, None, "", e) for e in reader.file_errors)
-    if report.errors:
-        raise CnafImportRefused(report)
-    if dry_run:
-        transaction.set_rollback(True)
-    else:
-        _keep_held(report, importer.read_keys, run=run, now=timezone.now())
+    report.exits_recorded = writer.exits_recorded
+    report.dry_run = False
+    _keep_held(
+        [*report.held, *report.changed_since],
+        {tuple(key) for key in end["read_keys"]},
+        known_on=report.header.known_on,
+        run=run,
+        now=timezone.now(),
+    )
     return report
+
+
+def cnaf_flux_import(*, source, user, dry_run=False, hold_faulty=False, run=None):
+    """Analyse a VRSB0801 file (`cnaf_flux_analyse`), then, unless `dry_run`, write what it
+    found (`cnaf_flux_write`): the command's path, in one go. Returns the CnafImportReport;
+    raises as those two do (nothing is written on any error)."""
+    with tempfile.TemporaryFile() as plan_file:
+        report = cnaf_flux_analyse(
+            source=source, user=user, plan_file=plan_file, hold_faulty=hold_faulty
+        )
+        if dry_run:
+            return report
+        return cnaf_flux_write(plan_file=plan_file, user=user, run=run)

@@ -3,12 +3,20 @@ the pilot drops the XML file, a worker analyses it (every household read and che
 nothing written), the pilot reads what it would change and confirms, then the worker writes
 it in one transaction. The command `import_cnaf` does the same in one go."""
 
-import datetime
+import secrets
+import tempfile
 
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db.models import Max
 from django.urls import reverse
 
-from beneficiaries.cnaf import CnafFluxError, CnafImportRefused, cnaf_flux_import
+from beneficiaries.cnaf import (
+    CnafFluxError,
+    CnafImportRefused,
+    cnaf_flux_analyse,
+    cnaf_flux_write,
+)
 from beneficiaries.models import FluxListing
 from beneficiaries.retention import apply_retention
 from pti.runs import RunHandler, RunRefused
@@ -23,20 +31,25 @@ def found(report):
         "errors": [str(error) for error in report.errors],
         "to_check": report.households_absent,
         "to_check_title": "Foyers du flux précédent absents de celui-ci",
-        "held": [str(held) for held in report.held],
+        "held": [str(held) for held in [*report.held, *report.changed_since]],
         "known_on": known_on.isoformat() if known_on else None,
     }
 
 
-def _import(run, progress, *, dry_run):
-    with run.file.open("rb") as stream:
+def analyse_flux(run, progress):
+    """Read and check the whole flux, and decide what it would change: the decisions are kept
+    with the run (`run.plan`) for the confirmation to write; nothing is written in the
+    database. A flux not newer than the last one imported (the date of the last flux that
+    listed someone) is to be confirmed on purpose: replaying an old month by mistake would
+    undo later news."""
+    last = FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
+    with run.file.open("rb") as stream, tempfile.TemporaryFile() as plan_file:
         try:
-            report = cnaf_flux_import(
+            report = cnaf_flux_analyse(
                 source=progress.reading(stream, run.file.size),
                 user=run.created_by,
-                dry_run=dry_run,
+                plan_file=plan_file,
                 hold_faulty=True,
-                run=run,
             )
         except CnafFluxError as error:
             raise RunRefused(f"{error} Rien n'a été enregistré.", found={}) from None
@@ -48,28 +61,40 @@ def _import(run, progress, *, dry_run):
                 "dossiers en cause, puis envoyez-le de nouveau.",
                 found=found(refused.report),
             ) from None
-    return found(report)
-
-
-def analyse_flux(run, progress):
-    """Read and check the whole flux, and count what it would change; writes nothing. A flux
-    not newer than the last one imported (the date of the last flux that listed someone) is
-    to be confirmed on purpose: replaying an old month by mistake would undo later news."""
-    last = FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
-    found = _import(run, progress, dry_run=True)
-    known_on = datetime.date.fromisoformat(found["known_on"]) if found["known_on"] else None
+        plan_file.seek(0)
+        if run.plan:
+            run.plan.delete(save=False)
+        run.plan.save(f"{secrets.token_hex(16)}.jsonl.gz", File(plan_file), save=False)
+    found_by_analysis = found(report)
+    known_on = report.header.known_on if report.header else None
     if last and known_on and known_on <= last:
-        found["confirm_on_purpose"] = (
+        found_by_analysis["confirm_on_purpose"] = (
             f"Ce flux est daté du {known_on:%d/%m/%Y} : il n'est pas plus récent que le dernier "
             f"flux importé, du {last:%d/%m/%Y}. Je confirme l'importer quand même (un "
             "rattrapage voulu, pas une erreur de fichier)."
         )
-    return found
+    return found_by_analysis
 
 
 def perform_flux(run, progress):
-    """Import the flux the pilot confirmed, in the worker's one transaction."""
-    return _import(run, progress, dry_run=False)
+    """Write what the analysis decided (`run.plan`), in the worker's one transaction, without
+    reading the flux again. The plan stays as long as the file (pti.runs.purge_run_files)."""
+    if not run.plan:
+        raise ValidationError(
+            "L'analyse de ce flux n'a pas été conservée : annulez ce traitement et envoyez de "
+            "nouveau le fichier."
+        )
+    with run.plan.open("rb") as plan_file:
+        try:
+            report = cnaf_flux_write(
+                plan_file=plan_file,
+                user=run.confirmed_by or run.created_by,
+                run=run,
+                progress=progress,
+            )
+        except CnafFluxError as error:
+            raise ValidationError(str(error)) from None
+    return found(report)
 
 
 def describe_flux(run):
@@ -83,6 +108,7 @@ FLUX = RunHandler(
     result_url=lambda run: reverse("beneficiaries:list"),
     result_label="Voir les bénéficiaires",
     progress_unit="octets lus",
+    write_unit="foyers écrits",
 )
 
 

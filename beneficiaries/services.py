@@ -1,15 +1,18 @@
 """Writes of a person's file. Each records who did what in the file's access log, in the
 same transaction; the log names the operation, never the personal data."""
 
+from collections import Counter
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
-from actions.services import action_release_place, action_take_place
+from actions.services import action_release_place, action_take_place, actions_release_places
 from beneficiaries.enums import (
     AssignmentReason,
     ContractKind,
+    ExitCategory,
     ExitContract,
     FileOperation,
     ObstacleStatus,
@@ -30,8 +33,18 @@ from beneficiaries.models import (
     RefusedAccess,
 )
 from beneficiaries.search import identity_keys, search_key
+from pti.bulk import insert_rows, update_rows
 from pti.enums import Role
 from pti.services import check_lock_version, save_with_lock
+
+# A prescription in these states is part of a parcours still going on.
+LIVE_PRESCRIPTIONS = (
+    PrescriptionStatus.PROPOSED,
+    PrescriptionStatus.SENT,
+    PrescriptionStatus.ACCEPTED,
+    PrescriptionStatus.STARTED,
+)
+
 
 ANONYMISED = (
     "Ce dossier a été anonymisé à la fin de sa durée de conservation : il ne peut plus être "
@@ -672,13 +685,9 @@ def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days,
     exit_.full_clean()
     exit_.save()
     # The parcours is over: prescriptions still in progress end, and their places are freed.
-    live = [
-        PrescriptionStatus.PROPOSED,
-        PrescriptionStatus.SENT,
-        PrescriptionStatus.ACCEPTED,
-        PrescriptionStatus.STARTED,
-    ]
-    for prescription in beneficiary.prescriptions.filter(status__in=live).select_related("action"):
+    for prescription in beneficiary.prescriptions.filter(
+        status__in=LIVE_PRESCRIPTIONS
+    ).select_related("action"):
         holding = prescription.status in PLACE_HOLDING_STATUSES
         prescription.status = PrescriptionStatus.ABANDONED
         prescription.ended_on = exit_on
@@ -688,6 +697,63 @@ def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days,
             action_release_place(action=prescription.action)
     record_access(user=by, beneficiary=beneficiary, operation=FileOperation.CREATE, what="sortie")
     return exit_
+
+
+@transaction.atomic
+def exits_record_end_of_right(*, closures, by, what):
+    """Record at once the exits of many people whose right ended (a closure the CNAF flux
+    reports), as `exit_record` does for one: the exit (« fin de droit », no job), the
+    prescriptions still live ended (« sortie du dispositif ») with their places given back, a
+    trace in each file (`what` names its source). For the monthly flux at 100,000 households:
+    a constant number of statements per call, whatever the number of people.
+
+    `closures` is a list of (person id, exit date, note). Returns the ids of the people whose
+    exit was recorded; a person who has an exit already, or is gone, is left as they are (an
+    exit recorded by hand meanwhile stands). Checks nothing else: the caller has checked the
+    dates (not in the future, not before the right opened)."""
+    wanted = {pk: (exit_on, note) for pk, exit_on, note in closures}
+    people = set(
+        Beneficiary.objects.select_for_update(of=("self",))
+        .filter(pk__in=wanted, exit__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    insert_rows(
+        Exit,
+        [
+            Exit(
+                beneficiary_id=pk,
+                exit_on=wanted[pk][0],
+                category=ExitCategory.END_OF_RIGHT,
+                contract_type=ExitContract.NONE,
+                note=wanted[pk][1][: Exit._meta.get_field("note").max_length],
+                recorded_by=by,
+            )
+            for pk in sorted(people)
+        ],
+    )
+    prescriptions = list(
+        Prescription.objects.select_for_update()
+        .filter(beneficiary_id__in=people, status__in=LIVE_PRESCRIPTIONS)
+        .order_by("pk")
+    )
+    released = Counter()
+    for prescription in prescriptions:
+        if prescription.status in PLACE_HOLDING_STATUSES:
+            released[prescription.action_id] += 1
+        prescription.status = PrescriptionStatus.ABANDONED
+        prescription.ended_on = wanted[prescription.beneficiary_id][0]
+        prescription.outcome = "sortie du dispositif"
+        prescription.lock_version += 1
+    update_rows(Prescription, prescriptions, ["status", "ended_on", "outcome", "lock_version"])
+    actions_release_places(released)
+    insert_rows(
+        FileAccess,
+        [
+            FileAccess(beneficiary_id=pk, user=by, operation=FileOperation.CREATE, what=what)
+            for pk in sorted(people)
+        ],
+    )
+    return people
 
 
 @transaction.atomic

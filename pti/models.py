@@ -519,6 +519,9 @@ class TaskRun(models.Model):
         "fichier produit", upload_to="traitements/produits/%Y/%m/", blank=True
     )
     result_name = models.CharField("nom du fichier produit", max_length=255, blank=True)
+    # What the analysis of an import decided, for the confirmation to write without analysing
+    # again (a plan: it holds people, and goes with the file it was made from).
+    plan = models.FileField("plan d'import", upload_to="traitements/plans/%Y/%m/", blank=True)
     confirmed_at = models.DateTimeField("confirmé le", null=True, blank=True)
     confirmed_by = models.ForeignKey(
         "User",

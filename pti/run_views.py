@@ -47,7 +47,7 @@ def run_detail(request, pk):
         "lines": handler.describe(run),
         "result_url": handler.result_url(run),
         "result_label": handler.result_label,
-        "progress_unit": handler.progress_unit,
+        "progress_unit": handler.unit_of(run),
         "errors": (run.summary or run.analysis).get("errors", []),
         "found": run.summary or run.analysis,
         "trail": runs_trail(),

@@ -58,7 +58,8 @@ class RunHandler:
     `describe(run)` gives, as French lines for its page, what the run found (its analysis)
     or did (its summary); `result_url(run)` is where its page leads once it is done (or
     None), by a link that reads `result_label`; `progress_unit` names what the progress
-    counts (« octets », « foyers »)."""
+    counts (« octets », « foyers »), and `write_unit`, when it differs, what it counts once an
+    import is confirmed."""
 
     perform: Callable
     analyse: Callable | None = None
@@ -66,6 +67,11 @@ class RunHandler:
     result_url: Callable = lambda run: None
     result_label: str = "Voir le résultat"
     progress_unit: str = ""
+    write_unit: str = ""
+
+    def unit_of(self, run):
+        """What `run`'s progress counts now, as its page names it."""
+        return (self.write_unit if run.confirmed_at else "") or self.progress_unit
 
 
 class RunRefused(Exception):
@@ -240,6 +246,8 @@ def run_restart(*, run):
     run.worker, run.error, run.summary = "", "", {}
     if run.confirmed_at is None:
         run.analysis = {}
+        if run.plan:
+            run.plan.delete(save=False)
     run.progress_done, run.progress_total = 0, None
     run.started_at = run.finished_at = run.heartbeat_at = None
     try:
@@ -264,9 +272,11 @@ def run_cancel(*, run):
             "Ce traitement ne peut pas être annulé : il est terminé, ou un worker y travaille."
         )
     _end(run, RunStatus.CANCELLED)
-    if run.file:
-        # Nothing was written from it: what it holds (people, for an import) is not kept.
-        run.file.delete(save=True)
+    # Nothing was written from them: what they hold (people, for an import) is not kept.
+    for kept in (run.file, run.plan):
+        if kept:
+            kept.delete(save=False)
+    run.save(update_fields=["file", "plan"])
     return run
 
 
@@ -365,9 +375,14 @@ def purge_run_files(now=None):
     limit = now - timedelta(days=settings.PTI_RUN_FILE_RETENTION_DAYS)
     for run in TaskRun.objects.exclude(status__in=TaskRun.ACTIVE).filter(finished_at__lt=limit):
         found = [run.analysis, run.summary]
-        if not (run.file or run.result or any(f.get("errors") or f.get("to_check") for f in found)):
+        if not (
+            run.file
+            or run.result
+            or run.plan
+            or any(f.get("errors") or f.get("to_check") for f in found)
+        ):
             continue
-        for kept in (run.file, run.result):
+        for kept in (run.file, run.result, run.plan):
             if kept:
                 kept.delete(save=False)
                 deleted += 1
@@ -375,5 +390,5 @@ def purge_run_files(now=None):
             for listed in ("errors", "to_check"):
                 if found_by_run.get(listed):
                     found_by_run[listed] = []
-        run.save(update_fields=["file", "result", "analysis", "summary"])
+        run.save(update_fields=["file", "result", "plan", "analysis", "summary"])
     return deleted

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
 from actions.enums import PrescriptionStatus
@@ -20,7 +22,9 @@ from beneficiaries.cnaf import (
     CnafImportRefused,
     FluxReader,
     caf_number_from_matricule,
+    cnaf_flux_analyse,
     cnaf_flux_import,
+    cnaf_flux_write,
 )
 from beneficiaries.enums import (
     ExitCategory,
@@ -32,7 +36,14 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.models import Beneficiary, Exit, FileAccess, Household
+from beneficiaries.models import (
+    Beneficiary,
+    Exit,
+    FileAccess,
+    FluxListing,
+    HeldHousehold,
+    Household,
+)
 from tests.actions.factories import ActionFactory
 from tests.beneficiaries.cnaf_flux import Household as FluxHouseholdSketch
 from tests.beneficiaries.cnaf_flux import Person as FluxPerson
@@ -657,7 +668,7 @@ def test_a_database_error_is_reported_without_the_row_it_quotes(communes, pilot,
     def refuse(*args, **kwargs):
         raise IntegrityError("Failing row contains (MARTIN, Karim, 1984-05-17).")
 
-    monkeypatch.setattr(FileAccess.objects, "bulk_create", refuse)
+    monkeypatch.setattr("beneficiaries.cnaf.insert_rows", refuse)
 
     with pytest.raises(CnafFluxError) as refused:
         cnaf_flux_import(source=SEPTEMBER, user=pilot)
@@ -930,6 +941,86 @@ def test_someone_of_the_same_name_and_birth_date_but_another_sex_is_not_moved(
 
 def person_in(caf_number, first_name):
     return Beneficiary.objects.get(household__caf_number=caf_number, first_name=first_name)
+
+
+# --- The analysis, then the write -----------------------------------------------------------
+
+
+def analysed(source, user, tmp_path):
+    """(the report of the analysis, its plan file open for reading)."""
+    plan_file = (tmp_path / "plan.jsonl.gz").open("w+b")
+    report = cnaf_flux_analyse(source=source, user=user, plan_file=plan_file)
+    return report, plan_file
+
+
+def written_rows():
+    return (
+        Household.objects.count(),
+        Beneficiary.objects.count(),
+        Exit.objects.count(),
+        FileAccess.objects.count(),
+        sorted(FluxListing.objects.values_list("listed_on", flat=True)),
+    )
+
+
+@pytest.mark.django_db
+def test_the_analysis_writes_nothing_and_the_write_does_not_read_the_flux_again(
+    communes, pilot, tmp_path
+):
+    cnaf_flux_import(source=SEPTEMBER, user=pilot)
+    source = tmp_path / "octobre.xml"
+    source.write_bytes(OCTOBER.read_bytes())
+    before = written_rows()
+
+    with CaptureQueriesContext(connection) as queries:
+        report, plan_file = analysed(source, pilot, tmp_path)
+
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
+    assert written_rows() == before
+    assert report.exits_recorded == 3
+    source.unlink()  # gone: the write works from the analysis's plan alone
+    written = cnaf_flux_write(plan_file=plan_file, user=pilot)
+    assert (written.exits_recorded, Exit.objects.count()) == (3, 3)
+    assert written.households_updated == report.households_updated
+    assert Household.objects.get(caf_number="0012345").address != "BAT B ESC 2, 12 RUE MICHELET"
+
+
+@pytest.mark.django_db
+def test_a_household_changed_here_after_the_analysis_is_held_whole(communes, pilot, tmp_path):
+    cnaf_flux_import(source=SEPTEMBER, user=pilot)
+    _, plan_file = analysed(OCTOBER, pilot, tmp_path)
+    # A household form saved meanwhile: what the analysis read of it is not true any more.
+    Household.objects.filter(caf_number="0012345").update(
+        address="3 RUE DE LA PAIX", lock_version=F("lock_version") + 1
+    )
+
+    written = cnaf_flux_write(plan_file=plan_file, user=pilot)
+
+    assert Household.objects.get(caf_number="0012345").address == "3 RUE DE LA PAIX"
+    assert [held.caf_number for held in written.changed_since] == ["0012345"]
+    held = HeldHousehold.objects.get(caf_number="0012345")
+    assert held.reasons.startswith("dossier modifié dans l'application depuis l'analyse")
+    assert "1 foyer(s) modifié(s) dans l'application entre l'analyse et la confirmation" in (
+        " ".join(written.lines())
+    )
+    # The other households are written.
+    assert person("Nadia").exit.category == ExitCategory.END_OF_RIGHT
+
+
+@pytest.mark.django_db
+def test_a_plan_is_not_written_once_another_flux_came_in(communes, pilot, tmp_path):
+    cnaf_flux_import(source=SEPTEMBER, user=pilot)
+    _, plan_file = analysed(OCTOBER, pilot, tmp_path)
+    cnaf_flux_import(source=OCTOBER, user=pilot)  # meanwhile, by the command
+    before = written_rows()
+
+    with pytest.raises(CnafFluxError) as refused:
+        cnaf_flux_write(plan_file=plan_file, user=pilot)
+
+    assert str(refused.value).startswith("Un autre flux (du ")
+    assert "Envoyez de nouveau ce fichier pour une nouvelle analyse." in str(refused.value)
+    assert written_rows() == before
 
 
 # --- The command ----------------------------------------------------------------------------

@@ -83,13 +83,14 @@ def test_the_pilot_reads_what_the_flux_would_change_then_confirms(pilot, commune
     done = pilot.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
     assert "Foyers : 4 créé(s)" in done
     assert "Voir les bénéficiaires" in done
-    assert len(stored_files(storage)) == 1  # kept until retention deletes it
+    # The file and the plan its analysis made, kept until retention deletes them.
+    assert len(stored_files(storage)) == 2
 
 
 def test_a_cancelled_flux_writes_nothing_and_its_file_is_deleted(pilot, communes, storage):
     drop(pilot, SEPTEMBER)
     run = TaskRun.objects.get()
-    assert len(stored_files(storage)) == 1
+    assert len(stored_files(storage)) == 2  # the file and its analysis's plan
 
     pilot.post(reverse("pti:run_cancel", args=[run.pk]))
 
@@ -225,7 +226,7 @@ def test_a_second_flux_waits_for_the_first_to_end(pilot, communes, storage):
     assert response.status_code == 422
     assert "Un traitement de cette nature n&#x27;est pas terminé" in response.content.decode()
     assert TaskRun.objects.count() == 1
-    assert len(stored_files(storage)) == 1
+    assert len(stored_files(storage)) == 2  # the first one's file and plan
 
 
 def test_the_flux_page_is_the_pilots(client_as):
@@ -256,12 +257,13 @@ def test_retention_cancels_an_unconfirmed_flux_and_deletes_old_files(pilot, comm
     done = TaskRun.objects.get(status=RunStatus.TO_CONFIRM)
     pilot.post(reverse("pti:run_confirm", args=[done.pk]))
     assert apply_retention(now=timezone.now() + timedelta(days=29)).import_files == 0
-    assert len(stored_files(storage)) == 1
+    assert len(stored_files(storage)) == 2
 
-    assert apply_retention(now=timezone.now() + timedelta(days=31)).import_files == 1
+    assert apply_retention(now=timezone.now() + timedelta(days=31)).import_files == 2
 
     done.refresh_from_db()
     assert not done.file
+    assert not done.plan
     assert stored_files(storage) == []
     assert "Foyers : 4 créé(s)" in " ".join(done.summary["lines"])  # the counts stay
 

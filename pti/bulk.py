@@ -1,0 +1,90 @@
+"""Writing many rows at once, fast where the database allows it.
+
+Django's `bulk_create` and `bulk_update` build one SQL text per batch, a parameter per cell
+(and, for an update, a CASE per column): at 100,000 people this costs more than the database's
+own work. On PostgreSQL, `insert_rows` and `update_rows` send the rows with COPY instead (one
+stream, no SQL text per row); elsewhere (SQLite) they fall back on Django's bulk methods, with
+the same result.
+
+Both run inside the caller's transaction and call no `save()`, no signal: the caller sets what
+`save()` would (a version, an update time). Neither validates: the rows were checked before.
+"""
+
+from django.db import connections, router
+
+BATCH = 500
+
+
+def _postgresql(model):
+    connection = connections[router.db_for_write(model)]
+    return connection if connection.vendor == "postgresql" else None
+
+
+def insert_rows(model, objects):
+    """Insert `objects` (unsaved instances of `model`, a list) and give each its primary key,
+    as `bulk_create` does. `auto_now_add` and `auto_now` fields take their value here. Returns
+    `objects`."""
+    if not objects:
+        return objects
+    connection = _postgresql(model)
+    if connection is None:
+        return model._default_manager.bulk_create(objects, batch_size=BATCH)
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        if meta.pk.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"):
+            # The keys, taken from the table's own sequence before the rows are sent.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(objects)],
+            )
+            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = pk
+        fields = meta.concrete_fields
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objects
+
+
+def update_rows(model, objects, field_names):
+    """Write the fields `field_names` of `objects` (saved instances of `model`) as they are
+    now on each object, as `bulk_update` does. Returns how many objects were sent."""
+    if not objects:
+        return 0
+    connection = _postgresql(model)
+    if connection is None:
+        model._default_manager.bulk_update(objects, field_names, batch_size=BATCH)
+        return len(objects)
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    staging = quote(f"pti_update_{meta.db_table}")
+    pk = meta.pk
+    definitions = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in [pk, *fields])
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {staging} ({definitions}) ON COMMIT DROP")
+        columns = ", ".join(quote(f.column) for f in [pk, *fields])
+        with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row(
+                    [
+                        pk.get_db_prep_save(obj.pk, connection),
+                        *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields),
+                    ]
+                )
+        # Every name here comes from the model's metadata, quoted: nothing from a user.
+        assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s "  # noqa: S608
+            f"WHERE t.{quote(pk.column)} = s.{quote(pk.column)}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")
+    return len(objects)
