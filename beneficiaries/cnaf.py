@@ -29,6 +29,7 @@ import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -55,7 +56,7 @@ from beneficiaries.models import (
 )
 from beneficiaries.search import normalise, search_key
 from beneficiaries.services import exits_record_end_of_right
-from pti.bulk import insert_rows, update_rows
+from pti.bulk import insert_values, update_values
 from pti.enums import Role
 from pti.models import Commune
 
@@ -147,7 +148,7 @@ class FluxPerson:
     first_name: str = field(repr=False)
     birth_date: datetime.date = field(repr=False)
 
-    @property
+    @cached_property
     def search_key(self):
         return search_key(self.last_name, self.birth_name, self.first_name)
 
@@ -766,6 +767,8 @@ class _Planner:
         self.moved = set()  # ids of the people moved to another household by this import
         self.matched = set()  # ids of the people found in their own household by this import
         self.present = set()  # ids of the households known here that this import has read
+        # The first flux, in an empty base, finds nobody anywhere: no query for them.
+        self.anyone_known = Beneficiary.objects.exists()
 
     def error(self, household, message):
         self.report.errors.append(
@@ -784,6 +787,7 @@ class _Planner:
         members = defaultdict(list)
         for person in (
             Beneficiary.objects.filter(household__in=existing.values())
+            .only(*MATCHED_FIELDS)
             .annotate(has_exit=Exists(Exit.objects.filter(beneficiary=OuterRef("pk"))))
             .order_by()
         ):
@@ -836,12 +840,14 @@ class _Planner:
             for flux_household, flux_person, _ in unmatched
         }
         found = defaultdict(list)
+        if not self.anyone_known:
+            return found
         for person in (
             Beneficiary.objects.filter(
                 search_key__in={key for _, _, key in identities},
-                birth_date__in={birth_date for _, birth_date, _ in identities},
                 anonymised_on__isnull=True,
             )
+            .only(*MATCHED_FIELDS)
             .annotate(
                 payer=F("household__payer"),
                 has_exit=Exists(Exit.objects.filter(beneficiary=OuterRef("pk"))),
@@ -1099,6 +1105,21 @@ PLAN_PARTS = (
     "people_listed",
     "closures",
 )
+# What the analysis reads of the people it finds.
+MATCHED_FIELDS = (
+    "household_id",
+    "household_role",
+    "last_name",
+    "birth_name",
+    "first_name",
+    "birth_date",
+    "sex",
+    "search_key",
+    "rights_and_duties",
+    "right_opened_on",
+    "anonymised_on",
+    "lock_version",
+)
 HOUSEHOLD_FIELDS = ("address", "commune_id", "territory_id", "family_situation", "homeless")
 CHANGED_SINCE = (
     "dossier modifié dans l'application depuis l'analyse du flux : rien n'est écrit pour ce "
@@ -1294,75 +1315,63 @@ class _PlanWriter:
             chunk = {
                 name: [row for row in rows if row[0] not in stale] for name, rows in chunk.items()
             }
-        new_households = {
-            (payer, caf_number): Household(
-                payer=payer,
-                caf_number=caf_number,
-                **dict(zip(HOUSEHOLD_FIELDS, values, strict=True)),
+        new_households = chunk["households_new"]
+        new_household_ids = dict(
+            zip(
+                ((payer, caf_number) for _, payer, caf_number, *_ in new_households),
+                insert_values(
+                    Household,
+                    ["payer", "caf_number", *HOUSEHOLD_FIELDS],
+                    (row[1:] for row in new_households),
+                ),
+                strict=True,
             )
-            for _, payer, caf_number, *values in chunk["households_new"]
-        }
-        insert_rows(Household, list(new_households.values()))
+        )
 
         def household_id(ref):
-            return new_households[tuple(ref)].pk if isinstance(ref, list) else ref
+            return new_household_ids[tuple(ref)] if isinstance(ref, list) else ref
 
-        changed_households = []
-        for _, pk, lock_version, *values in chunk["households_changed"]:
-            household = Household(pk=pk, **dict(zip(HOUSEHOLD_FIELDS, values, strict=True)))
-            household.lock_version = lock_version + 1  # a form opened before is refused
-            household.updated_at = self.now
-            changed_households.append(household)
-        update_rows(
-            Household, changed_households, [*HOUSEHOLD_FIELDS, "lock_version", "updated_at"]
+        # A version moved on: a form opened before the import is refused.
+        update_values(
+            Household,
+            [*HOUSEHOLD_FIELDS, "lock_version", "updated_at"],
+            (
+                (pk, *values, lock_version + 1, self.now)
+                for _, pk, lock_version, *values in chunk["households_changed"]
+            ),
         )
-        new_people = [
-            Beneficiary(
-                household_id=household_id(ref),
-                household_role=role,
-                last_name=last_name,
-                birth_name=birth_name,
-                first_name=first_name,
-                birth_date=_date_from(birth_date),
-                sex=sex,
-                rights_and_duties=rights,
-                rsa_requested_on=_date_from(requested_on),
-                right_opened_on=_date_from(requested_on),
-                right_known_on=_date_from(known_on),
-                search_key=key,
-            )
-            for (
-                _,
-                ref,
-                role,
-                last_name,
-                birth_name,
-                first_name,
-                birth_date,
-                sex,
-                rights,
-                requested_on,
-                known_on,
-                key,
-            ) in chunk["people_new"]
-        ]
-        insert_rows(Beneficiary, new_people)
-        changed_people = []
-        for _, pk, lock_version, ref, role, rights in chunk["people_changed"]:
-            person = Beneficiary(
-                pk=pk, household_id=household_id(ref), household_role=role, rights_and_duties=rights
-            )
-            person.lock_version = lock_version + 1
-            person.updated_at = self.now
-            changed_people.append(person)
-        update_rows(
+        new_people = insert_values(
             Beneficiary,
-            changed_people,
-            ["household", "household_role", "rights_and_duties", "lock_version", "updated_at"],
+            [
+                "household_id",
+                "household_role",
+                "last_name",
+                "birth_name",
+                "first_name",
+                "birth_date",
+                "sex",
+                "rights_and_duties",
+                "rsa_requested_on",
+                "right_opened_on",
+                "right_known_on",
+                "search_key",
+            ],
+            (
+                (household_id(ref), *person[:7], requested_on, requested_on, known_on, key)
+                for _, ref, *person, requested_on, known_on, key in chunk["people_new"]
+            ),
+        )
+        update_values(
+            Beneficiary,
+            ["household_id", "household_role", "rights_and_duties", "lock_version", "updated_at"],
+            (
+                (pk, household_id(ref), role, rights, lock_version + 1, self.now)
+                for _, pk, lock_version, ref, role, rights in chunk["people_changed"]
+            ),
         )
         # Being listed is not a change of the file: neither its version nor its trace move. A
         # flux replayed for an earlier month does not move the date back.
-        listed = [pk for _, pk in chunk["people_listed"]] + [person.pk for person in new_people]
+        listed = [pk for _, pk in chunk["people_listed"]] + new_people
         FluxListing.objects.filter(beneficiary_id__in=listed, listed_on__lt=self.known_on).update(
             listed_on=self.known_on
         )
@@ -1375,27 +1384,12 @@ class _PlanWriter:
             [pk for _, pk, *_ in chunk["people_changed"]]
             + [pk for _, pk, _ in chunk["people_traced"]]
         )
-        insert_rows(
+        insert_values(
             FileAccess,
+            ["beneficiary_id", "user_id", "operation", "what"],
             [
-                *(
-                    FileAccess(
-                        beneficiary_id=person.pk,
-                        user=self.user,
-                        operation=FileOperation.CREATE,
-                        what=TRACE,
-                    )
-                    for person in new_people
-                ),
-                *(
-                    FileAccess(
-                        beneficiary_id=pk,
-                        user=self.user,
-                        operation=FileOperation.UPDATE,
-                        what=TRACE,
-                    )
-                    for pk in updated
-                ),
+                *((pk, self.user.pk, FileOperation.CREATE, TRACE) for pk in new_people),
+                *((pk, self.user.pk, FileOperation.UPDATE, TRACE) for pk in updated),
             ],
         )
         self.exits_recorded += len(

@@ -62,8 +62,20 @@ def update_rows(model, objects, field_names):
     if connection is None:
         model._default_manager.bulk_update(objects, field_names, batch_size=BATCH)
         return len(objects)
+    fields = [model._meta.get_field(name) for name in field_names]
+    rows = [
+        (obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields))
+        for obj in objects
+    ]
+    return _update_from_copy(model, [f.attname for f in fields], rows)
+
+
+def _update_from_copy(model, names, rows):
+    """PostgreSQL: the rows (primary key, then a value per name) sent by COPY to a temporary
+    table, then one UPDATE … FROM it."""
+    connection = _postgresql(model)
     meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
+    fields = [meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     staging = quote(f"pti_update_{meta.db_table}")
@@ -73,13 +85,8 @@ def update_rows(model, objects, field_names):
         cursor.execute(f"CREATE TEMPORARY TABLE {staging} ({definitions}) ON COMMIT DROP")
         columns = ", ".join(quote(f.column) for f in [pk, *fields])
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-            for obj in objects:
-                copy.write_row(
-                    [
-                        pk.get_db_prep_save(obj.pk, connection),
-                        *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields),
-                    ]
-                )
+            for row in rows:
+                copy.write_row(row)
         # Every name here comes from the model's metadata, quoted: nothing from a user.
         assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
         cursor.execute(
@@ -87,4 +94,51 @@ def update_rows(model, objects, field_names):
             f"WHERE t.{quote(pk.column)} = s.{quote(pk.column)}"
         )
         cursor.execute(f"DROP TABLE {staging}")
-    return len(objects)
+    return len(rows)
+
+
+def insert_values(model, names, rows):
+    """Insert rows given as tuples of values, one per field named in `names` (attribute names:
+    « household_id »), without building model instances: the other fields take their
+    default, or the time now for `auto_now` and `auto_now_add` fields, computed once. Values
+    are those the database takes (str, int, bool, date or ISO date text, None). Returns the
+    new rows' primary keys, in the order of `rows`."""
+    rows = list(rows)
+    if not rows:
+        return []
+    connection = _postgresql(model)
+    meta = model._meta
+    if connection is None:
+        objects = [model(**dict(zip(names, row, strict=True))) for row in rows]
+        model._default_manager.bulk_create(objects, batch_size=BATCH)
+        return [obj.pk for obj in objects]
+    blank = model()
+    others = [f for f in meta.concrete_fields if f.attname not in names and not f.primary_key]
+    constants = [f.get_db_prep_save(f.pre_save(blank, True), connection) for f in others]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in [meta.pk.attname, *names])
+    columns += "".join(f", {quote(f.column)}" for f in others)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        pks = [pk for (pk,) in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(pks, rows, strict=True):
+                copy.write_row((pk, *row, *constants))
+    return pks
+
+
+def update_values(model, names, rows):
+    """Write the fields named in `names` (attribute names) of the rows whose primary key comes
+    first in each of `rows`, then one value per name, as `insert_values` takes them. Returns
+    how many rows were sent."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    if _postgresql(model) is None:
+        objects = [model(pk=pk, **dict(zip(names, values, strict=True))) for pk, *values in rows]
+        model._default_manager.bulk_update(objects, names, batch_size=BATCH)
+        return len(rows)
+    return _update_from_copy(model, names, rows)

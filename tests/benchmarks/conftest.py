@@ -1,7 +1,9 @@
-"""What the benchmarks share: the CNAF flux of a département of 20,000 households, this
-month and the next (10 % moved, 5 % closed, 5 % of the adults' rights and duties changed)."""
+"""What the benchmarks share: the CNAF flux of a département, this month and the next (10 %
+moved, 5 % closed, 5 % of the adults' rights and duties changed): 20,000 households for the
+command's benchmark, 100,000 (`PTI_BENCH_HOUSEHOLDS`) for the browser's path."""
 
 import datetime
+import os
 
 import pytest
 from django.db import connection
@@ -10,10 +12,10 @@ from tests.beneficiaries.cnaf_flux import households, write_flux
 from tests.pti.factories import CommuneFactory, TerritoryFactory
 
 HOUSEHOLDS = 20_000
+DEPARTEMENT_HOUSEHOLDS = int(os.environ.get("PTI_BENCH_HOUSEHOLDS", "100000"))
 
 
-@pytest.fixture
-def two_months(tmp_path):
+def _two_months(tmp_path, count):
     if connection.vendor != "postgresql":
         pytest.skip("la mesure du flux CNAF se fait sur PostgreSQL (DATABASE_URL=postgres://…)")
     territory = TerritoryFactory()
@@ -23,9 +25,19 @@ def two_months(tmp_path):
         path = tmp_path / f"flux_{month}.xml"
         write_flux(
             path,
-            households(HOUSEHOLDS, insee_codes=codes, month=month),
+            households(count, insee_codes=codes, month=month),
             created_on=datetime.date(2025, 10 + month, 5),
             reference_on=datetime.date(2025, 9, 30) + datetime.timedelta(days=31 * month),
         )
         files.append(path)
     return files
+
+
+@pytest.fixture
+def two_months(tmp_path):
+    return _two_months(tmp_path, HOUSEHOLDS)
+
+
+@pytest.fixture
+def departement_two_months(tmp_path):
+    return _two_months(tmp_path, DEPARTEMENT_HOUSEHOLDS)

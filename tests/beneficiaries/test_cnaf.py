@@ -668,7 +668,7 @@ def test_a_database_error_is_reported_without_the_row_it_quotes(communes, pilot,
     def refuse(*args, **kwargs):
         raise IntegrityError("Failing row contains (MARTIN, Karim, 1984-05-17).")
 
-    monkeypatch.setattr("beneficiaries.cnaf.insert_rows", refuse)
+    monkeypatch.setattr("beneficiaries.cnaf.insert_values", refuse)
 
     with pytest.raises(CnafFluxError) as refused:
         cnaf_flux_import(source=SEPTEMBER, user=pilot)
