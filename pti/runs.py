@@ -124,7 +124,7 @@ class Progress:
         """`stream` (a binary file of `size` bytes) as a file that reports, as the progress,
         the bytes read: each pass over it (a seek to the start) counts from zero again."""
         self.total(size)
-        return _ReportingReader(stream, self)
+        return ReportingReader(stream, self)
 
     def _write(self, *, force=False):
         now = timezone.now()
@@ -141,7 +141,7 @@ class Progress:
         )
 
 
-class _ReportingReader:
+class ReportingReader:
     """A binary file whose reads advance a Progress (Progress.reading)."""
 
     def __init__(self, stream, progress):

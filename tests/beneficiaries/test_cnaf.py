@@ -1047,6 +1047,11 @@ def test_the_command_prints_counts_and_no_name(communes, pilot):
     assert "Foyers : 4 créé(s), 0 modifié(s), 0 inchangé(s), 0 clos" in out
     assert "Personnes : 7 créée(s), 0 modifiée(s), 0 inchangée(s)" in out
     assert "Flux importé." in out
+    # Its progress, as it goes: the file read, then the households written.
+    assert "Analyse du fichier (0 Mo)…" in out
+    assert f"  100 % ({SEPTEMBER.stat().st_size} octets lus)" in out
+    assert "Écriture de 4 foyer(s)…" in out
+    assert "  100 % (4 foyers écrits)" in out
     assert_no_personal_data(out + err)
     out, err = run(OCTOBER, "--user", "pilote")
     assert "Sorties « fin de droit » enregistrées : 3." in out

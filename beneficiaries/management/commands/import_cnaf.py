@@ -1,8 +1,16 @@
+import tempfile
+
 from django.core.management.base import BaseCommand, CommandError
 
-from beneficiaries.cnaf import CnafFluxError, CnafImportRefused, cnaf_flux_import
+from beneficiaries.cnaf import (
+    CnafFluxError,
+    CnafImportRefused,
+    cnaf_flux_analyse,
+    cnaf_flux_write,
+)
 from beneficiaries.management.importing import existing_file, importing_user, write_errors
 from pti.enums import Role
+from pti.runs import ReportingReader
 
 
 class Command(BaseCommand):
@@ -37,7 +45,7 @@ class Command(BaseCommand):
             "n'est pas un pilote en activité : seul un pilote importe le flux CNAF.",
         )
         try:
-            report = cnaf_flux_import(source=path, user=importer, dry_run=dry_run)
+            report = self.analyse_then_write(path, importer, dry_run=dry_run)
         except CnafFluxError as exc:
             raise CommandError(f"{exc} Rien n'a été enregistré.") from None
         except CnafImportRefused as refused:
@@ -48,6 +56,26 @@ class Command(BaseCommand):
                 "corrigez le fichier ou demandez-en un nouveau à la CAF, puis relancez."
             ) from None
         self.print_report(report)
+
+    def analyse_then_write(self, path, importer, *, dry_run):
+        """The same two steps as from the browser (beneficiaries.runs), one after the other,
+        with their progress printed every tenth."""
+        with path.open("rb") as stream, tempfile.TemporaryFile() as plan_file:
+            size = path.stat().st_size
+            self.stdout.write(f"Analyse du fichier ({size // 1_000_000} Mo)…")
+            report = cnaf_flux_analyse(
+                source=ReportingReader(stream, _PrintedProgress(self.stdout, "octets lus", size)),
+                user=importer,
+                plan_file=plan_file,
+            )
+            if dry_run:
+                return report
+            self.stdout.write(f"Écriture de {report.households_read} foyer(s)…")
+            return cnaf_flux_write(
+                plan_file=plan_file,
+                user=importer,
+                progress=_PrintedProgress(self.stdout, "foyers écrits"),
+            )
 
     def print_report(self, report):
         first, *others = report.lines()
@@ -60,3 +88,20 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(self.style.SUCCESS("Flux importé."))
+
+
+class _PrintedProgress:
+    """A progress (as pti.runs.Progress takes `total` and `advance`) printed at each tenth."""
+
+    def __init__(self, out, unit, count=None):
+        self.out, self.unit = out, unit
+        self.done, self.count, self.shown = 0, count, 0
+
+    def total(self, count):
+        self.count = count
+
+    def advance(self, count=1):
+        self.done += count
+        if self.count and self.done * 10 // self.count > self.shown:
+            self.shown = self.done * 10 // self.count
+            self.out.write(f"  {self.shown * 10} % ({self.done} {self.unit})")
