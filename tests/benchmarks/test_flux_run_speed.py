@@ -109,8 +109,7 @@ def test_a_departement_through_the_browsers_path(departement_two_months, capsys)
                         for pair in rounds
                     ]
                     return (
-                        f"{min(values):.1f} / {statistics.median(values):.1f} / "
-                        f"{max(values):.1f} s"
+                        f"{min(values):.1f} / {statistics.median(values):.1f} / {max(values):.1f} s"
                     )
 
                 print(
