@@ -1,6 +1,7 @@
 """How long the CNAF flux takes on 20,000 households (about 50,000 people): the first import,
 then the next month's, with 10 % of the households moved, 5 % closed (their people leave
-through the same exit service as on screen) and 5 % of the adults' rights and duties changed.
+with their exits recorded in bulk, as the exit form records one) and 5 % of the adults'
+rights and duties changed: the command's path (analysis, then the plan written).
 
 Run with `make bench DATABASE_URL=postgres://…`: the figures that matter are PostgreSQL's.
 Measured on PostgreSQL 15 (2 cores): about 13 s for the first import, 30 s for the next
