@@ -100,3 +100,41 @@ def media_root(settings, tmp_path_factory):
     the test's own, never to the checkout's media/."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT
+
+
+# The database backend of tasks, as in production: a run is queued, and a worker process
+# takes it (tests/pti/worker_settings.py).
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@pytest.fixture
+def worker_process(settings):
+    """`start(*options)` starts `manage.py db_worker` in a process of its own, on the test's
+    database and with its media folder; the test's own code queues tasks for it. Every worker
+    started is killed at the end. Skipped on the in-memory SQLite database, which no other
+    process can open (the tests then run on PostgreSQL in CI)."""
+    import subprocess
+    import sys
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("a worker process cannot open the tests' in-memory SQLite database")
+    settings.TASKS = DATABASE_TASKS
+    started = []
+
+    def start(*options):
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.pti.worker_settings",
+            "PTI_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        }
+        command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05"]
+        command += ["--no-startup-delay", "--no-reload", "-v", "0", *options]
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()

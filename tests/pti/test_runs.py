@@ -4,16 +4,13 @@ written, and is started again. Most tests run the tasks at once (the immediate b
 test settings); the last ones start a real worker process and kill it."""
 
 import datetime
-import os
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,9 +25,6 @@ from tests.pti.waiting_runs import WRITTEN, waiting_handler
 pytestmark = pytest.mark.django_db
 
 YEAR = datetime.date.today().year - 1
-DATABASE_BACKEND = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-}
 
 
 @pytest.fixture
@@ -245,31 +239,11 @@ def test_check_worker_says_which_worker_answered(capsys):
 
 
 @pytest.fixture
-def real_worker(settings, tmp_path):
-    """`start(*options)` starts `manage.py db_worker` in a process of its own, on the test's
-    database; every worker started is killed at the end."""
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("a worker process cannot open the tests' in-memory SQLite database")
-    settings.TASKS = DATABASE_BACKEND
+def real_worker(worker_process):
+    """`start(*options)` starts a worker process (tests/conftest.py) that also knows the kind
+    of run that waits for the test's signal."""
     register(WAITING, waiting_handler())
-    started = []
-
-    def start(*options):
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.pti.worker_settings",
-            "PTI_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"]),
-        }
-        command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05"]
-        command += ["--no-startup-delay", "--no-reload", "-v", "0", *options]
-        process = subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=environment)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.kill()
-        process.wait()
+    return worker_process
 
 
 def wait_for(path, process):
