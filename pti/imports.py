@@ -24,6 +24,7 @@ import json
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import tablib
 from django import forms
@@ -113,8 +114,8 @@ class ImportSpec:
     # Called with (user, report) after each preview: an import of people traces what the
     # preview showed of them (beneficiaries.traces); None for the others.
     on_preview: object = None
-    # An import that does not go through django-import-export: called as
-    # `engine(spec, table, dry_run=...)`, it returns the Report `analyse` would.
+    # An import that checks and writes its rows itself instead of through
+    # django-import-export: an ImportEngine (below).
     engine: object = None
 
     @property
@@ -191,6 +192,49 @@ class Report:
     @property
     def is_valid(self):
         return not self.errors
+
+
+@dataclass
+class Analysis:
+    """What an ImportEngine found in a table, written nowhere in the database.
+
+    `report` is what the preview shows (counts, the first PREVIEW_ROWS rows, every error as
+    (file line, French message), the held rows' reasons among them); `held_lines` are the file
+    lines left out of the plan: each faulty row and the rows that go with it (a household),
+    never written, handed back as a CSV of those rows with their error."""
+
+    report: Report
+    held_lines: list = field(default_factory=list)
+
+
+class ImportEngine(Protocol):
+    """How an import kind reads, checks and writes its rows (ImportSpec.engine): read →
+    check everything → write in one transaction, as the CNAF flux does.
+
+    `analyse(spec, table, *, user, plan_file, progress)` checks every row of `table` (read by
+    `spec.read`) as `user` would import it, writes nothing in the database, writes to
+    `plan_file` (a binary file open for writing) what `write` needs to apply it without
+    checking again, and returns an Analysis. `progress` has `total(n)` and `advance(k)`, in
+    rows.
+
+    `write(spec, plan_file, *, user, progress)` applies the plan read from `plan_file` (a
+    binary file open for reading), inside the caller's transaction, and returns the Report of
+    what it did. It raises django.core.exceptions.ValidationError (in French) when the base
+    changed since the analysis so that the plan cannot apply; nothing is then written."""
+
+    def analyse(self, spec, table, *, user, plan_file, progress) -> Analysis: ...
+
+    def write(self, spec, plan_file, *, user, progress) -> Report: ...
+
+
+class SilentProgress:
+    """A progress that nobody follows (tests, a command that prints its own)."""
+
+    def total(self, count):
+        pass
+
+    def advance(self, count=1):
+        pass
 
 
 def analyse(spec, table, *, dry_run):
