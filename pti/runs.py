@@ -355,14 +355,20 @@ def check_worker():
     return this_worker()
 
 
+# What a run's analysis or summary lists of people, by matricule or by row: errors, households
+# to check, households or rows held aside, the rows a preview shows. Forgotten with the files.
+LISTS_OF_PEOPLE = ("errors", "to_check", "held", "rows")
+
+
 def purge_run_files(now=None):
     """What runs keep of people, past its time (`apply_retention` calls it every night):
 
     - an import analysed but neither confirmed nor cancelled within a day is cancelled (it
       blocks the next import of its kind, and its file holds people);
-    - the files of a run ended PTI_RUN_FILE_RETENTION_DAYS ago (the one it was given, the one
-      it produced) are deleted, and the households it listed (errors, households to check:
-      they name them by matricule) are forgotten; the run's counts stay.
+    - the files of a run ended PTI_RUN_FILE_RETENTION_DAYS ago (the one it was given, its plan,
+      the one it produced) are deleted, and what it listed of people (LISTS_OF_PEOPLE: they
+      name households by matricule, or show rows of the file) is forgotten; the run's counts
+      and French lines stay.
 
     Returns how many files were deleted."""
     now = now or timezone.now()
@@ -375,20 +381,19 @@ def purge_run_files(now=None):
     limit = now - timedelta(days=settings.PTI_RUN_FILE_RETENTION_DAYS)
     for run in TaskRun.objects.exclude(status__in=TaskRun.ACTIVE).filter(finished_at__lt=limit):
         found = [run.analysis, run.summary]
-        if not (
-            run.file
-            or run.result
-            or run.plan
-            or any(f.get("errors") or f.get("to_check") for f in found)
-        ):
+        listed = [
+            (found_by_run, name)
+            for found_by_run in found
+            for name in LISTS_OF_PEOPLE
+            if isinstance(found_by_run.get(name), list) and found_by_run[name]
+        ]
+        if not (run.file or run.result or run.plan or listed):
             continue
         for kept in (run.file, run.result, run.plan):
             if kept:
                 kept.delete(save=False)
                 deleted += 1
-        for found_by_run in found:
-            for listed in ("errors", "to_check"):
-                if found_by_run.get(listed):
-                    found_by_run[listed] = []
+        for found_by_run, name in listed:
+            found_by_run[name] = []
         run.save(update_fields=["file", "result", "plan", "analysis", "summary"])
     return deleted
