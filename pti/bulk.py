@@ -11,6 +11,7 @@ Both run inside the caller's transaction and call no `save()`, no signal: the ca
 """
 
 from django.db import connections, router
+from django.db.models.expressions import RawSQL
 
 BATCH = 500
 
@@ -142,3 +143,48 @@ def update_values(model, names, rows):
         model._default_manager.bulk_update(objects, names, batch_size=BATCH)
         return len(rows)
     return _update_from_copy(model, names, rows)
+
+
+def among(model, keys):
+    """What `filter(pk__in=…)` takes for many primary keys of `model` (an iterable of ints):
+    on PostgreSQL one array parameter (`IN (SELECT unnest(%s::bigint[]))`), whose cost does
+    not grow with the SQL text, instead of one parameter per key that Django and the driver
+    build and parse one by one; elsewhere the list itself."""
+    keys = list(keys)
+    if _postgresql(model) is None:
+        return keys
+    return RawSQL("SELECT unnest(%s::bigint[])", [keys])
+
+
+def raise_to(model, key, field, keys, value):
+    """Make `field` at least `value` (a date, a number) on the rows of `model` whose `key` (the
+    attname of a unique field, e.g. « beneficiary_id ») is in `keys`, inserting the rows that
+    do not exist: a later value never moves back. One statement on PostgreSQL (INSERT … ON
+    CONFLICT DO UPDATE … WHERE); elsewhere an update then a bulk_create. Returns nothing."""
+    keys = list(keys)
+    if not keys:
+        return
+    connection = _postgresql(model)
+    manager = model._default_manager
+    if connection is None:
+        manager.filter(**{f"{key}__in": keys, f"{field}__lt": value}).update(**{field: value})
+        manager.bulk_create(
+            (model(**{key: one, field: value}) for one in keys),
+            batch_size=BATCH,
+            ignore_conflicts=True,
+        )
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    key_column = quote(meta.get_field(key).column)
+    column = quote(meta.get_field(field).column)
+    with connection.cursor() as cursor:
+        # Every name here comes from the model's metadata, quoted: nothing from a user.
+        cursor.execute(
+            f"INSERT INTO {table} ({key_column}, {column}) "
+            f"SELECT unnest(%s::bigint[]), %s "
+            f"ON CONFLICT ({key_column}) DO UPDATE SET {column} = EXCLUDED.{column} "
+            f"WHERE {table}.{column} < EXCLUDED.{column}",
+            [keys, value],
+        )
