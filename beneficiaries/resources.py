@@ -25,14 +25,15 @@ from beneficiaries.people_import import (
     InRequestImport,
     PeopleImportEngine,
 )
-from beneficiaries.people_import import CommuneIndex as CommuneWidget  # noqa: F401 - see below
+
+# The name under which the import page's tests reach the communes of the list import, until
+# those tests call the engine.
+from beneficiaries.people_import import CommuneIndex as CommuneWidget  # noqa: F401
 from beneficiaries.search import normalise
 from pti.enums import Role
 from pti.imports import ExplainedRowResult, ImportSpec
 from pti.resources import TextWidget
 
-# `CommuneWidget`: the name under which the import page's tests still reach the communes of
-# the list import (beneficiaries.people_import.CommuneIndex), until they move to the engine.
 PRELOAD_CHUNK = 500  # values per IN (...) when reading what the file refers to
 # A page's request analyses and writes a list within itself (people_import.run_in_request):
 # past this many rows, a file is for the command (import_beneficiaries).
