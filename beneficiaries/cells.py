@@ -1,0 +1,145 @@
+"""The cells of the files about people, read one at a time: pure functions, each returning the
+value to keep or raising ValueError with what the user is told (in French, without the
+column's name: the caller puts it before). The list of people (`people_import`) and the CAF
+contacts file (`resources.CafContactResource`) share them."""
+
+import datetime
+import functools
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from beneficiaries.enums import Sex
+from beneficiaries.search import normalise
+
+EMAIL_MAX_LENGTH = 254  # Beneficiary.email, an EmailField
+PHONE_MAX_LENGTH = 20  # Beneficiary.phone
+DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+CIVILITIES = {
+    **dict.fromkeys(["m", "mr", "monsieur", "h", "homme", "masculin"], Sex.MALE),
+    **dict.fromkeys(
+        ["mme", "madame", "mlle", "melle", "mademoiselle", "f", "femme", "feminin"], Sex.FEMALE
+    ),
+}
+
+
+def clean_text(value):
+    """Text as typed, spaces trimmed; an empty cell is an empty text; a number cell that holds
+    a whole number is written without « .0 »."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def clean_name(value, *, required, max_length=None):
+    """A name with its inner spaces reduced to one."""
+    text = re.sub(r"\s+", " ", clean_text(value))
+    if required and not text:
+        raise ValueError("cette case est obligatoire.")
+    if max_length is not None and len(text) > max_length:
+        raise ValueError(f"cette case compte {len(text)} caractères : {max_length} au plus.")
+    return text
+
+
+def clean_civility(value):
+    """« M. », « Mme », « Monsieur », « Madame »... -> the person's sex."""
+    text = normalise(value)
+    if not text:
+        raise ValueError("indiquez M. ou Mme.")
+    if text not in CIVILITIES:
+        raise ValueError(f"« {value} » n'est pas une civilité (M., Mme, Monsieur ou Madame).")
+    return CIVILITIES[text]
+
+
+def clean_caf_number(value):
+    """The allocataire number on 7 digits; Excel drops the leading zeros, they are put back."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = re.sub(r"[\s.\u00a0\u202f]", "", str(value or ""))
+    if not text:
+        raise ValueError("le numéro d'allocataire est obligatoire.")
+    if not text.isdigit() or len(text) > 7:
+        raise ValueError(f"« {value} » n'est pas un numéro d'allocataire (7 chiffres au plus).")
+    return text.zfill(7)
+
+
+def clean_email(value):
+    """The first address of the cell (« Adresses Mails » may hold several), or ""."""
+    first = next(iter(re.split(r"[;,\s]+", str(value or "").strip())), "")
+    if not first:
+        return ""
+    try:
+        if len(first) > EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
+        validate_email(first)
+    except ValidationError:
+        raise ValueError(f"« {first} » n'est pas une adresse électronique valide.") from None
+    return first
+
+
+def clean_phone(value):
+    """The first number of the cell, written « 06 12 34 56 78 » when it is a French one."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    first = next((p.strip() for p in re.split(r"[;,/|]", str(value or "")) if p.strip()), "")
+    digits = re.sub(r"[\s.\-()\u00a0]", "", first)
+    if digits.startswith("+33") and digits[3:].isdigit() and len(digits) == 12:
+        digits = "0" + digits[3:]
+    if digits.isdigit() and len(digits) == 9 and digits[0] != "0":
+        digits = "0" + digits  # a number cell lost its leading zero
+    if digits.isdigit() and len(digits) == 10:
+        return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+    if len(first) > PHONE_MAX_LENGTH:
+        raise ValueError(
+            f"« {first} » est trop long pour un numéro ({PHONE_MAX_LENGTH} caractères au plus)."
+        )
+    return first
+
+
+@functools.lru_cache(maxsize=65_536)
+def _date_of_text(text):
+    """The date a text gives in one of DATE_FORMATS, or None. A list repeats the same dates
+    (birth dates, dates of the right) many times: each text is read once."""
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def clean_date(value):
+    """dd/mm/yyyy as typed, or a date cell of a spreadsheet; None for an empty cell."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    date = _date_of_text(text)
+    if date is None:
+        raise ValueError(f"« {text} » n'est pas une date au format jj/mm/aaaa.")
+    return date
+
+
+def clean_birth_date(value, *, today):
+    date = clean_date(value)
+    if date is None:
+        raise ValueError("la date de naissance est obligatoire (jj/mm/aaaa).")
+    if date > today:
+        raise ValueError(f"« {value} » est dans le futur.")
+    if date.year < 1900:
+        raise ValueError(f"« {value} » n'est pas une date de naissance vraisemblable.")
+    return date
+
+
+def clean_past_date(value, *, today):
+    """A date that may be empty (None) but not in the future."""
+    date = clean_date(value)
+    if date and date > today:
+        raise ValueError(f"« {value} » est dans le futur.")
+    return date

@@ -1,0 +1,390 @@
+"""How long a département's list of 100,000 people takes through the import engine
+(beneficiaries/people_import.py): the file read (`spec.read`), the analysis (every row checked,
+the plan written, nothing in the base), the write of the plan in bulk; then the same file sent
+again (everyone known: the analysis plans nothing, the write writes nothing). The list is as
+French Excel writes it: `;`, Windows-1252, dd/mm/yyyy, households of 1 to 3 people sharing a
+CAF number, a third of the people with a référent. `PTI_BENCH_ROUNDS` rounds (1 by default)
+give min / median / max; `PTI_BENCH_PEOPLE` changes the size.
+
+For each step: the wall time, the Python CPU time, the PostgreSQL backend's CPU time (read
+from /proc: the server runs on this machine), and the peak resident memory of the process
+(ru_maxrss). Run with `make bench DATABASE_URL=postgres://…`.
+
+Goals (PostgreSQL, 2 cores): analysed in under 60 s, written in under 120 s, peak memory well
+under 500 MB.
+
+Measured on 2 December 2026, PostgreSQL on this 2-core machine, 1 round, the machine loaded
+by other work running beside (load average 4.5 to 6.7): a CSV of 9.2 MB (settings
+PTI_IMPORT_MAX_BYTES: 20 MB), 100,000 people in 55,631 households, 18,523 référents designated.
+Two runs, wall (Python CPU, PostgreSQL CPU):
+
+    first import     read 0.8-1.3 s, analysis 6.5-11.2 s (6.0-7.2 s, 0.1 s),
+                     write 17.6-28.5 s (7.6-9.4 s, 9.3-11.4 s)
+    same file again  read 0.7-1.1 s, analysis 16.7-21.1 s (7.8-8.1 s, 3.0-3.7 s),
+                     write 0.0 s (nothing planned)
+    peak memory      329-330 MB (195 MB before the first import: Django, the test database
+                     and the generated file)
+"""
+
+import datetime
+import os
+import random
+import resource
+import statistics
+import tempfile
+
+import pytest
+from django.db import connection, transaction
+
+from beneficiaries.models import Beneficiary, FileAccess, Household, ReferentAssignment
+from beneficiaries.resources import people_import_spec
+from beneficiaries.search import normalise
+from pti.imports import SilentProgress
+from tests.benchmarks.test_flux_run_speed import Step
+from tests.pti.factories import CommuneFactory, OrganisationFactory, TerritoryFactory, UserFactory
+
+pytestmark = [pytest.mark.benchmark_suite, pytest.mark.django_db]
+
+ROUNDS = int(os.environ.get("PTI_BENCH_ROUNDS", "1"))
+PEOPLE = int(os.environ.get("PTI_BENCH_PEOPLE", "100000"))
+
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Thomas",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Lefèvre",
+    "Leroy",
+    "Roux",
+    "David",
+    "Bertrand",
+    "Morel",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Vincent",
+    "Müller",
+    "Lefèbvre",
+    "Faure",
+    "André",
+    "Mercier",
+    "Blanc",
+    "Guérin",
+    "Boyer",
+    "Garnier",
+    "Chevalier",
+    "François",
+    "Legrand",
+    "Gauthier",
+    "Garcia",
+    "Perrin",
+    "Robin",
+    "Clément",
+    "Morin",
+    "Nicolas",
+    "Henry",
+    "Roussel",
+    "Mathieu",
+    "Gautier",
+    "Masson",
+    "Marchand",
+    "Duval",
+    "Denis",
+    "Dumont",
+    "Marie",
+    "Lemaire",
+    "Noël",
+    "Meyer",
+    "Dufour",
+    "Meunier",
+    "Brun",
+    "Blanchard",
+    "Giraud",
+    "Joly",
+    "Rivière",
+    "Lucas",
+    "Brunet",
+    "Gaillard",
+    "Barbier",
+    "Arnaud",
+    "Martinez",
+    "Gérard",
+    "Roche",
+    "Renard",
+    "Schmitt",
+    "Roy",
+    "Leroux",
+    "Colin",
+    "Vidal",
+    "Caron",
+    "Picard",
+    "Roger",
+    "Fabre",
+    "Aubert",
+    "Lemoine",
+    "Renaud",
+    "Dumas",
+    "Lacroix",
+    "Olivier",
+    "Philippe",
+    "Bourgeois",
+    "Pierre",
+    "Benoît",
+    "Rey",
+    "Leclerc",
+    "Payet",
+    "Rolland",
+    "Leclercq",
+]
+FIRST_NAMES = [
+    "Hélène",
+    "Éric",
+    "Zoé",
+    "Louis",
+    "Léa",
+    "Inès",
+    "Paul",
+    "Camille",
+    "Jules",
+    "Chloé",
+    "Hugo",
+    "Emma",
+    "Lucas",
+    "Manon",
+    "Nathan",
+    "Jade",
+    "Gabriel",
+    "Léna",
+    "Raphaël",
+    "Alice",
+    "Arthur",
+    "Lina",
+    "Adam",
+    "Rose",
+    "Noé",
+    "Anna",
+    "Théo",
+    "Julia",
+    "Maël",
+    "Mila",
+    "Sacha",
+    "Lou",
+    "Tom",
+    "Ambre",
+    "Éloïse",
+    "Mathis",
+    "Agathe",
+    "Noah",
+    "Juliette",
+    "Ethan",
+    "Lucie",
+    "Timéo",
+    "Margaux",
+    "Axel",
+    "Romane",
+    "Clément",
+    "Océane",
+    "Baptiste",
+    "Mélissa",
+    "Maxime",
+    "Sarah",
+    "Antoine",
+    "Laura",
+    "Kévin",
+    "Amandine",
+    "Yanis",
+    "Fatima",
+    "Mohamed",
+    "Aïcha",
+    "Karim",
+    "Nadia",
+    "Mehdi",
+    "Samira",
+    "Rachid",
+    "Leïla",
+    "Sofiane",
+    "Yasmine",
+    "Bilel",
+    "Kenza",
+    "Thierry",
+    "Nathalie",
+    "Sébastien",
+    "Sandrine",
+    "Frédéric",
+    "Valérie",
+    "Stéphane",
+    "Isabelle",
+    "Christophe",
+    "Céline",
+    "Olivier",
+    "Sylvie",
+]
+COMMUNES = [
+    ("42000", "Saint-Étienne"),
+    ("42100", "Saint-Étienne"),
+    ("42300", "Roanne"),
+    ("42300", "Mably"),
+    ("42350", "La Talaudière"),
+    ("42400", "Saint-Chamond"),
+    ("42500", "Le Chambon-Feugerolles"),
+    ("42600", "Montbrison"),
+    ("42700", "Firminy"),
+    ("42800", "Rive-de-Gier"),
+    ("42140", "Chazelles-sur-Lyon"),
+    ("42110", "Feurs"),
+    ("42160", "Andrézieux-Bouthéon"),
+    ("42170", "Saint-Just-Saint-Rambert"),
+    ("42150", "La Ricamarie"),
+    ("42230", "Roche-la-Molière"),
+    ("42240", "Unieux"),
+    ("42270", "Saint-Priest-en-Jarez"),
+    ("42290", "Sorbiers"),
+    ("42120", "Le Coteau"),
+    ("42153", "Riorges"),
+    ("42190", "Charlieu"),
+    ("42210", "Montrond-les-Bains"),
+    ("42330", "Saint-Galmier"),
+    ("42380", "Saint-Bonnet-le-Château"),
+    ("42390", "Villars"),
+    ("42410", "Pélussin"),
+    ("42450", "Sury-le-Comtal"),
+    ("42480", "La Fouillouse"),
+    ("42490", "Fraisses"),
+]
+HEADER = (
+    "Civilité;Prénom bénéficiaire;Nom bénéficiaire;Adresses Mails;N° Téléphones;"
+    "Date de Naissance;CP Ville;N° CAF;ID interne;Référent;Role"
+)
+
+
+def french_list(count, *, communes, referents, seed=20261202):
+    """The CSV of `count` people (bytes, Windows-1252), households of 1 to 3 people."""
+    chance = random.Random(seed)
+    taken = set()
+    lines = [HEADER]
+    number = 1_000_000
+    while len(lines) <= count:
+        number += chance.randint(1, 5)
+        last = chance.choice(LAST_NAMES)
+        commune = chance.choice(communes)
+        size = min(chance.choice((1, 1, 2, 2, 3)), count + 1 - len(lines))
+        referent = chance.choice(referents) if chance.random() < 0.33 else ""
+        for position in range(size):
+            while True:
+                first = chance.choice(FIRST_NAMES)
+                born = datetime.date(1950, 1, 1) + datetime.timedelta(days=chance.randint(0, 20000))
+                if (last, first, born) not in taken:
+                    taken.add((last, first, born))
+                    break
+            email = (
+                f"{normalise(first)}.{normalise(last)}{number % 97}@exemple.fr".replace(" ", "-")
+                if chance.random() < 0.5
+                else ""
+            )
+            phone = (
+                "06 " + " ".join(str(chance.randint(10, 99)) for _ in range(4))
+                if chance.random() < 0.7
+                else ""
+            )
+            role = ("DEM", "CJT", "ENF")[position]
+            civility = chance.choice(("M.", "Mme"))
+            lines.append(
+                f"{civility};{first};{last.upper()};{email};{phone};{born:%d/%m/%Y};{commune};"
+                f"{number};A-{len(lines)};{referent if position == 0 else ''};{role}"
+            )
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def forget_everything():
+    """Back to an empty département between rounds (inside the test's transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "TRUNCATE beneficiaries_household, beneficiaries_beneficiary, "
+            "beneficiaries_fileaccess, beneficiaries_referentassignment CASCADE"
+        )
+
+
+def import_once(spec, data, pilot):
+    """(reading's Step, analysis's Step, write's Step, the analysis's report)."""
+    engine = spec.engine
+    with tempfile.TemporaryFile() as plan_file:
+        with Step() as reading:
+            table = spec.read("liste.csv", data)
+        with Step() as analysing:
+            analysis = engine.analyse(
+                spec, table, user=pilot, plan_file=plan_file, progress=SilentProgress()
+            )
+        del table
+        assert analysis.report.is_valid, analysis.report.errors[:5]
+        with Step() as writing, transaction.atomic():
+            engine.write(spec, plan_file, user=pilot, progress=SilentProgress())
+    return reading, analysing, writing, analysis.report
+
+
+def test_a_departement_list_of_people(capsys):
+    if connection.vendor != "postgresql":
+        pytest.skip("la mesure de l'import se fait sur PostgreSQL (DATABASE_URL=postgres://…)")
+    territory = TerritoryFactory()
+    communes = []
+    for index, (postal_code, name) in enumerate(COMMUNES):
+        CommuneFactory(
+            insee_code=f"42{index:03d}", name=name, postal_code=postal_code, territory=territory
+        )
+        communes.append(f"{postal_code} {name.upper() if index % 3 == 0 else name}")
+    structure = OrganisationFactory()
+    referents = [
+        f"{user.first_name} {user.last_name}"
+        for user in (UserFactory(referent=True, organisation=structure) for _ in range(40))
+    ]
+    pilot = UserFactory(pilot=True)
+    spec = people_import_spec(pilot)
+    data = french_list(PEOPLE, communes=communes, referents=referents)
+    size = len(data) / 1024**2
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    steps = {"premier import": [], "même fichier renvoyé": []}
+    for _ in range(ROUNDS):
+        forget_everything()
+        *first, report = import_once(spec, data, pilot)
+        assert report.counts["new"] == PEOPLE
+        assert Beneficiary.objects.count() == PEOPLE
+        assert FileAccess.objects.filter(what="import").count() == PEOPLE
+        steps["premier import"].append(first)
+        *again, report = import_once(spec, data, pilot)
+        assert report.counts == {"new": 0, "update": 0, "skip": PEOPLE, "ignored": 0}
+        steps["même fichier renvoyé"].append(again)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    households = Household.objects.count()
+    assignments = ReferentAssignment.objects.count()
+
+    with capsys.disabled():
+        print(
+            f"\n{PEOPLE} personnes ({households} foyers, {assignments} référents désignés), "
+            f"fichier CSV de {size:.1f} Mo ; {ROUNDS} tour(s) ; min / médiane / max"
+        )
+        for name, rounds in steps.items():
+            for label, index in (("lecture", 0), ("analyse", 1), ("écriture", 2)):
+
+                def figure(attribute, rounds=rounds, index=index):
+                    values = [getattr(one[index], attribute) for one in rounds]
+                    return (
+                        f"{min(values):.1f} / {statistics.median(values):.1f} / {max(values):.1f} s"
+                    )
+
+                print(
+                    f"{name:22} {label:9} mur {figure('wall'):24} Python {figure('python'):24} "
+                    f"PostgreSQL {figure('postgresql')}"
+                )
+        print(f"mémoire : {rss_before:.0f} Mo avant, pointe {rss:.0f} Mo")
