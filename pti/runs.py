@@ -59,10 +59,15 @@ class RunHandler:
     or did (its summary); `result_url(run)` is where its page leads once it is done (or
     None), by a link that reads `result_label`; `progress_unit` names what the progress
     counts (« octets », « foyers »), and `write_unit`, when it differs, what it counts once an
-    import is confirmed."""
+    import is confirmed.
+
+    `analysed(run)`, when given, is called by the worker once an analysis has ended (found
+    good or refused), after its transaction was rolled back: what it writes (the access
+    traces of the people an import's preview shows) is kept."""
 
     perform: Callable
     analyse: Callable | None = None
+    analysed: Callable | None = None
     describe: Callable = lambda run: []
     result_url: Callable = lambda run: None
     result_label: str = "Voir le résultat"
@@ -166,9 +171,11 @@ def _progress_database():
     return PROGRESS_DATABASE if PROGRESS_DATABASE in settings.DATABASES else "default"
 
 
-def run_start(*, kind, user, parameters=None, upload=None):
+def run_start(*, kind, user, parameters=None, upload=None, file_name=None):
     """Keep a new run of `kind` for `user` and hand it to a worker. Returns the TaskRun.
-    `upload` (a Django File, for an import) is kept in the storage with the run.
+    `upload` (a Django File, for an import) is kept in the storage with the run, under a
+    random name with its extension; `file_name` is the name its page shows (by default the
+    upload's).
 
     Raises ValidationError (in French) while another run of the same kind is not ended: one
     run of each kind at a time for the département (a database constraint)."""
@@ -181,7 +188,7 @@ def run_start(*, kind, user, parameters=None, upload=None):
         with transaction.atomic():
             run = TaskRun(kind=kind, created_by=user, parameters=parameters or {})
             if upload is not None:
-                run.file_name = upload.name[-255:]
+                run.file_name = (file_name or upload.name)[-255:]
                 run.file.save(_stored_name(upload.name), upload, save=False)
             run.save()
             # The task is a row of the same database, written in the same transaction: a
@@ -329,9 +336,13 @@ def perform_run(run_id):
     except Exception:
         logger.exception("Run %s (%s) failed", run.pk, run.kind)
         _end(run, RunStatus.FAILED, error=UNEXPECTED.format(pk=run.pk))
+        return run.status
     else:
         setattr(run, field, found or {})
         _end(run, RunStatus.TO_CONFIRM if analysing else RunStatus.DONE)
+    if analysing and handler.analysed is not None:
+        with transaction.atomic():
+            handler.analysed(run)
     return run.status
 
 
@@ -355,6 +366,10 @@ def check_worker():
     return this_worker()
 
 
+# What a run's analysis or summary lists by person or household (a retention deletes it).
+LISTED = ("errors", "to_check", "rows")
+
+
 def purge_run_files(now=None):
     """What runs keep of people, past its time (`apply_retention` calls it every night):
 
@@ -362,7 +377,8 @@ def purge_run_files(now=None):
       blocks the next import of its kind, and its file holds people);
     - the files of a run ended PTI_RUN_FILE_RETENTION_DAYS ago (the one it was given, the one
       it produced) are deleted, and the households it listed (errors, households to check:
-      they name them by matricule) are forgotten; the run's counts stay.
+      they name them by matricule) are forgotten, and so are the rows an import's preview
+      showed; the run's counts stay.
 
     Returns how many files were deleted."""
     now = now or timezone.now()
@@ -379,7 +395,7 @@ def purge_run_files(now=None):
             run.file
             or run.result
             or run.plan
-            or any(f.get("errors") or f.get("to_check") for f in found)
+            or any(f.get(listed) for f in found for listed in LISTED)
         ):
             continue
         for kept in (run.file, run.result, run.plan):
@@ -387,7 +403,7 @@ def purge_run_files(now=None):
                 kept.delete(save=False)
                 deleted += 1
         for found_by_run in found:
-            for listed in ("errors", "to_check"):
+            for listed in LISTED:
                 if found_by_run.get(listed):
                     found_by_run[listed] = []
         run.save(update_fields=["file", "result", "plan", "analysis", "summary"])
