@@ -141,9 +141,13 @@ def held_rows_csv(table, held_lines, errors):
     dataset = tablib.Dataset(headers=headers)
     for line, row in zip(table.line_numbers, table.rows, strict=True):
         if line in held_lines:
-            reason = " ; ".join(reasons.get(line, [])) or "retenue"
+            reason = " ".join(_sentence(text) for text in reasons.get(line, [])) or "Retenue."
             dataset.append([reason, *[shown_cell(cell) for cell in row]])
     return write_csv(dataset)
+
+
+def _sentence(text):
+    return text if text.endswith((".", "!", "?", "»")) else f"{text}."
 
 
 def held_file_name(run):
