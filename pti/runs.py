@@ -279,11 +279,12 @@ def run_cancel(*, run):
             "Ce traitement ne peut pas être annulé : il est terminé, ou un worker y travaille."
         )
     _end(run, RunStatus.CANCELLED)
-    # Nothing was written from them: what they hold (people, for an import) is not kept.
-    for kept in (run.file, run.plan):
+    # Nothing was written from them: what they hold (people, for an import: the file, its
+    # plan, its held rows) is not kept.
+    for kept in (run.file, run.plan, run.result):
         if kept:
             kept.delete(save=False)
-    run.save(update_fields=["file", "plan"])
+    run.save(update_fields=["file", "plan", "result"])
     return run
 
 
