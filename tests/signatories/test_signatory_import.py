@@ -237,7 +237,11 @@ def test_import_into_a_signed_pact_is_refused(pilot_client, organisations, media
 
 def test_a_pact_signed_before_the_confirmation_is_not_changed(pilot_client, pact, organisations):
     response = preview(pilot_client, pact, xlsx_upload(GOOD_ROWS))
-    PactFactory._meta.model.objects.filter(pk=pact.pk).update(status=PactStatus.SIGNED)
+    PactFactory._meta.model.objects.filter(pk=pact.pk).update(
+        status=PactStatus.SIGNED,
+        deliberation_date=datetime.date(2016, 3, 21),
+        signed_on=datetime.date(2016, 6, 1),
+    )
 
     run = confirm(pilot_client, response.context["run"])
 
