@@ -578,7 +578,7 @@ def test_the_nir_is_never_shown_logged_traced_nor_kept(
     assert run.file_name == "coordonnees.csv"
     assert run.file.name.endswith(".json")
     stored = sorted(path for path in media_root.rglob("*") if path.is_file())
-    assert [path.name for path in stored] == sorted(
+    assert sorted(path.name for path in stored) == sorted(
         [run.file.name.rsplit("/", 1)[-1], run.plan.name.rsplit("/", 1)[-1]]
     )
     for path in stored:
