@@ -30,10 +30,11 @@ from actions.models import (
     CallForProjects,
     FundingAgreement,
 )
-from actions.resources import ACTION_COLUMNS, ActionResource, action_field_labels
+from actions.resources import ActionResource
 from actions.results import agreement_results
+from actions.runs import action_import_spec
 from pti.enums import Role
-from pti.imports import ImportSpec, import_view
+from pti.imports import import_view
 from pti.models import Pact
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import PILOTS, role_required
@@ -185,36 +186,6 @@ def action_edit(request, pk=None):
     )
 
 
-def action_import_spec():
-    pact = offer_pact()
-    return ImportSpec(
-        kind="actions",
-        title="Importer des actions",
-        # A PDI counts tens to hundreds of actions.
-        max_rows=2000,
-        columns=ACTION_COLUMNS,
-        required=["Référence", "Intitulé", "Orientation", "Opérateur", "Places", "Début"],
-        make_resource=lambda: ActionResource(pact),
-        field_labels=action_field_labels(),
-        examples={
-            "Référence": "FA-2024-012",
-            "Intitulé": "Auto-école sociale",
-            "Description": "Préparer le code et la conduite.",
-            "Orientation": "3",
-            "Objectif": "3.1",
-            "Opérateur": "Mobilité solidaire Loire",
-            "Territoires": "Roannais, Forez",
-            "Public": "Allocataires sans permis",
-            "Freins": "mobilité",
-            "Places": "12",
-            "Début": "01/09/2024",
-            "Fin": "30/06/2025",
-            "Statut": "ouverte",
-            "Budget": "24 000,00",
-        },
-    )
-
-
 @role_required(PILOTS)
 @require_http_methods(["GET", "POST"])
 def action_import(request):
@@ -224,8 +195,13 @@ def action_import(request):
             ValidationError("Créez d'abord le pacte et ses orientations."),
             reverse("actions:action_list"),
         )
+    pact = offer_pact()
     return import_view(
-        request, action_import_spec(), trail=offer_trail(), back_url=reverse("actions:action_list")
+        request,
+        action_import_spec(request.user, pact=pact.pk),
+        trail=offer_trail(),
+        back_url=reverse("actions:action_list"),
+        parameters={"pact": pact.pk},
     )
 
 

@@ -6,9 +6,11 @@ class BeneficiariesConfig(AppConfig):
     verbose_name = "bénéficiaires et parcours"
 
     def ready(self):
-        from beneficiaries.runs import FLUX, RETENTION
+        from beneficiaries.runs import CAF_CONTACTS_IMPORT, FLUX, PEOPLE_IMPORT, RETENTION
         from pti.enums import RunKind
         from pti.runs import register
 
         register(RunKind.CNAF_FLUX, FLUX)
         register(RunKind.RETENTION, RETENTION)
+        register(RunKind.PEOPLE_IMPORT, PEOPLE_IMPORT)
+        register(RunKind.CAF_CONTACTS_IMPORT, CAF_CONTACTS_IMPORT)

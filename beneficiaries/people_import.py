@@ -31,6 +31,7 @@ ValidationError and writes nothing. Each file created or changed gets its access
 import contextlib
 import datetime
 import gzip
+import itertools
 import json
 import tempfile
 from typing import NamedTuple
@@ -38,7 +39,6 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from import_export.results import Error, Result, RowResult
 
 from beneficiaries import cells, services
 from beneficiaries.enums import (
@@ -59,7 +59,7 @@ from beneficiaries.models import (
 from beneficiaries.search import identity_keys, normalise, search_key
 from pti.bulk import insert_values, update_values
 from pti.enums import Role
-from pti.imports import PREVIEW_ROWS, Analysis, Report, SilentProgress
+from pti.imports import PREVIEW_ROWS, Analysis, Report, held_reason
 from pti.models import Commune, User
 from pti.resources import ChoiceWidget
 from pti.tabular import Table, map_headers
@@ -422,16 +422,8 @@ def _labelled(errors):
 
 
 def _held_message(lines):
-    if len(lines) == 1:
-        return (
-            f"Foyer retenu : la ligne {lines[0]}, du même foyer (même n° CAF), est en erreur ; "
-            "aucune ligne de ce foyer n'est importée."
-        )
-    listed = ", ".join(str(line) for line in lines[:-1]) + f" et {lines[-1]}"
-    return (
-        f"Foyer retenu : les lignes {listed}, du même foyer (même n° CAF), sont en erreur ; "
-        "aucune ligne de ce foyer n'est importée."
-    )
+    """A row held for its household: the same words as every import (pti.imports)."""
+    return held_reason(lines, ["N° CAF"])
 
 
 # --- The plan -------------------------------------------------------------------------------
@@ -770,12 +762,10 @@ class _Analysis:
                 self.held.add(index)
                 self.held_errors.append((lines[index], _held_message(sorted(reasons))))
 
-    def report(self, *, all_or_nothing=False):
-        """The preview's Report. `all_or_nothing`: for a file refused whole on any error (the
-        page and the command today), the rows held for another one are not errors of theirs
-        and keep their own operation."""
-        table, operations = self.table, self.operations
-        held = set(self.errors) if all_or_nothing else self.held
+    def report(self):
+        """The preview's Report: the rows held (each faulty row and its household) are
+        « erreur », counted nowhere else, each with its reason."""
+        table, operations, held = self.table, self.operations, self.held
         counts = {"new": 0, "update": 0, "skip": 0, "ignored": 0}
         for index, operation in enumerate(operations):
             if index not in held:
@@ -785,19 +775,19 @@ class _Analysis:
             for index, messages in self.errors.items()
             for message in messages
         ]
-        if not all_or_nothing:
-            errors.extend(self.held_errors)
+        errors.extend(self.held_errors)
+        # The rows the write would apply; the held ones are listed with their reason.
+        written = (index for index in range(len(table.rows)) if index not in held)
         rows = []
-        for index in range(min(PREVIEW_ROWS, len(table.rows))):
-            operation = ERROR if index in held else operations[index]
+        for index in itertools.islice(written, PREVIEW_ROWS):
             values = [table.rows[index][position] for position in self.indexes]
-            rows.append((table.line_numbers[index], OPERATION_LABELS[operation], values))
+            rows.append((table.line_numbers[index], OPERATION_LABELS[operations[index]], values))
         return Report(
             headers=self.headers,
             rows=rows,
             errors=sorted(errors),
             counts=counts,
-            hidden_rows=max(0, len(table.rows) - PREVIEW_ROWS),
+            hidden_rows=max(0, len(table.rows) - len(held) - PREVIEW_ROWS),
             refused=list(self.refused),
         )
 
@@ -1140,58 +1130,3 @@ class PeopleImportEngine:
         analysis.run(spool)
         analysis.hold()
         return analysis
-
-
-# --- Until the import pages run engines: the file all or nothing, within the request --------
-
-
-def run_in_request(spec, table, *, user, dry_run):
-    """Analyse `table` and, unless `dry_run` or if any row is wrong, write it, all or nothing,
-    within the caller's transaction: what pti.imports.analyse does for the other imports.
-    Returns (Report, the operation of each row). The rows held only for another row of their
-    household are not reported: the whole file is refused anyway."""
-    engine = spec.engine
-    progress = SilentProgress()
-    with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as plan_file:
-        analysis = engine._analysis(spec, table, user=user, progress=progress, spool=spool)
-        report = analysis.report(all_or_nothing=True)
-        analysis.write_plan(spool, plan_file, report)
-        if not dry_run and report.is_valid:
-            engine.write(spec, plan_file, user=user, progress=progress)
-    return report, analysis
-
-
-class InRequestImport:
-    """What pti.imports.analyse expects of a spec's `make_resource()` (django-import-export's
-    `import_data` and its Result), made of `run_in_request`: the import page and the command
-    run the engine through it until they call `spec.engine` themselves."""
-
-    def __init__(self, spec, user):
-        self.spec = spec
-        self.user = user
-        self.refused = []
-
-    def import_data(self, dataset, *, dry_run, file_lines, **kwargs):
-        result = Result()
-        table = Table(
-            headers=list(dataset.headers),
-            rows=[list(row) for row in dataset],
-            line_numbers=list(file_lines),
-        )
-        try:
-            with transaction.atomic():
-                report, analysis = run_in_request(self.spec, table, user=self.user, dry_run=dry_run)
-        except Exception as error:  # shown as the file's error, as import_data does
-            result.append_base_error(Error(error))
-            return result
-        self.refused = report.refused
-        for index, operation in enumerate(analysis.operations):
-            row_result = RowResult()
-            row_result.import_type = operation
-            row_result.ignored_because = ""
-            row_result.errors = [
-                Error(ValueError(message), number=index + 1)
-                for message in analysis.errors.get(index, [])
-            ]
-            result.append_row_result(row_result)
-        return result

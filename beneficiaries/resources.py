@@ -22,24 +22,14 @@ from beneficiaries.people_import import (
     FIELD_LABELS,
     PERSON_COLUMNS,
     REQUIRED_COLUMNS,
-    InRequestImport,
     PeopleImportEngine,
 )
-
-# The name under which the import page's tests reach the communes of the list import, until
-# those tests call the engine.
-from beneficiaries.people_import import CommuneIndex as CommuneWidget  # noqa: F401
 from beneficiaries.search import normalise
-from pti.enums import Role
+from pti.enums import Role, RunKind
 from pti.imports import ExplainedRowResult, ImportSpec
 from pti.resources import TextWidget
 
 PRELOAD_CHUNK = 500  # values per IN (...) when reading what the file refers to
-# A page's request analyses and writes a list within itself (people_import.run_in_request):
-# past this many rows, a file is for the command (import_beneficiaries).
-PEOPLE_PER_PAGE_IMPORT = 1000
-# The CAF contacts file holds every household of the CAF, two rows each (about 0.4 ms a row).
-CONTACT_ROWS_PER_PAGE_IMPORT = 100_000
 
 
 class NameWidget(TextWidget):
@@ -101,8 +91,11 @@ def people_import_notes(user):
         "Une case de CSV qui commence par « = » est enregistrée telle quelle, comme du texte : "
         "elle n'est jamais calculée ; d'un classeur Excel, seule la valeur qu'affichait une "
         "formule est lue.",
-        "Tout ou rien : si une ligne est en erreur, rien n'est enregistré et toutes les erreurs "
-        "sont listées avec leur numéro de ligne.",
+        "Une ligne en erreur est retenue avec les autres personnes de son foyer (même n° CAF), "
+        "pour qu'un foyer ne soit jamais importé à moitié : elles ne sont pas importées, les "
+        "autres lignes le sont. Toutes les erreurs sont listées avec leur numéro de ligne, et "
+        "les lignes retenues se téléchargent en CSV pour les corriger et les importer de "
+        "nouveau.",
     ]
     if user.role == Role.MANAGER:
         notes.insert(
@@ -408,9 +401,10 @@ CAF_CONTACT_NOTES = [
     "Par sécurité, sur la ligne d'un demandeur, NOM/PRENOM RESPONSABLE DOSSIER doit contenir "
     "le nom et le prénom du demandeur du dossier, dans n'importe quel ordre : sinon le "
     "matricule est sans doute faux, et la ligne est en erreur.",
-    "Tout ou rien : si une ligne est en erreur (matricule ou rôle illisible, courriel "
-    "invalide, nom qui ne correspond pas, même personne deux fois), rien n'est enregistré et "
-    "toutes les erreurs sont listées avec leur numéro de ligne.",
+    "Une ligne en erreur (matricule ou rôle illisible, courriel invalide, nom qui ne "
+    "correspond pas, même personne deux fois) est retenue : elle n'est pas importée, les "
+    "autres le sont. Toutes les erreurs sont listées avec leur numéro de ligne, et les lignes "
+    "retenues se téléchargent en CSV pour les corriger.",
     f"Chaque dossier modifié garde la trace de l'import (« {CONTACTS_TRACE} ») dans son "
     "journal des accès.",
 ]
@@ -444,37 +438,31 @@ def _trace_preview(title):
 
 def people_import_spec(user):
     """The import of a département's list of people, by `user` (a pilot or a manager): the
-    page's, and the command's (`import_beneficiaries`) without its row limit."""
-    spec = ImportSpec(
-        kind="beneficiaries",
+    page's, and the command's (`import_beneficiaries`), checked and written by
+    PeopleImportEngine."""
+    return ImportSpec(
+        kind=RunKind.PEOPLE_IMPORT,
         title="Importer des bénéficiaires",
         columns=PERSON_COLUMNS,
         # A manager's people are those of the structure's référents: the column is needed.
         required=[*REQUIRED_COLUMNS, "Référent"] if user.role == Role.MANAGER else REQUIRED_COLUMNS,
-        # pti.imports.analyse runs the engine through this until it calls `engine` itself.
-        make_resource=lambda: InRequestImport(spec, user),
+        make_resource=None,
         field_labels=FIELD_LABELS,
         examples=EXAMPLES,
         notes=people_import_notes(user),
         show_aliases=True,
-        max_rows=PEOPLE_PER_PAGE_IMPORT,
-        too_many_rows_hint=(
-            "ou confiez-le à l'exploitant de l'application, qui peut l'importer en une fois "
-            "(commande import_beneficiaries)"
-        ),
+        # The people of a household are written together or held together.
+        group_columns=["N° CAF"],
         on_preview=_trace_preview("liste de bénéficiaires"),
         engine=PeopleImportEngine(),
     )
-    return spec
 
 
 def caf_contacts_import_spec(user):
     """The import of the contacts file the CAF sends, by a pilot."""
     return ImportSpec(
-        kind="caf_contacts",
+        kind=RunKind.CAF_CONTACTS_IMPORT,
         title="Importer les coordonnées transmises par la CAF",
-        # Two rows a household of the whole CAF: about 40 s at 100,000 rows, within a request.
-        max_rows=CONTACT_ROWS_PER_PAGE_IMPORT,
         columns=CONTACT_FILE_COLUMNS,
         required=CONTACT_FILE_REQUIRED,
         make_resource=lambda: CafContactResource(user=user),

@@ -42,10 +42,10 @@ Logs
 - `LOGS`: the traces of accesses to files and lists, the refused attempts and, when
   django-axes is installed, its logins: deleted `PTI_FILE_ACCESS_RETENTION_DAYS` after they
   were written (`purge_logs`), with the trail of changes to personal models.
-- A spreadsheet uploaded for an import and never confirmed nor cancelled is deleted after a
-  day (`pti.imports.purge_abandoned_uploads`): a list of people must not lie on the disk. So
-  is an import run left unconfirmed, and the file of an ended run after
-  PTI_RUN_FILE_RETENTION_DAYS (`pti.runs.purge_run_files`).
+- An import run (a spreadsheet, the CNAF flux) analysed and never confirmed nor cancelled is
+  cancelled after a day, its files deleted: a list of people must not lie on the disk. The
+  files of an ended run (the one sent, its plan, its held rows) are deleted after
+  PTI_RUN_FILE_RETENTION_DAYS, with the rows and errors it listed (`pti.runs.purge_run_files`).
 
 `python manage.py apply_retention` (`--dry-run` to count) does all of it, every night.
 """
@@ -75,7 +75,6 @@ from beneficiaries.models import (
     ReferentAssignment,
 )
 from beneficiaries.search import search_key
-from pti.imports import purge_abandoned_uploads
 from pti.runs import purge_run_files
 
 ANONYMOUS_NAME = "Anonyme"
@@ -602,7 +601,7 @@ def apply_retention(*, now=None):
     report = RetentionReport()
     report.closed, report.people, report.households = close_and_anonymise(today)
     report.traces, report.change_entries = purge_logs(now)
-    report.import_files = purge_abandoned_uploads(now) + purge_run_files(now)
+    report.import_files = purge_run_files(now)
     settled_before = now - datetime.timedelta(days=settings.PTI_RUN_FILE_RETENTION_DAYS)
     report.held_households, _ = HeldHousehold.objects.filter(
         resolved_at__lt=settled_before

@@ -1,7 +1,10 @@
 """The monthly CNAF (or MSA) flux, imported from the browser as a background run (pti.runs):
 the pilot drops the XML file, a worker analyses it (every household read and checked,
 nothing written), the pilot reads what it would change and confirms, then the worker writes
-it in one transaction. The command `import_cnaf` does the same in one go."""
+it in one transaction. The command `import_cnaf` does the same in one go.
+
+The lists of people and the CAF contacts file run the same way, as table imports
+(pti.import_runs)."""
 
 import secrets
 import tempfile
@@ -18,7 +21,9 @@ from beneficiaries.cnaf import (
     cnaf_flux_write,
 )
 from beneficiaries.models import FluxListing
+from beneficiaries.resources import caf_contacts_import_spec, people_import_spec
 from beneficiaries.retention import apply_retention
+from pti.import_runs import table_import_handler
 from pti.runs import RunHandler, RunRefused
 
 
@@ -124,4 +129,16 @@ RETENTION = RunHandler(
     describe=lambda run: run.summary.get("lines", []),
     result_url=lambda run: reverse("beneficiaries:retention"),
     result_label="Revenir à la conservation des données",
+)
+
+
+PEOPLE_IMPORT = table_import_handler(
+    people_import_spec,
+    result_url=lambda run: reverse("beneficiaries:list"),
+    result_label="Voir les bénéficiaires",
+)
+CAF_CONTACTS_IMPORT = table_import_handler(
+    caf_contacts_import_spec,
+    result_url=lambda run: reverse("beneficiaries:list"),
+    result_label="Voir les bénéficiaires",
 )

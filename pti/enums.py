@@ -43,6 +43,12 @@ class RunKind(models.TextChoices):
     CNAF_FLUX = "cnaf_flux", "import du flux CAF ou MSA"
     OARSA_EXPORT = "oarsa_export", "tableau OARSA"
     RETENTION = "retention", "application des durées de conservation"
+    # The table imports (pti.import_runs): a spreadsheet analysed, then written once confirmed.
+    PEOPLE_IMPORT = "people_import", "import de bénéficiaires"
+    CAF_CONTACTS_IMPORT = "caf_contacts_import", "import des coordonnées CAF"
+    ORGANISATION_IMPORT = "organisation_import", "import d'organisations"
+    ACTION_IMPORT = "action_import", "import d'actions"
+    SIGNATORY_IMPORT = "signatory_import", "import de signataires"
 
 
 class RunStatus(models.TextChoices):

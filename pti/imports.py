@@ -1,10 +1,15 @@
-"""Importing a spreadsheet in two steps: a preview of what will change, then the import.
+"""Importing a spreadsheet: the page takes the file, a worker analyses it, someone reads what
+it would change and confirms, then the worker writes it (a background run, pti.import_runs).
 
-The uploaded file is kept in the storage between the two steps and named in the user's
-session. Nothing is written before the confirmation; the import itself runs in one
-transaction and writes nothing if any row is wrong (all or nothing). The stored file holds
-what the user sent (for people, personal data): it is deleted on confirmation and on
-cancellation, and `purge_abandoned_uploads` deletes those left behind (`apply_retention`).
+The page (`import_view`) checks the file's type and size, then starts a run of the spec's
+kind with it and leads to the run's page. Each kind's spec is rebuilt in the worker from the
+run (`spec_for(user, **run.parameters)`, given to `pti.import_runs.table_import_handler`).
+
+An import kind checks and writes its rows through an `ImportEngine`: its own (`spec.engine`),
+or `ResourceEngine`, which runs its django-import-export resource. A faulty row does not
+refuse the file: it is held, with the rows of its group (`ImportSpec.group_columns`: a
+household is never half written), and handed back as a CSV to correct and import again; the
+other rows are written once confirmed, in one transaction (all of them or none).
 
 Resources receive `file_lines` (the file line of each data row) among the keyword arguments
 of `import_data`, so that a message can name another line of the file. A resource that leaves
@@ -14,36 +19,33 @@ does not show its cells.
 
 A spec's `discarded_columns` (the NIR of a CNAF file) are removed from the table as soon as
 the file is read: the resource never receives them, the preview never shows them, and the
-file kept between the two steps is then the table without them, not what the user sent.
+page then keeps the table without them (TABLE_EXTENSION), never what the user sent.
 Its `discarded_values` pattern does the same for a cell of another column that holds such a
 value (a row shifted by a missing separator): the cell is replaced by DISCARDED_VALUE.
 """
 
 import datetime
 import json
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import tablib
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.text import slugify
 from import_export.results import RowResult
 
 from pti.forms import StyledFormMixin
+from pti.runs import run_start
 from pti.tabular import (
+    SUPPORTED,
     Table,
     TableError,
-    TooManyRows,
+    check_upload_size,
     map_headers,
     normalise_header,
     parse_table,
@@ -52,10 +54,10 @@ from pti.tabular import (
 )
 
 PREVIEW_ROWS = 200
-SESSION_KEY = "pti_imports"
-UPLOAD_FOLDER = "imports"
-# A preview not confirmed within this time is abandoned: its file is deleted.
-UPLOAD_MAX_AGE = datetime.timedelta(hours=24)
+# At most this many dry runs: each one without the rows held by the one before (see
+# ResourceEngine).
+MAX_PASSES = 5
+EXTENSIONS = ("csv", "txt", "xlsx", "ods")
 
 ACTION_LABELS = {
     RowResult.IMPORT_TYPE_NEW: "création",
@@ -88,12 +90,30 @@ class UploadForm(StyledFormMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.ods,.txt"}),
     )
 
+    def clean_file(self):
+        """The file's type by its name and its size as the upload declares it, before a byte
+        of it is read (the worker reads it, held to pti.tabular's limits)."""
+        upload = self.cleaned_data["file"]
+        name = upload.name or ""
+        if name.rsplit(".", 1)[-1].lower() not in EXTENSIONS or "." not in name:
+            raise forms.ValidationError(
+                f"Format non pris en charge (« {name or 'sans nom'} ») : envoyez un fichier "
+                f"{SUPPORTED}."
+            )
+        try:
+            check_upload_size(upload.size)
+            if not upload.size:
+                raise TableError("Le fichier est vide.")
+        except TableError as error:
+            raise forms.ValidationError(str(error)) from None
+        return upload
+
 
 @dataclass
 class ImportSpec:
     """What an import expects: columns (header -> aliases), which are required, how to save."""
 
-    kind: str
+    kind: str  # a RunKind value: the run that imports the file
     title: str
     columns: dict
     required: list
@@ -107,15 +127,14 @@ class ImportSpec:
     # missing separator) is replaced by DISCARDED_VALUE.
     discarded_columns: list = field(default_factory=list)
     discarded_values: object = None
-    # The most data rows a file may have on the page (None: only settings.PTI_IMPORT_MAX_ROWS),
-    # and what the refusal suggests besides splitting the file.
-    max_rows: int | None = None
-    too_many_rows_hint: str = ""
-    # Called with (user, report) after each preview: an import of people traces what the
+    # The columns (expected headers) whose values make rows one group, held together when one
+    # of them is faulty: the people of a household (« N° CAF »). Empty: each row stands alone.
+    group_columns: list = field(default_factory=list)
+    # Called with (user, report) once an analysis ends: an import of people traces what the
     # preview showed of them (beneficiaries.traces); None for the others.
     on_preview: object = None
     # An import that checks and writes its rows itself instead of through
-    # django-import-export: an ImportEngine (below).
+    # django-import-export: an ImportEngine (below); None: ResourceEngine.
     engine: object = None
 
     @property
@@ -126,23 +145,18 @@ class ImportSpec:
             for column, example in self.examples.items()
         ]
 
-    def read(self, name, data, *, max_rows=None):
-        """The table of an uploaded file, without what the spec discards: every way into an
-        import reads its file here. Reading stops at the first data row past `max_rows` (the
-        page passes its own `self.max_rows`, the command none) with the page's refusal, and
-        every file is held to the limits of `parse_table` (settings.PTI_IMPORT_MAX_*).
+    @property
+    def discards(self):
+        return bool(self.discarded_columns) or self.discarded_values is not None
+
+    def read(self, name, data):
+        """The table of a file, without what the spec discards: every way into an import
+        reads its file here (a table kept by the page as JSON, TABLE_EXTENSION, is read back
+        as it was). Every file is held to the limits of `parse_table` (settings.PTI_IMPORT_MAX_*).
         Raises TableError."""
-        try:
-            table = parse_table(name, data, max_rows=max_rows)
-        except TooManyRows as error:
-            if max_rows is None or error.limit != max_rows:
-                raise
-            hint = f", {self.too_many_rows_hint}" if self.too_many_rows_hint else ""
-            raise TableError(
-                f"Le fichier compte plus de {_number(max_rows)} lignes : cet écran en importe "
-                f"{_number(max_rows)} au plus. Découpez-le en plusieurs fichiers{hint}."
-            ) from None
-        return self.without_discarded(table)
+        if name.endswith(".json"):
+            return _table_from_json(data)
+        return self.without_discarded(parse_table(name, data))
 
     def without_discarded(self, table):
         """The table without the `discarded_columns` (whatever their case and accents) and
@@ -237,11 +251,26 @@ class SilentProgress:
         pass
 
 
-def analyse(spec, table, *, dry_run):
+def engine_of(spec):
+    """The ImportEngine of `spec`: its own, or the one of django-import-export."""
+    return spec.engine if spec.engine is not None else ResourceEngine()
+
+
+def _import_rows(spec, table, *, dry_run, progress=None):
     """Run the import (for real or not) on a table read by `spec.read`, and describe it row by
     row, with file line numbers."""
     dataset = map_headers(table, spec.columns, required=spec.required)
     resource = spec.make_resource()
+    if progress is not None:
+        import_row = resource.import_row
+
+        def import_row_counted(*args, **kwargs):
+            result = import_row(*args, **kwargs)
+            progress.advance()
+            return result
+
+        # The resource's own method, wrapped on this instance only: each row read advances.
+        resource.import_row = import_row_counted
     result = resource.import_data(
         dataset,
         dry_run=dry_run,
@@ -294,17 +323,159 @@ def analyse(spec, table, *, dry_run):
     )
 
 
-def summary(report, lead="Import terminé :"):
-    """What the confirmation message says the import did (or, with another `lead`, would do)."""
-    counts = report.counts
-    text = (
-        f"{lead} {counts['new']} création(s), {counts['update']} modification(s), "
-        f"{counts['skip']} ligne(s) inchangée(s)"
+def held_reason(faulty_lines, group_columns):
+    """Why a good row is held: a row of its group (same values in `group_columns`, a list of
+    headers) is in error at `faulty_lines` (file line numbers, ascending). French, e.g.
+    « Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ». »"""
+    column = " ou ".join(f"« {name} »" for name in group_columns)
+    if len(faulty_lines) == 1:
+        return (
+            f"Retenue avec la ligne {faulty_lines[0]}, qui est en erreur : elles ont le même "
+            f"{column}."
+        )
+    listed = ", ".join(str(line) for line in faulty_lines[:-1]) + f" et {faulty_lines[-1]}"
+    return f"Retenue avec les lignes {listed}, qui sont en erreur : elles ont le même {column}."
+
+
+class ResourceEngine:
+    """The ImportEngine of a spec's django-import-export resource.
+
+    `analyse` makes a dry run of the whole table. Each faulty row is held, with the rows of
+    its group (`ImportSpec.group_columns`), then the dry run is made again without them, as a
+    later row may have leant on a held one (a person joining a household held), at most
+    MAX_PASSES times, so that the preview's counts are those of the write. The plan is the
+    table without the held rows (JSON). An error outside the rows (the resource could not
+    start) holds the whole file.
+
+    `write` imports the plan's table for real; a row that became faulty since the analysis
+    (a référent who left) refuses the write, with the rows' errors, in French."""
+
+    def analyse(self, spec, table, *, user, plan_file, progress):
+        dataset = map_headers(table, spec.columns, required=spec.required)
+        groups = _groups(spec, dataset)
+        index_of_line = {line: index for index, line in enumerate(table.line_numbers)}
+        held, errors, refused = {}, [], []
+        progress.total(len(table.rows))
+        for _ in range(MAX_PASSES):
+            kept = [index for index in range(len(table.rows)) if index not in held]
+            if not kept:
+                break
+            progress.done = 0  # each pass counts the rows again
+            report = _import_rows(spec, _subtable(table, kept), dry_run=True, progress=progress)
+            refused += [target for target in report.refused if target not in refused]
+            if any(line == 0 for line, _ in report.errors):
+                # Nothing could be checked: the whole file is held, with the reason.
+                errors += report.errors
+                held.update((index, "") for index in kept)
+                break
+            if not report.errors:
+                break
+            errors += report.errors
+            faulty = sorted({index_of_line[line] for line, _ in report.errors})
+            for index in faulty:
+                held[index] = ""
+            for index in faulty:
+                for other in groups.get(index, ()):
+                    if other not in held:
+                        held[other] = index
+                        errors.append(
+                            (
+                                table.line_of(other),
+                                held_reason([table.line_of(index)], spec.group_columns),
+                            )
+                        )
+        plan_file.write(
+            _table_to_json(_subtable(table, [i for i in range(len(table.rows)) if i not in held]))
+        )
+        report.errors = sorted(errors)
+        report.refused = refused
+        if len(held) == len(table.rows):
+            report.rows, report.hidden_rows = [], 0
+            report.counts = {"new": 0, "update": 0, "skip": 0, "ignored": 0}
+            report.ignored = []
+        return Analysis(report=report, held_lines=sorted(table.line_of(i) for i in held))
+
+    def write(self, spec, plan_file, *, user, progress):
+        table = _table_from_json(plan_file.read())
+        progress.total(len(table.rows))
+        report = _import_rows(spec, table, dry_run=False, progress=progress)
+        if report.errors:
+            raise ValidationError(
+                "L'import n'a pas pu se faire : des lignes vérifiées par l'analyse sont "
+                "maintenant en erreur (la base a changé depuis). Rien n'a été enregistré ; "
+                "envoyez de nouveau le fichier. "
+                + " ".join(error_line(line, text) for line, text in report.errors)
+            )
+        return report
+
+
+def _subtable(table, indexes):
+    return Table(
+        headers=table.headers,
+        rows=[table.rows[index] for index in indexes],
+        line_numbers=[table.line_numbers[index] for index in indexes],
     )
-    if counts["ignored"]:
-        reasons = ", ".join(f"{reason} : {number}" for reason, number in report.ignored)
-        text += f", {counts['ignored']} ligne(s) ignorée(s) ({reasons})"
-    return text + "."
+
+
+def _group_value(value):
+    """A cell as a group's key: without spaces nor case, and a number without its leading zeros
+    (« 0123456 » and « 123456 », the same CAF number as Excel leaves it)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = "".join(str(value if value is not None else "").split()).casefold()
+    return text.lstrip("0") or text if text.isdigit() else text
+
+
+def _groups(spec, dataset):
+    """{row index: the indexes of the other rows of its group}; rows whose group cells are all
+    empty stand alone."""
+    columns = [name for name in spec.group_columns if name in dataset.headers]
+    if not columns:
+        return {}
+    members = {}
+    for index, row in enumerate(dataset.dict):
+        key = tuple(_group_value(row.get(name)) for name in columns)
+        if any(key):
+            members.setdefault(key, []).append(index)
+    return {
+        index: [other for other in indexes if other != index]
+        for indexes in members.values()
+        if len(indexes) > 1
+        for index in indexes
+    }
+
+
+def error_line(line, text):
+    """An error as the pages and the files write it: « Ligne 4 : … », « Fichier : … »."""
+    return f"{f'Ligne {line}' if line else 'Fichier'} : {text}"
+
+
+def plural(count, singular, plural_form=None):
+    """« 1 création », « 3 créations », « 0 modification » (French: 0 and 1 are singular)."""
+    return f"{_number(count)} {singular if count < 2 else plural_form or singular + 's'}"
+
+
+def counts_sentence(counts, ignored=()):
+    """What an import does or would do, counted: « 120 créations, 3 modifications, 40 lignes
+    inchangées, 2 lignes retenues »."""
+    parts = [
+        plural(counts.get("new", 0), "création"),
+        plural(counts.get("update", 0), "modification"),
+        plural(counts.get("skip", 0), "ligne inchangée", "lignes inchangées"),
+    ]
+    if counts.get("ignored"):
+        reasons = ", ".join(f"{reason} : {number}" for reason, number in ignored)
+        parts.append(
+            plural(counts["ignored"], "ligne ignorée", "lignes ignorées") + f" ({reasons})"
+        )
+    if counts.get("held"):
+        parts.append(plural(counts["held"], "ligne retenue", "lignes retenues"))
+    return ", ".join(parts)
+
+
+def summary(report, lead="Import terminé :", *, held=0):
+    """What an import did (or, with another `lead`, would do), in a sentence."""
+    return f"{lead} {counts_sentence({**report.counts, 'held': held}, report.ignored)}."
 
 
 def _number(value):
@@ -318,24 +489,9 @@ def _message(error):
     return str(error)
 
 
-def _remember(request, spec, uploaded_name, data, table):
-    """Keep the file until the confirmation: what the user sent, or, when the spec discards
-    columns, the table read from it without them (TABLE_EXTENSION)."""
-    token = secrets.token_urlsafe(16)
-    if spec.discarded_columns or spec.discarded_values is not None:
-        extension, data = TABLE_EXTENSION, _table_to_json(table)
-    else:
-        extension = uploaded_name.rsplit(".", 1)[-1].lower() if "." in uploaded_name else "csv"
-    path = default_storage.save(f"{UPLOAD_FOLDER}/{token}.{extension}", ContentFile(data))
-    pending = request.session.get(SESSION_KEY, {})
-    pending[token] = {"kind": spec.kind, "path": path, "name": uploaded_name}
-    request.session[SESSION_KEY] = pending
-    return token
-
-
-# A table kept as JSON (header, rows, file line of each row), so that the confirmation reads
-# exactly what the preview read. Dates of a spreadsheet's cells are tagged to come back as
-# dates.
+# A table kept as JSON (header, rows, file line of each row): the plan of an import (what the
+# analysis checked, without the rows it held), and the file kept by the page when the spec
+# discards columns. Dates of a spreadsheet's cells are tagged to come back as dates.
 TABLE_EXTENSION = "table.json"
 _DATE_TYPES = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
 
@@ -375,99 +531,44 @@ def _table_from_json(data):
     )
 
 
-def _stored_table(spec, entry):
-    with default_storage.open(entry["path"], "rb") as stored:
-        data = stored.read()
-    if entry["path"].endswith(f".{TABLE_EXTENSION}"):
-        return _table_from_json(data)
-    return spec.read(entry["name"], data, max_rows=spec.max_rows)
-
-
-def _recall(request, spec, token):
-    entry = request.session.get(SESSION_KEY, {}).get(token or "")
-    if not entry or entry["kind"] != spec.kind or not default_storage.exists(entry["path"]):
-        return None
-    return entry
-
-
-def _forget(request, token):
-    pending = request.session.get(SESSION_KEY, {})
-    entry = pending.pop(token, None)
-    request.session[SESSION_KEY] = pending
-    if entry:
-        default_storage.delete(entry["path"])
-
-
-def purge_abandoned_uploads(now=None):
-    """Delete the uploaded files of previews never confirmed nor cancelled, older than
-    UPLOAD_MAX_AGE. Returns how many were deleted."""
-    limit = (now or timezone.now()) - UPLOAD_MAX_AGE
-    try:
-        _, names = default_storage.listdir(UPLOAD_FOLDER)
-    except FileNotFoundError:
-        return 0
-    deleted = 0
-    for name in names:
-        path = f"{UPLOAD_FOLDER}/{name}"
-        if default_storage.get_modified_time(path) < limit:
-            default_storage.delete(path)
-            deleted += 1
-    return deleted
-
-
-def import_view(request, spec, *, trail, back_url):
-    """The whole import page: upload, preview, confirmation (see module docstring)."""
+def import_view(request, spec, *, trail, back_url, parameters=None):
+    """The page of an import: its columns and rules, an example file, and the upload, which
+    starts a run of `spec.kind` (with `parameters`, what rebuilds the spec in the worker) and
+    leads to its page (see the module docstring)."""
     context = {"spec": spec, "trail": trail, "back_url": back_url, "title": spec.title}
     if request.method == "GET" and request.GET.get("modele") == "csv":
         response = HttpResponse(spec.example_file(), content_type="text/csv; charset=utf-8")
         name = f"modele-{slugify(spec.title)}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    if request.method == "POST" and "cancel" in request.POST:
-        _forget(request, request.POST.get("token", ""))
-        messages.info(request, "Import annulé : rien n'a été enregistré.")
-        return redirect(back_url)
-    if request.method == "POST" and "token" in request.POST:
-        token = request.POST["token"]
-        entry = _recall(request, spec, token)
-        if entry is None:
-            messages.error(request, "Ce fichier n'est plus disponible : envoyez-le à nouveau.")
-            return redirect(request.path)
-        try:
-            with transaction.atomic():
-                report = analyse(spec, _stored_table(spec, entry), dry_run=False)
-                if not report.is_valid:
-                    transaction.set_rollback(True)
-        except TableError as error:
-            messages.error(request, str(error))
-            return redirect(request.path)
-        if not report.is_valid:
-            context.update(form=UploadForm(), report=report, file_name=entry["name"])
-            messages.error(request, "L'import a été refusé : rien n'a été enregistré.")
-            return render(request, "pti/import.html", context, status=422)
-        _forget(request, token)
-        messages.success(request, summary(report))
-        return redirect(back_url)
-
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
-            data = read_upload(uploaded)
-            table = spec.read(uploaded.name, data, max_rows=spec.max_rows)
-            report = analyse(spec, table, dry_run=True)
+            upload = _kept_upload(spec, uploaded)
+            run = run_start(
+                kind=spec.kind,
+                user=request.user,
+                parameters=parameters,
+                upload=upload,
+                file_name=uploaded.name,
+            )
         except TableError as error:
             form.add_error("file", str(error))
+        except ValidationError as refusal:
+            form.add_error(None, refusal)
         else:
-            if spec.on_preview is not None:
-                spec.on_preview(request.user, report)
-            context.update(report=report, file_name=uploaded.name)
-            if report.is_valid:
-                context["token"] = _remember(request, spec, uploaded.name, data, table)
-            context["form"] = UploadForm()
-            return render(
-                request, "pti/import.html", context, status=200 if report.is_valid else 422
-            )
+            return redirect("pti:run_detail", pk=run.pk)
     context["form"] = form
     status = 422 if form.is_bound and form.errors else 200
     return render(request, "pti/import.html", context, status=status)
+
+
+def _kept_upload(spec, uploaded):
+    """What the run keeps of the uploaded file: the file itself, or, when the spec discards
+    columns (a NIR), the table read from it without them, so that they never reach the
+    storage. Raises TableError."""
+    if not spec.discards:
+        return uploaded
+    table = spec.read(uploaded.name, read_upload(uploaded))
+    return ContentFile(_table_to_json(table), name=f"fichier.{TABLE_EXTENSION}")

@@ -10,11 +10,12 @@ from django.views.decorators.http import require_http_methods
 
 from pti.filters import OrganisationFilter
 from pti.forms import OrganisationForm
-from pti.imports import ImportSpec, import_view
+from pti.imports import import_view
 from pti.models import Organisation
+from pti.organisation_imports import organisation_import_spec
 from pti.pages import form_error_status, form_page
 from pti.permissions import PILOTS, role_required
-from pti.resources import ORGANISATION_COLUMNS, ORGANISATION_FIELD_LABELS, OrganisationResource
+from pti.resources import OrganisationResource
 from pti.tabular import EXPORT_FORMATS
 
 PAGE_SIZE = 50
@@ -58,37 +59,12 @@ def organisation_edit(request, pk=None):
     )
 
 
-ORGANISATION_IMPORT = ImportSpec(
-    kind="organisations",
-    title="Importer des organisations",
-    # The partners of a département: a few hundred; a longer file is not a list of them.
-    max_rows=5000,
-    columns=ORGANISATION_COLUMNS,
-    required=["Nom", "Type"],
-    make_resource=OrganisationResource,
-    field_labels=ORGANISATION_FIELD_LABELS,
-    examples={
-        "Nom": "CCAS de Roanne",
-        "Sigle": "CCAS Roanne",
-        "Type": "CCAS ou CIAS",
-        "Territoire": "Roannais",
-        "SIRET": "21420187700011",
-        "Adresse": "12 rue Jean Jaurès",
-        "Code postal": "42300",
-        "Ville": "Roanne",
-        "Courriel": "contact@ccas-roanne.fr",
-        "Téléphone": "04 77 00 00 00",
-        "Active": "oui",
-    },
-)
-
-
 @role_required(PILOTS)
 @require_http_methods(["GET", "POST"])
 def organisation_import(request):
     return import_view(
         request,
-        ORGANISATION_IMPORT,
+        organisation_import_spec(request.user),
         trail=organisations_trail(),
         back_url=reverse("pti:organisation_list"),
     )

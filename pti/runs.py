@@ -59,10 +59,15 @@ class RunHandler:
     or did (its summary); `result_url(run)` is where its page leads once it is done (or
     None), by a link that reads `result_label`; `progress_unit` names what the progress
     counts (« octets », « foyers »), and `write_unit`, when it differs, what it counts once an
-    import is confirmed."""
+    import is confirmed.
+
+    `analysed(run)`, when given, is called by the worker once an analysis has ended (found
+    good or refused), after its transaction was rolled back: what it writes (the access
+    traces of the people an import's preview shows) is kept."""
 
     perform: Callable
     analyse: Callable | None = None
+    analysed: Callable | None = None
     describe: Callable = lambda run: []
     result_url: Callable = lambda run: None
     result_label: str = "Voir le résultat"
@@ -166,9 +171,11 @@ def _progress_database():
     return PROGRESS_DATABASE if PROGRESS_DATABASE in settings.DATABASES else "default"
 
 
-def run_start(*, kind, user, parameters=None, upload=None):
+def run_start(*, kind, user, parameters=None, upload=None, file_name=None):
     """Keep a new run of `kind` for `user` and hand it to a worker. Returns the TaskRun.
-    `upload` (a Django File, for an import) is kept in the storage with the run.
+    `upload` (a Django File, for an import) is kept in the storage with the run, under a
+    random name with its extension; `file_name` is the name its page shows (by default the
+    upload's).
 
     Raises ValidationError (in French) while another run of the same kind is not ended: one
     run of each kind at a time for the département (a database constraint)."""
@@ -181,7 +188,7 @@ def run_start(*, kind, user, parameters=None, upload=None):
         with transaction.atomic():
             run = TaskRun(kind=kind, created_by=user, parameters=parameters or {})
             if upload is not None:
-                run.file_name = upload.name[-255:]
+                run.file_name = (file_name or upload.name)[-255:]
                 run.file.save(_stored_name(upload.name), upload, save=False)
             run.save()
             # The task is a row of the same database, written in the same transaction: a
@@ -272,11 +279,12 @@ def run_cancel(*, run):
             "Ce traitement ne peut pas être annulé : il est terminé, ou un worker y travaille."
         )
     _end(run, RunStatus.CANCELLED)
-    # Nothing was written from them: what they hold (people, for an import) is not kept.
-    for kept in (run.file, run.plan):
+    # Nothing was written from them: what they hold (people, for an import: the file, its
+    # plan, its held rows) is not kept.
+    for kept in (run.file, run.plan, run.result):
         if kept:
             kept.delete(save=False)
-    run.save(update_fields=["file", "plan"])
+    run.save(update_fields=["file", "plan", "result"])
     return run
 
 
@@ -329,9 +337,13 @@ def perform_run(run_id):
     except Exception:
         logger.exception("Run %s (%s) failed", run.pk, run.kind)
         _end(run, RunStatus.FAILED, error=UNEXPECTED.format(pk=run.pk))
+        return run.status
     else:
         setattr(run, field, found or {})
         _end(run, RunStatus.TO_CONFIRM if analysing else RunStatus.DONE)
+    if analysing and handler.analysed is not None:
+        with transaction.atomic():
+            handler.analysed(run)
     return run.status
 
 

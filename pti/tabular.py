@@ -167,7 +167,7 @@ def normalise_header(text):
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
-def _check_upload_size(size):
+def check_upload_size(size):
     limit = settings.PTI_IMPORT_MAX_BYTES
     if size > limit:
         raise TableError(
@@ -180,9 +180,9 @@ def read_upload(uploaded_file):
     refused before they are read when they exceed settings.PTI_IMPORT_MAX_BYTES."""
     size = getattr(uploaded_file, "size", None)
     if size is not None:
-        _check_upload_size(size)
+        check_upload_size(size)
     data = uploaded_file.read(settings.PTI_IMPORT_MAX_BYTES + 1)
-    _check_upload_size(len(data))
+    check_upload_size(len(data))
     return data
 
 
@@ -202,7 +202,7 @@ def parse_table(name, data, *, max_rows=None):
     the module docstring for the limits.
     """
     name = (name or "").lower()
-    _check_upload_size(len(data))
+    check_upload_size(len(data))
     if not data.strip():
         raise TableError("Le fichier est vide.")
     row_limit = settings.PTI_IMPORT_MAX_ROWS

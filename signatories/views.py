@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pti.enums import PactStatus
-from pti.imports import ImportSpec, import_view
+from pti.imports import import_view
 from pti.models import Pact
 from pti.pact_views import pact_trail, pact_url
 from pti.pages import confirm_page, form_error_status, form_page, refuse
@@ -40,7 +40,8 @@ from signatories.models import (
     MeetingAttendance,
     Signatory,
 )
-from signatories.resources import SIGNATORY_COLUMNS, SIGNATORY_FIELD_LABELS, SignatoryResource
+from signatories.resources import SignatoryResource
+from signatories.runs import signatory_import_spec
 
 
 def signatories_url(pact):
@@ -319,25 +320,6 @@ def pact_amend(request, pact_pk):
 # --- Import and export -----------------------------------------------------------------
 
 
-def signatory_import_spec(pact):
-    return ImportSpec(
-        kind=f"signatories-{pact.pk}",
-        title="Importer des signataires",
-        # A pact has tens of signatories.
-        max_rows=500,
-        columns=SIGNATORY_COLUMNS,
-        required=["Organisation"],
-        make_resource=lambda: SignatoryResource(pact),
-        field_labels=SIGNATORY_FIELD_LABELS,
-        examples={
-            "Organisation": "Caisse d'allocations familiales de la Loire",
-            "Ordre": "4",
-            "Nom du signataire": "Marie Dupont",
-            "Qualité": "Directrice",
-        },
-    )
-
-
 @role_required(PILOTS)
 @require_http_methods(["GET", "POST"])
 def signatory_import(request, pact_pk):
@@ -350,9 +332,10 @@ def signatory_import(request, pact_pk):
         )
     return import_view(
         request,
-        signatory_import_spec(pact),
+        signatory_import_spec(request.user, pact=pact.pk),
         trail=signatories_trail(pact),
         back_url=signatories_url(pact),
+        parameters={"pact": pact.pk},
     )
 
 

@@ -13,8 +13,17 @@ from django.urls import reverse
 
 from actions.enums import ActionStatus, FundingSource, Obstacle
 from actions.models import Action, ActionFunding
+from pti.enums import RunStatus
 from tests.actions.factories import ActionFactory
-from tests.import_pages import error_lines, messages_of, page, token_of
+from tests.import_pages import (
+    confirm,
+    error_lines,
+    outcome_of,
+    page,
+    run_of,
+    run_page,
+    send,
+)
 from tests.pti.factories import (
     ObjectiveFactory,
     OrganisationFactory,
@@ -113,14 +122,22 @@ def csv_upload(text, *, encoding="cp1252", name="actions.csv"):
 
 
 def preview(client, upload):
-    return client.post(IMPORT_URL, {"file": upload})
+    """Send the file: the run's page once analysed (or the form, refused before any run)."""
+    response = send(client, IMPORT_URL, upload)
+    if response.status_code != 302:
+        return response
+    return run_page(client, run_of(response))
+
+
+def analysed(client, upload):
+    return run_of(send(client, IMPORT_URL, upload))
 
 
 def import_file(client, upload):
-    """Preview then confirm, as the pilot does; returns the confirmation's response."""
-    response = preview(client, upload)
-    assert response.status_code == 200, page(response)
-    return client.post(IMPORT_URL, {"token": token_of(response)})
+    """Send, read the preview, confirm, as the pilot does; returns the run, written."""
+    run = analysed(client, upload)
+    assert run.status == RunStatus.TO_CONFIRM, (run.error, run.analysis.get("errors"))
+    return confirm(client, run)
 
 
 def snapshot():
@@ -221,26 +238,21 @@ def test_preview_of_a_good_xlsx_shows_the_rows_and_writes_nothing(pilot_client, 
     response = preview(pilot_client, xlsx_upload(GOOD_ROWS))
 
     content = page(response)
-    assert response.status_code == 200
-    assert "Aperçu de « actions.xlsx »" in content
-    assert "Rien n'est encore enregistré" in content
-    assert "<strong>2 créations</strong>, <strong>0 modification</strong>" in content
+    assert "actions.xlsx" in content
+    assert "Analyse terminée : rien n'a encore été enregistré" in content
+    assert "L'import ferait : 2 créations, 0 modification" in content
     assert '<th scope="row">2</th><td>création</td>' in content
     assert '<th scope="row">3</th><td>création</td>' in content
     assert "Auto-école sociale" in content
     assert "Confirmer l'import" in content
-    assert token_of(response)
     assert not Action.objects.exists()
 
 
 def test_good_xlsx_creates_the_actions(pilot_client, offer):
-    response = import_file(pilot_client, xlsx_upload(GOOD_ROWS))
+    run = import_file(pilot_client, xlsx_upload(GOOD_ROWS))
 
-    assert response.status_code == 302
-    assert response["Location"] == LIST_URL
-    assert messages_of(response) == [
-        "Import terminé : 2 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert run.status == RunStatus.DONE
+    assert outcome_of(run) == "Import terminé : 2 créations, 0 modification, 0 ligne inchangée."
     assert Action.objects.count() == 2
 
     school = Action.objects.get(reference="FA-2017-012")
@@ -288,11 +300,9 @@ def test_french_csv_in_windows_1252_is_imported(pilot_client, offer):
         "et juridiques;6;1/10/2017;;prévue;1.234,5\r\n"
     )
 
-    response = import_file(pilot_client, csv_upload(text))
+    run = import_file(pilot_client, csv_upload(text))
 
-    assert messages_of(response) == [
-        "Import terminé : 2 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 2 créations, 0 modification, 0 ligne inchangée."
     platform = Action.objects.get(reference="FA-2017-020")
     assert platform.title == "Plateforme mobilité"
     assert platform.operator == offer["operator"]
@@ -330,13 +340,11 @@ def test_reimporting_updates_the_action_with_the_same_reference(pilot_client, of
 
     response = preview(pilot_client, xlsx_upload(GOOD_ROWS))
     content = page(response)
-    assert "<strong>1 création</strong>, <strong>1 modification</strong>" in content
+    assert "L'import ferait : 1 création, 1 modification" in content
     assert '<th scope="row">2</th><td>modification</td>' in content
-    response = pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    run = confirm(pilot_client, response.context["run"])
 
-    assert messages_of(response) == [
-        "Import terminé : 1 création(s), 1 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 1 création, 1 modification, 0 ligne inchangée."
     assert Action.objects.filter(reference="FA-2017-012").count() == 1
     assert Action.objects.count() == 2
     action.refresh_from_db()
@@ -356,10 +364,10 @@ def test_reimporting_updates_the_action_with_the_same_reference(pilot_client, of
     ]
 
 
-# --- Refusals ----------------------------------------------------------------------------
+# --- Faulty rows and refusals ------------------------------------------------------------
 
 
-def test_bad_rows_are_all_reported_with_their_line_and_nothing_is_written(
+def test_bad_rows_are_all_reported_with_their_line_held_and_the_good_one_is_written(
     pilot_client, offer, media_root
 ):
     existing = ActionFactory(
@@ -383,8 +391,7 @@ def test_bad_rows_are_all_reported_with_their_line_and_nothing_is_written(
     response = preview(pilot_client, csv_upload(text))
 
     content = page(response)
-    assert response.status_code == 422
-    assert "Le fichier contient 8 erreurs : rien n'a été enregistré." in content
+    assert "L'import ferait : 0 création, 1 modification, 0 ligne inchangée, 8 lignes " in content
     assert error_lines(response) == [
         "Ligne 3 : Opérateur : Opérateur « Association fantôme » inconnu(e).",
         "Ligne 4 : Début : « 31/02/2017 » n'est pas une date au format jj/mm/aaaa.",
@@ -398,12 +405,16 @@ def test_bad_rows_are_all_reported_with_their_line_and_nothing_is_written(
         "Ligne 11 : Territoires : territoire « Atlantide » inconnu.",
     ]
     assert "Ligne 2 :" not in content
-    assert 'name="token"' not in content
-    assert "Confirmer l'import" not in content
     assert snapshot() == before
     existing.refresh_from_db()
     assert existing.title != "Bonne ligne"
-    assert not (media_root / "imports").exists() or not any((media_root / "imports").iterdir())
+
+    run = confirm(pilot_client, response.context["run"])
+
+    existing.refresh_from_db()
+    assert existing.title == "Bonne ligne"
+    assert not Action.objects.exclude(pk=existing.pk).exists()
+    assert run.analysis["held_count"] == 8
 
 
 def test_unknown_orientation_and_end_before_start_are_refused(pilot_client, offer):
@@ -415,7 +426,7 @@ def test_unknown_orientation_and_end_before_start_are_refused(pilot_client, offe
 
     response = preview(pilot_client, csv_upload(text))
 
-    assert response.status_code == 422
+    assert "Fichier refusé : aucune ligne ne peut être importée" in page(response)
     assert error_lines(response) == [
         "Ligne 2 : Orientation : « 9 » n'est pas une orientation du pacte 2016-2020.",
         "Ligne 3 : La fin de l'action doit suivre son début.",
@@ -423,25 +434,25 @@ def test_unknown_orientation_and_end_before_start_are_refused(pilot_client, offe
     assert not Action.objects.exists()
 
 
-def test_missing_required_column_is_named_on_the_form(pilot_client, offer):
+def test_missing_required_column_is_named(pilot_client, offer):
     text = "Référence;Intitulé;Orientation;Opérateur;Début\r\nFA-1;Atelier;3;MSL;01/09/2017\r\n"
 
     response = preview(pilot_client, csv_upload(text))
 
-    assert response.status_code == 422
+    assert "Le traitement a échoué" in page(response)
     assert "Colonne obligatoire absente : « Places »." in page(response)
     assert not Action.objects.exists()
 
 
 def test_data_changed_between_preview_and_confirmation_writes_nothing(pilot_client, offer):
-    token = token_of(preview(pilot_client, xlsx_upload(GOOD_ROWS)))
+    run = analysed(pilot_client, xlsx_upload(GOOD_ROWS))
     offer["roannais"].delete()  # the first row's territory disappears before the confirmation
 
-    response = pilot_client.post(IMPORT_URL, {"token": token})
+    run = confirm(pilot_client, run)
 
-    content = page(response)
-    assert response.status_code == 422
-    assert "L'import a été refusé : rien n'a été enregistré." in content
+    content = page(run_page(pilot_client, run))
+    assert run.status == RunStatus.FAILED
+    assert "Rien n'a été enregistré" in content
     assert "Ligne 2 : Territoires : territoire « Roannais » inconnu." in content
     assert not Action.objects.exists()
 
@@ -578,15 +589,13 @@ def test_exported_file_imported_back_changes_nothing(pilot_client, exported, fmt
 
     response = preview(pilot_client, SimpleUploadedFile(f"export.{fmt}", export.content))
     content = page(response)
-    assert response.status_code == 200, error_lines(response)
-    assert "<strong>0 création</strong>, <strong>0 modification</strong>" in content
+    assert error_lines(response) == []
+    assert "L'import ferait : 0 création, 0 modification" in content
     assert "2 lignes inchangées" in content
     assert content.count("<td>inchangé</td>") == 2
-    response = pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    run = confirm(pilot_client, response.context["run"])
 
-    assert messages_of(response) == [
-        "Import terminé : 0 création(s), 0 modification(s), 2 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 0 création, 0 modification, 2 lignes inchangées."
     assert snapshot() == before
     assert dict(Action.objects.values_list("reference", "updated_at")) == saved_at
     assert Action.objects.get(reference="FA-2017-013").title == '=HYPERLINK("http://example.org")'
@@ -603,7 +612,7 @@ def test_a_row_changing_only_the_obstacles_is_a_modification(pilot_client, expor
 
     response = preview(pilot_client, csv_upload(text))
     assert '<th scope="row">2</th><td>modification</td>' in page(response)
-    pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    confirm(pilot_client, response.context["run"])
 
     # Childcare is gone; "finances, budget" is one obstacle; mobility named twice is one.
     assert set(exported.obstacles.values_list("obstacle", flat=True)) == {
@@ -624,6 +633,6 @@ def test_a_row_changing_only_the_territories_is_a_modification(pilot_client, off
 
     response = preview(pilot_client, csv_upload(text))
     assert '<th scope="row">2</th><td>modification</td>' in page(response)
-    pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    confirm(pilot_client, response.context["run"])
 
     assert list(exported.territories.all()) == [offer["roannais"]]

@@ -1,6 +1,9 @@
-"""Importing a list of people (formats/README.md, section 3) through the real page: preview,
-then confirmation, all or nothing; as a pilot and as a manager of a structure."""
+"""Importing a list of people (formats/README.md, section 3) through the real page: the file
+sent, analysed in the background (the immediate backend runs it at once), the preview on the
+run's page, then the confirmation; a faulty row is held with its household and the rest is
+written; as a pilot and as a manager of a structure."""
 
+import csv
 import datetime
 import io
 
@@ -29,13 +32,24 @@ from beneficiaries.models import (
     ReferentAssignment,
 )
 from beneficiaries.services import OUT_OF_SCOPE
+from pti.enums import RunStatus
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     HouseholdFactory,
     OrientationDecisionFactory,
     ReferentAssignmentFactory,
 )
-from tests.import_pages import error_lines, messages_of, page, rows_of, token_of
+from tests.import_pages import (
+    confirm,
+    error_lines,
+    held_rows,
+    outcome_of,
+    page,
+    rows_of,
+    run_of,
+    run_page,
+    send,
+)
 from tests.pti.factories import (
     CommuneFactory,
     OrganisationFactory,
@@ -149,14 +163,23 @@ def xlsx_upload(rows, name="liste.xlsx"):
 
 
 def preview(client, upload):
-    return client.post(IMPORT_URL, {"file": upload})
+    """Send the file: the run's page once analysed (or the form, refused before any run)."""
+    response = send(client, IMPORT_URL, upload)
+    if response.status_code != 302:
+        return response
+    return run_page(client, run_of(response))
+
+
+def analysed(client, upload):
+    """Send the file; returns its run, analysed."""
+    return run_of(send(client, IMPORT_URL, upload))
 
 
 def import_file(client, upload):
-    """Preview then confirm, as the user does; returns the confirmation's response."""
-    response = preview(client, upload)
-    assert response.status_code == 200, error_lines(response)
-    return client.post(IMPORT_URL, {"token": token_of(response)})
+    """Send, read the preview, confirm, as the user does; returns the run, written."""
+    run = analysed(client, upload)
+    assert run.status == RunStatus.TO_CONFIRM, (run.error, run.analysis.get("errors"))
+    return confirm(client, run)
 
 
 def counts():
@@ -238,11 +261,9 @@ def test_the_example_file_opens_in_french_excel_and_imports_as_it_is(pilot_clien
     header = response.content[3:].decode("utf-8").split("\r\n")[0]
     assert header.startswith("Civilité;Nom;Prénom;Nom de naissance;Date de naissance;")
 
-    imported = import_file(pilot_client, SimpleUploadedFile("modele.csv", response.content))
+    run = import_file(pilot_client, SimpleUploadedFile("modele.csv", response.content))
 
-    assert messages_of(imported) == [
-        "Import terminé : 1 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 1 création, 0 modification, 0 ligne inchangée."
     person = Beneficiary.objects.get()
     assert (person.first_name, person.last_name, person.birth_name) == (
         "Hélène",
@@ -263,9 +284,10 @@ def test_the_preview_of_a_french_excel_csv_writes_nothing(pilot_client, place, c
     response = preview(pilot_client, csv_upload(GOOD_CSV))
 
     content = page(response)
-    assert response.status_code == 200, error_lines(response)
-    assert "Aperçu de « liste.csv »" in content
-    assert "<strong>3 créations</strong>, <strong>0 modification</strong>" in content
+    assert error_lines(response) == []
+    assert 'Fichier envoyé</dt><dd class="col-sm-9">liste.csv</dd>' in content
+    assert "Analyse terminée : rien n'a encore été enregistré" in content
+    assert "L'import ferait : 3 créations, 0 modification, 0 ligne inchangée." in content
     # Blank lines are skipped; each row keeps its line in the file.
     assert rows_of(response) == [("2", "création"), ("4", "création"), ("6", "création")]
     assert "Confirmer l'import" in content
@@ -275,13 +297,12 @@ def test_the_preview_of_a_french_excel_csv_writes_nothing(pilot_client, place, c
 def test_a_french_excel_csv_in_windows_1252_creates_the_people(
     pilot_client, pilot, place, camille, eloise
 ):
-    response = import_file(pilot_client, csv_upload(GOOD_CSV))
+    run = import_file(pilot_client, csv_upload(GOOD_CSV))
 
-    assert response.status_code == 302
-    assert response["Location"] == LIST_URL
-    assert messages_of(response) == [
-        "Import terminé : 3 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert run.status == RunStatus.DONE
+    assert (run.created_by, run.confirmed_by) == (pilot, pilot)
+    assert outcome_of(run) == "Import terminé : 3 créations, 0 modification, 0 ligne inchangée."
+    assert f'href="{LIST_URL}">Voir les bénéficiaires</a>' in page(run_page(pilot_client, run))
     helene = Beneficiary.objects.get(first_name="Hélène")
     assert helene.last_name == "DURAND"  # trailing spaces trimmed
     assert helene.sex == Sex.FEMALE
@@ -355,11 +376,9 @@ def test_a_utf8_csv_with_bom_and_other_column_names(pilot_client, place):
         "+33 6 11 22 33 44,03/01/2025,01/02/2025,10/02/2025,parent isolé,non,MSA\r\n"
     )
 
-    response = import_file(pilot_client, csv_upload(text, encoding="utf-8-sig"))
+    run = import_file(pilot_client, csv_upload(text, encoding="utf-8-sig"))
 
-    assert messages_of(response) == [
-        "Import terminé : 1 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 1 création, 0 modification, 0 ligne inchangée."
     ines = Beneficiary.objects.get()
     assert (ines.last_name, ines.birth_name, ines.first_name) == ("Martin", "Benali", "Inès")
     assert ines.birth_date == datetime.date(1990, 7, 5)
@@ -392,11 +411,9 @@ def test_an_xlsx_with_date_and_number_cells(pilot_client, place, camille):
         ]
     )
 
-    response = import_file(pilot_client, upload)
+    run = import_file(pilot_client, upload)
 
-    assert messages_of(response) == [
-        "Import terminé : 2 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 2 créations, 0 modification, 0 ligne inchangée."
     louis = Beneficiary.objects.get(first_name="Louis")
     assert louis.birth_date == datetime.date(1975, 12, 24)
     assert louis.household.caf_number == "0098765"
@@ -449,11 +466,14 @@ def test_the_same_person_twice_in_the_file_is_refused_naming_both_lines(pilot_cl
 
     response = preview(pilot_client, csv_upload(text))
 
-    assert response.status_code == 422
+    # Line 5 is wrong; its household (the same CAF number) is held with it: nothing is left.
     assert error_lines(response) == [
+        "Ligne 2 : Retenue avec la ligne 5, qui est en erreur : elles ont le même « N° CAF ».",
+        "Ligne 3 : Retenue avec la ligne 5, qui est en erreur : elles ont le même « N° CAF ».",
         "Ligne 5 : Les lignes 2 et 5 décrivent la même personne (mêmes nom, prénom et date de "
-        "naissance) : gardez-en une seule."
+        "naissance) : gardez-en une seule.",
     ]
+    assert "Fichier refusé : aucune ligne ne peut être importée (3 erreurs" in page(response)
     assert "Confirmer l'import" not in page(response)
     assert counts() == (0, 0, 0, 0)
 
@@ -488,13 +508,11 @@ def test_a_person_already_known_is_not_created_twice_only_the_contact_details_ch
         "M.;Durand;Eric;02/11/1984;42000 Saint-Étienne;123456;eric@exemple.fr;06 00 00 00 00\r\n"
     )
 
-    response = preview(pilot_client, csv_upload(text))
-    assert rows_of(response) == [("2", "modification"), ("3", "inchangé")]
-    response = pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    run = analysed(pilot_client, csv_upload(text))
+    assert rows_of(run_page(pilot_client, run)) == [("2", "modification"), ("3", "inchangé")]
+    run = confirm(pilot_client, run)
 
-    assert messages_of(response) == [
-        "Import terminé : 0 création(s), 1 modification(s), 1 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 0 création, 1 modification, 1 ligne inchangée."
     assert Beneficiary.objects.count() == 2
     assert Household.objects.count() == 1
     helene.refresh_from_db()
@@ -521,11 +539,9 @@ def test_a_known_person_without_referent_gets_the_one_of_the_file(
         "martin camille\r\n"
     )
 
-    response = import_file(pilot_client, csv_upload(text))
+    run = import_file(pilot_client, csv_upload(text))
 
-    assert messages_of(response) == [
-        "Import terminé : 0 création(s), 1 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 0 création, 1 modification, 0 ligne inchangée."
     assignment = ReferentAssignment.objects.get()
     assert (assignment.beneficiary, assignment.referent) == (person, camille)
     assert sorted(FileAccess.objects.values_list("what", flat=True)) == [
@@ -563,10 +579,10 @@ def test_a_known_person_followed_by_another_referent_is_not_reassigned_by_a_file
     assert counts() == (1, 1, 1, 0)
 
 
-# --- Refusals: every error, with its line, and nothing written ---------------------------------
+# --- Faulty rows: every error, with its line; the rows held, the others written ----------------
 
 
-def test_bad_rows_are_all_listed_with_their_line_and_nothing_is_written(
+def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_written(
     pilot_client, place, camille
 ):
     UserFactory(referent=True, first_name="Paul", last_name="Ancien", is_active=False)
@@ -585,11 +601,12 @@ def test_bad_rows_are_all_listed_with_their_line_and_nothing_is_written(
         ";Sans nom;;;;;;;;;\r\n"
     )
 
-    response = preview(pilot_client, csv_upload(text))
+    run = analysed(pilot_client, csv_upload(text))
+    response = run_page(pilot_client, run)
 
     content = page(response)
-    assert response.status_code == 422
-    assert "Le fichier contient 14 erreurs : rien n'a été enregistré." in content
+    assert "L'import ferait : 1 création, 0 modification, 0 ligne inchangée, 7 lignes " in content
+    assert "Lignes retenues (7)" in content
     assert error_lines(response) == [
         "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
         "Ligne 4 : CP Ville : commune « 42999 Nulle-Part » introuvable parmi celles du "
@@ -613,24 +630,64 @@ def test_bad_rows_are_all_listed_with_their_line_and_nothing_is_written(
         "Ligne 10 : N° CAF : le numéro d'allocataire est obligatoire.",
     ]
     assert "Ligne 2 :" not in content
-    assert 'name="token"' not in content
+    assert rows_of(response) == [("2", "création")]
     assert counts() == before
+    # The held rows come back with their errors, in the file's own columns.
+    _, rows = held_rows(pilot_client, run)
+    assert rows[0] == ["Erreur", *FRENCH_HEADER.split(";")]
+    assert [row[2] for row in rows[1:]] == [
+        "Date",
+        "Commune",
+        "Référent",
+        "Référent",
+        "Numéro",
+        "Civilité",
+        "Sans nom",
+        ]  # fmt: skip
+    assert rows[6][0] == (
+        "CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom (par exemple "
+        "« 42000 Saint-Étienne »). Civilité : « Dr » n'est pas une civilité (M., Mme, "
+        "Monsieur ou Madame). Courriel : « x@ » n'est pas une adresse électronique valide. "
+        "Rôle : « XYZ » n'est pas une valeur possible (« demandeur », « conjoint », « enfant », "
+        "« autre »)."
+    )
+
+    run = confirm(pilot_client, run)
+
+    assert outcome_of(run) == (
+        "Import terminé : 1 création, 0 modification, 0 ligne inchangée, 7 lignes retenues."
+    )
+    assert Beneficiary.objects.filter(first_name="Bonne").count() == 1
+    assert counts()[:2] == (before[0] + 1, before[1] + 1)
 
 
-def test_an_impossible_birth_date_alone_refuses_the_whole_file(pilot_client, place):
+def test_an_impossible_birth_date_holds_its_household_and_the_rest_is_written(pilot_client, place):
     text = (
         "Civilité;Nom;Prénom;Date de naissance;CP Ville;N° CAF\r\n"
         "Mme;Bonne;Ligne;01/01/1980;42000 Saint-Étienne;1000001\r\n"
         "M.;Martin;Paul;31/02/1980;42000 Saint-Étienne;1000002\r\n"
+        "Mme;Autre;Ligne;01/01/1981;42000 Saint-Étienne;1000003\r\n"
+        "Mme;Martin;Julie;01/02/1982;42000 Saint-Étienne;1000002\r\n"
     )
 
-    response = preview(pilot_client, csv_upload(text))
+    run = analysed(pilot_client, csv_upload(text))
 
-    assert response.status_code == 422
+    response = run_page(pilot_client, run)
     assert error_lines(response) == [
-        "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa."
+        "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+        # Julie is of Paul's household: never half a household.
+        "Ligne 5 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
     ]
-    assert counts() == (0, 0, 0, 0)
+    assert rows_of(response) == [("2", "création"), ("4", "création")]
+    assert counts() == (0, 0, 0, 0)  # nothing before the confirmation
+
+    run = confirm(pilot_client, run)
+
+    assert outcome_of(run) == (
+        "Import terminé : 2 créations, 0 modification, 0 ligne inchangée, 2 lignes retenues."
+    )
+    assert sorted(Beneficiary.objects.values_list("first_name", flat=True)) == ["Ligne", "Ligne"]
+    assert not Household.objects.filter(caf_number="1000002").exists()
 
 
 def test_dates_of_the_right_in_the_wrong_order_are_refused(pilot_client, place):
@@ -658,25 +715,26 @@ def test_dates_of_the_right_in_the_wrong_order_are_refused(pilot_client, place):
 def test_a_missing_required_column_is_named(pilot_client, place):
     text = "Civilité;Nom;Prénom;Date de naissance;N° CAF\r\nMme;A;B;01/01/1980;1\r\n"
 
-    response = preview(pilot_client, csv_upload(text))
+    run = analysed(pilot_client, csv_upload(text))
 
-    assert response.status_code == 422
-    assert "Colonne obligatoire absente : « CP Ville »." in page(response)
+    assert run.status == RunStatus.FAILED
+    assert "Colonne obligatoire absente : « CP Ville »." in page(run_page(pilot_client, run))
 
 
 def test_the_confirmation_writes_nothing_if_a_row_became_wrong(pilot_client, place, camille):
-    token = token_of(preview(pilot_client, csv_upload(GOOD_CSV.replace(";eberanger;", ";;"))))
+    run = analysed(pilot_client, csv_upload(GOOD_CSV.replace(";eberanger;", ";;")))
     camille.is_active = False  # she left between the preview and the confirmation
     camille.save()
 
-    response = pilot_client.post(IMPORT_URL, {"token": token})
+    run = confirm(pilot_client, run)
 
-    assert response.status_code == 422
-    assert "L'import a été refusé : rien n'a été enregistré." in page(response)
-    assert error_lines(response) == [
-        "Ligne 2 : Référent : « Camille Martin » n'est pas un référent en activité (indiquez "
-        "« Prénom Nom » ou son identifiant)."
-    ]
+    assert run.status == RunStatus.FAILED
+    assert run.error == (
+        "La base a changé depuis l'analyse du fichier (ligne 2 : le référent n'est plus en "
+        "activité) : rien n'a été enregistré. Envoyez de nouveau le fichier pour une nouvelle "
+        "analyse."
+    )
+    assert run.error in page(run_page(pilot_client, run))
     assert counts() == (0, 0, 0, 0)
 
 
@@ -686,15 +744,20 @@ def test_a_failure_outside_the_rows_is_never_reported_as_a_success(
     def unavailable(widget):
         raise RuntimeError("la table des communes est indisponible")
 
-    monkeypatch.setattr("beneficiaries.resources.CommuneWidget.load", unavailable)
+    monkeypatch.setattr("beneficiaries.people_import.CommuneIndex.load", unavailable)
 
-    response = preview(pilot_client, csv_upload(GOOD_CSV))
+    run = analysed(pilot_client, csv_upload(GOOD_CSV))
+    content = page(run_page(pilot_client, run))
 
-    assert response.status_code == 422
-    assert error_lines(response)[0] == (
-        "Fichier : L'import n'a pas pu aboutir : la table des communes est indisponible"
-    )
-    assert "Confirmer l'import" not in page(response)
+    assert run.status == RunStatus.FAILED
+    assert (
+        "Le traitement s'est arrêté sur une erreur inattendue ; rien n'a été enregistré. "
+        f"Relancez-le ; si l'erreur revient, signalez-la à l'administrateur de l'application "
+        f"(n° du traitement : {run.pk})."
+    ) in content
+    # The cause, which may quote the file, stays in the server's log, not on the page.
+    assert "indisponible" not in content
+    assert "Confirmer l'import" not in content
     assert counts() == (0, 0, 0, 0)
 
 
@@ -712,11 +775,9 @@ def test_a_manager_imports_people_who_are_then_in_the_structure(client_as, manag
         "M.;Petit;Louis;24/12/1975;42300 Roanne;2345678;CAMILLE MARTIN\r\n"
     )
 
-    response = import_file(client, csv_upload(text))
+    run = import_file(client, csv_upload(text))
 
-    assert messages_of(response) == [
-        "Import terminé : 2 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 2 créations, 0 modification, 0 ligne inchangée."
     assert set(Beneficiary.objects.visible_to(manager)) == set(Beneficiary.objects.all())
     assert ReferentAssignment.objects.filter(structure=manager.organisation).count() == 2
     listing = page(client.get(LIST_URL))
@@ -743,7 +804,6 @@ def test_a_manager_cannot_import_into_another_structure(client_as, manager, plac
 
     response = preview(client_as(manager), csv_upload(text))
 
-    assert response.status_code == 422
     assert error_lines(response) == [
         "Ligne 2 : Référent : « Éloïse Béranger » n'est pas un référent en activité de votre "
         "structure (indiquez « Prénom Nom » ou son identifiant).",
@@ -763,7 +823,6 @@ def test_a_manager_file_without_a_referent_column_is_refused(client_as, manager,
 
     response = preview(client_as(manager), csv_upload(text))
 
-    assert response.status_code == 422
     assert "Colonne obligatoire absente : « Référent »." in page(response)
     assert counts() == (0, 0, 0, 0)
 
@@ -803,10 +862,10 @@ def test_the_confirmation_costs_a_fixed_number_of_queries_per_row(pilot_client, 
         return csv_upload("\r\n".join(lines))
 
     def confirm_queries(upload):
-        token = token_of(preview(pilot_client, upload))
+        run = analysed(pilot_client, upload)
         with CaptureQueriesContext(connection) as queries:
-            response = pilot_client.post(IMPORT_URL, {"token": token})
-        assert response.status_code == 302
+            run = confirm(pilot_client, run)
+        assert run.status == RunStatus.DONE, run.error
         return len(queries)
 
     few = confirm_queries(file_of(2, 1))
@@ -821,7 +880,7 @@ def test_the_confirmation_costs_a_fixed_number_of_queries_per_row(pilot_client, 
     assert per_row <= 34, (few, many)
 
 
-# --- A long list: refused by the page, imported by the command ----------------------------
+# --- A long list: through the page as through the command ----------------------------------
 
 
 def long_list(rows):
@@ -834,22 +893,22 @@ def long_list(rows):
     return "\r\n".join(lines) + "\r\n"
 
 
-def test_a_list_longer_than_the_page_takes_is_refused_before_any_work(
-    pilot_client, place, media_root
-):
-    before = counts()
+def test_a_list_longer_than_the_old_page_limit_goes_through_the_page(pilot_client, place):
+    # 1,500 rows, past the 1,000 the page once took: 1,499 of them have no civility (checked
+    # and held, cheaply), one is good.
+    text = long_list(1500).replace("\r\nMme;", "\r\n;").replace("\r\n;Prénom0;", "\r\nMme;Prénom0;")
 
-    response = preview(pilot_client, csv_upload(long_list(1001)))
+    run = analysed(pilot_client, csv_upload(text))
 
-    assert response.status_code == 422
-    assert (
-        "Le fichier compte plus de 1\u202f000 lignes : cet écran en importe 1\u202f000 au plus. "
-        "Découpez-le en plusieurs fichiers, ou confiez-le à l'exploitant de l'application, qui "
-        "peut l'importer en une fois (commande import_beneficiaries)." in page(response)
+    assert run.status == RunStatus.TO_CONFIRM, run.error
+    assert run.progress_total == 1500
+    assert run.analysis["held_count"] == 1499
+    run = confirm(pilot_client, run)
+    assert outcome_of(run) == (
+        "Import terminé : 1 création, 0 modification, 0 ligne inchangée, "
+        "1\u202f499 lignes retenues."
     )
-    assert 'name="token"' not in page(response)
-    assert counts() == before
-    assert not (media_root / "imports").exists()
+    assert Beneficiary.objects.get().first_name == "Prénom0"
 
 
 def run_import_command(path, *args):
@@ -858,56 +917,79 @@ def run_import_command(path, *args):
     return out.getvalue(), err.getvalue()
 
 
-def test_the_command_imports_a_long_list_in_one_go(pilot, place, tmp_path, monkeypatch):
-    # The page would take 3 rows at most; the command has no limit.
-    monkeypatch.setattr("beneficiaries.resources.PEOPLE_PER_PAGE_IMPORT", 3)
+def test_the_command_imports_a_list_in_one_go(pilot, place, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(long_list(5).encode("cp1252"))
 
     out, _ = run_import_command(path, "--user", pilot.username, "--dry-run")
     assert out == (
-        "Simulation (--dry-run) : l'import ferait 5 création(s), 0 modification(s), "
-        "0 ligne(s) inchangée(s). Rien n'a été enregistré.\n"
+        "Simulation (--dry-run) : L'import ferait : 5 créations, 0 modification, 0 ligne "
+        "inchangée. Rien n'a été enregistré.\n"
     )
     assert not Beneficiary.objects.exists()
 
     out, _ = run_import_command(path, "--user", pilot.username)
 
-    assert out == "Import terminé : 5 création(s), 0 modification(s), 0 ligne(s) inchangée(s).\n"
+    assert out == "Import terminé : 5 créations, 0 modification, 0 ligne inchangée.\n"
     assert Beneficiary.objects.filter(last_name="Essai").count() == 5
     assert FileAccess.objects.filter(user=pilot, what="import").count() == 5
     assert Household.objects.get(caf_number="3000004").commune == place["se"]
     # Run again, it creates no one twice.
     out, _ = run_import_command(path, "--user", pilot.username)
-    assert out == "Import terminé : 0 création(s), 0 modification(s), 5 ligne(s) inchangée(s).\n"
+    assert out == "Import terminé : 0 création, 0 modification, 5 lignes inchangées.\n"
 
 
-def test_the_command_refuses_a_wrong_file_whole_and_names_its_lines(pilot, place, tmp_path):
+def test_the_command_holds_the_faulty_rows_writes_the_rest_and_hands_them_back(
+    pilot, place, tmp_path
+):
     path = tmp_path / "liste.csv"
     text = long_list(3).replace("02/01/1980", "31/02/1980").replace("3000002", "30000002")
     path.write_bytes(text.encode("cp1252"))
-    before = counts()
+    held = tmp_path / "retenues.csv"
 
-    # The first row is good: all or nothing, it is not written either.
-    with pytest.raises(CommandError, match="Fichier refusé : rien n'a été enregistré"):
-        run_import_command(path, "--user", pilot.username)
+    out, err = run_import_command(path, "--user", pilot.username, "--lignes-refusees", str(held))
 
-    assert counts() == before
-
-
-def test_the_command_lists_the_errors_on_stderr(pilot, place, tmp_path):
-    path = tmp_path / "liste.csv"
-    path.write_bytes(long_list(3).replace("3000002", "30000002").encode("cp1252"))
-    err = io.StringIO()
-
-    with pytest.raises(CommandError):
-        call_command("import_beneficiaries", str(path), "--user", pilot.username, stderr=err)
-
-    assert err.getvalue() == (
-        "1 erreur(s) dans le fichier :\n"
+    assert (
+        out
+        == "Import terminé : 1 création, 0 modification, 0 ligne inchangée, 2 lignes retenues.\n"
+    )
+    assert err == (
+        "2 erreur(s) dans le fichier :\n"
+        "  Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.\n"
         "  Ligne 4 : N° CAF : « 30000002 » n'est pas un numéro d'allocataire (7 chiffres au "
         "plus).\n"
+        f"Lignes retenues écrites dans {held} : corrigez-les, puis importez ce fichier.\n"
     )
+    assert list(Beneficiary.objects.values_list("first_name", flat=True)) == ["Prénom0"]
+    data = held.read_bytes()
+    assert data.startswith(
+        b"\xef\xbb\xbfErreur;Civilit\xc3\xa9;Pr\xc3\xa9nom b\xc3\xa9n\xc3\xa9ficiaire;"
+    )
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert [row[:3] for row in rows[1:]] == [
+        [
+            "Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+            "Mme",
+            "Prénom1",
+        ],
+        [
+            "N° CAF : « 30000002 » n'est pas un numéro d'allocataire (7 chiffres au plus).",
+            "Mme",
+            "Prénom2",
+        ],
+    ]
+
+
+def test_the_command_refuses_a_file_whose_rows_are_all_wrong(pilot, place, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(long_list(2).replace("\r\nMme;", "\r\nDr;").encode("cp1252"))
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="Fichier refusé : rien n'a été enregistré"):
+        call_command("import_beneficiaries", str(path), "--user", pilot.username, stderr=err)
+
+    assert err.getvalue().startswith("2 erreur(s) dans le fichier :\n  Ligne 2 : Civilité :")
+    assert not Beneficiary.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["referent", "operator", "partner"])

@@ -393,23 +393,16 @@ def test_a_faulty_row_holds_its_household_and_the_other_households_are_written(p
     imported = Import(pilot, data)
 
     assert imported.errors == [
-        "Ligne 2 : Foyer retenu : la ligne 3, du même foyer (même n° CAF), est en erreur ; "
-        "aucune ligne de ce foyer n'est importée.",
+        "Ligne 2 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
         "Ligne 3 : Date de naissance : « 31/02/1984 » n'est pas une date au format jj/mm/aaaa.",
-        "Ligne 4 : Foyer retenu : la ligne 3, du même foyer (même n° CAF), est en erreur ; "
-        "aucune ligne de ce foyer n'est importée.",
+        "Ligne 4 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
         "Ligne 6 : Les lignes 5 et 6 décrivent la même personne (mêmes nom, prénom et date de "
         "naissance) : gardez-en une seule.",
     ]
     assert imported.analysis.held_lines == [2, 3, 4, 6]
     assert imported.report.counts == {"new": 1, "update": 0, "skip": 0, "ignored": 0}
-    assert imported.operations == [
-        (2, "erreur"),
-        (3, "erreur"),
-        (4, "erreur"),
-        (5, "création"),
-        (6, "erreur"),
-    ]
+    # The preview shows what would be written; the held rows are listed with their reason.
+    assert imported.operations == [(5, "création")]
     assert written() == (0, 0, 0, 0)
 
     imported.write()
@@ -451,8 +444,8 @@ def test_several_faulty_rows_of_a_household_are_named_together(pilot, place):
     imported = Import(pilot, data)
 
     assert imported.errors[0] == (
-        "Ligne 2 : Foyer retenu : les lignes 3 et 4, du même foyer (même n° CAF), sont en "
-        "erreur ; aucune ligne de ce foyer n'est importée."
+        "Ligne 2 : Retenue avec les lignes 3 et 4, qui sont en erreur : elles ont le même "
+        "« N° CAF »."
     )
 
 

@@ -3,7 +3,6 @@ no exit is closed for lack of contact on that day, then anonymised with the clos
 are purged after their period."""
 
 import datetime
-import os
 from io import StringIO
 
 import pytest
@@ -484,19 +483,41 @@ def test_the_command_says_what_it_did_without_naming_anyone():
     assert "Sans-Nouvelles" not in output
 
 
-def test_retention_deletes_the_abandoned_import_files(settings, tmp_path):
+def test_retention_cancels_the_imports_left_unconfirmed_and_deletes_their_files(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from pti.enums import RunKind, RunStatus
+    from pti.models import TaskRun
+
     settings.MEDIA_ROOT = tmp_path
-    folder = tmp_path / "imports"
-    folder.mkdir()
-    (folder / "abandoned.csv").write_text("Nom;Prénom\r\nDupré;Léa\r\n")
-    (folder / "pending.csv").write_text("Nom;Prénom\r\nMartin;Jo\r\n")
-    two_days_before = (NOW - datetime.timedelta(days=2)).timestamp()
-    os.utime(folder / "abandoned.csv", (two_days_before, two_days_before))
-    os.utime(folder / "pending.csv", (NOW.timestamp(), NOW.timestamp()))
+    pilot = UserFactory(pilot=True)
+    runs = {}
+    for kind, days in ((RunKind.PEOPLE_IMPORT, 2), (RunKind.ORGANISATION_IMPORT, 0)):
+        run = TaskRun(kind=kind, created_by=pilot, status=RunStatus.TO_CONFIRM)
+        run.file.save("liste.csv", ContentFile(b"Nom;Prenom\r\nDupre;Lea\r\n"), save=False)
+        run.plan.save("plan.json", ContentFile(b"{}"), save=False)
+        run.result.save("retenues.csv", ContentFile(b"Erreur;Nom\r\n"), save=False)
+        run.heartbeat_at = NOW - datetime.timedelta(days=days)
+        run.save()
+        runs[kind] = run
 
     assert apply_retention(now=NOW).import_files == 1
 
-    assert sorted(path.name for path in folder.iterdir()) == ["pending.csv"]
+    abandoned, pending = runs[RunKind.PEOPLE_IMPORT], runs[RunKind.ORGANISATION_IMPORT]
+    abandoned.refresh_from_db()
+    assert abandoned.status == RunStatus.CANCELLED
+    assert [bool(kept) for kept in (abandoned.file, abandoned.plan, abandoned.result)] == [
+        False,
+        False,
+        False,
+    ]
+    pending.refresh_from_db()
+    assert pending.status == RunStatus.TO_CONFIRM
+    kept = sorted(path.name for path in tmp_path.rglob("*") if path.is_file())
+    assert kept == sorted(
+        name.rsplit("/", 1)[-1]
+        for name in (pending.file.name, pending.plan.name, pending.result.name)
+    )
 
 
 @pytest.mark.django_db(transaction=False)

@@ -7,6 +7,7 @@ The world: a CCAS whose manager and référent (Camille) work here, and a missio
 référent (Éloïse) follows a household the CCAS must not reach."""
 
 import datetime
+import tempfile
 import threading
 
 import pytest
@@ -32,9 +33,10 @@ from beneficiaries.models import (
     RefusedAccess,
 )
 from beneficiaries.resources import caf_contacts_import_spec
-from pti.imports import analyse
+from pti.import_runs import analyse_table, write_table
+from pti.imports import SilentProgress
 from tests.beneficiaries.factories import BeneficiaryFactory, ReferentAssignmentFactory
-from tests.import_pages import error_lines, page
+from tests.import_pages import error_lines, page, run_of, run_page, send
 from tests.pti.factories import CommuneFactory, OrganisationFactory, TerritoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -351,6 +353,11 @@ def upload(text, name="liste.csv"):
     return SimpleUploadedFile(name, text.encode("cp1252"), content_type="text/csv")
 
 
+def list_preview(client, text):
+    """The run's page of the list `text` sent to the import page, once analysed."""
+    return run_page(client, run_of(send(client, reverse("beneficiaries:import"), upload(text))))
+
+
 def test_the_list_import_refuses_another_structures_household_and_reveals_nothing(client_as, world):
     before = written()
     text = (
@@ -359,11 +366,9 @@ def test_the_list_import_refuses_another_structures_household_and_reveals_nothin
         "Mme;Ailleurs;Suivie;01/01/1970;42000 Saint-Étienne;1111111;Camille Martin\r\n"
     )
 
-    response = client_as(world["manager"]).post(
-        reverse("beneficiaries:import"), {"file": upload(text)}
-    )
+    response = list_preview(client_as(world["manager"]), text)
 
-    assert response.status_code == 422
+    assert "Fichier refusé : aucune ligne ne peut être importée" in page(response)
     assert error_lines(response) == [
         f"Ligne 2 : {services.OUT_OF_SCOPE}",
         f"Ligne 3 : {services.OUT_OF_SCOPE}",
@@ -390,9 +395,7 @@ def test_the_list_import_names_no_referent_of_another_structure(client_as, world
         "M.;Autre;Jean;02/11/1979;42000 Saint-Étienne;5555556;Personne Inconnue\r\n"
     )
 
-    response = client_as(world["manager"]).post(
-        reverse("beneficiaries:import"), {"file": upload(text)}
-    )
+    response = list_preview(client_as(world["manager"]), text)
 
     # A référent of another structure gets the same words as a name nobody has.
     assert error_lines(response) == [
@@ -413,9 +416,14 @@ CONTACTS_HEADER = (
 
 
 def contacts_report(user, *rows):
+    """What the import of these rows by `user` did (analysed, then written from its plan)."""
     spec = caf_contacts_import_spec(user)
     text = "\r\n".join([CONTACTS_HEADER, *rows]) + "\r\n"
-    return analyse(spec, spec.read("coordonnees.csv", text.encode("cp1252")), dry_run=False)
+    table = spec.read("coordonnees.csv", text.encode("cp1252"))
+    with tempfile.TemporaryFile() as plan:
+        outcome = analyse_table(spec, table, user=user, plan_file=plan, progress=SilentProgress())
+        plan.seek(0)
+        return write_table(spec, plan, user=user, progress=SilentProgress(), analysis=outcome.found)
 
 
 def test_the_contacts_file_never_reaches_another_structures_household(world):
@@ -433,9 +441,9 @@ def test_the_contacts_file_never_reaches_another_structures_household(world):
     )
 
     # The other household is what any household the user does not see is: unknown.
-    assert report.is_valid
-    assert report.counts["update"] == 1
-    assert report.ignored == [("dossier inconnu", 1)]
+    assert (report["errors"], report["held_count"]) == ([], 0)
+    assert report["counts"]["update"] == 1
+    assert report["ignored"] == [["dossier inconnu", 1]]
     world["elsewhere"].refresh_from_db()
     assert world["elsewhere"].phone == "04 77 00 00 01"
     assert world["elsewhere"].email == ""
@@ -449,7 +457,7 @@ def test_the_contacts_file_reaches_every_household_for_a_pilot(world):
         world["pilot"], "7654321;DEM;AILLEURS SUIVIE;0611111111;suivie@exemple.fr"
     )
 
-    assert report.counts["update"] == 1
+    assert report["counts"]["update"] == 1
     world["elsewhere"].refresh_from_db()
     assert world["elsewhere"].phone == "06 11 11 11 11"
 

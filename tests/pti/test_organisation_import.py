@@ -1,20 +1,29 @@
-"""Importing and exporting organisations through the real pages, as a pilot."""
+"""Importing and exporting organisations through the real pages, as a pilot: the file sent
+is analysed in the background (at once here), the run's page shows the preview, the
+confirmation writes it."""
 
+import datetime
 import io
-import os
-import time
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from pti.enums import OrganisationKind
-from pti.imports import purge_abandoned_uploads
-from pti.models import Organisation
-from tests.import_pages import messages_of, page, token_of
+from pti.enums import OrganisationKind, RunKind, RunStatus
+from pti.models import Organisation, TaskRun
+from pti.runs import ALREADY_ACTIVE, purge_run_files
+from tests.import_pages import (
+    cancel,
+    confirm,
+    form_errors,
+    outcome_of,
+    page,
+    run_of,
+    run_page,
+    send,
+)
 from tests.pti.factories import OrganisationFactory, TerritoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,12 +64,25 @@ def csv_upload(text, *, encoding="cp1252", name="organisations.csv"):
 
 
 def stored_files(media_root):
-    folder = media_root / "imports"
-    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+    return sorted(path.name for path in media_root.rglob("*") if path.is_file())
 
 
 def preview(client, upload):
-    return client.post(IMPORT_URL, {"file": upload})
+    """Send the file: the run's page once analysed (or the form, refused before any run)."""
+    response = send(client, IMPORT_URL, upload)
+    if response.status_code != 302:
+        return response
+    return run_page(client, run_of(response))
+
+
+def analysed(client, upload):
+    return run_of(send(client, IMPORT_URL, upload))
+
+
+def import_file(client, upload):
+    run = analysed(client, upload)
+    assert run.status == RunStatus.TO_CONFIRM, (run.error, run.analysis.get("errors"))
+    return confirm(client, run)
 
 
 # --- Access ------------------------------------------------------------------------------
@@ -95,29 +117,27 @@ def test_preview_shows_rows_and_counts_and_writes_nothing(pilot_client, territor
 
     content = page(response)
     assert response.status_code == 200
-    assert "Aperçu de « organisations.csv »" in content
-    assert "Rien n'est encore enregistré" in content
-    assert "<strong>2 créations</strong>, <strong>0 modification</strong>" in content
+    assert "Import d'organisations n° " in content
+    assert "organisations.csv" in content
+    assert "Analyse terminée : rien n'a encore été enregistré" in content
+    assert "L'import ferait : 2 créations, 0 modification, 0 ligne inchangée." in content
     assert "CCAS d’Étréchy" in content
     assert "MISSION LOCALE DU FOREZ" in content
     assert '<th scope="row">2</th><td>création</td>' in content
     assert '<th scope="row">4</th><td>création</td>' in content  # line 3 was blank
     assert "Confirmer l'import" in content
-    assert token_of(response)
     assert Organisation.objects.count() == before
 
 
 def test_confirmation_creates_the_organisations(pilot_client, territories, media_root):
-    token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
+    run = analysed(pilot_client, csv_upload(GOOD_CSV))
     assert stored_files(media_root) != []
 
-    response = pilot_client.post(IMPORT_URL, {"token": token})
+    run = confirm(pilot_client, run)
 
-    assert response.status_code == 302
-    assert response["Location"] == LIST_URL
-    assert messages_of(response) == [
-        "Import terminé : 2 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert run.status == RunStatus.DONE
+    assert outcome_of(run) == "Import terminé : 2 créations, 0 modification, 0 ligne inchangée."
+    assert f'href="{LIST_URL}">Voir les organisations</a>' in page(run_page(pilot_client, run))
     ccas = Organisation.objects.get(name="CCAS d’Étréchy")
     assert ccas.short_name == "CCAS"
     assert ccas.kind == OrganisationKind.CCAS
@@ -131,17 +151,14 @@ def test_confirmation_creates_the_organisations(pilot_client, territories, media
     assert mission.kind == OrganisationKind.MISSION_LOCALE
     assert mission.territory == territories[1]  # matched by its code
     assert mission.siret == ""
-    # The stored file is gone once imported.
-    assert stored_files(media_root) == []
 
 
-def test_confirmed_token_cannot_be_used_twice(pilot_client, territories):
-    token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
-    pilot_client.post(IMPORT_URL, {"token": token})
+def test_a_run_cannot_be_confirmed_twice(pilot_client, territories):
+    run = import_file(pilot_client, csv_upload(GOOD_CSV))
 
-    response = pilot_client.post(IMPORT_URL, {"token": token}, follow=True)
+    response = pilot_client.post(reverse("pti:run_confirm", args=[run.pk]), follow=True)
 
-    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
+    assert "Ce traitement n'attend pas de confirmation." in page(response)
     assert Organisation.objects.filter(name="CCAS d’Étréchy").count() == 1
 
 
@@ -155,14 +172,12 @@ def test_existing_organisation_with_another_case_is_updated_not_duplicated(
 
     response = preview(pilot_client, csv_upload(GOOD_CSV))
     content = page(response)
-    assert "<strong>1 création</strong>, <strong>1 modification</strong>" in content
+    assert "L'import ferait : 1 création, 1 modification, 0 ligne inchangée." in content
     assert '<th scope="row">4</th><td>modification</td>' in content
 
-    response = pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    run = confirm(pilot_client, response.context["run"])
 
-    assert messages_of(response) == [
-        "Import terminé : 1 création(s), 1 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 1 création, 1 modification, 0 ligne inchangée."
     assert Organisation.objects.count() == before + 1
     existing.refresh_from_db()
     assert existing.kind == OrganisationKind.MISSION_LOCALE
@@ -171,20 +186,17 @@ def test_existing_organisation_with_another_case_is_updated_not_duplicated(
 
 
 def test_reimporting_the_same_file_changes_nothing(pilot_client, territories):
-    pilot_client.post(IMPORT_URL, {"token": token_of(preview(pilot_client, csv_upload(GOOD_CSV)))})
+    import_file(pilot_client, csv_upload(GOOD_CSV))
     saved = dict(Organisation.objects.values_list("name", "updated_at"))
 
     response = preview(pilot_client, csv_upload(GOOD_CSV))
     content = page(response)
-    assert "<strong>0 création</strong>, <strong>0 modification</strong>" in content
-    assert "2 lignes inchangées" in content
+    assert "L'import ferait : 0 création, 0 modification, 2 lignes inchangées." in content
     assert content.count("<td>inchangé</td>") == 2
 
-    response = pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    run = confirm(pilot_client, response.context["run"])
 
-    assert messages_of(response) == [
-        "Import terminé : 0 création(s), 0 modification(s), 2 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 0 création, 0 modification, 2 lignes inchangées."
     assert dict(Organisation.objects.values_list("name", "updated_at")) == saved
 
 
@@ -196,9 +208,7 @@ def test_xlsx_file_with_aliases_is_imported(pilot_client):
     workbook.save(buffer)
     upload = SimpleUploadedFile("orgs.xlsx", buffer.getvalue())
 
-    response = preview(pilot_client, upload)
-    assert response.status_code == 200
-    pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    import_file(pilot_client, upload)
 
     caf = Organisation.objects.get(name="CAF de la Loire")
     assert caf.kind == OrganisationKind.CAF
@@ -207,10 +217,10 @@ def test_xlsx_file_with_aliases_is_imported(pilot_client):
     assert caf.is_active is False
 
 
-# --- Refusals ----------------------------------------------------------------------------
+# --- Faulty rows and refusals ---------------------------------------------------------------
 
 
-def test_bad_rows_are_all_reported_with_their_line_and_nothing_is_written(
+def test_bad_rows_are_all_reported_with_their_line_held_and_the_good_one_is_written(
     pilot_client, territories, media_root
 ):
     text = (
@@ -227,129 +237,147 @@ def test_bad_rows_are_all_reported_with_their_line_and_nothing_is_written(
     response = preview(pilot_client, csv_upload(text))
 
     content = page(response)
-    assert response.status_code == 422
-    assert "Le fichier contient 4 erreurs : rien n'a été enregistré." in content
+    assert "L'import ferait : 1 création, 0 modification, 0 ligne inchangée, 4 lignes " in content
+    assert "4 erreurs" in content
     assert "Ligne 3 : Type : « Club de foot » n'est pas une valeur possible" in content
     assert "Ligne 4 : Le SIRET compte quatorze chiffres." in content
     assert "Ligne 6 : Courriel : Saisissez une adresse de courriel valide." in content
     assert "Ligne 7 : Territoire : Territoire « Atlantide » inconnu(e)." in content
     assert "Ligne 2 :" not in content
-    assert 'name="token"' not in content
-    assert "Confirmer l'import" not in content
+    assert "Télécharger les lignes retenues (CSV)" in content
     assert Organisation.objects.count() == before
-    assert stored_files(media_root) == []
+
+    run = confirm(pilot_client, response.context["run"])
+
+    assert Organisation.objects.count() == before + 1
+    assert Organisation.objects.filter(name="Bonne association").exists()
+    assert run.result_name == "lignes-retenues-import-dorganisations.csv"
 
 
-def test_missing_required_column_is_named_on_the_form(pilot_client):
+def test_a_file_of_bad_rows_only_is_refused(pilot_client, territories):
+    text = "Nom;Type\r\nAssociation inconnue;Club de foot\r\n"
+
+    response = preview(pilot_client, csv_upload(text))
+
+    content = page(response)
+    assert "Le traitement a échoué" in content
+    assert "Fichier refusé : aucune ligne ne peut être importée (1 erreur, listées ci-dessous)" in (
+        content
+    )
+    assert "Ligne 2 : Type : « Club de foot » n'est pas une valeur possible" in content
+    assert "Confirmer l'import" not in content
+    assert "Relancer" not in content
+    assert not Organisation.objects.filter(name="Association inconnue").exists()
+
+
+def test_missing_required_column_is_named_on_the_run_page(pilot_client):
     response = preview(pilot_client, csv_upload("Nom;Ville\r\nCCAS de Roanne;Roanne\r\n"))
 
     content = page(response)
-    assert response.status_code == 422
+    assert "Le traitement a échoué" in content
     assert "Colonne obligatoire absente : « Type »." in content
     assert not Organisation.objects.filter(name="CCAS de Roanne").exists()
 
 
-def test_utf16_file_is_refused_on_the_form(pilot_client, media_root):
+def test_utf16_file_is_refused_on_the_run_page(pilot_client, media_root):
     response = preview(pilot_client, csv_upload(GOOD_CSV, encoding="utf-16"))
 
     content = page(response)
-    assert response.status_code == 422
     assert "Le fichier est encodé en UTF-16, que l'application ne lit pas" in content
-    assert "Aperçu de" not in content
+    assert "Confirmer l'import" not in content
     assert not Organisation.objects.filter(name="CCAS d’Étréchy").exists()
-    assert stored_files(media_root) == []
 
 
-def test_empty_file_is_refused_on_the_form(pilot_client):
+def test_empty_file_is_refused(pilot_client):
     response = preview(pilot_client, csv_upload("\r\n;;\r\n"))
 
-    assert response.status_code == 422
     assert "Le fichier est vide." in page(response)
+    response = send(pilot_client, IMPORT_URL, csv_upload(""))
+    assert response.status_code == 422
+    assert form_errors(response) == ["Fichier à importer : Le fichier soumis est vide."]
 
 
-def test_pdf_is_refused_on_the_form(pilot_client):
+def test_pdf_is_refused_on_the_form_before_any_run(pilot_client, media_root):
     upload = SimpleUploadedFile("organisations.pdf", b"%PDF-1.4")
 
     response = preview(pilot_client, upload)
 
     assert response.status_code == 422
     assert "Format non pris en charge" in page(response)
+    assert not TaskRun.objects.exists()
+    assert stored_files(media_root) == []
 
 
-def test_token_from_another_session_is_refused(pilot_client, territories, media_root):
-    token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
-    other = Client()
-    other.force_login(UserFactory(pilot=True))
+def test_a_second_import_while_one_waits_is_refused_on_the_form(pilot_client, territories):
+    waiting = analysed(pilot_client, csv_upload(GOOD_CSV))
 
-    response = other.post(IMPORT_URL, {"token": token}, follow=True)
+    response = send(pilot_client, IMPORT_URL, csv_upload(GOOD_CSV))
 
-    assert response.redirect_chain == [(IMPORT_URL, 302)]
-    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
+    assert response.status_code == 422
+    shown = f"{waiting}, {waiting.get_status_display()}"
+    assert form_errors(response) == [ALREADY_ACTIVE.format(run=shown)]
+    assert TaskRun.objects.count() == 1
+    # Once the first one is cancelled, the file goes.
+    cancel(pilot_client, waiting)
+    assert run_of(send(pilot_client, IMPORT_URL, csv_upload(GOOD_CSV))).status == "to_confirm"
+
+
+def test_a_manager_cannot_see_nor_confirm_a_pilots_import(client_as, pilot_client, territories):
+    run = analysed(pilot_client, csv_upload(GOOD_CSV))
+    client = client_as(UserFactory(manager=True, organisation=OrganisationFactory()))
+
+    assert client.get(reverse("pti:run_detail", args=[run.pk])).status_code == 404
+    assert client.post(reverse("pti:run_confirm", args=[run.pk])).status_code == 404
+    assert client.get(reverse("pti:run_report", args=[run.pk])).status_code == 404
+    run.refresh_from_db()
+    assert run.status == RunStatus.TO_CONFIRM
     assert not Organisation.objects.filter(name="CCAS d’Étréchy").exists()
-    # The owner can still confirm their own import.
-    pilot_client.post(IMPORT_URL, {"token": token})
-    assert Organisation.objects.filter(name="CCAS d’Étréchy").exists()
 
 
-def test_cancelling_the_preview_deletes_the_stored_file(pilot_client, territories, media_root):
-    token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
-    assert len(stored_files(media_root)) == 1
+def test_cancelling_the_preview_deletes_the_stored_files(pilot_client, territories, media_root):
+    run = analysed(pilot_client, csv_upload(GOOD_CSV))
+    assert len(stored_files(media_root)) == 2  # the file and its plan
 
-    response = pilot_client.post(IMPORT_URL, {"token": token, "cancel": "1"})
+    response = pilot_client.post(reverse("pti:run_cancel", args=[run.pk]), follow=True)
 
-    assert response.status_code == 302
-    assert response["Location"] == LIST_URL
-    assert messages_of(response) == ["Import annulé : rien n'a été enregistré."]
+    assert "Le traitement est annulé : rien n'en a été enregistré." in page(response)
     assert stored_files(media_root) == []
     assert not Organisation.objects.filter(name="CCAS d’Étréchy").exists()
-    # The token is spent: confirming after cancelling imports nothing.
-    response = pilot_client.post(IMPORT_URL, {"token": token}, follow=True)
-    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
+    # Cancelled: confirming it imports nothing.
+    response = pilot_client.post(reverse("pti:run_confirm", args=[run.pk]), follow=True)
+    assert "Ce traitement n'attend pas de confirmation." in page(response)
     assert not Organisation.objects.filter(name="CCAS d’Étréchy").exists()
 
 
-def test_abandoned_previews_are_purged_after_a_day(pilot_client, territories, media_root):
-    old_token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
-    recent_token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
-    old_file = next((media_root / "imports").glob(f"{old_token}.*"))
-    day_and_a_minute_ago = time.time() - 24 * 3600 - 60
-    os.utime(old_file, (day_and_a_minute_ago, day_and_a_minute_ago))
+def test_previews_left_unconfirmed_are_cancelled_after_a_day(pilot_client, territories, media_root):
+    run = analysed(pilot_client, csv_upload(GOOD_CSV))
+    TaskRun.objects.filter(pk=run.pk).update(
+        heartbeat_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
+    )
 
-    assert purge_abandoned_uploads() == 1
+    assert purge_run_files() == 1
 
-    assert stored_files(media_root) == [f"{recent_token}.csv"]
-    response = pilot_client.post(IMPORT_URL, {"token": old_token}, follow=True)
-    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
-    pilot_client.post(IMPORT_URL, {"token": recent_token})
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert stored_files(media_root) == []
+    assert purge_run_files() == 0
+    # The next file goes through.
+    import_file(pilot_client, csv_upload(GOOD_CSV))
     assert Organisation.objects.filter(name="CCAS d’Étréchy").exists()
-
-
-def test_purge_without_any_upload_deletes_nothing(media_root):
-    assert purge_abandoned_uploads() == 0
-
-
-@pytest.mark.parametrize("token", ["bidon", "", "../../settings"])
-def test_bogus_token_is_refused(pilot_client, token):
-    before = Organisation.objects.count()
-
-    response = pilot_client.post(IMPORT_URL, {"token": token}, follow=True)
-
-    assert response.redirect_chain == [(IMPORT_URL, 302)]
-    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
-    assert Organisation.objects.count() == before
 
 
 def test_data_changed_between_preview_and_confirmation_writes_nothing(pilot_client, territories):
-    token = token_of(preview(pilot_client, csv_upload(GOOD_CSV)))
+    run = analysed(pilot_client, csv_upload(GOOD_CSV))
     territories[1].delete()  # "forez" disappears before the confirmation
 
-    response = pilot_client.post(IMPORT_URL, {"token": token})
+    run = confirm(pilot_client, run)
 
-    content = page(response)
-    assert response.status_code == 422
-    assert "L'import a été refusé : rien n'a été enregistré." in content
+    assert run.status == RunStatus.FAILED
+    content = page(run_page(pilot_client, run))
+    assert "Rien n'a été enregistré" in content
     assert "Ligne 4 : Territoire : Territoire « forez » inconnu(e)." in content
     assert not Organisation.objects.filter(name="CCAS d’Étréchy").exists()
+    assert run.kind == RunKind.ORGANISATION_IMPORT
 
 
 # --- Export ------------------------------------------------------------------------------
@@ -418,10 +446,8 @@ def test_exported_file_imported_back_changes_nothing(pilot_client, exported_orga
 
     response = preview(pilot_client, SimpleUploadedFile(f"export.{fmt}", export.content))
     content = page(response)
-    assert response.status_code == 200
-    assert "<strong>0 création</strong>, <strong>0 modification</strong>" in content
-    assert "3 lignes inchangées" in content
+    assert "L'import ferait : 0 création, 0 modification, 3 lignes inchangées." in content
 
-    pilot_client.post(IMPORT_URL, {"token": token_of(response)})
+    confirm(pilot_client, response.context["run"])
 
     assert sorted(Organisation.objects.values_list("name", "phone", "updated_at")) == before

@@ -15,6 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from beneficiaries.models import Beneficiary, Household
+from pti.enums import RunStatus
+from pti.models import TaskRun
 from pti.tabular import (
     NOT_ODS,
     NOT_XLSX,
@@ -26,7 +28,7 @@ from pti.tabular import (
     parse_table,
     read_table,
 )
-from tests.import_pages import page
+from tests.import_pages import form_errors, page, run_of, run_page, send
 from tests.pti.factories import UserFactory
 from tests.pti.spreadsheets import (
     long_ods,
@@ -595,22 +597,24 @@ def pilot_client(client_as):
 
 
 @pytest.mark.django_db
-def test_people_page_refuses_the_200000_row_xlsx_with_its_own_limit(pilot_client, media_root):
+def test_people_page_refuses_a_200000_row_xlsx_past_the_settings_limit_in_the_worker(
+    pilot_client, settings
+):
+    # The page takes any number of rows up to PTI_IMPORT_MAX_ROWS: lowered here, so that the
+    # worker's refusal comes at the 1,001st row of the 200,000.
+    settings.PTI_IMPORT_MAX_ROWS = 1_000
     upload = SimpleUploadedFile("liste.xlsx", long_xlsx(200_000, header=PEOPLE_HEADER))
 
-    response = pilot_client.post(IMPORT_URL, {"file": upload})
+    run = run_of(send(pilot_client, IMPORT_URL, upload))
 
-    assert response.status_code == 422
-    assert (
-        "Le fichier compte plus de 1\u202f000 lignes : cet écran en importe 1\u202f000 au "
-        "plus. Découpez-le en plusieurs fichiers, ou confiez-le à l'exploitant de "
-        "l'application, qui peut l'importer en une fois (commande import_beneficiaries)."
-        in page(response)
+    assert run.status == RunStatus.FAILED
+    assert run.error == (
+        "Le fichier compte plus de 1\u202f000 lignes : l'application en lit 1\u202f000 au plus "
+        "par fichier. Découpez-le en plusieurs fichiers. Rien n'a été enregistré."
     )
-    assert 'name="token"' not in page(response)
+    assert run.error in page(run_page(pilot_client, run))
     assert not Beneficiary.objects.exists()
     assert not Household.objects.exists()
-    assert not (media_root / "imports").exists()
 
 
 @pytest.mark.django_db
@@ -618,8 +622,11 @@ def test_people_page_refuses_a_file_over_the_upload_limit(pilot_client, media_ro
     settings.PTI_IMPORT_MAX_BYTES = 1024
     upload = SimpleUploadedFile("liste.csv", ";".join(PEOPLE_HEADER).encode() + b"\r\n" * 1024)
 
-    response = pilot_client.post(IMPORT_URL, {"file": upload})
+    response = send(pilot_client, IMPORT_URL, upload)
 
     assert response.status_code == 422
-    assert "Le fichier dépasse 1 ko : découpez-le en plusieurs fichiers." in page(response)
-    assert not (media_root / "imports").exists()
+    assert form_errors(response) == [
+        "Fichier à importer : Le fichier dépasse 1 ko : découpez-le en plusieurs fichiers."
+    ]
+    assert not TaskRun.objects.exists()
+    assert not media_root.exists() or not any(media_root.rglob("*.csv"))

@@ -1,4 +1,6 @@
-"""Importing and exporting the signatories of a pact through the real pages."""
+"""Importing and exporting the signatories of a pact through the real pages: the file sent
+is analysed in the background (at once here), the run's page shows the preview, the
+confirmation writes it."""
 
 import datetime
 import io
@@ -8,10 +10,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from pti.enums import OrganisationKind, PactStatus
+from pti.enums import OrganisationKind, PactStatus, RunStatus
+from pti.models import TaskRun
 from signatories.enums import SignatoryStatus
 from signatories.models import Signatory
-from tests.import_pages import messages_of, page, token_of
+from tests.import_pages import confirm, error_lines, outcome_of, page, run_of, run_page, send
 from tests.pti.factories import OrganisationFactory, PactFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,23 +80,30 @@ def list_url(pact):
     return reverse("signatories:signatory_list", args=[pact.pk])
 
 
+def preview(client, pact, upload):
+    """Send the file: the run's page once analysed (or the page's answer, refused before any
+    run)."""
+    response = send(client, import_url(pact), upload)
+    if response.status_code != 302 or not response["Location"].startswith("/traitements/"):
+        return response
+    return run_page(client, run_of(response))
+
+
 def test_preview_then_confirmation_creates_expected_signatories(pilot_client, pact, organisations):
-    response = pilot_client.post(import_url(pact), {"file": xlsx_upload(GOOD_ROWS)})
+    response = preview(pilot_client, pact, xlsx_upload(GOOD_ROWS))
 
     content = page(response)
-    assert response.status_code == 200
-    assert "Aperçu de « signataires.xlsx »" in content
-    assert "<strong>3 créations</strong>, <strong>0 modification</strong>" in content
+    assert "signataires.xlsx" in content
+    run = response.context["run"]
+    assert run.parameters == {"pact": pact.pk}
+    assert "L'import ferait : 3 créations, 0 modification" in content
     assert '<th scope="row">5</th><td>création</td><td>MISSION LOCALE DU FOREZ</td>' in content
     assert not Signatory.objects.exists()
 
-    response = pilot_client.post(import_url(pact), {"token": token_of(response)})
+    run = confirm(pilot_client, run)
 
-    assert response.status_code == 302
-    assert response["Location"] == list_url(pact)
-    assert messages_of(response) == [
-        "Import terminé : 3 création(s), 0 modification(s), 0 ligne(s) inchangée(s)."
-    ]
+    assert run.status == RunStatus.DONE
+    assert outcome_of(run) == "Import terminé : 3 créations, 0 modification, 0 ligne inchangée."
     signatories = {s.organisation_id: s for s in Signatory.objects.filter(pact=pact)}
     assert set(signatories) == {org.pk for org in organisations.values()}
     departement = signatories[organisations["departement"].pk]
@@ -118,8 +128,8 @@ def test_import_into_an_adopted_pact_is_allowed(pilot_client, organisations):
         deliberation_date=datetime.date(2016, 3, 21),
     )
 
-    response = pilot_client.post(import_url(pact), {"file": xlsx_upload(GOOD_ROWS[:1])})
-    pilot_client.post(import_url(pact), {"token": token_of(response)})
+    response = preview(pilot_client, pact, xlsx_upload(GOOD_ROWS[:1]))
+    confirm(pilot_client, response.context["run"])
 
     assert Signatory.objects.get(pact=pact).organisation == organisations["departement"]
 
@@ -133,9 +143,9 @@ def test_existing_signatory_is_updated_and_other_pacts_untouched(pilot_client, p
         pact=pact, organisation=organisations["caf"], position=9, signer_name="Ancien"
     )
 
-    response = pilot_client.post(import_url(pact), {"file": xlsx_upload(GOOD_ROWS)})
-    assert "<strong>2 créations</strong>, <strong>1 modification</strong>" in page(response)
-    pilot_client.post(import_url(pact), {"token": token_of(response)})
+    response = preview(pilot_client, pact, xlsx_upload(GOOD_ROWS))
+    assert "L'import ferait : 2 créations, 1 modification" in page(response)
+    confirm(pilot_client, response.context["run"])
 
     existing.refresh_from_db()
     assert existing.position == 2
@@ -152,14 +162,23 @@ def test_unknown_organisation_is_reported_with_its_line(pilot_client, pact, orga
         ["Association inexistante", 3, "", ""],
     ]
 
-    response = pilot_client.post(import_url(pact), {"file": xlsx_upload(rows)})
+    response = preview(pilot_client, pact, xlsx_upload(rows))
 
     content = page(response)
-    assert response.status_code == 422
-    assert "Le fichier contient 1 erreur : rien n'a été enregistré." in content
-    assert "<li>Ligne 4 : Organisation « Association inexistante » inconnu(e).</li>" in content
-    assert 'name="token"' not in content
+    assert "L'import ferait : 1 création, 0 modification, 0 ligne inchangée, 1 ligne retenue." in (
+        content
+    )
+    assert error_lines(response) == [
+        "Ligne 4 : Organisation « Association inexistante » inconnu(e)."
+    ]
     assert not Signatory.objects.exists()
+
+    run = confirm(pilot_client, response.context["run"])
+
+    assert list(Signatory.objects.values_list("organisation", flat=True)) == [
+        organisations["caf"].pk
+    ]
+    assert f'href="{list_url(pact)}">Voir les signataires</a>' in page(run_page(pilot_client, run))
 
 
 @pytest.mark.parametrize(
@@ -174,20 +193,18 @@ def test_unknown_organisation_is_reported_with_its_line(pilot_client, pact, orga
 def test_bad_order_is_reported_in_french(pilot_client, pact, organisations, order, message):
     rows = [["CAF 42", order, "", ""]]
 
-    response = pilot_client.post(import_url(pact), {"file": xlsx_upload(rows)})
+    response = preview(pilot_client, pact, xlsx_upload(rows))
 
     content = page(response)
-    assert response.status_code == 422
+    assert "Fichier refusé : aucune ligne ne peut être importée" in content
     assert f"<li>Ligne 2 : {message}</li>" in content
     assert not Signatory.objects.exists()
 
 
 @pytest.mark.parametrize("order", ["3", " 3 ", 3, 3.0, "3.0"])
 def test_order_written_as_text_or_number_is_read(pilot_client, pact, organisations, order):
-    response = pilot_client.post(
-        import_url(pact), {"file": xlsx_upload([["CAF 42", order, "", ""]])}
-    )
-    pilot_client.post(import_url(pact), {"token": token_of(response)})
+    response = preview(pilot_client, pact, xlsx_upload([["CAF 42", order, "", ""]]))
+    confirm(pilot_client, response.context["run"])
 
     assert Signatory.objects.get(pact=pact).position == 3
 
@@ -195,9 +212,9 @@ def test_order_written_as_text_or_number_is_read(pilot_client, pact, organisatio
 def test_missing_organisation_column_is_named(pilot_client, pact, organisations):
     upload = xlsx_upload([["Marie Dupont"]], headers=["Nom du signataire"])
 
-    response = pilot_client.post(import_url(pact), {"file": upload})
+    response = preview(pilot_client, pact, upload)
 
-    assert response.status_code == 422
+    assert "Le traitement a échoué" in page(response)
     assert "Colonne obligatoire absente : « Organisation »." in page(response)
 
 
@@ -214,36 +231,39 @@ def test_import_into_a_signed_pact_is_refused(pilot_client, organisations, media
     assert response.redirect_chain == [(list_url(pact), 302)]
     assert "Ce pacte est signé : sa liste de signataires ne change plus." in page(response)
     assert not Signatory.objects.filter(pact=pact).exists()
-    assert not (media_root / "imports").exists()
+    assert not TaskRun.objects.exists()
     assert pilot_client.get(import_url(pact)).status_code == 302
 
 
-def test_token_of_one_pact_cannot_import_into_another(pilot_client, pact, organisations):
-    token = token_of(pilot_client.post(import_url(pact), {"file": xlsx_upload(GOOD_ROWS)}))
-    other_pact = PactFactory(code="autre-pacte")
+def test_a_pact_signed_before_the_confirmation_is_not_changed(pilot_client, pact, organisations):
+    response = preview(pilot_client, pact, xlsx_upload(GOOD_ROWS))
+    PactFactory._meta.model.objects.filter(pk=pact.pk).update(
+        status=PactStatus.SIGNED,
+        deliberation_date=datetime.date(2016, 3, 21),
+        signed_on=datetime.date(2016, 6, 1),
+    )
 
-    response = pilot_client.post(import_url(other_pact), {"token": token}, follow=True)
+    run = confirm(pilot_client, response.context["run"])
 
-    assert "Ce fichier n'est plus disponible : envoyez-le à nouveau." in page(response)
+    assert run.status == RunStatus.FAILED
+    assert run.error == "Ce pacte est signé : sa liste de signataires ne change plus."
     assert not Signatory.objects.exists()
 
 
 def test_reimporting_the_same_file_changes_nothing(pilot_client, pact, organisations):
-    response = pilot_client.post(import_url(pact), {"file": xlsx_upload(GOOD_ROWS)})
-    pilot_client.post(import_url(pact), {"token": token_of(response)})
+    response = preview(pilot_client, pact, xlsx_upload(GOOD_ROWS))
+    run = confirm(pilot_client, response.context["run"])
     before = list(Signatory.objects.order_by("pk").values())
 
-    response = pilot_client.post(import_url(pact), {"file": xlsx_upload(GOOD_ROWS)})
+    response = preview(pilot_client, pact, xlsx_upload(GOOD_ROWS))
     content = page(response)
-    assert "<strong>0 création</strong>, <strong>0 modification</strong>" in content
+    assert "L'import ferait : 0 création, 0 modification" in content
     assert "3 lignes inchangées" in content
     assert content.count("<td>inchangé</td>") == 3
 
-    response = pilot_client.post(import_url(pact), {"token": token_of(response)})
+    run = confirm(pilot_client, response.context["run"])
 
-    assert messages_of(response) == [
-        "Import terminé : 0 création(s), 0 modification(s), 3 ligne(s) inchangée(s)."
-    ]
+    assert outcome_of(run) == "Import terminé : 0 création, 0 modification, 3 lignes inchangées."
     assert list(Signatory.objects.order_by("pk").values()) == before
 
 
@@ -300,11 +320,9 @@ def test_exported_file_imported_back_changes_nothing(pilot_client, pact, signed_
     export = pilot_client.get(reverse("signatories:signatory_export", args=[pact.pk, "xlsx"]))
     before = list(Signatory.objects.order_by("pk").values())
 
-    response = pilot_client.post(
-        import_url(pact), {"file": SimpleUploadedFile("export.xlsx", export.content)}
-    )
+    response = preview(pilot_client, pact, SimpleUploadedFile("export.xlsx", export.content))
     assert "2 lignes inchangées" in page(response)
-    pilot_client.post(import_url(pact), {"token": token_of(response)})
+    confirm(pilot_client, response.context["run"])
 
     assert list(Signatory.objects.order_by("pk").values()) == before
 

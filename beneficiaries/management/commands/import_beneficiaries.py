@@ -1,18 +1,46 @@
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from beneficiaries.management.importing import existing_file, importing_user, write_errors
 from beneficiaries.resources import people_import_spec
 from pti.enums import Role
-from pti.imports import analyse, summary
-from pti.tabular import TableError, read_upload
+from pti.import_runs import TableRefused, analyse_table, write_table
+from pti.runs import RunRefused
+from pti.tabular import TableError, french_number, read_upload
+
+
+class PrintedProgress:
+    """The progress of the analysis or of the write, printed every PRINT_SECONDS at most."""
+
+    PRINT_SECONDS = 2
+
+    def __init__(self, stream, step):
+        self.stream, self.step = stream, step
+        self.count, self.done, self.printed_at = None, 0, time.monotonic()
+
+    def total(self, count):
+        self.count, self.done = count, 0
+
+    def advance(self, count=1):
+        self.done += count
+        now = time.monotonic()
+        if now - self.printed_at >= self.PRINT_SECONDS:
+            self.printed_at = now
+            shown = f" sur {french_number(self.count)}" if self.count else ""
+            self.stream.write(f"{self.step} : {french_number(self.done)}{shown} lignes…")
 
 
 class Command(BaseCommand):
     help = (
         "Importe une liste de bénéficiaires (CSV, XLSX ou ODS, les colonnes de l'écran "
-        "« Importer une liste ») sans la limite de lignes de l'écran. Mêmes règles que "
-        "l'écran : tout ou rien, chaque dossier créé ou modifié garde la trace de l'import au "
+        "« Importer une liste »). Mêmes règles que l'écran : chaque ligne est vérifiée, une "
+        "ligne en erreur est retenue avec son foyer (même n° CAF) et n'est pas importée, le "
+        "reste l'est en une fois ; chaque dossier créé ou modifié garde la trace de l'import au "
         "nom de l'utilisateur indiqué."
     )
 
@@ -28,8 +56,15 @@ class Command(BaseCommand):
             action="store_true",
             help="vérifie tout le fichier et dit ce que l'import ferait, sans rien enregistrer",
         )
+        parser.add_argument(
+            "--lignes-refusees",
+            dest="held_file",
+            metavar="FICHIER",
+            help="écrit dans FICHIER (CSV pour Excel) les lignes retenues, avec leur erreur en "
+            "première colonne, pour les corriger et les importer de nouveau",
+        )
 
-    def handle(self, *args, file, user, dry_run, **options):
+    def handle(self, *args, file, user, dry_run, held_file, **options):
         path = existing_file(file)
         importer = importing_user(
             user,
@@ -42,23 +77,53 @@ class Command(BaseCommand):
                 opened.size = path.stat().st_size  # refused by its size before it is read
                 data = read_upload(opened)
             table = spec.read(path.name, data)
-            with transaction.atomic():
-                report = analyse(spec, table, dry_run=dry_run)
-                if dry_run or not report.is_valid:
-                    transaction.set_rollback(True)
         except TableError as error:
             raise CommandError(f"{error} Rien n'a été enregistré.") from None
-        if not report.is_valid:
-            write_errors(
-                self.stderr,
-                [
-                    f"{f'Ligne {line}' if line else 'Fichier'} : {text}"
-                    for line, text in report.errors
-                ],
+        with tempfile.TemporaryFile() as plan_file:
+            try:
+                with transaction.atomic():
+                    # The analysis writes nothing, whatever the resource called.
+                    outcome = analyse_table(
+                        spec,
+                        table,
+                        user=importer,
+                        plan_file=plan_file,
+                        progress=PrintedProgress(self.stdout, "Analyse"),
+                    )
+                    transaction.set_rollback(True)
+            except TableRefused as refused:
+                self._held(refused.outcome, held_file)
+                raise CommandError("Fichier refusé : rien n'a été enregistré.") from None
+            except RunRefused as refused:
+                raise CommandError(refused.message) from None
+            self._held(outcome, held_file)
+            if dry_run:
+                self.stdout.write(
+                    f"Simulation (--dry-run) : {outcome.found['lines'][0]} Rien n'a été enregistré."
+                )
+                return
+            plan_file.seek(0)
+            try:
+                with transaction.atomic():
+                    done = write_table(
+                        spec,
+                        plan_file,
+                        user=importer,
+                        progress=PrintedProgress(self.stdout, "Import"),
+                        analysis=outcome.found,
+                    )
+            except ValidationError as refusal:
+                raise CommandError(" ".join(refusal.messages)) from None
+        self.stdout.write(self.style.SUCCESS(done["lines"][0]))
+
+    def _held(self, outcome, held_file):
+        """Say which rows are held and why, and write them to `held_file` when given."""
+        if outcome.held_csv is None:
+            return
+        write_errors(self.stderr, outcome.found["errors"])
+        if held_file:
+            Path(held_file).write_bytes(outcome.held_csv)
+            self.stderr.write(
+                f"Lignes retenues écrites dans {held_file} : corrigez-les, puis importez ce "
+                "fichier."
             )
-            raise CommandError("Fichier refusé : rien n'a été enregistré.")
-        if dry_run:
-            done = summary(report, lead="l'import ferait")
-            self.stdout.write(f"Simulation (--dry-run) : {done} Rien n'a été enregistré.")
-        else:
-            self.stdout.write(self.style.SUCCESS(summary(report)))
