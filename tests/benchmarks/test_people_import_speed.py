@@ -1,10 +1,11 @@
-"""How long a département's list of 100,000 people takes through the import engine
-(beneficiaries/people_import.py): the file read (`spec.read`), the analysis (every row checked,
-the plan written, nothing in the base), the write of the plan in bulk; then the same file sent
-again (everyone known: the analysis plans nothing, the write writes nothing). The list is as
-French Excel writes it: `;`, Windows-1252, dd/mm/yyyy, households of 1 to 3 people sharing a
-CAF number, a third of the people with a référent. `PTI_BENCH_ROUNDS` rounds (1 by default)
-give min / median / max; `PTI_BENCH_PEOPLE` changes the size.
+"""How long a département's list of 100,000 people takes through the page's path (a run of
+pti/import_runs.py with beneficiaries/people_import.py's engine): the analysis (the stored file
+read, every row checked, the plan stored, nothing in the base), then the confirmed write of
+the plan in bulk; then the same file sent again (everyone known: the analysis plans nothing,
+the write writes nothing). The list is as French Excel writes it: `;`, Windows-1252,
+dd/mm/yyyy, households of 1 to 3 people sharing a CAF number, a third of the people with a
+référent. `PTI_BENCH_ROUNDS` rounds (1 by default) give min / median / max;
+`PTI_BENCH_PEOPLE` changes the size.
 
 For each step: the wall time, the Python CPU time, the PostgreSQL backend's CPU time (read
 from /proc: the server runs on this machine), and the peak resident memory of the process
@@ -13,17 +14,16 @@ from /proc: the server runs on this machine), and the peak resident memory of th
 Goals (PostgreSQL, 2 cores): analysed in under 60 s, written in under 120 s, peak memory well
 under 500 MB.
 
-Measured on 2 December 2026, PostgreSQL on this 2-core machine, 1 round, the machine loaded
-by other work running beside (load average 4.5 to 6.7): a CSV of 9.2 MB (settings
-PTI_IMPORT_MAX_BYTES: 20 MB), 100,000 people in 55,631 households, 18,523 référents designated.
-Two runs, wall (Python CPU, PostgreSQL CPU):
+Measured on 2 December 2026, PostgreSQL 15 on this 2-core machine, quiet, through the page's
+path, 3 rounds (min / median / max): a CSV of 9.2 MB (settings PTI_IMPORT_MAX_BYTES: 20 MB),
+100,000 people in 55,631 households, 18,523 référents designated. Wall (Python CPU,
+PostgreSQL CPU), median:
 
-    first import     read 0.8-1.3 s, analysis 6.5-11.2 s (6.0-7.2 s, 0.1 s),
-                     write 17.6-28.5 s (7.6-9.4 s, 9.3-11.4 s)
-    same file again  read 0.7-1.1 s, analysis 16.7-21.1 s (7.8-8.1 s, 3.0-3.7 s),
-                     write 0.0 s (nothing planned)
-    peak memory      329-330 MB (195 MB before the first import: Django, the test database
-                     and the generated file)
+    first import     analysis 7.5 / 8.2 / 9.1 s (8.0 s, 0.1 s),
+                     write 18.8 / 20.3 / 21.5 s (9.6 s, 11.1 s)
+    same file again  analysis 10.3 / 11.3 / 11.9 s (7.6 s, 3.5 s), write 0.0 s (nothing planned)
+    peak memory      353 MB (197 MB before the first import: Django, the test database and the
+                     generated file)
 """
 
 import datetime
