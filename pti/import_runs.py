@@ -75,9 +75,9 @@ def analyse_table(spec, table, *, user, plan_file, progress):
     if len(held) == len(table.rows):
         outcome = TableAnalysis(found=found, held_csv=held_csv, report=report)
         raise TableRefused(
-            f"Fichier refusé : aucune ligne ne peut être importée ({_errors(report)}, listées "
-            "ci-dessous). Rien n'a été enregistré ; corrigez le fichier, puis envoyez-le de "
-            "nouveau.",
+            f"Fichier refusé : aucune ligne ne peut être importée ({_errors(report)}, "
+            f"{'listées' if len(report.errors) > 1 else 'listée'} ci-dessous). Rien n'a été "
+            "enregistré ; corrigez le fichier, puis envoyez-le de nouveau.",
             outcome=outcome,
         )
     return TableAnalysis(found=found, held_csv=held_csv, report=report)

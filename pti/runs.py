@@ -43,6 +43,13 @@ ALREADY_ACTIVE = (
     "confirmez-le ou annulez-le depuis « Traitements en arrière-plan », avant d'en lancer un "
     "autre."
 )
+# The same refusal for someone who may not follow that run (a manager, a pilot's run): who
+# holds it, not what it holds.
+ACTIVE_FOR_ANOTHER = (
+    "Un traitement de cette nature, lancé par {who}, n'est pas terminé : un seul à la fois "
+    "pour le Département. Réessayez une fois qu'il sera confirmé ou annulé (un import non "
+    "confirmé est annulé au bout d'un jour)."
+)
 
 
 @dataclass(frozen=True)
@@ -180,10 +187,10 @@ def run_start(*, kind, user, parameters=None, upload=None, file_name=None):
     Raises ValidationError (in French) while another run of the same kind is not ended: one
     run of each kind at a time for the département (a database constraint)."""
     handler_for(kind)
-    if TaskRun.objects.active().filter(kind=kind).exists():
+    active = TaskRun.objects.active().filter(kind=kind).select_related("created_by").first()
+    if active is not None:
         # Said before the file is stored; the constraint below settles a race.
-        active = TaskRun.objects.active().get(kind=kind)
-        raise ValidationError(ALREADY_ACTIVE.format(run=f"{active}, {active.get_status_display()}"))
+        raise ValidationError(already_active(active, user))
     try:
         with transaction.atomic():
             run = TaskRun(kind=kind, created_by=user, parameters=parameters or {})
@@ -198,8 +205,20 @@ def run_start(*, kind, user, parameters=None, upload=None, file_name=None):
         if upload is not None and run.file:
             run.file.delete(save=False)
         active = TaskRun.objects.active().filter(kind=kind).first()
-        raise ValidationError(ALREADY_ACTIVE.format(run=active or "déjà lancé")) from None
+        if active is None:
+            raise ValidationError(ALREADY_ACTIVE.format(run="déjà lancé")) from None
+        raise ValidationError(already_active(active, user)) from None
     return run
+
+
+def already_active(active, user):
+    """Why `user` may not start a run while `active` (a run of the same kind) is not ended, in
+    French: the run itself when they may follow it, else only who started it."""
+    if TaskRun.objects.visible_to(user).filter(pk=active.pk).exists():
+        return ALREADY_ACTIVE.format(run=f"{active}, {active.get_status_display()}")
+    creator = active.created_by
+    who = creator.get_full_name() or "un autre utilisateur"
+    return ACTIVE_FOR_ANOTHER.format(who=f"{who} ({creator.get_role_display()})")
 
 
 def _stored_name(uploaded_name):

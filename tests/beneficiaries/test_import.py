@@ -33,6 +33,7 @@ from beneficiaries.models import (
 )
 from beneficiaries.services import OUT_OF_SCOPE
 from pti.enums import RunStatus
+from pti.models import TaskRun
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     HouseholdFactory,
@@ -42,6 +43,7 @@ from tests.beneficiaries.factories import (
 from tests.import_pages import (
     confirm,
     error_lines,
+    form_errors,
     held_rows,
     outcome_of,
     page,
@@ -784,6 +786,34 @@ def test_a_manager_imports_people_who_are_then_in_the_structure(client_as, manag
     assert "DURAND Hélène" in listing
     assert "PETIT Louis" in listing
     assert set(FileAccess.objects.values_list("user", flat=True)) == {manager.pk}
+
+
+def test_a_manager_waits_for_a_pilots_import_and_is_told_by_whom_not_what(
+    client_as, pilot, pilot_client, manager, place, camille
+):
+    pilot.first_name, pilot.last_name = "Claire", "Martin"
+    pilot.save()
+    waiting = analysed(pilot_client, csv_upload(GOOD_CSV))
+    client = client_as(manager)
+    text = "Civilité;Nom;Prénom;Date de naissance;CP Ville;N° CAF;Référent\r\n"
+    text += "Mme;Durand;Hélène;14/03/1986;42000 Saint-Étienne;1234567;cmartin\r\n"
+
+    response = send(client, IMPORT_URL, csv_upload(text))
+
+    assert response.status_code == 422
+    # Said at the top of the page, where it opens, and focused.
+    assert form_errors(response) == [
+        "Un traitement de cette nature, lancé par Claire Martin (pilote du pacte), n'est pas "
+        "terminé : un seul à la fois pour le Département. Réessayez une fois qu'il "
+        "sera confirmé ou annulé (un import non confirmé est annulé au bout d'un jour)."
+    ]
+    content = page(response)
+    assert content.index('id="import-refused"') < content.index("Colonnes attendues")
+    assert 'id="import-refused" autofocus' in content
+    # Nothing of a run the manager may not follow.
+    assert f"n° {waiting.pk}" not in content
+    assert "à valider" not in content
+    assert TaskRun.objects.count() == 1
 
 
 def test_a_manager_cannot_import_into_another_structure(client_as, manager, place, camille, eloise):

@@ -261,7 +261,7 @@ def test_a_file_of_bad_rows_only_is_refused(pilot_client, territories):
 
     content = page(response)
     assert "Le traitement a échoué" in content
-    assert "Fichier refusé : aucune ligne ne peut être importée (1 erreur, listées ci-dessous)" in (
+    assert "Fichier refusé : aucune ligne ne peut être importée (1 erreur, listée ci-dessous)" in (
         content
     )
     assert "Ligne 2 : Type : « Club de foot » n'est pas une valeur possible" in content
