@@ -247,6 +247,8 @@ def run_confirm(*, run, user, on_purpose=False):
     run.status = RunStatus.QUEUED
     run.confirmed_at, run.confirmed_by = timezone.now(), user
     run.progress_done, run.progress_total = 0, None
+    # Its page says when the write starts, not when the analysis did.
+    run.started_at = None
     run.save()
     perform_run.enqueue(run.pk)
     return run

@@ -451,3 +451,16 @@ def test_exported_file_imported_back_changes_nothing(pilot_client, exported_orga
     confirm(pilot_client, response.context["run"])
 
     assert sorted(Organisation.objects.values_list("name", "phone", "updated_at")) == before
+
+
+def test_the_runs_list_gives_no_progress_to_a_cancelled_import(pilot_client, territories):
+    run = analysed(pilot_client, csv_upload(GOOD_CSV))
+    cancel(pilot_client, run)
+
+    content = page(pilot_client.get(reverse("pti:run_list")))
+
+    row = content.split(f'<a href="{reverse("pti:run_detail", args=[run.pk])}">')[1]
+    row = row.split("</tr>")[0]
+    assert "annulé" in row
+    assert "%" not in row
+    assert "<td>—</td>" in row
