@@ -22,7 +22,6 @@ is still in the RSA, which is news of them for the active base (`beneficiaries.r
 """
 
 import datetime
-import gzip
 import json
 import re
 import tempfile
@@ -59,6 +58,7 @@ from beneficiaries.services import exits_record_end_of_right
 from pti.bulk import among, insert_values, raise_to, update_values
 from pti.enums import Role
 from pti.models import Commune
+from pti.plan_file import PlanFile
 
 ROOT = "Racine"
 HOUSEHOLD = "InfosFoyerRSA"
@@ -1159,23 +1159,13 @@ def _rights_and_duties(flux_person, *, default):
     return RightsAndDuties.NOT_SUBJECT
 
 
-class FluxPlan:
+class FluxPlan(PlanFile):
     """What the analysis of a flux decided, kept in a file between the analysis and the
     confirmation (gzip of JSON lines: one line per chunk of households, then a last line with
     what the whole file says: its report's counts, the households held, the households read).
     It holds people's names and birth dates: it lives as long as the run's file does."""
 
     END = b'{"end":'
-
-    def __init__(self, stream):
-        self.stream = stream  # a binary file, seekable
-
-    def writer(self):
-        return gzip.GzipFile(fileobj=self.stream, mode="wb", compresslevel=1)
-
-    def _lines(self):
-        self.stream.seek(0)
-        return gzip.GzipFile(fileobj=self.stream, mode="rb")
 
     def end(self):
         """The last line's dict. Raises CnafFluxError when the plan is incomplete."""

@@ -30,7 +30,6 @@ ValidationError and writes nothing. Each file created or changed gets its access
 
 import contextlib
 import datetime
-import gzip
 import itertools
 import json
 import tempfile
@@ -61,6 +60,7 @@ from pti.bulk import insert_values, update_values
 from pti.enums import Role
 from pti.imports import PREVIEW_ROWS, Analysis, Report, held_reason
 from pti.models import Commune, User
+from pti.plan_file import PlanFile, dump_line
 from pti.resources import ChoiceWidget
 from pti.tabular import Table, map_headers
 
@@ -429,7 +429,7 @@ def _held_message(lines):
 # --- The plan -------------------------------------------------------------------------------
 
 
-class PeoplePlan:
+class PeoplePlan(PlanFile):
     """What the analysis decided, kept between the analysis and the write: a gzip of JSON
     lines, a first line {"head": …} (who analysed, when, the report), then lines
     {"rows": [...]} of at most PLAN_CHUNK rows each, in the file's order:
@@ -443,16 +443,6 @@ class PeoplePlan:
       change, referent id or null (to designate)].
 
     It holds people's names and birth dates: it lives as long as the upload does."""
-
-    def __init__(self, stream):
-        self.stream = stream
-
-    def writer(self):
-        return gzip.GzipFile(fileobj=self.stream, mode="wb", compresslevel=1)
-
-    def _lines(self):
-        self.stream.seek(0)
-        return gzip.GzipFile(fileobj=self.stream, mode="rb")
 
     def head(self):
         try:
@@ -468,10 +458,6 @@ class PeoplePlan:
         next(lines)
         for line in lines:
             yield json.loads(line)["rows"]
-
-
-def _dump(value):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
 def _iso(date):
@@ -648,7 +634,7 @@ class _Analysis:
                 self.operations[index] = ERROR
             elif plan is not None:
                 self.operations[index] = UPDATE if plan[0] == "known" else NEW
-                spool.write(f"{index}\t".encode() + _dump(plan))
+                spool.write(f"{index}\t".encode() + dump_line(plan))
             if index % PLAN_CHUNK == PLAN_CHUNK - 1:
                 self.progress.advance(PLAN_CHUNK)
         self.progress.advance(len(self.table.rows) % PLAN_CHUNK)
@@ -806,7 +792,7 @@ class _Analysis:
         }
         spool.seek(0)
         with PeoplePlan(plan_file).writer() as out:
-            out.write(_dump({"head": head}))
+            out.write(dump_line({"head": head}))
             chunk = []
             for line in spool:
                 index, _, row = line.partition(b"\t")
@@ -847,22 +833,7 @@ def _report_from_json(data):
 
 # --- The write ------------------------------------------------------------------------------
 
-NEW_PERSON_FIELDS = [
-    "household_id",
-    "household_role",
-    "last_name",
-    "birth_name",
-    "first_name",
-    "birth_date",
-    "sex",
-    "email",
-    "phone",
-    "rights_and_duties",
-    "rsa_requested_on",
-    "right_opened_on",
-    "right_known_on",
-    "search_key",
-]
+NEW_PERSON_FIELDS = ["household_id", *services.PERSON_FIELDS, "search_key"]
 
 
 def _new_person(household_id, row):
