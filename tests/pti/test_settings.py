@@ -51,6 +51,15 @@ def test_a_development_env_file_lets_manage_py_run_without_a_secret_key(tmp_path
     assert "No changes detected" in result.stdout
 
 
+def test_a_fresh_clone_checks_its_migrations_without_any_configuration():
+    # makemigrations reads only the code: no secret key, no server name, no .env needed.
+    result = manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    # What serves or signs still refuses to start without its secret.
+    assert manage("check").returncode == 1
+
+
 def test_malformed_database_url_stops_start_up_clearly():
     result = manage("check", DJANGO_DEBUG="true", DATABASE_URL="pas-une-adresse")
     assert result.returncode == 1
