@@ -1081,6 +1081,32 @@ def test_the_command_lists_the_errors_of_a_refused_file(tmp_path, communes, pilo
 
 
 @pytest.mark.django_db
+def test_the_command_may_hold_the_faulty_households_and_import_the_others(
+    tmp_path, communes, pilot
+):
+    communes["42095"].delete()
+    path = variant(
+        tmp_path,
+        SEPTEMBER,
+        (KARIMS_BIRTH, KARIMS_BIRTH.replace("1984-05-17", "17/05/1984")),
+    )
+
+    out, err = run(path, "--user", "pilote", "--retenir")
+
+    assert "Flux importé." in out
+    held = HeldHousehold.objects.order_by("caf_number")
+    assert [(one.caf_number, one.resolved_at) for one in held] == [
+        ("0012345", None),
+        ("7654321", None),
+    ]
+    assert "date de naissance (DTNAI) invalide" in held[0].reasons
+    # The two other households of the file are written whole.
+    assert Household.objects.count() == 2
+    assert not Household.objects.filter(caf_number__in=["0012345", "7654321"]).exists()
+    assert_no_personal_data(out + err)
+
+
+@pytest.mark.django_db
 def test_the_command_dry_run_writes_nothing(communes, pilot):
     out, _err = run(SEPTEMBER, "--user", "pilote", "--dry-run")
 

@@ -18,8 +18,9 @@ class Command(BaseCommand):
         "Importe le flux mensuel « bénéficiaires » de la CNAF ou de la MSA (VRSB0801, XML) : "
         "crée ou met à jour les foyers et leurs membres (adresse, commune, situation "
         "familiale, sans domicile fixe, droits et devoirs) et enregistre une sortie « fin de "
-        "droit » pour les personnes des dossiers clos. Tout ou rien : un fichier qui contient "
-        "une erreur est refusé en entier, avec la liste de ses erreurs."
+        "droit » pour les personnes des dossiers clos. Un fichier qui contient une erreur est "
+        "refusé en entier, avec la liste de ses erreurs ; avec --retenir, comme depuis "
+        "l'écran, les foyers en erreur sont mis de côté « à traiter » et les autres importés."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +38,14 @@ class Command(BaseCommand):
             "enregistrer",
         )
 
-    def handle(self, *args, file, user, dry_run, **options):
+        parser.add_argument(
+            "--retenir",
+            action="store_true",
+            help="met de côté les foyers en erreur (liste « Foyers du flux à traiter », chacun "
+            "avec sa raison) et importe tous les autres, au lieu de refuser le fichier",
+        )
+
+    def handle(self, *args, file, user, dry_run, retenir=False, **options):
         path = existing_file(file)
         importer = importing_user(
             user,
@@ -45,7 +53,7 @@ class Command(BaseCommand):
             "n'est pas un pilote en activité : seul un pilote importe le flux CNAF.",
         )
         try:
-            report = self.analyse_then_write(path, importer, dry_run=dry_run)
+            report = self.analyse_then_write(path, importer, dry_run=dry_run, hold=retenir)
         except CnafFluxError as exc:
             raise CommandError(f"{exc} Rien n'a été enregistré.") from None
         except CnafImportRefused as refused:
@@ -57,9 +65,10 @@ class Command(BaseCommand):
             ) from None
         self.print_report(report)
 
-    def analyse_then_write(self, path, importer, *, dry_run):
+    def analyse_then_write(self, path, importer, *, dry_run, hold):
         """The same two steps as from the browser (beneficiaries.runs), one after the other,
-        with their progress printed every tenth."""
+        with their progress printed every tenth; `hold`: the faulty households set aside, as
+        the browser does, instead of the file refused."""
         with path.open("rb") as stream, tempfile.TemporaryFile() as plan_file:
             size = path.stat().st_size
             self.stdout.write(f"Analyse du fichier ({size // 1_000_000} Mo)…")
@@ -67,6 +76,7 @@ class Command(BaseCommand):
                 source=ReportingReader(stream, _PrintedProgress(self.stdout, "octets lus", size)),
                 user=importer,
                 plan_file=plan_file,
+                hold_faulty=hold,
             )
             if dry_run:
                 return report
