@@ -817,6 +817,7 @@ def _report_to_json(report):
         "counts": report.counts,
         "hidden_rows": report.hidden_rows,
         "refused": report.refused,
+        "warnings": report.warnings,
     }
 
 
@@ -828,6 +829,7 @@ def _report_from_json(data):
         counts=data["counts"],
         hidden_rows=data["hidden_rows"],
         refused=[tuple(refusal) for refusal in data["refused"]],
+        warnings=[tuple(warning) for warning in data.get("warnings", [])],
     )
 
 

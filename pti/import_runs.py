@@ -61,6 +61,7 @@ def analyse_table(spec, table, *, user, plan_file, progress):
         "lines": [summary(report, "L'import ferait :", held=len(held))],
         "counts": {**report.counts, "held": len(held)},
         "errors": [error_line(line, text) for line, text in report.errors],
+        "warnings": [error_line(line, text) for line, text in sorted(report.warnings)],
         "headers": [str(header) for header in report.headers],
         "rows": [
             [line, operation, [shown_cell(cell) for cell in values]]
@@ -109,6 +110,8 @@ def write_table(spec, plan_file, *, user, progress, analysis):
         "counts": {**report.counts, "held": held},
         # The held rows were not written: their reasons stay listed with the outcome.
         "errors": analysis.get("errors", []),
+        # What the user read and confirmed stays listed with the outcome.
+        "warnings": analysis.get("warnings", []),
         "held_count": held,
         "group_columns": analysis.get("group_columns", []),
         "ignored": [[reason, number] for reason, number in report.ignored],

@@ -202,6 +202,11 @@ class Report:
     # What the resource refused to reach outside the user's scope, for `ImportSpec.on_preview`
     # to trace (the resource's `refused`, if it keeps one); never shown.
     refused: list = field(default_factory=list)
+    # (file line, French message) of what the import writes all the same but the user should
+    # check before confirming: a probable homonym, a référent the application does not know
+    # (the person imported unassigned), a cell ignored (an invalid phone, a NIR where none
+    # belongs). The row is imported; only errors hold a row.
+    warnings: list = field(default_factory=list)
 
     @property
     def is_valid(self):

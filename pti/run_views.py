@@ -49,6 +49,7 @@ def run_detail(request, pk):
         "result_label": handler.result_label,
         "progress_unit": handler.unit_of(run),
         "errors": (run.summary or run.analysis).get("errors", []),
+        "warnings": (run.summary or run.analysis).get("warnings", []),
         "found": run.summary or run.analysis,
         "trail": runs_trail(),
     }
@@ -121,6 +122,8 @@ def run_report(request, pk):
         dataset.append(["Échec", run.error])
     for error in found.get("errors", []):
         dataset.append(["Erreur", error])
+    for warning in found.get("warnings", []):
+        dataset.append(["Avertissement", warning])
     for item in found.get("held", []):
         dataset.append(["Mis de côté", item])
     for item in found.get("to_check", []):

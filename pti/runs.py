@@ -390,7 +390,7 @@ def check_worker():
 
 # What a run's analysis or summary lists of people, by matricule or by row: errors, households
 # to check, households or rows held aside, the rows a preview shows. Forgotten with the files.
-LISTS_OF_PEOPLE = ("errors", "to_check", "held", "rows")
+LISTS_OF_PEOPLE = ("errors", "warnings", "to_check", "held", "rows")
 
 
 def purge_run_files(now=None):

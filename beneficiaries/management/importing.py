@@ -29,6 +29,18 @@ def importing_user(username, roles, refusal):
     return user
 
 
+def write_warnings(stream, warnings):
+    """What the import writes all the same but should be checked, up to ERRORS_SHOWN."""
+    if not warnings:
+        return
+    count = len(warnings)
+    stream.write(f"{count} avertissement{'s' if count > 1 else ''} (lignes importées) :")
+    for warning in warnings[:ERRORS_SHOWN]:
+        stream.write(f"  {warning}")
+    if count > ERRORS_SHOWN:
+        stream.write(f"  … et {count - ERRORS_SHOWN} autre(s).")
+
+
 def write_errors(stream, errors):
     """Every error of a refused file, up to ERRORS_SHOWN, each on its line."""
     stream.write(f"{len(errors)} erreur(s) dans le fichier :")

@@ -6,7 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from beneficiaries.management.importing import existing_file, importing_user, write_errors
+from beneficiaries.management.importing import (
+    existing_file,
+    importing_user,
+    write_errors,
+    write_warnings,
+)
 from beneficiaries.resources import people_import_spec
 from pti.enums import Role
 from pti.import_runs import TableRefused, analyse_table, write_table
@@ -97,6 +102,7 @@ class Command(BaseCommand):
             except RunRefused as refused:
                 raise CommandError(refused.message) from None
             self._held(outcome, held_file)
+            write_warnings(self.stdout, outcome.found["warnings"])
             if dry_run:
                 self.stdout.write(
                     f"Simulation (--dry-run) : {outcome.found['lines'][0]} Rien n'a été enregistré."
