@@ -24,6 +24,12 @@ CIVILITIES = {
 }
 
 
+class IgnoredCell(Exception):
+    """Raised by a clean_* function when a cell's value is left out but the row is imported
+    all the same (an invalid phone, a NIR where none belongs): the message, in French and
+    without the column's name, becomes a warning of the import (Report.warnings)."""
+
+
 def clean_text(value):
     """Text as typed, spaces trimmed; an empty cell is an empty text; a number cell that holds
     a whole number is written without « .0 »."""

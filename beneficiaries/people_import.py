@@ -358,13 +358,18 @@ def right_dates(requested, opened, known, *, today):
 
 def read_row(cell, *, communes, referents, today):
     """Read and check every cell of a row: `cell(column)` gives the cell of a column (None
-    when the file has no such column). Returns (PersonRow, errors {field: message}): every
-    error of the row at once. Writes nothing, reads nothing but `communes` and `referents`."""
-    values, errors = {}, {}
+    when the file has no such column). Returns (PersonRow, errors {field: message},
+    warnings {field: message}): every error of the row at once, and the cells left out of an
+    imported row (cells.IgnoredCell). Writes nothing, reads nothing but `communes` and
+    `referents`."""
+    values, errors, warnings = {}, {}, {}
 
     def take(name, clean, *args, **kwargs):
         try:
             values[name] = clean(*args, **kwargs)
+        except cells.IgnoredCell as ignored:
+            values[name] = ""
+            warnings[name] = str(ignored)
         except ValueError as error:
             values[name] = None
             errors[name] = str(error)
@@ -413,7 +418,7 @@ def read_row(cell, *, communes, referents, today):
         referent_id=referent.pk if referent else None,
         **values,
     )
-    return row, errors
+    return row, errors, warnings
 
 
 def _labelled(errors):
@@ -495,6 +500,7 @@ class _Analysis:
         self.errors = {}  # row index -> [message]
         self.held = set()  # indexes of the rows held: faulty, or of a faulty row's household
         self.held_errors = []  # (line, message) of the rows held for another one
+        self.warnings = {}  # row index -> [message]: written all the same, to check
         self.household_of = [None] * count  # row index -> (payer, number) or None
         self.refused = []
 
@@ -595,13 +601,15 @@ class _Analysis:
         first_of = {}  # (identity key, birth date) -> index of the first row with it
         lines = self.table.line_numbers
         for index, raw in enumerate(self.table.rows):
-            row, errors = read_row(
+            row, errors, warnings = read_row(
                 self.cells_of(raw),
                 communes=self.communes,
                 referents=self.referents,
                 today=self.today,
             )
             found = list(errors.items())
+            if warnings:
+                self.warnings.setdefault(index, []).extend(_labelled(warnings.items()))
             self.household_of[index] = row.household_key
             keys = ()
             if row.birth_date and row.last_name is not None and row.first_name is not None:
@@ -762,6 +770,12 @@ class _Analysis:
             for message in messages
         ]
         errors.extend(self.held_errors)
+        warnings = [
+            (table.line_numbers[index], message)
+            for index, messages in self.warnings.items()
+            if index not in held
+            for message in messages
+        ]
         # The rows the write would apply; the held ones are listed with their reason.
         written = (index for index in range(len(table.rows)) if index not in held)
         rows = []
@@ -775,6 +789,7 @@ class _Analysis:
             counts=counts,
             hidden_rows=max(0, len(table.rows) - len(held) - PREVIEW_ROWS),
             refused=list(self.refused),
+            warnings=sorted(warnings),
         )
 
     def write_plan(self, spool, plan_file, report):
