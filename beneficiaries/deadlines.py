@@ -5,6 +5,14 @@ The durations are settings (`PTI_DELAYS`, `PTI_ACTIVE_RETENTION_DAYS`,
 `PTI_RETENTION_NOTICE_DAYS`). The same rules serve one file (`due_items`, from a person's
 annotated row) and the lists (`BeneficiaryQuerySet.due`, the same rules written as database
 conditions).
+
+One definition of each deadline: `deadline(start, name)` is the due date, the start plus the
+delay as the calendar counts it (a month from 31 January is 28 or 29 February, from 29 February
+is 29 March); it is past, and the thing late, the day after (`is_late`). The lists never subtract
+a delay from today (31 March less a month is 28 February, while a month from 28 February is
+28 March: the two disagree for up to three days at the end of a short month); they compare the
+start with a threshold computed here from `deadline` itself (`latest_start`, `last_late_start`),
+so that a file and a list say the same thing on every day of the year.
 """
 
 import datetime
@@ -29,8 +37,56 @@ DUE_LABELS = {
 }
 
 
+ONE_DAY = datetime.timedelta(days=1)
+
+
 def delay(name):
+    """The delay `name` of `PTI_DELAYS` (« orientation », « contract », « social_review »,
+    « social_review_long », « contract_ending », « no_interview »), a relativedelta."""
     return relativedelta(**settings.PTI_DELAYS[name])
+
+
+def deadline(start, name):
+    """The due date of the deadline `name` for something that started on `start` (a date): the
+    start plus the delay, months counted as the calendar does and clamped to the last day of a
+    shorter month (31/01 + 1 month = 28/02, or 29/02 in a leap year). The thing is done on time
+    on that day still (`is_late`). The delays (DOMAIN.md, legal deadlines): orientation 6 weeks
+    after the département learns the right is open, contract 1 month after the orientation is
+    notified (a reorientation restarts it), social parcours reviewed 6 months after signing (12
+    for health, disability, housing or family reasons); no interview for 3 months is flagged."""
+    return start + delay(name)
+
+
+def is_late(due, today):
+    """True when the due date `due` is past on `today`: late from the day after it."""
+    return due < today
+
+
+def latest_start(name, due_by):
+    """The latest start date whose `name` deadline falls on or before `due_by` (a date): a start
+    is due by then if and only if it is on or before this day. The inverse of `deadline`, which
+    never goes back in time (a later start never has an earlier due date) but is not one to one
+    at month ends: 29, 30 and 31 January all give 28 February, and no start gives 29 to 31 March
+    after a month. Found from `due_by - delay`, then moved day by day (three days at most) until
+    `deadline` itself agrees, so that it can never disagree with `deadline`."""
+    start = due_by - delay(name)
+    while deadline(start, name) > due_by:
+        start -= ONE_DAY
+    while deadline(start + ONE_DAY, name) <= due_by:
+        start += ONE_DAY
+    return start
+
+
+def last_late_start(name, today):
+    """The latest start date whose `name` deadline is past on `today`: a start on or before it is
+    late (`is_late(deadline(start, name), today)`), a later one is not."""
+    return latest_start(name, today - ONE_DAY)
+
+
+def ending_horizon(today):
+    """The last day of the window that announces what comes soon (a contract ending, a review),
+    `contract_ending` after `today`."""
+    return today + delay("contract_ending")
 
 
 def legacy_deadline():
@@ -80,25 +136,26 @@ class Due:
 
 def due_items(row, today):
     """What is due for one person, from a row annotated by `with_followup()`: a list of Due,
-    empty once the person has left."""
+    empty once the person has left (nothing is due from someone who has left the RSA). The
+    same rules as `beneficiaries.models.due_conditions`, which the lists and counters use."""
     items = []
     if getattr(row, "exit_on", None):
         return items
     if row.orientation_decided_on is None:
-        due = row.right_known_on + delay("orientation")
-        items.append(Due("orientation", "orientation à décider", due, due < today))
+        due = deadline(row.right_known_on, "orientation")
+        items.append(Due("orientation", "orientation à décider", due, is_late(due, today)))
     elif row.orientation_notified_on and not row.contract_signed_after_orientation:
-        due = row.orientation_notified_on + delay("contract")
-        items.append(Due("contract", "contrat à signer", due, due < today))
+        due = deadline(row.orientation_notified_on, "contract")
+        items.append(Due("contract", "contrat à signer", due, is_late(due, today)))
     expired = row.contract_end is not None and row.contract_end < today
     if expired:
         items.append(Due("expired", "contrat échu à renouveler", row.contract_end, True))
     if row.contract_signed_on and row.parcours == Parcours.SOCIAL and not expired:
         review = "social_review_long" if row.contract_long_review else "social_review"
-        due = row.contract_signed_on + delay(review)
-        if due <= today + delay("contract_ending"):
-            items.append(Due("review", "révision du parcours social", due, due < today))
-    if row.contract_end and today <= row.contract_end <= today + delay("contract_ending"):
+        due = deadline(row.contract_signed_on, review)
+        if due <= ending_horizon(today):
+            items.append(Due("review", "révision du parcours social", due, is_late(due, today)))
+    if row.contract_end and today <= row.contract_end <= ending_horizon(today):
         items.append(Due("ending", "contrat bientôt échu", row.contract_end, False))
     if row.contract_kind in (ContractKind.CER, ContractKind.PPAE):
         items.append(
@@ -109,7 +166,9 @@ def due_items(row, today):
                 today >= legacy_deadline(),
             )
         )
-    if row.last_interview_on is None or row.last_interview_on < today - delay("no_interview"):
+    if row.last_interview_on is None or is_late(
+        deadline(row.last_interview_on, "no_interview"), today
+    ):
         items.append(Due("interview", "pas d'entretien depuis 3 mois", row.last_interview_on, True))
     if row.pending_prescriptions:
         items.append(Due("answer", "prescription sans réponse", None, False))

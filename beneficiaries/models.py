@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from actions.enums import Obstacle as ObstacleKind
 from actions.enums import PrescriptionStatus
 from actions.models import Action
-from beneficiaries.deadlines import delay, notice_start
+from beneficiaries.deadlines import ending_horizon, last_late_start, latest_start, notice_start
 from beneficiaries.enums import (
     AssignmentReason,
     ContractKind,
@@ -225,20 +225,26 @@ class BeneficiaryQuerySet(models.QuerySet):
 
 def due_conditions(today):
     """The rules of deadlines.due_items as database conditions, {code: Q}. Written with EXISTS
-    on indexed tables so that they stay fast on 100,000 people (no per-row annotation)."""
+    on indexed tables so that they stay fast on 100,000 people (no per-row annotation).
+
+    A date is never compared with today less a delay: each deadline is compared through the
+    latest start date still due or late, computed in Python from `deadlines.deadline` itself
+    (`latest_start`, `last_late_start`), so that a list, a counter and a file agree on every day,
+    at month ends too. Nothing is due from a person who has left (an Exit recorded)."""
     orientation = OrientationDecision.objects.filter(beneficiary=OuterRef("pk"), is_current=True)
     contract = Contract.objects.filter(beneficiary=OuterRef("pk"), is_current=True)
-    ending_window = today + delay("contract_ending")
+    horizon = ending_horizon(today)
     signed_since_orientation = Contract.objects.filter(
         beneficiary=OuterRef("beneficiary_id"),
         signed_on__isnull=False,
         signed_on__gte=OuterRef("notified_on"),
     )
-    return {
-        "orientation": Q(right_known_on__lt=today - delay("orientation")) & ~Exists(orientation),
+    conditions = {
+        "orientation": Q(right_known_on__lte=last_late_start("orientation", today))
+        & ~Exists(orientation),
         "contract": Q(
             Exists(
-                orientation.filter(notified_on__lt=today - delay("contract")).filter(
+                orientation.filter(notified_on__lte=last_late_start("contract", today)).filter(
                     ~Exists(signed_since_orientation)
                 )
             )
@@ -247,19 +253,19 @@ def due_conditions(today):
         & Q(
             Exists(
                 contract.filter(end_date__gte=today).filter(
-                    Q(long_review_reason="", signed_on__lte=ending_window - delay("social_review"))
+                    Q(long_review_reason="", signed_on__lte=latest_start("social_review", horizon))
                     | (
                         ~Q(long_review_reason="")
-                        & Q(signed_on__lte=ending_window - delay("social_review_long"))
+                        & Q(signed_on__lte=latest_start("social_review_long", horizon))
                     )
                 )
             )
         ),
         "expired": Q(Exists(contract.filter(end_date__lt=today))),
-        "ending": Q(Exists(contract.filter(end_date__gte=today, end_date__lte=ending_window))),
+        "ending": Q(Exists(contract.filter(end_date__gte=today, end_date__lte=horizon))),
         "interview": ~Exists(
             Interview.objects.filter(
-                beneficiary=OuterRef("pk"), date__gte=today - delay("no_interview")
+                beneficiary=OuterRef("pk"), date__gt=last_late_start("no_interview", today)
             )
         ),
         "answer": Q(
@@ -270,10 +276,10 @@ def due_conditions(today):
             )
         ),
         "legacy": Q(Exists(contract.filter(kind__in=[ContractKind.CER, ContractKind.PPAE]))),
-        # No exit, and no contact for long enough to be closed within the notice period.
-        "no_contact": ~Exists(Exit.objects.filter(beneficiary=OuterRef("pk")))
-        & no_contact_since(notice_start(today)),
+        # No contact for long enough to be closed within the notice period.
+        "no_contact": no_contact_since(notice_start(today)),
     }
+    return {code: Q(exit__isnull=True) & condition for code, condition in conditions.items()}
 
 
 class HouseholdQuerySet(models.QuerySet):
