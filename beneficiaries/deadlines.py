@@ -141,6 +141,7 @@ def due_items(row, today):
     items = []
     if getattr(row, "exit_on", None):
         return items
+    horizon = ending_horizon(today)
     if row.orientation_decided_on is None:
         due = deadline(row.right_known_on, "orientation")
         items.append(Due("orientation", "orientation à décider", due, is_late(due, today)))
@@ -153,9 +154,9 @@ def due_items(row, today):
     if row.contract_signed_on and row.parcours == Parcours.SOCIAL and not expired:
         review = "social_review_long" if row.contract_long_review else "social_review"
         due = deadline(row.contract_signed_on, review)
-        if due <= ending_horizon(today):
+        if due <= horizon:
             items.append(Due("review", "révision du parcours social", due, is_late(due, today)))
-    if row.contract_end and today <= row.contract_end <= ending_horizon(today):
+    if row.contract_end and today <= row.contract_end <= horizon:
         items.append(Due("ending", "contrat bientôt échu", row.contract_end, False))
     if row.contract_kind in (ContractKind.CER, ContractKind.PPAE):
         items.append(
