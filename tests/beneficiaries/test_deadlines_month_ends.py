@@ -44,7 +44,6 @@ from tests.beneficiaries.factories import (
     HouseholdFactory,
     InterviewFactory,
     OrientationDecisionFactory,
-    ReferentAssignmentFactory,
 )
 from tests.pti.factories import CommuneFactory, OrganisationFactory, TerritoryFactory, UserFactory
 
@@ -71,9 +70,7 @@ def days(first, last):
 
 def listed_codes(row, today):
     """The codes under which the lists and counters must show a person, from the file's rules."""
-    return {
-        due.code for due in due_items(row, today) if due.late or due.code not in LATE_ONLY
-    }
+    return {due.code for due in due_items(row, today) if due.late or due.code not in LATE_ONLY}
 
 
 def freeze_today(monkeypatch, day):
@@ -195,7 +192,9 @@ def people_for_every_start(year):
     )
     orientations, contracts, interviews = [], [], []
     for person, (kind, day) in zip(people, plans, strict=True):
-        interviews.append(Interview(beneficiary=person, kind="individual", date=day, referent=referent))
+        interviews.append(
+            Interview(beneficiary=person, kind="individual", date=day, referent=referent)
+        )
         if kind == "not_oriented":
             continue
         notified = day if kind == "notified" else day - datetime.timedelta(days=10)
@@ -253,3 +252,224 @@ def test_lists_and_counters_agree_with_the_file_on_every_day_of_the_year(year):
                 code: len(pks) for code, pks in expected.items()
             }, today
     assert disagreements == []
+
+
+# --- The case: two people oriented on 27 and 28 February, seen on 30 March 2026 ------------------
+
+
+@pytest.fixture
+def imported_case(monkeypatch, tmp_path, settings):
+    """The case file imported by `import_beneficiaries` on 30/03/2026, then both people oriented
+    through the service, one notified on 28/02, the other on 27/02."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    freeze_today(monkeypatch, D(2026, 3, 30))
+    territory = TerritoryFactory(code="saint-etienne", name="Saint-Étienne")
+    CommuneFactory(
+        insee_code="42218", name="Saint-Étienne", postal_code="42000", territory=territory
+    )
+    sophie = UserFactory(referent=True, username="sdurand", first_name="Sophie", last_name="Durand")
+    pilot = UserFactory(pilot=True, username="pilote")
+    path = tmp_path / "personnes.csv"
+    shutil.copy(FILES / "case_month_end_deadline_people.csv", path)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_beneficiaries", str(path), "--user", "pilote", stdout=out, stderr=err)
+    assert out.getvalue() == "Import terminé : 2 créations, 0 modification, 0 ligne inchangée.\n"
+    organisme = OrganisationFactory(name="Département de la Loire")
+    people = {}
+    for first_name, notified in (("Lucie", D(2026, 2, 28)), ("Damien", D(2026, 2, 27))):
+        person = Beneficiary.objects.get(first_name=first_name)
+        services.orientation_decide(
+            beneficiary=person,
+            parcours=Parcours.SOCIAL,
+            organisme=organisme,
+            decided_on=notified,
+            notified_on=notified,
+            by=pilot,
+        )
+        people[first_name] = person
+    return {"sophie": sophie, "pilot": pilot, **people}
+
+
+def text_of(response):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_the_case_file_the_counter_the_filter_and_the_pilots_list_agree(imported_case, client_as):
+    lucie, damien = imported_case["Lucie"], imported_case["Damien"]
+    referent = client_as(imported_case["sophie"])
+
+    for person, due in ((lucie, "28/03/2026"), (damien, "27/03/2026")):
+        page = text_of(referent.get(reverse("beneficiaries:file", args=[person.pk])))
+        assert f"En retard contrat à signer – échéance {due}" in page
+
+    portfolio = referent.get(reverse("beneficiaries:portfolio"))
+    assert "2 contrat en retard" in text_of(portfolio)
+    filtered = text_of(referent.get(reverse("beneficiaries:portfolio"), {"due": "contract"}))
+    assert "2 personnes" in filtered
+    assert "CHAPUIS Lucie" in filtered
+    assert "CARREL Damien" in filtered
+
+    pilot = client_as(imported_case["pilot"])
+    listed = text_of(pilot.get(reverse("beneficiaries:list"), {"due": "contract"}))
+    assert "2 personnes" in listed
+    assert "CHAPUIS Lucie" in listed
+    assert "CARREL Damien" in listed
+    assert "En retard contrat à signer (28/03/2026)" in listed
+
+
+def test_on_the_deadline_day_itself_nobody_is_late_anywhere(imported_case, client_as, monkeypatch):
+    freeze_today(monkeypatch, D(2026, 3, 27))
+    referent = client_as(imported_case["sophie"])
+    page = text_of(referent.get(reverse("beneficiaries:file", args=[imported_case["Damien"].pk])))
+    assert "À venir contrat à signer – échéance 27/03/2026" in page
+    assert "0 contrat en retard" in text_of(referent.get(reverse("beneficiaries:portfolio")))
+
+    # The next day Damien is late (27/02 + 1 month = 27/03), Lucie not yet (28/03).
+    freeze_today(monkeypatch, D(2026, 3, 28))
+    referent = client_as(imported_case["sophie"])  # the session of the day before has expired
+    assert "1 contrat en retard" in text_of(referent.get(reverse("beneficiaries:portfolio")))
+    listed = text_of(referent.get(reverse("beneficiaries:portfolio"), {"due": "contract"}))
+    assert "CARREL Damien" in listed
+    assert "CHAPUIS Lucie" not in listed
+
+
+def test_a_person_who_has_left_has_nothing_due_in_any_list(imported_case, client_as):
+    damien = imported_case["Damien"]
+    ExitFactory(beneficiary=damien, exit_on=D(2026, 3, 20), recorded_by=imported_case["sophie"])
+    referent = client_as(imported_case["sophie"])
+
+    assert "1 contrat en retard" in text_of(referent.get(reverse("beneficiaries:portfolio")))
+    pilot = client_as(imported_case["pilot"])
+    for state in ("all", "exited"):
+        listed = text_of(
+            pilot.get(reverse("beneficiaries:list"), {"due": "contract", "state": state})
+        )
+        assert "CARREL Damien" not in listed
+    assert set(Beneficiary.objects.due("contract", D(2026, 3, 30))) == {imported_case["Lucie"]}
+    page = text_of(referent.get(reverse("beneficiaries:file", args=[damien.pk])))
+    assert "contrat à signer" not in page
+
+
+# --- Each deadline across a month end, in the file and in the lists ---------------------------
+
+
+def shown(person, today):
+    """(the file's codes as the lists count them, the lists' codes, the counters' codes)."""
+    row = Beneficiary.objects.with_followup().get(pk=person.pk)
+    people = Beneficiary.objects.filter(pk=person.pk)
+    in_lists = {code for code in SWEPT if people.with_followup().due(code, today).exists()}
+    counts = people.due_counts(today)
+    counted = {code for code in SWEPT if counts[code]}
+    return listed_codes(row, today) & SWEPT, in_lists, counted
+
+
+def assert_agree(person, today, *, code, expected):
+    in_file, in_lists, counted = shown(person, today)
+    assert in_file == in_lists == counted, today
+    assert (code in in_file) is expected, today
+
+
+def seen(person, on):
+    InterviewFactory(beneficiary=person, date=on)
+    return person
+
+
+def test_a_reorientation_restarts_the_month_across_a_month_end():
+    person = seen(BeneficiaryFactory(right_known_on=D(2025, 6, 2)), D(2026, 2, 20))
+    OrientationDecisionFactory(
+        beneficiary=person, decided_on=D(2025, 6, 10), notified_on=D(2025, 6, 12)
+    )
+    ContractFactory(
+        beneficiary=person,
+        start_date=D(2025, 7, 1),
+        signed_on=D(2025, 7, 1),
+        end_date=D(2026, 7, 1),
+    )
+    person.orientations.update(is_current=False)
+    OrientationDecisionFactory(
+        beneficiary=person,
+        parcours=Parcours.SOCIAL,
+        decided_on=D(2026, 1, 30),
+        notified_on=D(2026, 1, 31),
+        is_reorientation=True,
+        reason="Projet professionnel",
+    )
+    row = Beneficiary.objects.with_followup().get(pk=person.pk)
+    [due] = [item for item in due_items(row, D(2026, 2, 28)) if item.code == "contract"]
+    assert due.date == D(2026, 2, 28)
+    for today, late in ((D(2026, 2, 28), False), (D(2026, 3, 1), True), (D(2026, 3, 3), True)):
+        assert_agree(person, today, code="contract", expected=late)
+
+
+def test_a_contract_notified_on_29_february_is_late_from_30_march():
+    person = seen(BeneficiaryFactory(right_known_on=D(2028, 1, 10)), D(2028, 3, 1))
+    OrientationDecisionFactory(
+        beneficiary=person, decided_on=D(2028, 2, 28), notified_on=D(2028, 2, 29)
+    )
+    for today, late in ((D(2028, 3, 29), False), (D(2028, 3, 30), True), (D(2028, 3, 31), True)):
+        assert_agree(person, today, code="contract", expected=late)
+
+
+def test_a_contract_notified_on_31_january_is_late_from_1_march_in_a_common_year():
+    person = seen(BeneficiaryFactory(right_known_on=D(2026, 1, 2)), D(2026, 2, 20))
+    OrientationDecisionFactory(
+        beneficiary=person, decided_on=D(2026, 1, 30), notified_on=D(2026, 1, 31)
+    )
+    for today, late in ((D(2026, 2, 28), False), (D(2026, 3, 1), True)):
+        assert_agree(person, today, code="contract", expected=late)
+
+
+def test_the_orientation_deadline_falls_on_29_february():
+    person = seen(BeneficiaryFactory(right_known_on=D(2028, 1, 18)), D(2028, 2, 20))
+    row = Beneficiary.objects.with_followup().get(pk=person.pk)
+    [due] = [item for item in due_items(row, D(2028, 2, 29)) if item.code == "orientation"]
+    assert due.date == D(2028, 2, 29)
+    for today, late in ((D(2028, 2, 29), False), (D(2028, 3, 1), True)):
+        assert_agree(person, today, code="orientation", expected=late)
+
+
+def test_three_months_without_interview_counted_from_the_end_of_february():
+    # 28/02 + 3 months = 28/05: on 31/05 it has been more than three months, in every view.
+    person = seen(BeneficiaryFactory(right_known_on=D(2026, 1, 2)), D(2026, 2, 28))
+    OrientationDecisionFactory(
+        beneficiary=person, decided_on=D(2026, 1, 10), notified_on=D(2026, 1, 12)
+    )
+    ContractFactory(
+        beneficiary=person,
+        start_date=D(2026, 2, 1),
+        signed_on=D(2026, 2, 1),
+        end_date=D(2027, 2, 1),
+    )
+    for today, late in ((D(2026, 5, 28), False), (D(2026, 5, 29), True), (D(2026, 5, 31), True)):
+        assert_agree(person, today, code="interview", expected=late)
+
+
+@pytest.mark.parametrize(
+    ("signed", "long_review", "first_shown"),
+    [
+        # 31/08/2025 + 6 months = 28/02/2026, announced 30 days before: from 29/01/2026.
+        (D(2025, 8, 31), "", D(2026, 1, 29)),
+        # 31/08/2027 + 6 months = 29/02/2028: from 30/01/2028.
+        (D(2027, 8, 31), "", D(2028, 1, 30)),
+        # 29/02/2028 + 12 months (health) = 28/02/2029: from 29/01/2029.
+        (D(2028, 2, 29), LongReviewReason.HEALTH, D(2029, 1, 29)),
+    ],
+)
+def test_the_social_review_is_announced_the_same_day_everywhere(signed, long_review, first_shown):
+    person = seen(BeneficiaryFactory(right_known_on=signed - datetime.timedelta(days=60)), signed)
+    OrientationDecisionFactory(
+        beneficiary=person,
+        parcours=Parcours.SOCIAL,
+        decided_on=signed - datetime.timedelta(days=20),
+        notified_on=signed - datetime.timedelta(days=15),
+    )
+    ContractFactory(
+        beneficiary=person,
+        start_date=signed,
+        signed_on=signed,
+        end_date=signed + datetime.timedelta(days=800),
+        long_review_reason=long_review,
+    )
+    for today in days(first_shown - datetime.timedelta(days=3), first_shown + ONE_DAY):
+        seen(person, today)  # no other deadline on the way
+        assert_agree(person, today, code="review", expected=today >= first_shown)
