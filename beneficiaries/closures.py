@@ -37,9 +37,7 @@ CLOSURE_REASONS = {
     "MUT": ClosureReason(ExitCategory.MOVED, "mutation du dossier vers un autre organisme"),
     # Closed on a decision of the président du conseil départemental (a radiation after the
     # sanctions of CASF L262-37): the PCD's sanction.
-    "PCG": ClosureReason(
-        ExitCategory.SANCTION, "décision du président du conseil départemental"
-    ),
+    "PCG": ClosureReason(ExitCategory.SANCTION, "décision du président du conseil départemental"),
 }
 
 UNKNOWN_CATEGORY = ExitCategory.END_OF_RIGHT
