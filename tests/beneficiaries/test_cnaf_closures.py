@@ -159,7 +159,8 @@ def import_family_then_close(tmp_path, pilot, code, **closed):
 def test_each_known_closure_reason_has_its_category(code, category):
     found, label, known = closure_exit(code)
     assert (found, known) == (category, True)
-    assert label and label == label.lower()[0] + label[1:]  # a French label, lowercase first
+    assert label
+    assert label[0] == label[0].lower()  # a French label, lowercase first
 
 
 def test_an_unknown_or_missing_reason_is_an_end_of_right_said_to_be_unknown():
@@ -178,7 +179,7 @@ def test_every_category_of_the_table_is_one_a_flux_may_record():
 def seed_demo_as_of(monkeypatch, day):
     with monkeypatch.context() as patched:
         patched.setattr(timezone, "localdate", lambda *args, **kwargs: day)
-        call_command("seed_demo", "--beneficiaries", "30", "--no-snapshots", stdout=StringIO())
+        call_command("seed_demo", "--no-snapshots", stdout=StringIO())
 
 
 def run_import(*args):
@@ -445,7 +446,8 @@ def test_the_run_page_shows_the_categories_and_the_unknown_code(
         "département : 1." in page
     )
     assert "Motif de clôture (MOTICLORSA) « XQ9 » inconnu pour 1 foyer(s) (n°2)" in page
-    client.post(reverse("pti:run_confirm", args=[run.pk]))
+    # Both test fluxes bear the same date: the second is confirmed on purpose.
+    client.post(reverse("pti:run_confirm", args=[run.pk]), {"on_purpose": "oui"})
     done = client.get(reverse("pti:run_detail", args=[run.pk])).content.decode()
     assert "Sorties enregistrées (dossiers clos) : 2, dont fin de droit : 1" in done
     assert "« XQ9 » inconnu pour 1 foyer(s) (n°2) : sorties enregistrées comme" in done
