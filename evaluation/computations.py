@@ -705,8 +705,8 @@ class Computation:
         would give them (value and counts, and the breakdowns by organisme, parcours and
         nature of exit), taken from the département's `figures` (this computation's, for the
         whole département) and the rows they were grouped from; one query more for the exits
-        by territory and outcome, one for the exits by territory and category. A figure with no breakdown by territory (the référents'
-        caseload) is left out."""
+        by territory and outcome, one for the exits by territory and category. A figure with no
+        breakdown by territory (the référents' caseload) is left out."""
         names = self.territory_names
         result = {pk: {} for pk in names}
         for code, figure in figures.items():
