@@ -672,3 +672,14 @@ def test_the_exits_the_flux_recorded_before_get_their_code_and_category_back():
     assert (ended.category, ended.closure_reason) == (ExitCategory.END_OF_RIGHT, "ECH")
     assert (unknown.category, unknown.closure_reason) == (ExitCategory.END_OF_RIGHT, "")
     assert (by_hand.category, by_hand.closure_reason) == (ExitCategory.END_OF_RIGHT, "")
+
+
+@pytest.mark.django_db
+def test_the_file_shows_the_exit_category_and_the_cafs_code(tmp_path, communes, pilot, client_as):
+    import_family_then_close(tmp_path, pilot, "MUT")
+    karim = Beneficiary.objects.get(first_name="Karim")
+
+    page = client_as(pilot).get(reverse("beneficiaries:file", args=[karim.pk])).content.decode()
+
+    assert "déménagement hors du département" in page
+    assert "Dossier clos par la CAF ou la MSA, motif MUT." in page
