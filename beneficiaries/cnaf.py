@@ -25,7 +25,7 @@ import datetime
 import json
 import re
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
@@ -37,7 +37,9 @@ from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 from lxml import etree
 
+from beneficiaries.closures import closure_exit
 from beneficiaries.enums import (
+    ExitCategory,
     FamilySituation,
     FileOperation,
     HouseholdRole,
@@ -54,7 +56,7 @@ from beneficiaries.models import (
     Household,
 )
 from beneficiaries.search import normalise, search_key
-from beneficiaries.services import exits_record_end_of_right
+from beneficiaries.services import exits_record_closures
 from pti.bulk import among, insert_values, raise_to, update_values
 from pti.enums import Role
 from pti.models import Commune
@@ -98,6 +100,10 @@ ROLES = {
     "AUT": HouseholdRole.OTHER,
     "RDO": HouseholdRole.OTHER,
 }
+# The people of a dossier in the RSA's rights and duties (DOMAIN.md: the applicant and the
+# partner): a closure is an exit for them; a child or another person of the household leaves
+# no parcours.
+ADULT_ROLES = frozenset({HouseholdRole.APPLICANT, HouseholdRole.PARTNER})
 SEXES = {"1": Sex.MALE, "2": Sex.FEMALE, "M": Sex.MALE, "F": Sex.FEMALE}
 PAYERS = {"CAF": Payer.CAF, "MSA": Payer.MSA}
 # When FONORG says neither: the application that wrote the file (Cristal and @RSA are the
@@ -171,6 +177,9 @@ class FluxHousehold:
     people: list = field(default_factory=list)
     # What is wrong in this household, in French, without personal data.
     errors: list = field(default_factory=list)
+    # What a person must decide before anything of this household is written (the same person
+    # listed twice): the household is held whatever `hold_faulty` says, the file is not refused.
+    doubts: list = field(default_factory=list)
 
     @property
     def is_open(self):
@@ -415,15 +424,25 @@ class _Household:
         )
 
     def check_duplicates(self):
+        """The same person listed twice (a child entered twice, most often): which of the two
+        is right is for a person to decide, never for the import to merge."""
         seen = {}
         for person in self.result.people:
             key = (person.birth_date, person.search_key)
             if key in seen:
-                self.error(
-                    f"personnes n°{seen[key]} et n°{person.position} identiques "
-                    "(mêmes nom, prénom et date de naissance)"
+                first = seen[key]
+                who = (
+                    "le même enfant inscrit deux fois"
+                    if first.role == person.role == HouseholdRole.CHILD
+                    else "la même personne inscrite deux fois"
                 )
-            seen[key] = person.position
+                self.result.doubts.append(
+                    f"personnes n°{first.position} et n°{person.position} identiques (mêmes "
+                    f"nom, prénom et date de naissance) : {who} ? Rien n'est écrit pour ce "
+                    "foyer, à vérifier avec la CAF ou la MSA"
+                )
+            else:
+                seen[key] = person
 
     def family_situation(self, sitfam):
         roles = {person.role for person in self.result.people}
@@ -628,6 +647,12 @@ class CnafImportReport:
     people_updated: int = 0
     people_unchanged: int = 0
     exits_recorded: int = 0
+    # The same exits by category ({ExitCategory: count}), from each closure's reason
+    # (beneficiaries.closures).
+    exits_by_category: dict = field(default_factory=dict)
+    # Closure reasons not in beneficiaries.closures (or missing, ""): {code as written:
+    # [positions of the households]}; their exits are ends of right, for a person to check.
+    closure_codes_unknown: dict = field(default_factory=dict)
     # People of the flux whose file here is anonymised: left as they are.
     anonymised_skipped: int = 0
     # People with an exit recorded, in a dossier the flux says is open again.
@@ -682,8 +707,8 @@ class CnafImportReport:
             f"Personnes : {self.people_created} créée(s), {self.people_updated} modifiée(s), "
             f"{self.people_unchanged} inchangée(s) ; {self.anonymised_skipped} dossier(s) "
             "anonymisé(s) laissé(s) intact(s).",
-            f"Sorties « fin de droit » {'à enregistrer' if self.dry_run else 'enregistrées'} : "
-            f"{self.exits_recorded}.",
+            self.exits_line(),
+            *self.unknown_codes_lines(),
         ]
         if self.people_moved:
             lines.append(
@@ -711,6 +736,40 @@ class CnafImportReport:
                 f"{len(self.households_absent)} foyer(s) du flux précédent (du "
                 f"{self.previous_on:%d/%m/%Y}) n'apparaissent pas dans celui-ci, ni ouverts ni "
                 "clos : rien n'est changé pour eux, vérifiez leur situation (liste jointe)."
+            )
+        return lines
+
+    def exits_line(self):
+        """« Sorties enregistrées (dossiers clos) : 2, dont déménagement hors du département : 1,
+        sanction : 1. »"""
+        done = "à enregistrer" if self.dry_run else "enregistrées"
+        line = f"Sorties {done} (dossiers clos) : {self.exits_recorded}"
+        by_category = [
+            f"{category.label} : {self.exits_by_category[category]}"
+            for category in ExitCategory
+            if self.exits_by_category.get(category)
+        ]
+        if by_category:
+            line += f", dont {', '.join(by_category)}"
+        return f"{line}."
+
+    def unknown_codes_lines(self):
+        """One line per closure reason this application does not know, naming it and its
+        households (the first ten)."""
+        lines = []
+        for code, positions in sorted(self.closure_codes_unknown.items()):
+            shown = ", ".join(f"n°{position}" for position in positions[:10])
+            if len(positions) > 10:
+                shown += ", …"
+            what = (
+                f"Motif de clôture (MOTICLORSA) « {code[:20]} » inconnu"
+                if code
+                else "Motif de clôture (MOTICLORSA) absent"
+            )
+            lines.append(
+                f"{what} pour {len(positions)} foyer(s) ({shown}) : sorties "
+                f"{'à enregistrer' if self.dry_run else 'enregistrées'} comme « fin de droit », "
+                "à vérifier."
             )
         return lines
 
@@ -811,6 +870,21 @@ class _Planner:
         self.unmatched = []  # (household of the flux, flux person, household ref)
         for flux_household in wanted:
             household = existing.get((flux_household.payer, flux_household.caf_number))
+            if (
+                household is not None
+                and not household.anonymised_on
+                and self.strangers(flux_household, household, members)
+            ):
+                self.hold(
+                    flux_household,
+                    [
+                        f"matricule {flux_household.caf_number} déjà connu ici pour un foyer dont "
+                        "aucune personne ne figure dans ce dossier du flux (mêmes noms, prénoms "
+                        "et dates de naissance) : autre famille sous le même numéro, ou numéro "
+                        "mal saisi ? Rien n'est écrit pour ce foyer, à vérifier"
+                    ],
+                )
+                continue
             if household is not None:
                 self.present.add(household.pk)
             self.chunk["where"].append(
@@ -831,6 +905,11 @@ class _Planner:
         # Listed in a closed dossier, but open in their new one: no exit.
         self.chunk["closures"] = [c for c in self.chunk["closures"] if c[1] not in self.moved]
         self.report.exits_recorded += len(self.chunk["closures"])
+        for closure in self.chunk["closures"]:
+            category = closure[4]
+            self.report.exits_by_category[category] = (
+                self.report.exits_by_category.get(category, 0) + 1
+            )
         return self.chunk
 
     def place_unmatched(self):
@@ -929,8 +1008,34 @@ class _Planner:
                 if household.insee_code
                 else "adresse sans code INSEE de commune (NUMCOM)"
             )
-        self._faulty(household, problems)
-        return not problems
+        if problems:
+            self._faulty(household, problems + household.doubts)
+            return False
+        if household.doubts:
+            self.hold(household, household.doubts)
+            return False
+        return True
+
+    def hold(self, household, reasons):
+        """Set a household aside for a person to decide (`report.held`), whatever
+        `hold_faulty` says: nothing of it is wrong in the file, but the import cannot tell
+        what is right. Returns False: the household is not imported."""
+        self.report.held.append(
+            CnafHeld(
+                household.index, household.line, household.payer, household.caf_number, reasons
+            )
+        )
+        return False
+
+    def strangers(self, flux_household, household, members):
+        """Whether the household known here under this number has people and none of them is
+        in the flux's household: another family under a number reused or mistyped, or a
+        household entered here by hand under a wrong number. Never merged."""
+        comparable = [m for m in members.get(household.pk, []) if not m.anonymised_on]
+        if not comparable:
+            return False
+        taken = set()
+        return all(_match(person, comparable, taken) is None for person in flux_household.people)
 
     def _faulty(self, household, problems):
         """Report a household's problems (as errors, or as a household held). Returns False:
@@ -1052,9 +1157,12 @@ class _Planner:
         self.report.people_created += 1
 
     def close(self, flux_household, household, members):
-        """A closed household known here: its people who have not left yet leave, on the
-        closure date, as the exit form would record it (not in the future, not before their
-        right opened). A closed household never known here is not created."""
+        """A closed household known here: its applicant and partner who have not left yet
+        leave, on the closure date, as the exit form would record it (not in the future, not
+        before their right opened), in the category of the closure's reason
+        (beneficiaries.closures), the code kept; a reason not known there is an end of right,
+        named in the report. Children and other people of the household have no parcours to
+        leave. A closed household never known here is not created."""
         if household is None:
             self.report.households_ignored += 1
             return
@@ -1063,12 +1171,18 @@ class _Planner:
         known = [m for m in members.get(household.pk, []) if m.pk not in self.moved]
         closures, problems = [], []
         closed_on = flux_household.closed_on
-        reason = flux_household.closure_reason or "non précisé"
+        code = flux_household.closure_reason
+        category, label, known_code = closure_exit(code)
+        payer = Payer(flux_household.payer).label
+        note = f"Clôture du dossier signalée par le flux {payer} : {label}"
+        note += f" (motif {code[:10]})." if code else "."
         for flux_person in flux_household.people:
             person = _match(flux_person, known, taken)
             if person is None:
                 continue
             taken.add(person.pk)
+            if flux_person.role not in ADULT_ROLES:
+                continue
             if person.anonymised_on:
                 self.report.anonymised_skipped += 1
             elif not person.has_exit:
@@ -1083,7 +1197,9 @@ class _Planner:
                             person.pk,
                             person.lock_version,
                             _iso(closed_on),
-                            f"Clôture du droit signalée par le flux CNAF (motif {reason}).",
+                            category,
+                            code[:10],
+                            note,
                         ]
                     )
                     continue
@@ -1095,6 +1211,8 @@ class _Planner:
             self._faulty(flux_household, problems)
             return
         self.chunk["closures"].extend(closures)
+        if closures and not known_code:
+            self.report.closure_codes_unknown.setdefault(code, []).append(flux_household.index)
 
 
 # What a chunk of the plan holds, each a list of rows (lists of JSON values), the first value
@@ -1109,7 +1227,7 @@ class _Planner:
 # - people_changed: [position, id, lock_version, household (as above), role, rights];
 # - people_traced (their household's address changed): [position, id, lock_version];
 # - people_listed (in an open dossier: their FluxListing moves): [position, id];
-# - closures: [position, id, lock_version, exit date, note].
+# - closures: [position, id, lock_version, exit date, exit category, closure reason, note].
 PLAN_PARTS = (
     "where",
     "households_new",
@@ -1149,6 +1267,16 @@ def _iso(date):
 
 def _date_from(text):
     return datetime.date.fromisoformat(text) if text else None
+
+
+def _closure(row):
+    """A plan's closure row as `exits_record_closures` takes it; a plan analysed before the
+    closure reasons had their categories (five values) is an end of right, as it was then."""
+    if len(row) == 5:
+        _, pk, _, exit_on, note = row
+        return pk, _date_from(exit_on), ExitCategory.END_OF_RIGHT, "", note
+    _, pk, _, exit_on, category, code, note = row
+    return pk, _date_from(exit_on), category, code, note
 
 
 def _rights_and_duties(flux_person, *, default):
@@ -1290,6 +1418,7 @@ def cnaf_flux_analyse(*, source, user, plan_file, hold_faulty=False):
             "absent": report.households_absent,
             "held": [asdict(one) for one in report.held],
             "read_keys": sorted(planner.read_keys),
+            "closure_codes_unknown": report.closure_codes_unknown,
         }
         out.write(json.dumps({"end": end}, separators=(",", ":")).encode() + b"\n")
     if report.errors:
@@ -1308,6 +1437,7 @@ class _PlanWriter:
         self.known_on = known_on
         self.now = timezone.now()
         self.exits_recorded = 0
+        self.exits_by_category = Counter()
 
     def write_chunk(self, chunk):
         stale = self.changed_since(chunk)
@@ -1391,15 +1521,13 @@ class _PlanWriter:
                 *((pk, self.user.pk, FileOperation.UPDATE, TRACE) for pk in updated),
             ],
         )
-        self.exits_recorded += len(
-            exits_record_end_of_right(
-                closures=[
-                    (pk, _date_from(exit_on), note) for _, pk, _, exit_on, note in chunk["closures"]
-                ],
-                by=self.user,
-                what="sortie",
-            )
+        recorded = exits_record_closures(
+            closures=[_closure(row) for row in chunk["closures"]],
+            by=self.user,
+            what="sortie",
         )
+        self.exits_recorded += len(recorded)
+        self.exits_by_category.update(recorded.values())
 
     def changed_since(self, chunk):
         """The positions of the households of this chunk that changed here since the analysis:
@@ -1476,6 +1604,7 @@ def cnaf_flux_write(*, plan_file, user, run=None, progress=None):
     report.previous_on = _date_from(end["previous_on"])
     report.households_absent = end["absent"]
     report.held = [CnafHeld(**one) for one in end["held"]]
+    report.closure_codes_unknown = end.get("closure_codes_unknown", {})
     last = _last_flux_on()
     if last != report.previous_on:
         raise CnafFluxError(
@@ -1497,6 +1626,7 @@ def cnaf_flux_write(*, plan_file, user, run=None, progress=None):
             "enregistré."
         ) from None
     report.exits_recorded = writer.exits_recorded
+    report.exits_by_category = dict(writer.exits_by_category)
     report.dry_run = False
     _keep_held(
         [*report.held, *report.changed_since],

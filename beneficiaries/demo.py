@@ -50,6 +50,10 @@ from pti.models import Commune, Organisation, User
 
 BATCH = 5000
 CE_SINCE = datetime.date(2025, 1, 1)
+# Birth dates are drawn back from this fixed day, not from today: the same demo person is born
+# the same day whenever the demo is built, so that a flux or a list written for the demo
+# households (shared/cases, the manual's examples) finds them any day.
+BIRTHS_FROM = datetime.date(2026, 12, 1)
 
 FEMALE_NAMES = [
     "Marie",
@@ -323,7 +327,7 @@ class Generator:
             [self.random.randint(18, 25), self.random.randint(26, 49), self.random.randint(50, 66)],
             [15, 60, 25],
         )[0]
-        birth = self.today - datetime.timedelta(days=age * 365 + self.random.randint(0, 364))
+        birth = BIRTHS_FROM - datetime.timedelta(days=age * 365 + self.random.randint(0, 364))
         return Beneficiary(
             household_role=role,
             last_name=last,

@@ -834,6 +834,9 @@ class Exit(models.Model):
         help_text="Pour un CDD, un intérim ou un contrat aidé.",
     )
     note = models.CharField("précision", max_length=250, blank=True)
+    # The CAF's or MSA's own closure reason (MOTICLORSA) as the flux gave it, when the exit
+    # comes from a closure of the dossier: its category is read from beneficiaries.closures.
+    closure_reason = models.CharField("motif de clôture CAF ou MSA", max_length=10, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

@@ -284,6 +284,7 @@ CLASSIFICATION = {
         "category": KEPT,
         "contract_type": KEPT,
         "contract_days": KEPT,  # durable employment is 6 months or more, counted in days
+        "closure_reason": KEPT,  # the CAF's code (MUT, PCG…): what the category was read from
         "note": ERASED_TEXT,
         "recorded_by": NULLED,
     },

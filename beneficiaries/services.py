@@ -12,7 +12,6 @@ from actions.services import action_release_place, action_take_place, actions_re
 from beneficiaries.enums import (
     AssignmentReason,
     ContractKind,
-    ExitCategory,
     ExitContract,
     FileOperation,
     ObstacleStatus,
@@ -700,18 +699,20 @@ def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days,
 
 
 @transaction.atomic
-def exits_record_end_of_right(*, closures, by, what):
-    """Record at once the exits of many people whose right ended (a closure the CNAF flux
-    reports), as `exit_record` does for one: the exit (« fin de droit », no job), the
-    prescriptions still live ended (« sortie du dispositif ») with their places given back, a
-    trace in each file (`what` names its source). For the monthly flux at 100,000 households:
-    a constant number of statements per call, whatever the number of people.
+def exits_record_closures(*, closures, by, what):
+    """Record at once the exits of many people whose dossier was closed (a closure the CNAF
+    flux reports), as `exit_record` does for one: the exit (its category, the CAF's closure
+    reason as given, no job), the prescriptions still live ended (« sortie du dispositif »)
+    with their places given back, a trace in each file (`what` names its source). For the
+    monthly flux at 100,000 households: a constant number of statements per call, whatever
+    the number of people.
 
-    `closures` is a list of (person id, exit date, note). Returns the ids of the people whose
-    exit was recorded; a person who has an exit already, or is gone, is left as they are (an
-    exit recorded by hand meanwhile stands). Checks nothing else: the caller has checked the
-    dates (not in the future, not before the right opened)."""
-    wanted = {pk: (exit_on, note) for pk, exit_on, note in closures}
+    `closures` is a list of (person id, exit date, ExitCategory, closure reason code, note).
+    Returns {person id: category} of the people whose exit was recorded; a person who has an
+    exit already, or is gone, is left as they are (an exit recorded by hand meanwhile stands).
+    Checks nothing else: the caller has checked the dates (not in the future, not before the
+    right opened) and chosen the category (beneficiaries.closures)."""
+    wanted = {pk: (exit_on, category, code, note) for pk, exit_on, category, code, note in closures}
     people = set(
         Beneficiary.objects.select_for_update(of=("self",))
         .filter(pk__in=wanted, exit__isnull=True)
@@ -723,9 +724,10 @@ def exits_record_end_of_right(*, closures, by, what):
             Exit(
                 beneficiary_id=pk,
                 exit_on=wanted[pk][0],
-                category=ExitCategory.END_OF_RIGHT,
+                category=wanted[pk][1],
+                closure_reason=wanted[pk][2][: Exit._meta.get_field("closure_reason").max_length],
                 contract_type=ExitContract.NONE,
-                note=wanted[pk][1][: Exit._meta.get_field("note").max_length],
+                note=wanted[pk][3][: Exit._meta.get_field("note").max_length],
                 recorded_by=by,
             )
             for pk in sorted(people)
@@ -753,7 +755,7 @@ def exits_record_end_of_right(*, closures, by, what):
             for pk in sorted(people)
         ],
     )
-    return people
+    return {pk: wanted[pk][1] for pk in people}
 
 
 @transaction.atomic

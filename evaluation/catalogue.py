@@ -135,6 +135,15 @@ INDICATORS = [
         "Part des sorties de l'année vers l'emploi durable, l'emploi de transition (CDD ou intérim de moins de 6 mois, contrat aidé) ou une sortie positive (formation qualifiante, embauche par une autre SIAE).",
     ),
     (
+        "sorties-par-motif",
+        "Sorties par motif",
+        Unit.PEOPLE,
+        Direction.HIGHER,
+        Source.COMPUTED,
+        False,
+        "Personnes sorties du RSA dans l'année, réparties par motif de sortie : fin de droit, sortie des droits et devoirs, déménagement hors du département, sanction, décès, clôture faute de contact (pour une sortie signalée par le flux de la CAF ou de la MSA, le motif de clôture du dossier dit lequel).",
+    ),
+    (
         "freins-leves",
         "Freins levés",
         Unit.PERCENT,
@@ -254,6 +263,7 @@ INDICATORS = [
 ]
 
 PEOPLE_COUNTED = {
+    "sorties-par-motif",
     "oarsa-4-organismes",
     "oarsa-5-parcours",
     "action-personnes",

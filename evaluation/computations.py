@@ -35,6 +35,7 @@ from actions.enums import PrescriptionStatus
 from actions.models import Action
 from beneficiaries.enums import (
     ContractKind,
+    ExitCategory,
     ExitOutcome,
     FamilySituation,
     ObstacleStatus,
@@ -608,6 +609,31 @@ class Computation:
             extra_breakdowns={Breakdown.KIND: self.outcome_cells(by_outcome, total)},
         )
 
+    @staticmethod
+    def category_cells(by_category):
+        """The exits of each category ({ExitCategory: count}), in the enum's order, the
+        categories with no exit left out."""
+        return [
+            Cell(category.label, Decimal(by_category[category]), by_category[category], None)
+            for category in ExitCategory
+            if by_category.get(category)
+        ]
+
+    def exits_by_category(self):
+        """The exits of the year, by category of exit (DOMAIN.md: end of right, out of rights
+        and duties, move, sanction, death; and the closures for lack of contact): one query,
+        grouped by the five dimensions and the category."""
+        rows = self.grouped(self.exits(), "beneficiary__", extra=("category",), n=Count("pk"))
+        by_category = defaultdict(int)
+        for row in rows:
+            by_category[row["category"]] += row["n"]
+        return self.count_of_rows(
+            "sorties-par-motif",
+            rows,
+            "n",
+            extra={Breakdown.KIND: self.category_cells(by_category)},
+        )
+
     def obstacles_lifted(self):
         """Among the obstacles open during the year, the share lifted in the year."""
         obstacles = Obstacle.objects.filter(identified_on__lte=self.as_of).filter(
@@ -678,9 +704,9 @@ class Computation:
         """{territory id: {code: Figure}}: each territory's figures as its own Computation
         would give them (value and counts, and the breakdowns by organisme, parcours and
         nature of exit), taken from the département's `figures` (this computation's, for the
-        whole département) and the rows they were grouped from; one query more, for the exits
-        by territory and outcome. A figure with no breakdown by territory (the référents'
-        caseload) is left out."""
+        whole département) and the rows they were grouped from; one query more for the exits
+        by territory and outcome, one for the exits by territory and category. A figure with no
+        breakdown by territory (the référents' caseload) is left out."""
         names = self.territory_names
         result = {pk: {} for pk in names}
         for code, figure in figures.items():
@@ -711,6 +737,20 @@ class Computation:
             if "oarsa-5-parcours" in territory_figures:
                 territory_figures["oarsa-5-parcours"].breakdowns[Breakdown.PARCOURS] = (
                     self.parcours_cells(rows)
+                )
+        if "sorties-par-motif" in figures:
+            categories = defaultdict(dict)
+            exits = (
+                self.exits()
+                .values_list("beneficiary__household__territory", "category")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            for territory_id, category, count in exits:
+                categories[territory_id][category] = count
+            for pk, territory_figures in result.items():
+                territory_figures["sorties-par-motif"].breakdowns[Breakdown.KIND] = (
+                    self.category_cells(categories.get(pk, {}))
                 )
         if "sorties-dynamiques" in figures:
             by_territory = defaultdict(dict)
@@ -748,6 +788,7 @@ class Computation:
         return [
             *self.durable_employment(),
             self.dynamic_exits(),
+            self.exits_by_category(),
             self.obstacles_lifted(),
             self.weekly_hours(),
             self.caseload(),

@@ -342,6 +342,8 @@ POPULATIONS = {
     "emploi-durable": ("exits-durable", "exits"),
     "emploi-durable-iae": ("exits-durable-iae", "exits"),
     "sorties-dynamiques": ("exits-dynamic", "exits"),
+    # The exits of the year, all of them: the denominator of the three above.
+    "sorties-par-motif": ("exits", None),
     "freins-leves": ("obstacles-lifted", "obstacles"),
     "heures-activite": ("ce-fifteen-hours", "ce-contracts"),
     "charge-referent": ("referents-above-threshold", "referents"),

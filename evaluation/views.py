@@ -118,6 +118,7 @@ def dashboard(request):
         ("oarsa-4-organismes", Breakdown.ORGANISME),
         ("oarsa-5-parcours", Breakdown.PARCOURS),
         ("sorties-dynamiques", Breakdown.KIND),
+        ("sorties-par-motif", Breakdown.KIND),
     ):
         cells = shown_cells(
             figures[code].cells(breakdown),

@@ -536,6 +536,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
         "contract_type": "cdd",
         "contract_days": 200,
         "note": ERASED,
+        "closure_reason": "",
         "recorded_by_id": None,
     }
     # A log is left to its own period, then purged whoever it names.

@@ -440,8 +440,8 @@ def test_the_next_month_updates_what_the_flux_owns(communes, pilot):
         "Léa",
         "Sophie",
     ]
-    # And the exit of each person of the two closed households.
-    assert FileAccess.objects.count() == before + 3 + 3
+    # And the exit of each adult of the two closed households (the son has no parcours).
+    assert FileAccess.objects.count() == before + 3 + 2
 
 
 @pytest.mark.django_db
@@ -450,15 +450,14 @@ def test_closed_dossiers_become_exits_on_their_closure_date(communes, pilot):
 
     report = cnaf_flux_import(source=OCTOBER, user=pilot)
 
-    assert (report.households_closed, report.exits_recorded) == (2, 3)
+    assert (report.households_closed, report.exits_recorded) == (2, 2)
     exits = {
         e.beneficiary.first_name: (e.exit_on, e.category, e.contract_type, e.recorded_by)
         for e in Exit.objects.select_related("beneficiary")
     }
     end_of_right = (ExitCategory.END_OF_RIGHT, ExitContract.NONE, pilot)
     assert exits == {
-        "Nadia": (datetime.date(2025, 10, 31), *end_of_right),  # state 5, FinDroit
-        "Yanis": (datetime.date(2025, 10, 31), *end_of_right),
+        "Nadia": (datetime.date(2025, 10, 31), *end_of_right),  # state 5, FinDroit; her son none
         "Chantal": (datetime.date(2025, 9, 30), *end_of_right),  # state 6, earlier month
     }
     assert "RFD" in Exit.objects.get(beneficiary__first_name="Nadia").note
@@ -467,7 +466,7 @@ def test_closed_dossiers_become_exits_on_their_closure_date(communes, pilot):
     assert report.households_ignored == 1
     # A third month changes nothing more: each exit is recorded once.
     again = cnaf_flux_import(source=OCTOBER, user=pilot)
-    assert (again.exits_recorded, Exit.objects.count()) == (0, 3)
+    assert (again.exits_recorded, Exit.objects.count()) == (0, 2)
 
 
 @pytest.mark.django_db
@@ -978,10 +977,10 @@ def test_the_analysis_writes_nothing_and_the_write_does_not_read_the_flux_again(
     writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
     assert writes == []
     assert written_rows() == before
-    assert report.exits_recorded == 3
+    assert report.exits_recorded == 2
     source.unlink()  # gone: the write works from the analysis's plan alone
     written = cnaf_flux_write(plan_file=plan_file, user=pilot)
-    assert (written.exits_recorded, Exit.objects.count()) == (3, 3)
+    assert (written.exits_recorded, Exit.objects.count()) == (2, 2)
     assert written.households_updated == report.households_updated
     assert Household.objects.get(caf_number="0012345").address != "BAT B ESC 2, 12 RUE MICHELET"
 
@@ -1054,7 +1053,7 @@ def test_the_command_prints_counts_and_no_name(communes, pilot):
     assert "  100 % (4 foyers écrits)" in out
     assert_no_personal_data(out + err)
     out, err = run(OCTOBER, "--user", "pilote")
-    assert "Sorties « fin de droit » enregistrées : 3." in out
+    assert "Sorties enregistrées (dossiers clos) : 2, dont fin de droit : 2." in out
     assert_no_personal_data(out + err)
 
 

@@ -17,8 +17,11 @@ class Command(BaseCommand):
     help = (
         "Importe le flux mensuel « bénéficiaires » de la CNAF ou de la MSA (VRSB0801, XML) : "
         "crée ou met à jour les foyers et leurs membres (adresse, commune, situation "
-        "familiale, sans domicile fixe, droits et devoirs) et enregistre une sortie « fin de "
-        "droit » pour les personnes des dossiers clos. Un fichier qui contient une erreur est "
+        "familiale, sans domicile fixe, droits et devoirs) et enregistre la sortie du "
+        "demandeur et du conjoint des dossiers clos, selon le motif de clôture (fin de droit, "
+        "déménagement, décision du président du conseil départemental…). Un foyer dont "
+        "le numéro est connu ici pour d'autres personnes, ou qui inscrit deux fois la même "
+        "personne, est mis de côté « à traiter ». Un fichier qui contient une erreur est "
         "refusé en entier, avec la liste de ses erreurs ; avec --retenir, comme depuis "
         "l'écran, les foyers en erreur sont mis de côté « à traiter » et les autres importés."
     )
