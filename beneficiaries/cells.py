@@ -10,7 +10,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from beneficiaries.enums import Sex
+from beneficiaries.allocataire import allocataire_number
+from beneficiaries.enums import Payer, Sex
 from beneficiaries.search import normalise
 
 EMAIL_MAX_LENGTH = 254  # Beneficiary.email, an EmailField
@@ -60,16 +61,11 @@ def clean_civility(value):
     return CIVILITIES[text]
 
 
-def clean_caf_number(value):
-    """The allocataire number on 7 digits; Excel drops the leading zeros, they are put back."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = re.sub(r"[\s.\u00a0\u202f]", "", str(value or ""))
-    if not text:
-        raise ValueError("le numéro d'allocataire est obligatoire.")
-    if not text.isdigit() or len(text) > 7:
-        raise ValueError(f"« {value} » n'est pas un numéro d'allocataire (7 chiffres au plus).")
-    return text.zfill(7)
+def clean_caf_number(value, payer=Payer.CAF):
+    """The allocataire number of a household paid by `payer`, as stored
+    (beneficiaries.allocataire: 7 digits with the zeros Excel drops put back, the CNAF's
+    15-digit form read, the MSA's own 13 digits kept)."""
+    return allocataire_number(value, payer)
 
 
 def clean_email(value):

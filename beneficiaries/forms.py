@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
+from beneficiaries.allocataire import allocataire_number
 from beneficiaries.enums import (
     RECORDED_EXITS,
     AssignmentReason,
@@ -33,10 +34,10 @@ def today():
 
 class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     payer = forms.ChoiceField(label="Organisme payeur", choices=Payer.choices)
-    caf_number = forms.RegexField(
+    caf_number = forms.CharField(
         label="Numéro d'allocataire",
-        regex=r"^\s*\d{1,7}\s*$",
-        error_messages={"invalid": "Le numéro d'allocataire compte au plus 7 chiffres."},
+        max_length=40,
+        help_text="CAF : 7 chiffres ; MSA : le matricule de la MSA (13 chiffres).",
     )
     address = forms.CharField(label="Adresse", required=False, max_length=250)
     commune = forms.ModelChoiceField(
@@ -109,11 +110,16 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             self.fields["caf_number"].disabled = True
             self.fields["payer"].disabled = True
 
-    def clean_caf_number(self):
-        return self.cleaned_data["caf_number"].strip().zfill(7)
-
     def clean(self):
         cleaned = super().clean()
+        # The number is read as its payer writes it (beneficiaries.allocataire); a number
+        # that is no number of that payer is said beside the field.
+        if "caf_number" in cleaned and "payer" in cleaned and not self.instance.pk:
+            try:
+                cleaned["caf_number"] = allocataire_number(cleaned["caf_number"], cleaned["payer"])
+            except ValueError as error:
+                message = str(error)
+                self.add_error("caf_number", message[0].upper() + message[1:])
         birth, requested = cleaned.get("birth_date"), cleaned.get("rsa_requested_on")
         opened, known = cleaned.get("right_opened_on"), cleaned.get("right_known_on")
         if birth and birth > today():

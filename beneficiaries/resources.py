@@ -42,7 +42,7 @@ class NameWidget(TextWidget):
 
 
 class CafNumberWidget(widgets.Widget):
-    """The allocataire number on 7 digits (cells.clean_caf_number)."""
+    """The allocataire number of a CAF household on 7 digits (cells.clean_caf_number)."""
 
     def clean(self, value, row=None, **kwargs):
         return cells.clean_caf_number(value)
@@ -69,7 +69,9 @@ def people_import_notes(user):
         "vides sont ignorées, comme les colonnes que l'import ne connaît pas (par exemple "
         "« ID interne »).",
         "N° CAF : 7 chiffres ; un numéro plus court est complété par des zéros à gauche "
-        "(« 123456 » devient « 0123456 »).",
+        "(« 123456 » devient « 0123456 »), la forme sur 15 chiffres des fichiers de la CNAF "
+        "est lue (« 012345600000000 » est « 0123456 »). Un foyer payé par la MSA garde le "
+        "matricule de la MSA (13 chiffres) : indiquez alors l'organisme payeur MSA.",
         "CP Ville : le code postal et le nom de la commune (« 42000 Saint-Étienne »), ou le nom "
         "seul avec une colonne « Code postal » ; la commune donne le territoire du foyer. Une "
         "commune inconnue du département est une erreur.",
