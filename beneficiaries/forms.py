@@ -4,6 +4,7 @@ from django.utils import timezone
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
 from beneficiaries.allocataire import allocataire_number
+from beneficiaries.contacts import email_address, phone_number
 from beneficiaries.enums import (
     RECORDED_EXITS,
     AssignmentReason,
@@ -32,6 +33,12 @@ def today():
     return timezone.localdate()
 
 
+def _sentence(error):
+    """A message of the cells' functions (« « x » n'est pas… ») as a sentence beside a field."""
+    message = str(error)
+    return message[:1].upper() + message[1:]
+
+
 class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     payer = forms.ChoiceField(label="Organisme payeur", choices=Payer.choices)
     caf_number = forms.CharField(
@@ -47,6 +54,13 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         label="Situation familiale", choices=FamilySituation.choices
     )
     homeless = forms.BooleanField(label="Sans domicile stable", required=False)
+    # As typed (« +33 (0)6 12 34 56 78 »), longer than what is stored (clean_phone).
+    phone = forms.CharField(
+        label="Téléphone",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
 
     class Meta:
         model = Beneficiary
@@ -110,6 +124,19 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             self.fields["caf_number"].disabled = True
             self.fields["payer"].disabled = True
 
+    def clean_phone(self):
+        """The number in its stored form (contacts.phone_number): « 06 12 34 56 78 »."""
+        try:
+            return phone_number(self.cleaned_data["phone"])
+        except ValueError as error:
+            raise forms.ValidationError(_sentence(error)) from None
+
+    def clean_email(self):
+        try:
+            return email_address(self.cleaned_data["email"])
+        except ValueError as error:
+            raise forms.ValidationError(_sentence(error)) from None
+
     def clean(self):
         cleaned = super().clean()
         # The number is read as its payer writes it (beneficiaries.allocataire); a number
@@ -118,8 +145,7 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             try:
                 cleaned["caf_number"] = allocataire_number(cleaned["caf_number"], cleaned["payer"])
             except ValueError as error:
-                message = str(error)
-                self.add_error("caf_number", message[0].upper() + message[1:])
+                self.add_error("caf_number", _sentence(error))
         birth, requested = cleaned.get("birth_date"), cleaned.get("rsa_requested_on")
         opened, known = cleaned.get("right_opened_on"), cleaned.get("right_known_on")
         if birth and birth > today():
