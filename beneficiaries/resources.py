@@ -415,8 +415,9 @@ CAF_CONTACT_NOTES = [
     "retirée) ») et n'est jamais enregistrée ; la ligne est importée sans elle, avec un "
     "avertissement.",
     "Chaque ligne désigne une personne d'un dossier : le foyer payé par la CAF qui porte ce "
-    "MATRICULE (complété par des zéros à gauche : « 123456 » devient « 0123456 »), puis, dans "
-    "ce foyer, le demandeur (ROLE PERSONNE DEM) ou le conjoint (CJT).",
+    "MATRICULE (complété par des zéros à gauche : « 123456 » devient « 0123456 » ; la forme "
+    "sur 15 chiffres de la CNAF, « 012345600000000 », est lue de même), puis, dans ce foyer, "
+    "le demandeur (ROLE PERSONNE DEM) ou le conjoint (CJT).",
     "Seuls le téléphone (le premier des deux numéros renseignés qui soit un numéro valide, "
     "écrit « 06 12 34 56 78 ») et le courriel changent, quand le fichier en donne d'autres ; "
     "une case vide n'efface rien. Un numéro ou un courriel invalide est ignoré avec un "
