@@ -23,6 +23,7 @@ from beneficiaries.enums import HouseholdRole, Payer
 from beneficiaries.forms import BeneficiaryForm
 from beneficiaries.models import Beneficiary, Household
 from beneficiaries.resources import REMOVED_CELL
+from beneficiaries.traces import search_fingerprint
 from pti.enums import RunStatus
 from tests.beneficiaries.factories import BeneficiaryFactory, HouseholdFactory
 from tests.import_pages import confirm, outcome_of, page, run_of, run_page, send
@@ -669,3 +670,12 @@ def test_a_contacts_matricule_in_the_cnaf_15_digit_form_finds_the_household(
     confirm(pilot_client, send_contacts(pilot_client, text))
 
     assert Beneficiary.objects.get(pk=case_households["9000004"].pk).phone == "06 71 00 00 05"
+
+
+def test_a_search_by_number_is_traced_the_same_however_the_number_is_written():
+    assert (
+        search_fingerprint("12345")
+        == search_fingerprint("0012345")
+        == search_fingerprint("1234500000000")
+        != search_fingerprint("1234567")
+    )
