@@ -7,14 +7,11 @@ import datetime
 import functools
 import re
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
-from beneficiaries.enums import Sex
+from beneficiaries.allocataire import allocataire_number
+from beneficiaries.contacts import email_address, phone_number
+from beneficiaries.enums import Payer, Sex
 from beneficiaries.search import normalise
 
-EMAIL_MAX_LENGTH = 254  # Beneficiary.email, an EmailField
-PHONE_MAX_LENGTH = 20  # Beneficiary.phone
 DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
 CIVILITIES = {
     **dict.fromkeys(["m", "mr", "monsieur", "h", "homme", "masculin"], Sex.MALE),
@@ -60,49 +57,39 @@ def clean_civility(value):
     return CIVILITIES[text]
 
 
-def clean_caf_number(value):
-    """The allocataire number on 7 digits; Excel drops the leading zeros, they are put back."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = re.sub(r"[\s.\u00a0\u202f]", "", str(value or ""))
-    if not text:
-        raise ValueError("le numéro d'allocataire est obligatoire.")
-    if not text.isdigit() or len(text) > 7:
-        raise ValueError(f"« {value} » n'est pas un numéro d'allocataire (7 chiffres au plus).")
-    return text.zfill(7)
+def clean_caf_number(value, payer=Payer.CAF):
+    """The allocataire number of a household paid by `payer`, as stored
+    (beneficiaries.allocataire: 7 digits with the zeros Excel drops put back, the CNAF's
+    15-digit form read, the MSA's own 13 digits kept)."""
+    return allocataire_number(value, payer)
 
 
 def clean_email(value):
-    """The first address of the cell (« Adresses Mails » may hold several), or ""."""
-    first = next(iter(re.split(r"[;,\s]+", str(value or "").strip())), "")
-    if not first:
-        return ""
+    """The first address of the cell (« Adresses Mails » may hold several), or "" (see
+    contacts.email_address). An invalid address, or a NIR typed there, is left out of the row
+    with a warning (IgnoredCell): the person is imported without it."""
     try:
-        if len(first) > EMAIL_MAX_LENGTH:
-            raise ValidationError("too long")
-        validate_email(first)
-    except ValidationError:
-        raise ValueError(f"« {first} » n'est pas une adresse électronique valide.") from None
-    return first
+        return email_address(value)
+    except ValueError as error:
+        raise IgnoredCell(_ignored(error)) from None
 
 
 def clean_phone(value):
-    """The first number of the cell, written « 06 12 34 56 78 » when it is a French one."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    first = next((p.strip() for p in re.split(r"[;,/|]", str(value or "")) if p.strip()), "")
-    digits = re.sub(r"[\s.\-()\u00a0]", "", first)
-    if digits.startswith("+33") and digits[3:].isdigit() and len(digits) == 12:
-        digits = "0" + digits[3:]
-    if digits.isdigit() and len(digits) == 9 and digits[0] != "0":
-        digits = "0" + digits  # a number cell lost its leading zero
-    if digits.isdigit() and len(digits) == 10:
-        return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
-    if len(first) > PHONE_MAX_LENGTH:
-        raise ValueError(
-            f"« {first} » est trop long pour un numéro ({PHONE_MAX_LENGTH} caractères au plus)."
-        )
-    return first
+    """The first number of the cell in its stored form, « 06 12 34 56 78 » for a French one,
+    or "" (see contacts.phone_number). An invalid number, or a NIR typed there, is left out of
+    the row with a warning (IgnoredCell): the person is imported without it."""
+    try:
+        return phone_number(value)
+    except ValueError as error:
+        raise IgnoredCell(_ignored(error)) from None
+
+
+def _ignored(error):
+    """The warning of a cell left out: its reason, then what becomes of it."""
+    message = str(error)
+    if message.endswith("elle est ignorée."):
+        return message
+    return f"{message.removesuffix('.')} : la case est ignorée."
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -37,6 +37,7 @@ from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 from lxml import etree
 
+from beneficiaries.allocataire import allocataire_number
 from beneficiaries.closures import closure_exit
 from beneficiaries.enums import (
     ExitCategory,
@@ -231,16 +232,17 @@ def _capitalised(text):
     return text.title() if text.isupper() else text
 
 
-def caf_number_from_matricule(text):
-    """The 7-digit CAF number, leading zeros kept, or None. The schema types MATRICULE as an
-    integer, so zeros on the left may be lost: the number is padded back to 7 digits. A
-    15-digit matricule is the 7-digit number followed by eight zeros."""
+def caf_number_from_matricule(text, payer=Payer.CAF):
+    """The household's number as stored (beneficiaries.allocataire), or None. The schema types
+    MATRICULE as an integer, so zeros on the left may be lost: the number is padded back to 7
+    digits. A 15-digit matricule is the 7-digit number followed by eight zeros; an MSA
+    household keeps the MSA's own 13-digit matricule."""
     if not re.fullmatch(r"[0-9]{1,15}", text):
         return None
-    if len(text) <= 7:
-        return text.zfill(7)
-    padded = text.zfill(15)
-    return padded[:7] if padded.endswith("0" * 8) else None
+    try:
+        return allocataire_number(text, payer)
+    except ValueError:
+        return None
 
 
 class _Household:
@@ -283,18 +285,20 @@ class _Household:
             self.error("bloc IdentificationRSA/Organisme absent")
             return household
         matricule = _text(organisme, "MATRICULE")
-        household.caf_number = caf_number_from_matricule(matricule) or ""
+        fonorg = _text(organisme, "FONORG").upper()
+        household.payer = PAYERS.get(fonorg) or APPLICATION_PAYERS.get(
+            self.header.application.upper(), ""
+        )
+        # Read as its payer writes it: the MSA's own matricule has 13 digits.
+        household.caf_number = caf_number_from_matricule(matricule, household.payer) or ""
         if not matricule:
             self.error("matricule (MATRICULE) absent")
         elif not household.caf_number:
             # Named as written: a household set aside must be found again by a person.
             self.error(
                 f"matricule (MATRICULE) « {matricule[:20]} » qui ne tient pas sur 7 chiffres"
+                + (" ni sur les 13 d'un matricule MSA" if household.payer == Payer.MSA else "")
             )
-        fonorg = _text(organisme, "FONORG").upper()
-        household.payer = PAYERS.get(fonorg) or APPLICATION_PAYERS.get(
-            self.header.application.upper(), ""
-        )
         if not household.payer:
             self.error("organisme payeur (FONORG) ni CAF ni MSA")
         household.rsa_requested_on = self.date(

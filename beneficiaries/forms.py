@@ -3,6 +3,8 @@ from django.utils import timezone
 
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
+from beneficiaries.allocataire import allocataire_number
+from beneficiaries.contacts import email_address, phone_number
 from beneficiaries.enums import (
     RECORDED_EXITS,
     AssignmentReason,
@@ -31,12 +33,18 @@ def today():
     return timezone.localdate()
 
 
+def _sentence(error):
+    """A message of the cells' functions (« « x » n'est pas… ») as a sentence beside a field."""
+    message = str(error)
+    return message[:1].upper() + message[1:]
+
+
 class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     payer = forms.ChoiceField(label="Organisme payeur", choices=Payer.choices)
-    caf_number = forms.RegexField(
+    caf_number = forms.CharField(
         label="Numéro d'allocataire",
-        regex=r"^\s*\d{1,7}\s*$",
-        error_messages={"invalid": "Le numéro d'allocataire compte au plus 7 chiffres."},
+        max_length=40,
+        help_text="CAF : 7 chiffres ; MSA : le matricule de la MSA (13 chiffres).",
     )
     address = forms.CharField(label="Adresse", required=False, max_length=250)
     commune = forms.ModelChoiceField(
@@ -46,6 +54,13 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         label="Situation familiale", choices=FamilySituation.choices
     )
     homeless = forms.BooleanField(label="Sans domicile stable", required=False)
+    # As typed (« +33 (0)6 12 34 56 78 »), longer than what is stored (clean_phone).
+    phone = forms.CharField(
+        label="Téléphone",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
 
     class Meta:
         model = Beneficiary
@@ -109,11 +124,28 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             self.fields["caf_number"].disabled = True
             self.fields["payer"].disabled = True
 
-    def clean_caf_number(self):
-        return self.cleaned_data["caf_number"].strip().zfill(7)
+    def clean_phone(self):
+        """The number in its stored form (contacts.phone_number): « 06 12 34 56 78 »."""
+        try:
+            return phone_number(self.cleaned_data["phone"])
+        except ValueError as error:
+            raise forms.ValidationError(_sentence(error)) from None
+
+    def clean_email(self):
+        try:
+            return email_address(self.cleaned_data["email"])
+        except ValueError as error:
+            raise forms.ValidationError(_sentence(error)) from None
 
     def clean(self):
         cleaned = super().clean()
+        # The number is read as its payer writes it (beneficiaries.allocataire); a number
+        # that is no number of that payer is said beside the field.
+        if "caf_number" in cleaned and "payer" in cleaned and not self.instance.pk:
+            try:
+                cleaned["caf_number"] = allocataire_number(cleaned["caf_number"], cleaned["payer"])
+            except ValueError as error:
+                self.add_error("caf_number", _sentence(error))
         birth, requested = cleaned.get("birth_date"), cleaned.get("rsa_requested_on")
         opened, known = cleaned.get("right_opened_on"), cleaned.get("right_known_on")
         if birth and birth > today():

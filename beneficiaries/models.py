@@ -319,7 +319,9 @@ class Household(LockVersioned):
 
     payer = models.CharField("organisme payeur", max_length=3, choices=Payer.choices)
     caf_number = models.CharField(
-        "numéro d'allocataire", max_length=7, help_text="Le matricule CAF ou MSA, sur 7 chiffres."
+        "numéro d'allocataire",
+        max_length=13,
+        help_text="Le matricule CAF sur 7 chiffres, ou celui de la MSA sur 13 chiffres.",
     )
     address = models.CharField("adresse", max_length=250, blank=True)
     commune = models.ForeignKey(
@@ -348,11 +350,15 @@ class Household(LockVersioned):
                 name="household_number_unique",
                 violation_error_message="Un foyer porte déjà ce numéro d'allocataire.",
             ),
+            # The forms of beneficiaries.allocataire: 7 digits, or the MSA's own 13.
             models.CheckConstraint(
                 condition=Q(caf_number__regex=r"^[0-9]{7}$")
+                | Q(payer=Payer.MSA, caf_number__regex=r"^[0-9]{13}$")
                 | Q(caf_number="", anonymised_on__isnull=False),
                 name="household_number_format",
-                violation_error_message="Le numéro d'allocataire compte 7 chiffres.",
+                violation_error_message=(
+                    "Le numéro d'allocataire compte 7 chiffres (13 pour un matricule MSA)."
+                ),
             ),
         ]
 
@@ -1032,7 +1038,7 @@ class HeldHousehold(models.Model):
     position = models.PositiveIntegerField("foyer n° dans le fichier")
     line = models.PositiveIntegerField("ligne", null=True, blank=True)
     payer = models.CharField("organisme payeur", max_length=3, choices=Payer.choices)
-    caf_number = models.CharField("matricule", max_length=7, blank=True)
+    caf_number = models.CharField("matricule", max_length=13, blank=True)
     reasons = models.TextField("motifs")
     held_at = models.DateTimeField("mis de côté le", auto_now_add=True)
     resolved_at = models.DateTimeField("traité le", null=True, blank=True)

@@ -391,8 +391,9 @@ def read_row(cell, *, communes, referents, today):
     take("rights_and_duties", RIGHTS.clean, cell("Droits et devoirs"))
     for name in ("rsa_requested_on", "right_opened_on", "right_known_on"):
         take(name, cells.clean_past_date, cell(FIELD_LABELS[name]), today=today)
-    take("caf_number", cells.clean_caf_number, cell("N° CAF"))
     take("payer", PAYERS.clean, cell("Organisme payeur"))
+    # The number is read as its payer writes it (an MSA matricule has 13 digits).
+    take("caf_number", cells.clean_caf_number, cell("N° CAF"), values["payer"] or Payer.CAF)
     take("commune", communes.find, cell("CP Ville"), cell("Code postal"))
     take(
         "address", cells.clean_name, cell("Adresse"), required=False, max_length=ADDRESS_MAX_LENGTH
@@ -526,7 +527,8 @@ class _Analysis:
             with contextlib.suppress(ValueError):
                 birth_dates.add(cells.clean_birth_date(cell("Date de naissance"), today=self.today))
             with contextlib.suppress(ValueError):
-                numbers.add(cells.clean_caf_number(cell("N° CAF")))
+                payer = PAYERS.clean(cell("Organisme payeur")) or Payer.CAF
+                numbers.add(cells.clean_caf_number(cell("N° CAF"), payer))
         self.known = self._known_people(sorted(birth_dates))
         self.households, self.households_out_of_scope = self._households(sorted(numbers))
 

@@ -7,14 +7,13 @@ the CAF number and the role in the household (`CafContactResource`); its NIR col
 read (`NIR_COLUMNS`, `pti.imports.ImportSpec.discarded_columns`).
 """
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from import_export import fields, resources, widgets
 
 from actions.resources import FrenchDateWidget
 from beneficiaries import cells, services, traces
+from beneficiaries.contacts import looks_like_nir
 from beneficiaries.enums import HouseholdRole, Payer, PeopleView
 from beneficiaries.models import Beneficiary, Household
 from beneficiaries.people_import import (
@@ -26,7 +25,7 @@ from beneficiaries.people_import import (
 )
 from beneficiaries.search import normalise
 from pti.enums import Role, RunKind
-from pti.imports import ExplainedRowResult, ImportSpec
+from pti.imports import DISCARDED_VALUE, ExplainedRowResult, ImportSpec
 from pti.resources import TextWidget
 
 PRELOAD_CHUNK = 500  # values per IN (...) when reading what the file refers to
@@ -42,24 +41,42 @@ class NameWidget(TextWidget):
 
 
 class CafNumberWidget(widgets.Widget):
-    """The allocataire number on 7 digits (cells.clean_caf_number)."""
+    """The allocataire number of a CAF household on 7 digits (cells.clean_caf_number)."""
 
     def clean(self, value, row=None, **kwargs):
         return cells.clean_caf_number(value)
 
 
+# A cell whose value was removed as the file was read (a NIR in the wrong column): absent, never
+# written anywhere; the row is imported without it, with this warning.
+REMOVED_CELL = (
+    "cette case contenait un numéro de sécurité sociale (NIR), retiré à la lecture du fichier "
+    "et jamais conservé : elle est ignorée."
+)
+
+
+def _not_removed(value):
+    """`value`, unless it is the mark of a removed value (pti.imports.DISCARDED_VALUE):
+    then cells.IgnoredCell."""
+    if isinstance(value, str) and value.strip() == DISCARDED_VALUE:
+        raise cells.IgnoredCell(REMOVED_CELL)
+    return value
+
+
 class EmailWidget(widgets.Widget):
-    """The first address of the cell (cells.clean_email)."""
+    """The first address of the cell (cells.clean_email); an invalid one, or a removed value,
+    is ignored with a warning (cells.IgnoredCell)."""
 
     def clean(self, value, row=None, **kwargs):
-        return cells.clean_email(value)
+        return cells.clean_email(_not_removed(value))
 
 
 class PhoneWidget(widgets.Widget):
-    """The first number of the cell (cells.clean_phone)."""
+    """The first number of the cell (cells.clean_phone); an invalid one, or a removed value,
+    is ignored with a warning (cells.IgnoredCell)."""
 
     def clean(self, value, row=None, **kwargs):
-        return cells.clean_phone(value)
+        return cells.clean_phone(_not_removed(value))
 
 
 def people_import_notes(user):
@@ -69,7 +86,9 @@ def people_import_notes(user):
         "vides sont ignorées, comme les colonnes que l'import ne connaît pas (par exemple "
         "« ID interne »).",
         "N° CAF : 7 chiffres ; un numéro plus court est complété par des zéros à gauche "
-        "(« 123456 » devient « 0123456 »).",
+        "(« 123456 » devient « 0123456 »), la forme sur 15 chiffres des fichiers de la CNAF "
+        "est lue (« 012345600000000 » est « 0123456 »). Un foyer payé par la MSA garde le "
+        "matricule de la MSA (13 chiffres) : indiquez alors l'organisme payeur MSA.",
         "CP Ville : le code postal et le nom de la commune (« 42000 Saint-Étienne »), ou le nom "
         "seul avec une colonne « Code postal » ; la commune donne le territoire du foyer. Une "
         "commune inconnue du département est une erreur.",
@@ -145,12 +164,10 @@ CONTACT_FILE_LABELS = {
     "email": "ADRESSE ELECTRONIQUE DOSSIER",
 }
 # The NIR: never read, never kept (DOMAIN.md, models.Beneficiary). Its column is dropped as
-# the file is read, and so is, in any other column, a value that looks like one: 13
-# characters (15 with the key), the département may be 2A or 2B, spaces allowed.
+# the file is read, and so is, in any other column, a value that is one (contacts.looks_like_nir:
+# 13 characters, 15 with the key, the département may be 2A or 2B, spaces allowed): the cell
+# is then absent, and the row imported without it with a warning (REMOVED_CELL).
 NIR_COLUMNS = ["NIR", "N° NIR", "Numéro NIR", "N° de sécurité sociale", "N° INSEE"]
-NIR_PATTERN = re.compile(
-    r"[1-478]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}(?:\s?\d{2})?", re.IGNORECASE
-)
 CONTACTS_TRACE = "import coordonnées CAF"
 # ROLE PERSONNE as the CNAF writes it (the flux's ROLEPERS). The file gives the contact of
 # the applicant and the partner; children and the household's other members have none.
@@ -229,6 +246,9 @@ class CafContactResource(resources.ModelResource):
     def __init__(self, *, user):
         super().__init__()
         self.user = user
+        # (file line, French message) of the cells left out of the rows read (an invalid
+        # phone, a NIR removed): the rows are imported without them (Report.warnings).
+        self.warnings = []
 
     @classmethod
     def get_row_result_class(cls):
@@ -317,14 +337,18 @@ class CafContactResource(resources.ModelResource):
         if not self.plan["ignored"]:
             names += ["rsa_requested_on", "responsible", "phone", "phone_2", "email"]
         values = {}
+        line = self.file_lines[self.index]
         for name in names:
             try:
                 values[name] = self._clean(name, row)
+            except cells.IgnoredCell as ignored:
+                values[name] = ""
+                self.warnings.append((line, f"{CONTACT_FILE_LABELS[name]} : {ignored}"))
             except ValueError as error:
                 errors[name] = [str(error)]
         if self.index in self.duplicate_of:
             first = self.file_lines[self.duplicate_of[self.index]]
-            this = self.file_lines[self.index]
+            this = line
             errors.setdefault("__all__", []).append(
                 f"Les lignes {first} et {this} concernent la même personne (même matricule, "
                 "même rôle) : gardez-en une seule."
@@ -386,13 +410,18 @@ CAF_CONTACT_NOTES = [
     "ne sont pas lues.",
     "La colonne NIR n'est lue par personne : elle est retirée dès la lecture du fichier, "
     "n'apparaît pas dans l'aperçu et n'est jamais conservée (l'application n'enregistre pas "
-    "le NIR). Une case d'une autre colonne qui ressemble à un NIR (ligne décalée) est "
-    "remplacée par « (valeur retirée) ».",
+    "le NIR). Une case d'une autre colonne qui contient un NIR (ligne décalée, saisie dans "
+    "la mauvaise case) est retirée de même : elle est absente de l'aperçu (« (valeur "
+    "retirée) ») et n'est jamais enregistrée ; la ligne est importée sans elle, avec un "
+    "avertissement.",
     "Chaque ligne désigne une personne d'un dossier : le foyer payé par la CAF qui porte ce "
-    "MATRICULE (complété par des zéros à gauche : « 123456 » devient « 0123456 »), puis, dans "
-    "ce foyer, le demandeur (ROLE PERSONNE DEM) ou le conjoint (CJT).",
-    "Seuls le téléphone (le premier des deux numéros renseignés) et le courriel changent, "
-    "quand le fichier en donne d'autres ; une case vide n'efface rien. Les dates du droit ne "
+    "MATRICULE (complété par des zéros à gauche : « 123456 » devient « 0123456 » ; la forme "
+    "sur 15 chiffres de la CNAF, « 012345600000000 », est lue de même), puis, dans ce foyer, "
+    "le demandeur (ROLE PERSONNE DEM) ou le conjoint (CJT).",
+    "Seuls le téléphone (le premier des deux numéros renseignés qui soit un numéro valide, "
+    "écrit « 06 12 34 56 78 ») et le courriel changent, quand le fichier en donne d'autres ; "
+    "une case vide n'efface rien. Un numéro ou un courriel invalide est ignoré avec un "
+    "avertissement, le reste de la ligne est importé. Les dates du droit ne "
     "changent pas : le flux mensuel de la CAF fait foi.",
     "Le fichier couvre toute la CAF : sans être des erreurs, sont ignorées et comptées les "
     "lignes d'un matricule inconnu, d'un dossier sans personne de ce rôle, d'une personne "
@@ -401,7 +430,7 @@ CAF_CONTACT_NOTES = [
     "Par sécurité, sur la ligne d'un demandeur, NOM/PRENOM RESPONSABLE DOSSIER doit contenir "
     "le nom et le prénom du demandeur du dossier, dans n'importe quel ordre : sinon le "
     "matricule est sans doute faux, et la ligne est en erreur.",
-    "Une ligne en erreur (matricule ou rôle illisible, courriel invalide, nom qui ne "
+    "Une ligne en erreur (matricule ou rôle illisible, nom qui ne "
     "correspond pas, même personne deux fois) est retenue : elle n'est pas importée, les "
     "autres le sont. Toutes les erreurs sont listées avec leur numéro de ligne, et les lignes "
     "retenues se téléchargent en CSV pour les corriger.",
@@ -470,6 +499,6 @@ def caf_contacts_import_spec(user):
         examples=CONTACT_FILE_EXAMPLES,
         notes=CAF_CONTACT_NOTES,
         discarded_columns=NIR_COLUMNS,
-        discarded_values=NIR_PATTERN,
+        discarded_values=looks_like_nir,
         on_preview=_trace_preview("coordonnées CAF"),
     )

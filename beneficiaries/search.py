@@ -8,6 +8,8 @@ import unicodedata
 from django.db import connection
 from django.db.models import Q
 
+from beneficiaries.allocataire import stored_forms
+
 
 def normalise(text):
     """'Hélène  DURAND-Lefèvre' -> 'helene durand lefevre'."""
@@ -48,7 +50,9 @@ def search_condition(queryset, text):
         return queryset.filter(birth_date=birth_date)
     digits = re.sub(r"\s", "", text)
     if digits.isdigit():
-        return queryset.filter(household__caf_number=digits.zfill(7))
+        # Every stored form the number may mean (allocataire_number): « 12345 », « 0012345 »
+        # and « 1234500000000 » find the same household; an MSA matricule its 13 digits.
+        return queryset.filter(household__caf_number__in=stored_forms(digits))
     words = normalise(text).split()
     if not words:
         return queryset.none()

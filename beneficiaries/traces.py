@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.crypto import salted_hmac
 
+from beneficiaries.allocataire import stored_forms
 from beneficiaries.enums import PeopleView
 from beneficiaries.models import ListAccess, RefusedAccess
 from beneficiaries.search import normalise, parse_date
@@ -45,7 +46,8 @@ def search_fingerprint(text):
     if birth_date:
         canonical = birth_date.isoformat()
     elif text.replace(" ", "").isdigit():
-        canonical = text.replace(" ", "").zfill(7)
+        digits = text.replace(" ", "")
+        canonical = ",".join(sorted(stored_forms(digits))) or digits
     else:
         canonical = " ".join(sorted(normalise(text).split()))
     return salted_hmac(FINGERPRINT_SALT, canonical, algorithm="sha256").hexdigest()[:32]

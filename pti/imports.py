@@ -123,8 +123,9 @@ class ImportSpec:
     notes: list = field(default_factory=list)  # what the page says about defaults and rules
     show_aliases: bool = False  # list the other accepted column names on the page
     # Columns read by nobody and kept nowhere (see the module docstring), by header; and a
-    # compiled pattern: a cell of another column that it matches whole (a row shifted by a
-    # missing separator) is replaced by DISCARDED_VALUE.
+    # compiled pattern, or a predicate (text) -> bool: a cell of another column that it
+    # matches whole (a row shifted by a missing separator, a value typed in the wrong column)
+    # is replaced by DISCARDED_VALUE.
     discarded_columns: list = field(default_factory=list)
     discarded_values: object = None
     # The columns (expected headers) whose values make rows one group, held together when one
@@ -180,7 +181,8 @@ class ImportSpec:
             return value
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, str | int) and self.discarded_values.fullmatch(str(value).strip()):
+        matches = getattr(self.discarded_values, "fullmatch", self.discarded_values)
+        if isinstance(value, str | int) and matches(str(value).strip()):
             return DISCARDED_VALUE
         return value
 
@@ -325,6 +327,8 @@ def _import_rows(spec, table, *, dry_run, progress=None):
         hidden_rows=hidden_rows,
         ignored=sorted(ignored.items(), key=lambda item: (-item[1], item[0])),
         refused=list(getattr(resource, "refused", [])),
+        # The cells the resource left out of imported rows, if it keeps them.
+        warnings=sorted(getattr(resource, "warnings", [])),
     )
 
 

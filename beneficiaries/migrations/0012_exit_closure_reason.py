@@ -29,7 +29,7 @@ def keep_the_codes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("beneficiaries", "0009_held_households"),
+        ("beneficiaries", "0011_phones_in_one_form"),
     ]
 
     operations = [

@@ -367,9 +367,12 @@ def test_the_households_waiting_come_first_in_the_files_order(pilot):
 
 
 def test_a_household_set_aside_for_its_number_is_named_by_the_number_as_written(pilot, tmp_path):
-    """The MSA household of the handed case, whose 13-digit number is not read yet: set aside
-    with the number as the file writes it, so that a person can find it."""
-    case = FILES / "case_msa_number_flux.xml"
+    """A CAF household whose matricule is no CAF number (15 digits that are not the number
+    followed by eight zeros): set aside with the number as the file writes it, so that a
+    person can find it."""
+    case = tmp_path / "case_caf_number_flux.xml"
+    text = (FILES / "case_msa_number_flux.xml").read_text()
+    case.write_text(text.replace("900010100000000", "900010112345678"))
     territory = TerritoryFactory(code="loire", name="Loire")
     for code in set(re.findall(r"<NUMCOM>(\d+)", case.read_text())):
         CommuneFactory(insee_code=code, territory=territory)
@@ -380,4 +383,4 @@ def test_a_household_set_aside_for_its_number_is_named_by_the_number_as_written(
     assert run.status == RunStatus.TO_CONFIRM
     held = run.analysis["held"]
     assert len(held) == 1
-    assert "matricule (MATRICULE) « 1890442147123 » qui ne tient pas sur 7 chiffres" in held[0]
+    assert "matricule (MATRICULE) « 900010112345678 » qui ne tient pas sur 7 chiffres" in held[0]

@@ -621,7 +621,6 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
         "Ligne 9 : CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom "
         "(par exemple « 42000 Saint-Étienne »).",
         "Ligne 9 : Civilité : « Dr » n'est pas une civilité (M., Mme, Monsieur ou Madame).",
-        "Ligne 9 : Courriel : « x@ » n'est pas une adresse électronique valide.",
         "Ligne 9 : Rôle : « XYZ » n'est pas une valeur possible (« demandeur », « conjoint », "
         "« enfant », « autre »).",
         "Ligne 10 : CP Ville : indiquez le code postal et la commune (par exemple « 42000 "
@@ -649,9 +648,8 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
     assert rows[6][0] == (
         "CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom (par exemple "
         "« 42000 Saint-Étienne »). Civilité : « Dr » n'est pas une civilité (M., Mme, "
-        "Monsieur ou Madame). Courriel : « x@ » n'est pas une adresse électronique valide. "
-        "Rôle : « XYZ » n'est pas une valeur possible (« demandeur », « conjoint », « enfant », "
-        "« autre »)."
+        "Monsieur ou Madame). Rôle : « XYZ » n'est pas une valeur possible (« demandeur », "
+        "« conjoint », « enfant », « autre »)."
     )
 
     run = confirm(pilot_client, run)

@@ -352,13 +352,13 @@ def test_the_same_person_twice_is_refused_naming_both_lines(pilot_client, durand
 
 
 def test_a_matricule_that_lost_its_leading_zero_finds_the_household(pilot_client, durand):
-    text = contacts_file(row("123456", "DEM", NIRS[0], "DURAND HELENE", "0700000000"))
+    text = contacts_file(row("123456", "DEM", NIRS[0], "DURAND HELENE", "0781000000"))
 
     run = analysed(pilot_client, csv_upload(text))
 
     assert rows_of(run_page(pilot_client, run)) == [("2", "modification")]
     confirm(pilot_client, run)
-    assert Beneficiary.objects.get(pk=durand["helene"].pk).phone == "07 00 00 00 00"
+    assert Beneficiary.objects.get(pk=durand["helene"].pk).phone == "07 81 00 00 00"
 
 
 def test_an_xlsx_with_number_and_date_cells(pilot_client, durand):
@@ -475,7 +475,7 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_the_good_one_is_writte
 
     response = run_page(pilot_client, run)
     content = page(response)
-    assert "L'import ferait : 0 création, 1 modification, 0 ligne inchangée, 8 lignes " in content
+    assert "L'import ferait : 0 création, 1 modification, 1 ligne inchangée, 7 lignes " in content
     assert error_lines(response) == [
         "Ligne 3 : MATRICULE : « 12345678 » n'est pas un numéro d'allocataire (7 chiffres au "
         "plus).",
@@ -483,8 +483,6 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_the_good_one_is_writte
         "Ligne 5 : ROLE PERSONNE : « XYZ » n'est pas un rôle de la CAF (DEM demandeur, CJT "
         "conjoint, ENF enfant ou AUT autre).",
         "Ligne 6 : ROLE PERSONNE : indiquez le rôle de la personne (DEM ou CJT).",
-        "Ligne 7 : ADRESSE ELECTRONIQUE DOSSIER : « zoe@@exemple » n'est pas une adresse "
-        "électronique valide.",
         "Ligne 8 : Le nom du responsable ne correspond pas au dossier n° 0123456 : vérifiez "
         "le matricule.",
         "Ligne 9 : DATE DEMANDE RSA : « 31/02/2024 » n'est pas une date au format jj/mm/aaaa.",
@@ -492,10 +490,18 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_the_good_one_is_writte
         ": gardez-en une seule.",
         "Ligne 10 : Les lignes 2 et 10 concernent la même personne (même matricule, même "
         "rôle) : gardez-en une seule.",
+        # After the errors, the warnings.
+        "Ligne 7 : ADRESSE ELECTRONIQUE DOSSIER : « zoe@@exemple » n'est pas une adresse "
+        "électronique valide : la case est ignorée.",
     ]
     # The names of the base are never printed in a message.
     assert not any("Hélène" in line or "Durand" in line for line in error_lines(response))
-    assert rows_of(response) == [("2", "modification")]
+    # An invalid e-mail is left out of its row, which is imported without it.
+    assert run.analysis["warnings"] == [
+        "Ligne 7 : ADRESSE ELECTRONIQUE DOSSIER : « zoe@@exemple » n'est pas une adresse "
+        "électronique valide : la case est ignorée."
+    ]
+    assert rows_of(response) == [("2", "modification"), ("7", "inchangé")]
     assert_no_nir(content)
     assert state() == before
     # The held rows come back without the NIR, which is kept nowhere.
@@ -504,7 +510,6 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_the_good_one_is_writte
     assert [row[1] for row in rows[1:]] == [
         "12345678",
         "12A4567",
-        "7654321",
         "7654321",
         "7654321",
         "0123456",
@@ -516,7 +521,7 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_the_good_one_is_writte
     run = confirm(pilot_client, run)
 
     assert outcome_of(run) == (
-        "Import terminé : 0 création, 1 modification, 0 ligne inchangée, 8 lignes retenues."
+        "Import terminé : 0 création, 1 modification, 1 ligne inchangée, 7 lignes retenues."
     )
     assert Beneficiary.objects.get(pk=durand["eric"].pk).email == "eric@exemple.fr"
 
