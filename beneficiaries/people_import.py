@@ -6,10 +6,14 @@ everything → write in one transaction, as the CNAF flux does (beneficiaries/cn
 
 A row is one person. A person already in the base (same name key and birth date,
 `search.identity_keys`) is never created twice: only their e-mail and phone may change, and
-they get the file's référent if they have none. A new person joins the household of their
-« N° CAF » and payer, created by the first of its rows when the base has none. A manager
-brings people only into their own structure: each new person needs a référent of the
-structure, and no row may reach a household or a person the manager does not see.
+they get the file's référent if they have none. A « Référent » cell is matched among the
+référents the user may assign (`ReferentIndex`); one that names none of them, or several,
+leaves the person without a référent, imported all the same with a warning naming the cell.
+A new person joins the household of their « N° CAF » and payer, created by the first of its
+rows when the base has none. A manager brings people only into their own structure: each
+new person needs a référent of the structure (a référent the manager may not assign refuses
+the row, naming it: unassigned, the person would be out of any scope, the manager's own
+included), and no row may reach a household or a person the manager does not see.
 
 The analysis (`PeopleImportEngine.analyse`) reads the communes, the référents, the people
 born on the file's dates and the file's households once, then reads each row once
@@ -262,46 +266,57 @@ class CommuneIndex:
         )
 
 
+WITHOUT_REFERENT = " La personne est importée sans référent : désignez-le depuis son dossier."
+
+
 class ReferentIndex:
-    """The active référents, by 'Prénom Nom' (or 'Nom Prénom') or by username, whatever the
-    case and accents, read once (`load`). A manager's file may name only the référents of the
-    manager's structure."""
+    """The référents the importing user may assign (a pilot: every active référent; a
+    manager: those of the manager's structure), read once (`load`), found by username, by
+    « Prénom Nom » or by « Nom Prénom », whatever the case, accents, hyphens and spaces."""
 
     def __init__(self, user):
         self.user = user
 
     def load(self):
         self.by_username, self.by_name, self.by_pk = {}, {}, {}
-        for referent in User.objects.filter(role=Role.REFERENT, is_active=True):
+        referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+        if self.user.role != Role.PILOT:
+            # A référent of another structure is not named: the same words as for no one.
+            referents = referents.filter(organisation_id=self.user.organisation_id)
+        for referent in referents:
             self.by_pk[referent.pk] = referent
-            self.by_username[referent.username.lower()] = referent
+            self.by_username[normalise(referent.username)] = referent
             for name in (
                 f"{referent.first_name} {referent.last_name}",
                 f"{referent.last_name} {referent.first_name}",
             ):
                 self.by_name.setdefault(normalise(name), []).append(referent)
 
+    def unknown(self, value):
+        """What the user is told of a cell naming no référent they may assign."""
+        where = " de votre structure" if self.user.role != Role.PILOT else ""
+        return (
+            f"« {str(value).strip()} » n'est pas un référent en activité{where} (indiquez "
+            "« Prénom Nom » ou son identifiant)."
+        )
+
     def find(self, value):
-        """The référent a cell names, None for an empty cell, or ValueError."""
+        """The référent a cell names, or None for an empty cell. A name that is no référent
+        the user may assign, or that several share, raises cells.IgnoredCell: the person is
+        imported without a référent, with a warning naming the cell."""
         text = str(value or "").strip()
         if not text:
             return None
-        found = self.by_username.get(text.lower())
-        candidates = [found] if found else self.by_name.get(normalise(text), [])
+        key = normalise(text)
+        found = self.by_username.get(key)
+        candidates = [found] if found else self.by_name.get(key, [])
         candidates = list({referent.pk: referent for referent in candidates}.values())
-        where = ""
-        if self.user.role == Role.MANAGER:
-            # A référent of another structure is not named: the same words as for no one.
-            candidates = [r for r in candidates if r.organisation_id == self.user.organisation_id]
-            where = " de votre structure"
         if not candidates:
-            raise ValueError(
-                f"« {text} » n'est pas un référent en activité{where} (indiquez « Prénom Nom » "
-                "ou son identifiant)."
-            )
+            raise cells.IgnoredCell(self.unknown(text) + WITHOUT_REFERENT)
         if len(candidates) > 1:
-            raise ValueError(
+            raise cells.IgnoredCell(
                 f"plusieurs référents s'appellent « {text} » : indiquez l'identifiant."
+                + WITHOUT_REFERENT
             )
         return candidates[0]
 
@@ -634,7 +649,7 @@ class _Analysis:
                 (known[(k, row.birth_date)] for k in keys if (k, row.birth_date) in known), None
             )
             if person is None:
-                plan = self.plan_new(row, errors, found, lines[index])
+                plan = self.plan_new(row, errors, found, lines[index], warnings=warnings)
             else:
                 plan = self.plan_known(row, person, errors, found, lines[index])
             if found:
@@ -647,13 +662,17 @@ class _Analysis:
                 self.progress.advance(PLAN_CHUNK)
         self.progress.advance(len(self.table.rows) % PLAN_CHUNK)
 
-    def plan_new(self, row, errors, found, line):
+    def plan_new(self, row, errors, found, line, *, warnings):
         key = row.household_key
         household_id = self.households.get(key) if key else None
         if household_id is not None and household_id in self.households_out_of_scope:
             found.append((None, services.OUT_OF_SCOPE))
             self.refused.append((RefusedTarget.HOUSEHOLD, household_id))
-        if self.user.role == Role.MANAGER and row.referent_id is None and "referent" not in errors:
+        if self.user.role == Role.MANAGER and "referent" in warnings:
+            # Without its référent, a manager's new person would be out of any scope, even
+            # the manager's own: the row is refused, naming the référent, and held.
+            found.append(("referent", warnings["referent"].removesuffix(WITHOUT_REFERENT)))
+        elif self.user.role == Role.MANAGER and row.referent_id is None:
             found.append(
                 (
                     "referent",
