@@ -324,7 +324,8 @@ def test_a_french_excel_csv_in_windows_1252_creates_the_people(
     assert household.payer == Payer.CAF
     assert household.commune == place["se"]
     assert household.territory == place["saint_etienne"]
-    assert household.family_situation == FamilySituation.SINGLE
+    # A demandeur and a conjoint: a couple, whatever a single row would default to.
+    assert household.family_situation == FamilySituation.COUPLE
 
     eric = Beneficiary.objects.get(first_name="Éric")
     assert eric.household == household  # same CAF number, same household
