@@ -10,10 +10,13 @@ they get the file's référent if they have none. A « Référent » cell is mat
 référents the user may assign (`ReferentIndex`); one that names none of them, or several,
 leaves the person without a référent, imported all the same with a warning naming the cell.
 A new person joins the household of their « N° CAF » and payer, created by the first of its
-rows when the base has none. A manager brings people only into their own structure: each
-new person needs a référent of the structure (a référent the manager may not assign refuses
-the row, naming it: unassigned, the person would be out of any scope, the manager's own
-included), and no row may reach a household or a person the manager does not see.
+rows when the base has none; the roles of its members (one demandeur, at most one conjoint)
+and its family situation are decided for the whole household, from the file's rows and the
+members the base holds (`_Analysis.compose`). A manager brings people only into their own
+structure: each new person needs a référent of the structure (a référent the manager may
+not assign refuses the row, naming it: unassigned, the person would be out of any scope, the
+manager's own included), and no row may reach a household or a person the manager does not
+see.
 
 The analysis (`PeopleImportEngine.analyse`) reads the communes, the référents, the people
 born on the file's dates and the file's households once, then reads each row once
