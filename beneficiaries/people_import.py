@@ -58,6 +58,7 @@ from beneficiaries.enums import (
     RefusedTarget,
     RightsAndDuties,
 )
+from beneficiaries.households import APPLICANT, SINGLE_ROLES, household_situation
 from beneficiaries.models import (
     Beneficiary,
     FileAccess,
@@ -451,24 +452,6 @@ def _held_message(lines):
     return held_reason(lines, ["N° CAF"])
 
 
-APPLICANT, PARTNER, CHILD = HouseholdRole.APPLICANT, HouseholdRole.PARTNER, HouseholdRole.CHILD
-COUPLES = {FamilySituation.COUPLE, FamilySituation.COUPLE_WITH_CHILDREN}
-WITH_CHILDREN = {FamilySituation.SINGLE_PARENT, FamilySituation.COUPLE_WITH_CHILDREN}
-
-
-def household_situation(roles, claims):
-    """The FamilySituation of a household from its members' roles (a Counter of
-    HouseholdRole) and what its files say of it (`claims`, FamilySituation values: a list
-    seldom names the children, nor a conjoint who is not subject to duties): a couple when
-    it has a conjoint or a claim says couple, with children when it has a child or a claim
-    says so. Claims add to the roles, never remove from them."""
-    couple = bool(roles[PARTNER] or claims & COUPLES)
-    children = bool(roles[CHILD] or claims & WITH_CHILDREN)
-    if couple:
-        return FamilySituation.COUPLE_WITH_CHILDREN if children else FamilySituation.COUPLE
-    return FamilySituation.SINGLE_PARENT if children else FamilySituation.SINGLE
-
-
 # --- The plan -------------------------------------------------------------------------------
 
 
@@ -819,7 +802,7 @@ class _Analysis:
             roles = Counter(roles)
             number = key[1]
             # Where the demandeur and the conjoint already are, for the messages.
-            first = {role: "déjà enregistré" for role in (APPLICANT, PARTNER) if roles[role]}
+            first = {role: "déjà enregistré" for role in SINGLE_ROLES if roles[role]}
             given, said, faulty = {}, {}, False
             for index in indexes:
                 cell = self.cells_of(self.table.rows[index])
@@ -829,7 +812,7 @@ class _Analysis:
                     said[index] = SITUATIONS.clean(cell("Situation familiale"))
             for index in indexes:
                 role = given.get(index)
-                if role in first and role in (APPLICANT, PARTNER):
+                if role in first and role in SINGLE_ROLES:
                     label = HouseholdRole(role).label
                     self.errors[index] = [
                         f"Rôle : le foyer n° {number} a déjà un {label} ({first[role]}) : un "

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from beneficiaries.enums import FamilySituation, FileOperation, HouseholdRole
+from beneficiaries.households import household_situation
 from beneficiaries.models import Beneficiary, FileAccess, Household
-from beneficiaries.people_import import household_situation
 from pti.enums import RunStatus
 from tests.beneficiaries.factories import BeneficiaryFactory, HouseholdFactory
 from tests.beneficiaries.test_people_import import Import, csv
@@ -405,3 +405,53 @@ def test_the_contacts_file_reaches_the_conjoint_of_a_household_a_list_made(clien
         "Hélène": "helene@exemple.fr",
         "Éric": "eric@exemple.fr",
     }
+
+
+# --- The creation form follows the same rules ---------------------------------------------------
+
+
+def create_form(place, **changes):
+    return {
+        "payer": "caf",
+        "caf_number": "0123456",
+        "commune": place.pk,
+        "address": "1 place Neuve",
+        "family_situation": "single",
+        "last_name": "Durand",
+        "first_name": "Éric",
+        "birth_date": "1984-11-02",
+        "sex": "M",
+        "household_role": "partner",
+        "rights_and_duties": "subject",
+        "rsa_requested_on": "2026-01-05",
+        "right_opened_on": "2026-01-10",
+        "right_known_on": "2026-01-12",
+        **changes,
+    }
+
+
+def test_the_form_refuses_a_second_demandeur_beside_the_field(client_as, pilot, place):
+    stored = HouseholdFactory(caf_number="0123456", family_situation=SINGLE)
+    BeneficiaryFactory(household=stored, household_role=APPLICANT, first_name="Hélène")
+
+    response = client_as(pilot).post(
+        reverse("beneficiaries:create"), create_form(place, household_role="applicant")
+    )
+
+    assert response.status_code == 422
+    assert (
+        "Ce foyer a déjà un demandeur : un foyer n'en compte qu'un ; vérifiez le rôle de la "
+        "personne ou le numéro d'allocataire." in page(response)
+    )
+    assert household() == (SINGLE, {"Hélène": APPLICANT})
+
+
+def test_a_conjoint_added_by_the_form_makes_the_household_a_couple(client_as, pilot, place):
+    stored = HouseholdFactory(caf_number="0123456", family_situation=SINGLE)
+    BeneficiaryFactory(household=stored, household_role=APPLICANT, first_name="Hélène")
+
+    response = client_as(pilot).post(reverse("beneficiaries:create"), create_form(place))
+
+    assert response.status_code == 302
+    assert household() == (COUPLE, {"Hélène": APPLICANT, "Éric": PARTNER})
+    assert Household.objects.get().lock_version == stored.lock_version + 1
