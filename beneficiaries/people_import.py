@@ -6,10 +6,17 @@ everything → write in one transaction, as the CNAF flux does (beneficiaries/cn
 
 A row is one person. A person already in the base (same name key and birth date,
 `search.identity_keys`) is never created twice: only their e-mail and phone may change, and
-they get the file's référent if they have none. A new person joins the household of their
-« N° CAF » and payer, created by the first of its rows when the base has none. A manager
-brings people only into their own structure: each new person needs a référent of the
-structure, and no row may reach a household or a person the manager does not see.
+they get the file's référent if they have none. A « Référent » cell is matched among the
+référents the user may assign (`ReferentIndex`); one that names none of them, or several,
+leaves the person without a référent, imported all the same with a warning naming the cell.
+A new person joins the household of their « N° CAF » and payer, created by the first of its
+rows when the base has none; the roles of its members (one demandeur, at most one conjoint)
+and its family situation are decided for the whole household, from the file's rows and the
+members the base holds (`_Analysis.compose`). A manager brings people only into their own
+structure: each new person needs a référent of the structure (a référent the manager may
+not assign refuses the row, naming it: unassigned, the person would be out of any scope, the
+manager's own included), and no row may reach a household or a person the manager does not
+see.
 
 The analysis (`PeopleImportEngine.analyse`) reads the communes, the référents, the people
 born on the file's dates and the file's households once, then reads each row once
@@ -33,10 +40,12 @@ import datetime
 import itertools
 import json
 import tempfile
+from collections import Counter
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from beneficiaries import cells, services
@@ -49,6 +58,7 @@ from beneficiaries.enums import (
     RefusedTarget,
     RightsAndDuties,
 )
+from beneficiaries.households import APPLICANT, SINGLE_ROLES, household_situation
 from beneficiaries.models import (
     Beneficiary,
     FileAccess,
@@ -262,46 +272,57 @@ class CommuneIndex:
         )
 
 
+WITHOUT_REFERENT = " La personne est importée sans référent : désignez-le depuis son dossier."
+
+
 class ReferentIndex:
-    """The active référents, by 'Prénom Nom' (or 'Nom Prénom') or by username, whatever the
-    case and accents, read once (`load`). A manager's file may name only the référents of the
-    manager's structure."""
+    """The référents the importing user may assign (a pilot: every active référent; a
+    manager: those of the manager's structure), read once (`load`), found by username, by
+    « Prénom Nom » or by « Nom Prénom », whatever the case, accents, hyphens and spaces."""
 
     def __init__(self, user):
         self.user = user
 
     def load(self):
         self.by_username, self.by_name, self.by_pk = {}, {}, {}
-        for referent in User.objects.filter(role=Role.REFERENT, is_active=True):
+        referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+        if self.user.role != Role.PILOT:
+            # A référent of another structure is not named: the same words as for no one.
+            referents = referents.filter(organisation_id=self.user.organisation_id)
+        for referent in referents:
             self.by_pk[referent.pk] = referent
-            self.by_username[referent.username.lower()] = referent
+            self.by_username[normalise(referent.username)] = referent
             for name in (
                 f"{referent.first_name} {referent.last_name}",
                 f"{referent.last_name} {referent.first_name}",
             ):
                 self.by_name.setdefault(normalise(name), []).append(referent)
 
+    def unknown(self, value):
+        """What the user is told of a cell naming no référent they may assign."""
+        where = " de votre structure" if self.user.role != Role.PILOT else ""
+        return (
+            f"« {str(value).strip()} » n'est pas un référent en activité{where} (indiquez "
+            "« Prénom Nom » ou son identifiant)."
+        )
+
     def find(self, value):
-        """The référent a cell names, None for an empty cell, or ValueError."""
+        """The référent a cell names, or None for an empty cell. A name that is no référent
+        the user may assign, or that several share, raises cells.IgnoredCell: the person is
+        imported without a référent, with a warning naming the cell."""
         text = str(value or "").strip()
         if not text:
             return None
-        found = self.by_username.get(text.lower())
-        candidates = [found] if found else self.by_name.get(normalise(text), [])
+        key = normalise(text)
+        found = self.by_username.get(key)
+        candidates = [found] if found else self.by_name.get(key, [])
         candidates = list({referent.pk: referent for referent in candidates}.values())
-        where = ""
-        if self.user.role == Role.MANAGER:
-            # A référent of another structure is not named: the same words as for no one.
-            candidates = [r for r in candidates if r.organisation_id == self.user.organisation_id]
-            where = " de votre structure"
         if not candidates:
-            raise ValueError(
-                f"« {text} » n'est pas un référent en activité{where} (indiquez « Prénom Nom » "
-                "ou son identifiant)."
-            )
+            raise cells.IgnoredCell(self.unknown(text) + WITHOUT_REFERENT)
         if len(candidates) > 1:
-            raise ValueError(
+            raise cells.IgnoredCell(
                 f"plusieurs référents s'appellent « {text} » : indiquez l'identifiant."
+                + WITHOUT_REFERENT
             )
         return candidates[0]
 
@@ -446,7 +467,9 @@ class PeoplePlan(PlanFile):
       email, phone, rights_and_duties, rsa_requested_on, right_opened_on, right_known_on,
       referent id or null];
     - a person known: ["known", line, id, lock_version, email, phone, whether these two
-      change, referent id or null (to designate)].
+      change, referent id or null (to designate)];
+    - a household of the base whose family situation changes, before every person:
+      ["household", line of its first new member, id, lock_version, family_situation].
 
     It holds people's names and birth dates: it lives as long as the upload does."""
 
@@ -504,6 +527,9 @@ class _Analysis:
         self.warnings = {}  # row index -> [message]: written all the same, to check
         self.household_of = [None] * count  # row index -> (payer, number) or None
         self.refused = []
+        self.new_in = {}  # (payer, number) -> indexes of the rows of new people, in order
+        self.patches = {}  # row index -> {"role"/"situation": value} the household decided
+        self.household_updates = []  # (row index, plan row) of the base's households
 
     def cells_of(self, row):
         index = self.column_index
@@ -531,6 +557,7 @@ class _Analysis:
                 numbers.add(cells.clean_caf_number(cell("N° CAF"), payer))
         self.known = self._known_people(sorted(birth_dates))
         self.households, self.households_out_of_scope = self._households(sorted(numbers))
+        self.compositions = self._compositions(sorted(self.households.values()))
 
     def _known_people(self, birth_dates):
         """{(identity key, birth date): (id, household's number, e-mail, phone, version,
@@ -595,6 +622,27 @@ class _Analysis:
                 )
         return found, out_of_scope
 
+    def _compositions(self, household_ids):
+        """{household id: (family situation, lock version, Counter of its members' roles)}
+        of the base's households the file names; anonymised members do not count."""
+        compositions = {}
+        for start in range(0, len(household_ids), PRELOAD_CHUNK):
+            chunk = household_ids[start : start + PRELOAD_CHUNK]
+            for pk, situation, version in Household.objects.filter(pk__in=chunk).values_list(
+                "pk", "family_situation", "lock_version"
+            ):
+                compositions[pk] = (situation, version, Counter())
+            members = (
+                Beneficiary.objects.filter(household_id__in=chunk, anonymised_on__isnull=True)
+                .values("household_id", "household_role")
+                .annotate(count=Count("pk"))
+                .order_by()
+            )
+            for member in members:
+                roles = compositions[member["household_id"]][2]
+                roles[member["household_role"]] += member["count"]
+        return compositions
+
     # Row by row.
 
     def run(self, spool):
@@ -636,7 +684,7 @@ class _Analysis:
                 (known[(k, row.birth_date)] for k in keys if (k, row.birth_date) in known), None
             )
             if person is None:
-                plan = self.plan_new(row, errors, found, lines[index])
+                plan = self.plan_new(row, errors, found, lines[index], warnings=warnings)
             else:
                 plan = self.plan_known(row, person, errors, found, lines[index])
             if found:
@@ -645,17 +693,23 @@ class _Analysis:
             elif plan is not None:
                 self.operations[index] = UPDATE if plan[0] == "known" else NEW
                 spool.write(f"{index}\t".encode() + dump_line(plan))
+                if plan[0] == "new":
+                    self.new_in.setdefault(row.household_key, []).append(index)
             if index % PLAN_CHUNK == PLAN_CHUNK - 1:
                 self.progress.advance(PLAN_CHUNK)
         self.progress.advance(len(self.table.rows) % PLAN_CHUNK)
 
-    def plan_new(self, row, errors, found, line):
+    def plan_new(self, row, errors, found, line, *, warnings):
         key = row.household_key
         household_id = self.households.get(key) if key else None
         if household_id is not None and household_id in self.households_out_of_scope:
             found.append((None, services.OUT_OF_SCOPE))
             self.refused.append((RefusedTarget.HOUSEHOLD, household_id))
-        if self.user.role == Role.MANAGER and row.referent_id is None and "referent" not in errors:
+        if self.user.role == Role.MANAGER and "referent" in warnings:
+            # Without its référent, a manager's new person would be out of any scope, even
+            # the manager's own: the row is refused, naming the référent, and held.
+            found.append(("referent", warnings["referent"].removesuffix(WITHOUT_REFERENT)))
+        elif self.user.role == Role.MANAGER and row.referent_id is None:
             found.append(
                 (
                     "referent",
@@ -729,6 +783,82 @@ class _Analysis:
         referent = self.referents.by_pk.get(pk) or User.objects.get(pk=pk)
         return str(referent)
 
+    # Households: the roles of their members, their family situation.
+
+    def compose(self):
+        """Decide the roles and the family situation of each household a new person joins,
+        from the roles the file gives its rows and those of the members the base holds
+        (anonymised ones left out). A household has one demandeur and at most one conjoint:
+        a second one is an error of its row, which holds the household (`hold`). A row
+        without a role is the demandeur of a household that has none, « autre » otherwise,
+        with a warning. The household is a couple when it has a conjoint (or when the file
+        or the base says it is one), with children when it has a child (or when they say
+        so), as the CNAF flux decides it (cnaf.py, `family_situation`); a « Situation
+        familiale » cell that says otherwise gets a warning. What differs from the rows
+        already planned is kept in `patches` (applied as the plan is written); a household
+        of the base whose situation changes gets its own plan row (`household_updates`)."""
+        lines = self.table.line_numbers
+        for key, indexes in self.new_in.items():
+            household_id = self.households.get(key)
+            stored, version, roles = self.compositions.get(household_id, ("", None, Counter()))
+            roles = Counter(roles)
+            number = key[1]
+            # Where the demandeur and the conjoint already are, for the messages.
+            first = {role: "déjà enregistré" for role in SINGLE_ROLES if roles[role]}
+            given, said, faulty = {}, {}, False
+            for index in indexes:
+                cell = self.cells_of(self.table.rows[index])
+                with contextlib.suppress(ValueError):
+                    given[index] = ROLES.clean(cell("Rôle"))
+                with contextlib.suppress(ValueError):
+                    said[index] = SITUATIONS.clean(cell("Situation familiale"))
+            for index in indexes:
+                role = given.get(index)
+                if role in first and role in SINGLE_ROLES:
+                    label = HouseholdRole(role).label
+                    self.errors[index] = [
+                        f"Rôle : le foyer n° {number} a déjà un {label} ({first[role]}) : un "
+                        "foyer n'en compte qu'un ; corrigez le rôle de l'une des deux personnes."
+                    ]
+                    self.operations[index] = ERROR
+                    faulty = True
+                elif role:
+                    first.setdefault(role, f"ligne {lines[index]}")
+                    roles[role] += 1
+            if faulty:
+                continue  # held whole: nothing of it is written
+            for index in indexes:
+                if given.get(index):
+                    continue
+                if APPLICANT not in first:
+                    first[APPLICANT] = f"ligne {lines[index]}"
+                    roles[APPLICANT] += 1
+                    continue
+                self.patches.setdefault(index, {})["role"] = HouseholdRole.OTHER
+                roles[HouseholdRole.OTHER] += 1
+                self.warnings.setdefault(index, []).append(
+                    f"Rôle : non indiqué, et le foyer n° {number} a déjà un demandeur "
+                    f"({first[APPLICANT]}) : la personne est enregistrée « autre » ; indiquez "
+                    "« conjoint » ou « enfant » s'il le faut."
+                )
+            claims = {situation for situation in [stored, *said.values()] if situation}
+            situation = household_situation(roles, claims)
+            for index in indexes:
+                if said.get(index) and said[index] != situation:
+                    self.warnings.setdefault(index, []).append(
+                        f"Situation familiale : « {FamilySituation(said[index]).label} » ne "
+                        f"correspond pas aux membres du foyer n° {number} : il est enregistré "
+                        f"« {FamilySituation(situation).label} »."
+                    )
+            if household_id is None:
+                # Created by its first row: every row carries the same situation.
+                for index in indexes:
+                    if (said.get(index) or FamilySituation.SINGLE) != situation:
+                        self.patches.setdefault(index, {})["situation"] = situation
+            elif situation != stored:
+                row = ["household", lines[indexes[0]], household_id, version, situation]
+                self.household_updates.append((indexes[0], row))
+
     # Households held whole.
 
     def hold(self):
@@ -797,10 +927,12 @@ class _Analysis:
     def write_plan(self, spool, plan_file, report):
         """The plan: its head, then the rows of the spool that are not held, PLAN_CHUNK a
         line."""
+        updates = [row for index, row in self.household_updates if index not in self.held]
         head = {
             "user": self.user.pk,
             "today": self.today.isoformat(),
-            "planned": sum(
+            "planned": len(updates)
+            + sum(
                 1
                 for index, operation in enumerate(self.operations)
                 if operation in (NEW, UPDATE) and index not in self.held
@@ -810,17 +942,34 @@ class _Analysis:
         spool.seek(0)
         with PeoplePlan(plan_file).writer() as out:
             out.write(dump_line({"head": head}))
+            for start in range(0, len(updates), PLAN_CHUNK):
+                out.write(dump_line({"rows": updates[start : start + PLAN_CHUNK]}))
             chunk = []
             for line in spool:
                 index, _, row = line.partition(b"\t")
                 if int(index) in self.held:
                     continue
-                chunk.append(row.rstrip(b"\n"))
+                row = row.rstrip(b"\n")
+                patch = self.patches.get(int(index))
+                if patch:
+                    row = _patched(row, patch)
+                chunk.append(row)
                 if len(chunk) == PLAN_CHUNK:
                     out.write(b'{"rows":[' + b",".join(chunk) + b"]}\n")
                     chunk = []
             if chunk:
                 out.write(b'{"rows":[' + b",".join(chunk) + b"]}\n")
+
+
+def _patched(row, patch):
+    """A plan's row of a new person (JSON bytes) with the role and the household's situation
+    that `_Analysis.compose` decided."""
+    plan = json.loads(row)
+    if "role" in patch:
+        plan[4] = patch["role"]
+    if "situation" in patch:
+        plan[3][5] = patch["situation"]
+    return dump_line(plan).rstrip(b"\n")
 
 
 def _report_to_json(report):
@@ -910,7 +1059,20 @@ class _Writer:
         Locks the people the chunk updates until the end of the transaction."""
         new = [row for row in rows if row[0] == "new"]
         known = [row for row in rows if row[0] == "known"]
-        self.check_referents(rows)
+        self.check_referents(new + known)
+        # A household whose situation the plan changes must be as the analysis read it.
+        updates = {row[2]: row for row in rows if row[0] == "household"}
+        if updates:
+            versions = dict(
+                Household.objects.select_for_update(of=("self",))
+                .filter(pk__in=updates)
+                .values_list("pk", "lock_version")
+            )
+            self.stale.extend(
+                (row[1], "foyer modifié depuis l'analyse")
+                for pk, row in updates.items()
+                if versions.get(pk) != row[3]
+            )
         # A new household's number must still be free; an existing one still reachable.
         wanted = {
             tuple(row[3][:2]): row[1]
@@ -988,6 +1150,15 @@ class _Writer:
         user_id = self.user.pk
         new = [row for row in rows if row[0] == "new"]
         known = [row for row in rows if row[0] == "known"]
+        # The family situation of households of the base that new members change.
+        update_values(
+            Household,
+            ["family_situation", "lock_version", "updated_at"],
+            (
+                (pk, situation, version + 1, now)
+                for _, _, pk, version, situation in (row for row in rows if row[0] == "household")
+            ),
+        )
         # The households: those of the base, with their members for the traces; those to
         # create, from their first row.
         relied = {row[2] for row in new if row[2] is not None} - self.members.keys()
@@ -1118,5 +1289,6 @@ class PeopleImportEngine:
         progress.total(len(table.rows))
         analysis.load()
         analysis.run(spool)
+        analysis.compose()
         analysis.hold()
         return analysis

@@ -100,13 +100,21 @@ def people_import_notes(user):
         "Sans colonne ou case vide : organisme payeur CAF, situation familiale « personne "
         "seule », rôle « demandeur », soumis aux droits et devoirs. Ils se corrigent ensuite "
         "dans le dossier.",
+        "Foyer : les lignes d'un même n° CAF forment un foyer, avec un seul demandeur et au "
+        "plus un conjoint (colonne « Rôle ») ; un second demandeur ou conjoint est une erreur "
+        "qui retient tout le foyer. Une personne sans rôle est le demandeur d'un foyer qui "
+        "n'en a pas, « autre » sinon (avec un avertissement). La situation familiale suit les "
+        "rôles du fichier et ceux des membres déjà enregistrés : un conjoint fait un couple, "
+        "un enfant un foyer avec enfants, même arrivés dans un fichier suivant.",
         "Une personne déjà connue (mêmes nom, prénom et date de naissance) n'est jamais créée "
         "deux fois : seuls son courriel et son téléphone sont mis à jour si le fichier en donne "
         "d'autres (une case vide n'efface rien) ; son foyer et ses dates ne changent pas. La "
         "même personne deux fois dans le fichier est une erreur.",
-        "Référent : « Prénom Nom » ou identifiant d'un référent en activité ; la personne lui "
-        "est confiée à la date de l'import (première désignation). Un changement de référent "
-        "se fait depuis le dossier.",
+        "Référent : « Prénom Nom », « Nom Prénom » ou identifiant d'un référent en activité "
+        "(accents, majuscules et tirets indifférents) ; la personne lui est confiée à la date "
+        "de l'import (première désignation). Un référent introuvable laisse la personne sans "
+        "référent, avec un avertissement. Un changement de référent se fait depuis le "
+        "dossier.",
         "Une case de CSV qui commence par « = » est enregistrée telle quelle, comme du texte : "
         "elle n'est jamais calculée ; d'un classeur Excel, seule la valeur qu'affichait une "
         "formule est lue.",
@@ -120,7 +128,8 @@ def people_import_notes(user):
         notes.insert(
             0,
             "Vous importez pour votre structure : chaque nouvelle personne doit être confiée à "
-            "un référent de votre structure (colonne « Référent »).",
+            "un référent de votre structure (colonne « Référent ») ; sans lui, la ligne est "
+            "une erreur.",
         )
     return notes
 

@@ -14,9 +14,11 @@ from beneficiaries.enums import (
     ContractKind,
     ExitContract,
     FileOperation,
+    HouseholdRole,
     ObstacleStatus,
     RefusedTarget,
 )
+from beneficiaries.households import SINGLE_ROLES, household_situation
 from beneficiaries.models import (
     Beneficiary,
     Contract,
@@ -173,6 +175,33 @@ def _same_person(names, birth_date):
     )
 
 
+def _household_join(*, household, role, claimed):
+    """A person of `role` joins the existing `household` (locked until the end of the
+    transaction): refuses (ValidationError on « household_role ») a second demandeur or
+    conjoint, and sets the family situation the roles and the form's `claimed` one give
+    (households.household_situation), with a new version when it changes."""
+    locked = Household.objects.select_for_update(of=("self",)).get(pk=household.pk)
+    roles = Counter(
+        locked.members.filter(anonymised_on__isnull=True).values_list("household_role", flat=True)
+    )
+    if role in SINGLE_ROLES and roles[role]:
+        raise ValidationError(
+            {
+                "household_role": (
+                    f"Ce foyer a déjà un {HouseholdRole(role).label} : un foyer n'en compte "
+                    "qu'un ; vérifiez le rôle de la personne ou le numéro d'allocataire."
+                )
+            }
+        )
+    roles[role] += 1
+    situation = household_situation(roles, {locked.family_situation, claimed} - {None})
+    if situation != locked.family_situation:
+        locked.family_situation = situation
+        locked.lock_version += 1
+        locked.save(update_fields=["family_situation", "lock_version", "updated_at"])
+        household.family_situation, household.lock_version = situation, locked.lock_version
+
+
 @transaction.atomic
 def beneficiary_create(
     *, household_values, person_values, territory, user, referent=None, what="dossier"
@@ -204,6 +233,12 @@ def beneficiary_create(
     household, created = household_for(
         household_values=household_values, territory=territory, user=user
     )
+    if not created:
+        _household_join(
+            household=household,
+            role=person_values["household_role"],
+            claimed=household_values.get("family_situation"),
+        )
     person = Beneficiary(household=household, search_key=key, **person_values)
     person.full_clean(exclude=["lock_version", "search_key"])
     person.save()

@@ -324,7 +324,8 @@ def test_a_french_excel_csv_in_windows_1252_creates_the_people(
     assert household.payer == Payer.CAF
     assert household.commune == place["se"]
     assert household.territory == place["saint_etienne"]
-    assert household.family_situation == FamilySituation.SINGLE
+    # A demandeur and a conjoint: a couple, whatever a single row would default to.
+    assert household.family_situation == FamilySituation.COUPLE
 
     eric = Beneficiary.objects.get(first_name="Éric")
     assert eric.household == household  # same CAF number, same household
@@ -607,16 +608,12 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
     response = run_page(pilot_client, run)
 
     content = page(response)
-    assert "L'import ferait : 1 création, 0 modification, 0 ligne inchangée, 7 lignes " in content
-    assert "Lignes retenues (7)" in content
+    assert "L'import ferait : 3 créations, 0 modification, 0 ligne inchangée, 5 lignes " in content
+    assert "Lignes retenues (5)" in content
     assert error_lines(response) == [
         "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
         "Ligne 4 : CP Ville : commune « 42999 Nulle-Part » introuvable parmi celles du "
         "département : vérifiez le code postal et le nom (par exemple « 42000 Saint-Étienne »).",
-        "Ligne 6 : Référent : « Jean Personne » n'est pas un référent en activité (indiquez "
-        "« Prénom Nom » ou son identifiant).",
-        "Ligne 7 : Référent : « Paul Ancien » n'est pas un référent en activité (indiquez "
-        "« Prénom Nom » ou son identifiant).",
         "Ligne 8 : N° CAF : « 12345678 » n'est pas un numéro d'allocataire (7 chiffres au plus).",
         "Ligne 9 : CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom "
         "(par exemple « 42000 Saint-Étienne »).",
@@ -629,9 +626,17 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
         "Ligne 10 : Date de naissance : la date de naissance est obligatoire (jj/mm/aaaa).",
         "Ligne 10 : Nom : cette case est obligatoire.",
         "Ligne 10 : N° CAF : le numéro d'allocataire est obligatoire.",
+        # The warnings, after the errors.
+        "Ligne 6 : Référent : « Jean Personne » n'est pas un référent en activité (indiquez "
+        "« Prénom Nom » ou son identifiant). La personne est importée sans référent : "
+        "désignez-le depuis son dossier.",
+        "Ligne 7 : Référent : « Paul Ancien » n'est pas un référent en activité (indiquez "
+        "« Prénom Nom » ou son identifiant). La personne est importée sans référent : "
+        "désignez-le depuis son dossier.",
     ]
     assert "Ligne 2 :" not in content
-    assert rows_of(response) == [("2", "création")]
+    # An unknown or departed référent leaves the person unassigned, with a warning.
+    assert rows_of(response) == [("2", "création"), ("6", "création"), ("7", "création")]
     assert counts() == before
     # The held rows come back with their errors, in the file's own columns.
     _, rows = held_rows(pilot_client, run)
@@ -639,13 +644,11 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
     assert [row[2] for row in rows[1:]] == [
         "Date",
         "Commune",
-        "Référent",
-        "Référent",
         "Numéro",
         "Civilité",
         "Sans nom",
         ]  # fmt: skip
-    assert rows[6][0] == (
+    assert rows[4][0] == (
         "CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom (par exemple "
         "« 42000 Saint-Étienne »). Civilité : « Dr » n'est pas une civilité (M., Mme, "
         "Monsieur ou Madame). Rôle : « XYZ » n'est pas une valeur possible (« demandeur », "
@@ -655,10 +658,10 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
     run = confirm(pilot_client, run)
 
     assert outcome_of(run) == (
-        "Import terminé : 1 création, 0 modification, 0 ligne inchangée, 7 lignes retenues."
+        "Import terminé : 3 créations, 0 modification, 0 ligne inchangée, 5 lignes retenues."
     )
     assert Beneficiary.objects.filter(first_name="Bonne").count() == 1
-    assert counts()[:2] == (before[0] + 1, before[1] + 1)
+    assert counts()[:2] == (before[0] + 3, before[1] + 3)
 
 
 def test_an_impossible_birth_date_holds_its_household_and_the_rest_is_written(pilot_client, place):
