@@ -53,7 +53,7 @@ from beneficiaries.models import (
     HeldHousehold,
     Household,
 )
-from beneficiaries.search import normalise, search_key
+from beneficiaries.search import name_key, search_key
 from beneficiaries.services import exits_record_end_of_right
 from pti.bulk import among, insert_values, raise_to, update_values
 from pti.enums import Role
@@ -401,7 +401,7 @@ class _Household:
         )
         if len(self.result.errors) > problems:
             return None
-        if normalise(birth_name) == normalise(last_name):
+        if name_key(birth_name) == name_key(last_name):
             birth_name = ""
         return FluxPerson(
             position=position,
@@ -738,7 +738,7 @@ def _chunks(iterable, size):
 
 
 def _names(last_name, birth_name):
-    return {normalise(last_name), normalise(birth_name)} - {""}
+    return {name_key(last_name), name_key(birth_name)} - {""}
 
 
 def _match(flux_person, members, taken):
@@ -751,9 +751,9 @@ def _match(flux_person, members, taken):
         if member.search_key == key:
             return member
     names = _names(flux_person.last_name, flux_person.birth_name)
-    first_name = normalise(flux_person.first_name)
+    first_name = name_key(flux_person.first_name)
     for member in same_day:
-        if normalise(member.first_name) == first_name and names & _names(
+        if name_key(member.first_name) == first_name and names & _names(
             member.last_name, member.birth_name
         ):
             return member

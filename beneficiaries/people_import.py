@@ -55,7 +55,7 @@ from beneficiaries.models import (
     Household,
     ReferentAssignment,
 )
-from beneficiaries.search import identity_keys, normalise, search_key
+from beneficiaries.search import identity_keys, name_key, normalise, search_key
 from pti.bulk import insert_values, update_values
 from pti.enums import Role
 from pti.imports import PREVIEW_ROWS, Analysis, Report, held_reason
@@ -279,7 +279,7 @@ class ReferentIndex:
                 f"{referent.first_name} {referent.last_name}",
                 f"{referent.last_name} {referent.first_name}",
             ):
-                self.by_name.setdefault(normalise(name), []).append(referent)
+                self.by_name.setdefault(name_key(name), []).append(referent)
 
     def find(self, value):
         """The référent a cell names, None for an empty cell, or ValueError."""
@@ -287,7 +287,7 @@ class ReferentIndex:
         if not text:
             return None
         found = self.by_username.get(text.lower())
-        candidates = [found] if found else self.by_name.get(normalise(text), [])
+        candidates = [found] if found else self.by_name.get(name_key(text), [])
         candidates = list({referent.pk: referent for referent in candidates}.values())
         where = ""
         if self.user.role == Role.MANAGER:
