@@ -193,7 +193,7 @@ def test_the_same_variants_in_one_list_are_the_same_person(client_as, pilot, loi
     assert run.analysis["errors"] == [
         "Ligne 2 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
         "Ligne 3 : Les lignes 2 et 3 décrivent la même personne (mêmes nom, prénom et date de "
-        "naissance) : gardez-en une seule."
+        "naissance) : gardez-en une seule.",
     ]
 
 
