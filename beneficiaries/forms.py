@@ -21,6 +21,7 @@ from beneficiaries.enums import (
     Sex,
 )
 from beneficiaries.models import Beneficiary
+from beneficiaries.services import HOMONYM_LABEL
 from pti.enums import Role
 from pti.forms import DateInput, LockVersionFormMixin, StyledFormMixin
 from pti.models import Commune, Organisation, User
@@ -29,6 +30,9 @@ from pti.services import MISSING_VERSION
 
 def today():
     return timezone.localdate()
+
+
+HOMONYM_FIELD = "homonyme_confirme"
 
 
 class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
@@ -90,6 +94,8 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             )
         # A radio list: the blank choice of the model's select has no place among them.
         self.fields["sex"].choices = Sex.choices
+        if not self.instance.pk and self.data.get(HOMONYM_FIELD):
+            self._add_homonym_field()
         if self.instance.pk:
             household = self.instance.household
             # The household is versioned too: a save based on an older household is refused.
@@ -108,6 +114,24 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             # The CAF number identifies the household: it is not changed here.
             self.fields["caf_number"].disabled = True
             self.fields["payer"].disabled = True
+
+    def _add_homonym_field(self):
+        self.fields[HOMONYM_FIELD] = forms.BooleanField(
+            label=HOMONYM_LABEL,
+            required=False,
+            widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        )
+
+    def ask_homonym_confirmation(self, homonym):
+        """Show the probable homonym (a services.ProbableHomonym) beside a box to tick: the
+        next post with the box ticked creates the file."""
+        if HOMONYM_FIELD not in self.fields:
+            self._add_homonym_field()
+        self.add_error(HOMONYM_FIELD, homonym)
+
+    @property
+    def homonyms_confirmed(self):
+        return bool(self.cleaned_data.get(HOMONYM_FIELD))
 
     def clean_caf_number(self):
         return self.cleaned_data["caf_number"].strip().zfill(7)
