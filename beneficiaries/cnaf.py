@@ -635,6 +635,10 @@ class CnafImportReport:
     # People known here in another household of the same payer, found in a new one (a
     # couple that parts, a young adult who opens their own dossier): their file follows them.
     people_moved: int = 0
+    # People created although someone of the same identity (names, birth date, sex) has a file
+    # in another household of the same payer that still lists them: the CAF number says they
+    # are another person, a probable homonym (a conventional 01/01 birth date), to check.
+    people_homonyms: int = 0
     # The flux before this one (its date), and the households it listed in an open dossier
     # that this one does not list at all (neither open nor closed): for a person to check,
     # never closed silently. « CAF 0012345 (Saint-Étienne) ».
@@ -689,6 +693,12 @@ class CnafImportReport:
             lines.append(
                 f"{self.people_moved} personne(s) déjà connue(s) dans un autre foyer y ont été "
                 "rattachée(s), avec leur dossier."
+            )
+        if self.people_homonyms:
+            lines.append(
+                f"{self.people_homonyms} personne(s) créée(s) alors qu'une personne de mêmes "
+                "nom, prénom et date de naissance a un dossier dans un autre foyer : homonyme(s) "
+                "probable(s), à vérifier."
             )
         if self.people_back_after_exit:
             lines.append(
@@ -847,6 +857,8 @@ class _Planner:
                 self.report.people_unchanged += 1
             else:
                 self.create_person(flux_household, flux_person, household_ref)
+                if self.same_identity(flux_household, flux_person):
+                    self.report.people_homonyms += 1
 
     def people_by_identity(self, unmatched):
         """{(payer, birth date, name key): [people]} of the people known here under the

@@ -320,3 +320,199 @@ def test_two_submits_at_once_create_one_file(pilot, loire):
 
     assert sorted(outcomes) == ["created", "duplicate"]
     assert Beneficiary.objects.filter(household__caf_number="7600009").count() == 1
+
+
+# --- The list import ------------------------------------------------------------------------
+
+
+def upload(name, data):
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+HOMONYM_OF = (
+    "Homonyme probable : une personne de mêmes nom, prénom et date de naissance a un dossier "
+    "dans un autre foyer ({}) ; un dossier distinct est créé : vérifiez qu'il s'agit bien "
+    "d'une autre personne."
+)
+
+
+def test_the_homonyms_list_creates_two_files_with_a_warning_for_each(client_as, pilot, loire):
+    client = client_as(pilot)
+
+    run = run_of(
+        send(
+            client,
+            IMPORT_URL,
+            upload("homonyms-list.csv", (FILES / "homonyms-list.csv").read_bytes()),
+        )
+    )
+
+    assert run.status == RunStatus.TO_CONFIRM
+    response = run_page(client, run)
+    content = page(response)
+    assert rows_of(response) == [("2", "création"), ("3", "création")]
+    assert run.analysis["errors"] == []
+    assert run.analysis["warnings"] == [
+        f"Ligne 2 : {HOMONYM_OF.format('ligne 3 du fichier')}",
+        f"Ligne 3 : {HOMONYM_OF.format('ligne 2 du fichier')}",
+    ]
+    assert "2 avertissements" in content
+    assert HOMONYM_OF.format("ligne 2 du fichier") in content
+
+    run = confirm(client, run)
+
+    assert outcome_of(run) == "Import terminé : 2 créations, 0 modification, 0 ligne inchangée."
+    assert sorted(
+        Beneficiary.objects.values_list(
+            "last_name", "household__caf_number", "household__commune__name"
+        )
+    ) == [("Benali", "7600001", "Saint-Étienne"), ("Benali", "7600002", "Roanne")]
+
+
+def test_a_list_warns_of_a_homonym_of_the_base_and_updates_the_same_person(client_as, pilot, loire):
+    existing = benali("7600001", loire["territory"], phone="")
+    data = (
+        "Civilité;Prénom;Nom;Date de naissance;CP Ville;N° CAF;Téléphone\r\n"
+        "M.;Mohamed;BEN ALI;01/01/1990;42300 Roanne;7600002;\r\n"
+        "M.;MOHAMED;Bénali;01/01/1990;42000 Saint-Étienne;7600001;06 12 34 56 78\r\n"
+    ).encode()
+    client = client_as(pilot)
+
+    run = run_of(send(client, IMPORT_URL, upload("liste.csv", data)))
+
+    assert rows_of(run_page(client, run)) == [("2", "création"), ("3", "modification")]
+    assert run.analysis["warnings"] == [f"Ligne 2 : {HOMONYM_OF.format('n° 7600001')}"]
+    confirm(client, run)
+    existing.refresh_from_db()
+    assert existing.phone == "06 12 34 56 78"
+    assert Beneficiary.objects.count() == 2
+
+
+def test_a_managers_list_warns_of_a_homonym_it_may_not_see_without_naming_it(
+    client_as, manager, camille, loire
+):
+    ReferentAssignmentFactory(beneficiary=benali("7600001", loire["territory"]))
+    data = (
+        "Civilité;Prénom;Nom;Date de naissance;CP Ville;N° CAF;Référent\r\n"
+        "M.;Mohamed;Benali;01/01/1990;42300 Roanne;7600002;Camille Martin\r\n"
+    ).encode()
+    client = client_as(manager)
+
+    run = run_of(send(client, IMPORT_URL, upload("liste.csv", data)))
+
+    assert run.analysis["errors"] == []
+    assert run.analysis["warnings"] == [f"Ligne 2 : {HOMONYM_OF.format('un autre dossier')}"]
+    assert "7600001" not in page(run_page(client, run))
+    confirm(client, run)
+    assert Beneficiary.objects.get(household__caf_number="7600002").assignments.get().referent == (
+        camille
+    )
+
+
+def test_the_same_person_twice_in_a_household_of_a_list_is_still_refused(client_as, pilot, loire):
+    data = (
+        "Civilité;Prénom;Nom;Date de naissance;CP Ville;N° CAF\r\n"
+        "M.;Mohamed;Benali;01/01/1990;42300 Roanne;7600002\r\n"
+        "M.;Mohamed;BENALI;01/01/1990;42300 Roanne;7600002\r\n"
+    ).encode()
+
+    run = run_of(send(client_as(pilot), IMPORT_URL, upload("liste.csv", data)))
+
+    assert run.analysis["errors"][-1] == (
+        "Ligne 3 : Les lignes 2 et 3 décrivent la même personne (mêmes nom, prénom et date de "
+        "naissance) : gardez-en une seule."
+    )
+    assert run.analysis.get("warnings", []) == []
+
+
+def test_the_command_prints_the_homonyms_and_imports_both(pilot, loire, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "import_beneficiaries",
+        str(FILES / "homonyms-list.csv"),
+        "--user",
+        pilot.username,
+        stdout=out,
+        stderr=StringIO(),
+    )
+
+    text = out.getvalue()
+    assert HOMONYM_OF.format("ligne 3 du fichier") in text
+    assert HOMONYM_OF.format("ligne 2 du fichier") in text
+    assert Beneficiary.objects.count() == 2
+
+
+def test_a_person_created_in_another_household_meanwhile_does_not_refuse_the_plan(
+    client_as, pilot, loire
+):
+    client = client_as(pilot)
+    run = run_of(
+        send(
+            client,
+            IMPORT_URL,
+            upload("homonyms-list.csv", (FILES / "homonyms-list.csv").read_bytes()),
+        )
+    )
+    benali("7600003", loire["territory"])
+
+    run = confirm(client, run)
+
+    assert run.status == RunStatus.DONE, run.error
+    assert Beneficiary.objects.count() == 3
+
+
+# --- The CNAF flux: the CAF number identifies the household ---------------------------------------
+
+
+def flux_household(matricule, insee_code, *people):
+    return FluxHouseholdSketch(
+        matricule=matricule,
+        payer="CAF",
+        requested_on=datetime.date(2024, 3, 1),
+        sitfam="SEF",
+        insee_code=insee_code,
+        street_number=3,
+        street="RUE NEYRON",
+        homeless=False,
+        state="2",
+        people=list(people),
+    )
+
+
+def flux_benali(first_name="MOHAMED"):
+    return FluxPerson(
+        last_name="BENALI",
+        birth_name="BENALI",
+        first_name=first_name,
+        birth_date=BORN,
+        sex="1",
+        role="DEM",
+        subject=True,
+    )
+
+
+def test_the_flux_creates_a_homonym_in_another_household_and_says_so(tmp_path, pilot, loire):
+    existing = benali("7600001", loire["territory"])
+    path = tmp_path / "flux.xml"
+    write_flux(
+        path,
+        [
+            flux_household("7600001", "42218", flux_benali()),
+            flux_household("7600002", "42187", flux_benali()),
+        ],
+        created_on=datetime.date(2025, 11, 5),
+        reference_on=datetime.date(2025, 10, 31),
+    )
+
+    report = cnaf_flux_import(source=path, user=pilot)
+
+    assert report.is_valid
+    assert (report.people_created, report.people_moved) == (1, 0)
+    assert report.people_homonyms == 1
+    assert any("homonyme" in line for line in report.lines())
+    assert Beneficiary.objects.filter(household__caf_number="7600001").get() == existing
+    assert Beneficiary.objects.filter(household__caf_number="7600002").count() == 1
