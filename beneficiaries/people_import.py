@@ -426,26 +426,22 @@ def read_row(cell, *, communes, referents, today):
 
 HOMONYM = (
     "Homonyme probable : une personne de mêmes nom, prénom et date de naissance a un dossier "
-    "dans un autre foyer ({where}) ; un dossier distinct est créé : vérifiez qu'il s'agit bien "
+    "dans un autre foyer{where} ; un dossier distinct est créé : vérifiez qu'il s'agit bien "
     "d'une autre personne."
 )
 
 
 def _homonym_files(people):
     """How a row's warning names the files of its probable homonyms (people as
-    `_Analysis._known_people` holds them): « n° CAF 7600001 » for a file the user may see,
-    nothing that identifies another one."""
-    named = sorted({f"n° {number}" for _, number, *_, visible, _, _ in people if visible})
-    hidden = sum(1 for *_, visible, _, _ in people if not visible)
-    if hidden:
-        named.append("un autre dossier" if hidden == 1 else f"{hidden} autres dossiers")
-    return named
+    `_Analysis._known_people` holds them): « n° 7600001 » for a file the user may see, nothing
+    for another one."""
+    return sorted({f"n° {number}" for _, number, *_, visible, _, _ in people if visible})
 
 
 def _homonym_warning(homonyms):
     """The warning of a row whose identity (names, birth date) is another household's:
     `homonyms` names their lines and files."""
-    return HOMONYM.format(where=", ".join(homonyms))
+    return HOMONYM.format(where=f" ({', '.join(homonyms)})" if homonyms else "")
 
 
 def _labelled(errors):
@@ -694,11 +690,12 @@ class _Analysis:
             if person is None:
                 plan = self.plan_new(row, errors, found, lines[index])
                 homonyms.extend(_homonym_files(candidates.values()))
+                homonym = bool(candidates or in_file)
             else:
                 # The person of the file, updated: their homonyms are told of the file.
                 plan = self.plan_known(row, person, errors, found, lines[index])
-                homonyms, in_file = [], []
-            if homonyms and not found:
+                homonyms, in_file, homonym = [], [], False
+            if homonym and not found:
                 self.warnings.setdefault(index, []).append(_homonym_warning(homonyms))
                 # The earlier line is told of this one too: each homonym has its warning.
                 for first in in_file:

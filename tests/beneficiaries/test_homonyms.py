@@ -331,7 +331,7 @@ def upload(name, data):
 
 HOMONYM_OF = (
     "Homonyme probable : une personne de mêmes nom, prénom et date de naissance a un dossier "
-    "dans un autre foyer ({}) ; un dossier distinct est créé : vérifiez qu'il s'agit bien "
+    "dans un autre foyer{} ; un dossier distinct est créé : vérifiez qu'il s'agit bien "
     "d'une autre personne."
 )
 
@@ -353,11 +353,11 @@ def test_the_homonyms_list_creates_two_files_with_a_warning_for_each(client_as, 
     assert rows_of(response) == [("2", "création"), ("3", "création")]
     assert run.analysis["errors"] == []
     assert run.analysis["warnings"] == [
-        f"Ligne 2 : {HOMONYM_OF.format('ligne 3 du fichier')}",
-        f"Ligne 3 : {HOMONYM_OF.format('ligne 2 du fichier')}",
+        f"Ligne 2 : {HOMONYM_OF.format(' (ligne 3 du fichier)')}",
+        f"Ligne 3 : {HOMONYM_OF.format(' (ligne 2 du fichier)')}",
     ]
     assert "2 avertissements" in content
-    assert HOMONYM_OF.format("ligne 2 du fichier") in content
+    assert HOMONYM_OF.format(" (ligne 2 du fichier)") in content
 
     run = confirm(client, run)
 
@@ -381,7 +381,7 @@ def test_a_list_warns_of_a_homonym_of_the_base_and_updates_the_same_person(clien
     run = run_of(send(client, IMPORT_URL, upload("liste.csv", data)))
 
     assert rows_of(run_page(client, run)) == [("2", "création"), ("3", "modification")]
-    assert run.analysis["warnings"] == [f"Ligne 2 : {HOMONYM_OF.format('n° 7600001')}"]
+    assert run.analysis["warnings"] == [f"Ligne 2 : {HOMONYM_OF.format(' (n° 7600001)')}"]
     confirm(client, run)
     existing.refresh_from_db()
     assert existing.phone == "06 12 34 56 78"
@@ -401,7 +401,7 @@ def test_a_managers_list_warns_of_a_homonym_it_may_not_see_without_naming_it(
     run = run_of(send(client, IMPORT_URL, upload("liste.csv", data)))
 
     assert run.analysis["errors"] == []
-    assert run.analysis["warnings"] == [f"Ligne 2 : {HOMONYM_OF.format('un autre dossier')}"]
+    assert run.analysis["warnings"] == [f"Ligne 2 : {HOMONYM_OF.format('')}"]
     assert "7600001" not in page(run_page(client, run))
     confirm(client, run)
     assert Beneficiary.objects.get(household__caf_number="7600002").assignments.get().referent == (
@@ -441,8 +441,8 @@ def test_the_command_prints_the_homonyms_and_imports_both(pilot, loire, tmp_path
     )
 
     text = out.getvalue()
-    assert HOMONYM_OF.format("ligne 3 du fichier") in text
-    assert HOMONYM_OF.format("ligne 2 du fichier") in text
+    assert HOMONYM_OF.format(" (ligne 3 du fichier)") in text
+    assert HOMONYM_OF.format(" (ligne 2 du fichier)") in text
     assert Beneficiary.objects.count() == 2
 
 
