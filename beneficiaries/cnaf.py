@@ -56,7 +56,7 @@ from beneficiaries.models import (
     HeldHousehold,
     Household,
 )
-from beneficiaries.search import normalise, search_key
+from beneficiaries.search import name_key, search_key
 from beneficiaries.services import exits_record_closures
 from pti.bulk import among, insert_values, raise_to, update_values
 from pti.enums import Role
@@ -414,7 +414,7 @@ class _Household:
         )
         if len(self.result.errors) > problems:
             return None
-        if normalise(birth_name) == normalise(last_name):
+        if name_key(birth_name) == name_key(last_name):
             birth_name = ""
         return FluxPerson(
             position=position,
@@ -664,6 +664,10 @@ class CnafImportReport:
     # People known here in another household of the same payer, found in a new one (a
     # couple that parts, a young adult who opens their own dossier): their file follows them.
     people_moved: int = 0
+    # People created although someone of the same identity (names, birth date, sex) has a file
+    # in another household of the same payer that still lists them: the CAF number says they
+    # are another person, a probable homonym (a conventional 01/01 birth date), to check.
+    people_homonyms: int = 0
     # The flux before this one (its date), and the households it listed in an open dossier
     # that this one does not list at all (neither open nor closed): for a person to check,
     # never closed silently. « CAF 0012345 (Saint-Étienne) ».
@@ -718,6 +722,12 @@ class CnafImportReport:
             lines.append(
                 f"{self.people_moved} personne(s) déjà connue(s) dans un autre foyer y ont été "
                 "rattachée(s), avec leur dossier."
+            )
+        if self.people_homonyms:
+            lines.append(
+                f"{self.people_homonyms} personne(s) créée(s) alors qu'une personne de mêmes "
+                "nom, prénom et date de naissance a un dossier dans un autre foyer : homonyme(s) "
+                "probable(s), à vérifier."
             )
         if self.people_back_after_exit:
             lines.append(
@@ -801,7 +811,7 @@ def _chunks(iterable, size):
 
 
 def _names(last_name, birth_name):
-    return {normalise(last_name), normalise(birth_name)} - {""}
+    return {name_key(last_name), name_key(birth_name)} - {""}
 
 
 def _match(flux_person, members, taken):
@@ -814,9 +824,9 @@ def _match(flux_person, members, taken):
         if member.search_key == key:
             return member
     names = _names(flux_person.last_name, flux_person.birth_name)
-    first_name = normalise(flux_person.first_name)
+    first_name = name_key(flux_person.first_name)
     for member in same_day:
-        if normalise(member.first_name) == first_name and names & _names(
+        if name_key(member.first_name) == first_name and names & _names(
             member.last_name, member.birth_name
         ):
             return member
@@ -930,6 +940,8 @@ class _Planner:
                 self.report.people_unchanged += 1
             else:
                 self.create_person(flux_household, flux_person, household_ref)
+                if self.same_identity(flux_household, flux_person):
+                    self.report.people_homonyms += 1
 
     def people_by_identity(self, unmatched):
         """{(payer, birth date, name key): [people]} of the people known here under the

@@ -23,6 +23,7 @@ from beneficiaries.enums import (
     Sex,
 )
 from beneficiaries.models import Beneficiary
+from beneficiaries.services import HOMONYM_LABEL
 from pti.enums import Role
 from pti.forms import DateInput, LockVersionFormMixin, StyledFormMixin
 from pti.models import Commune, Organisation, User
@@ -31,6 +32,9 @@ from pti.services import MISSING_VERSION
 
 def today():
     return timezone.localdate()
+
+
+HOMONYM_FIELD = "homonyme_confirme"
 
 
 def _sentence(error):
@@ -105,6 +109,8 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             )
         # A radio list: the blank choice of the model's select has no place among them.
         self.fields["sex"].choices = Sex.choices
+        if not self.instance.pk and self.data.get(HOMONYM_FIELD):
+            self._add_homonym_field()
         if self.instance.pk:
             household = self.instance.household
             # The household is versioned too: a save based on an older household is refused.
@@ -136,6 +142,24 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             return email_address(self.cleaned_data["email"])
         except ValueError as error:
             raise forms.ValidationError(_sentence(error)) from None
+
+    def _add_homonym_field(self):
+        self.fields[HOMONYM_FIELD] = forms.BooleanField(
+            label=HOMONYM_LABEL,
+            required=False,
+            widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        )
+
+    def ask_homonym_confirmation(self, homonym):
+        """Show the probable homonym (a services.ProbableHomonym) beside a box to tick: the
+        next post with the box ticked creates the file."""
+        if HOMONYM_FIELD not in self.fields:
+            self._add_homonym_field()
+        self.add_error(HOMONYM_FIELD, homonym)
+
+    @property
+    def homonyms_confirmed(self):
+        return bool(self.cleaned_data.get(HOMONYM_FIELD))
 
     def clean(self):
         cleaned = super().clean()

@@ -5,18 +5,20 @@ département to the next. `PeopleImportEngine` is its pti.imports.ImportEngine: 
 everything → write in one transaction, as the CNAF flux does (beneficiaries/cnaf.py).
 
 A row is one person. A person already in the base (same name key and birth date,
-`search.identity_keys`) is never created twice: only their e-mail and phone may change, and
-they get the file's référent if they have none. A « Référent » cell is matched among the
-référents the user may assign (`ReferentIndex`); one that names none of them, or several,
-leaves the person without a référent, imported all the same with a warning naming the cell.
-A new person joins the household of their « N° CAF » and payer, created by the first of its
-rows when the base has none; the roles of its members (one demandeur, at most one conjoint)
-and its family situation are decided for the whole household, from the file's rows and the
-members the base holds (`_Analysis.compose`). A manager brings people only into their own
-structure: each new person needs a référent of the structure (a référent the manager may
-not assign refuses the row, naming it: unassigned, the person would be out of any scope, the
-manager's own included), and no row may reach a household or a person the manager does not
-see.
+`search.identity_keys`, in the same household: same « N° CAF » and payer) is never created
+twice: only their e-mail and phone may change, and they get the file's référent if they have
+none. The same identity in another household (or on another row of the file, for another
+household) is a probable homonym: the row is imported, a new file, with a warning. A
+« Référent » cell is matched among the référents the user may assign (`ReferentIndex`); one
+that names none of them, or several, leaves the person without a référent, imported all the
+same with a warning naming the cell. A new person joins the household of their « N° CAF »
+and payer, created by the first of its rows when the base has none; the roles of its members
+(one demandeur, at most one conjoint) and its family situation are decided for the whole
+household, from the file's rows and the members the base holds (`_Analysis.compose`). A
+manager brings people only into their own structure: each new person needs a référent of the
+structure (a référent the manager may not assign refuses the row, naming it: unassigned, the
+person would be out of any scope, the manager's own included), and no row may reach a
+household or a person the manager does not see.
 
 The analysis (`PeopleImportEngine.analyse`) reads the communes, the référents, the people
 born on the file's dates and the file's households once, then reads each row once
@@ -65,7 +67,7 @@ from beneficiaries.models import (
     Household,
     ReferentAssignment,
 )
-from beneficiaries.search import identity_keys, normalise, search_key
+from beneficiaries.search import identity_keys, name_key, normalise, search_key
 from pti.bulk import insert_values, update_values
 from pti.enums import Role
 from pti.imports import PREVIEW_ROWS, Analysis, Report, held_reason
@@ -296,7 +298,7 @@ class ReferentIndex:
                 f"{referent.first_name} {referent.last_name}",
                 f"{referent.last_name} {referent.first_name}",
             ):
-                self.by_name.setdefault(normalise(name), []).append(referent)
+                self.by_name.setdefault(name_key(name), []).append(referent)
 
     def unknown(self, value):
         """What the user is told of a cell naming no référent they may assign."""
@@ -313,9 +315,8 @@ class ReferentIndex:
         text = str(value or "").strip()
         if not text:
             return None
-        key = normalise(text)
-        found = self.by_username.get(key)
-        candidates = [found] if found else self.by_name.get(key, [])
+        found = self.by_username.get(normalise(text))
+        candidates = [found] if found else self.by_name.get(name_key(text), [])
         candidates = list({referent.pk: referent for referent in candidates}.values())
         if not candidates:
             raise cells.IgnoredCell(self.unknown(text) + WITHOUT_REFERENT)
@@ -443,6 +444,26 @@ def read_row(cell, *, communes, referents, today):
     return row, errors, warnings
 
 
+HOMONYM = (
+    "Homonyme probable : une personne de mêmes nom, prénom et date de naissance a un dossier "
+    "dans un autre foyer{where} ; un dossier distinct est créé : vérifiez qu'il s'agit bien "
+    "d'une autre personne."
+)
+
+
+def _homonym_files(people):
+    """How a row's warning names the files of its probable homonyms (people as
+    `_Analysis._known_people` holds them): « n° 7600001 » for a file the user may see, nothing
+    for another one."""
+    return sorted({f"n° {number}" for _, number, *_, visible, _, _ in people if visible})
+
+
+def _homonym_warning(homonyms):
+    """The warning of a row whose identity (names, birth date) is another household's:
+    `homonyms` names their lines and files."""
+    return HOMONYM.format(where=f" ({', '.join(homonyms)})" if homonyms else "")
+
+
 def _labelled(errors):
     """Messages of `errors` {field or None: message}, each after its column's name."""
     return [f"{FIELD_LABELS[name]} : {text}" if name else text for name, text in errors]
@@ -560,8 +581,9 @@ class _Analysis:
         self.compositions = self._compositions(sorted(self.households.values()))
 
     def _known_people(self, birth_dates):
-        """{(identity key, birth date): (id, household's number, e-mail, phone, version,
-        visible, open référent id)} for the people of the base born on those dates."""
+        """{(identity key, birth date): [(id, household's number, e-mail, phone, version,
+        visible, open référent id, household's payer)]} for the people of the base born on
+        those dates, oldest first: one person per household, probable homonyms in others."""
         known = {}
         visible = Beneficiary.objects.visible_to(self.user)
         for start in range(0, len(birth_dates), PRELOAD_CHUNK):
@@ -579,12 +601,24 @@ class _Analysis:
                 if self.is_pilot
                 else set(visible.filter(birth_date__in=chunk).values_list("pk", flat=True))
             )
-            for pk, last, birth, first, born, number, email, phone, version in people.values_list(
+            for (
+                pk,
+                last,
+                birth,
+                first,
+                born,
+                payer,
+                number,
+                email,
+                phone,
+                version,
+            ) in people.values_list(
                 "pk",
                 "last_name",
                 "birth_name",
                 "first_name",
                 "birth_date",
+                "household__payer",
                 "household__caf_number",
                 "email",
                 "phone",
@@ -598,9 +632,10 @@ class _Analysis:
                     version,
                     seen is None or pk in seen,
                     followed.get(pk),
+                    payer,
                 )
                 for key in identity_keys(last, birth, first):
-                    known.setdefault((key, born), person)
+                    known.setdefault((key, born), []).append(person)
         return known
 
     def _households(self, numbers):
@@ -648,7 +683,7 @@ class _Analysis:
     def run(self, spool):
         """Read and decide every row; the rows to write go to `spool`, one line each, as
         "index<TAB>plan row"."""
-        first_of = {}  # (identity key, birth date) -> index of the first row with it
+        first_of = {}  # (identity key, birth date) -> {household key: index of its first row}
         lines = self.table.line_numbers
         for index, raw in enumerate(self.table.rows):
             row, errors, warnings = read_row(
@@ -664,29 +699,57 @@ class _Analysis:
             keys = ()
             if row.birth_date and row.last_name is not None and row.first_name is not None:
                 keys = sorted(identity_keys(row.last_name, row.birth_name or "", row.first_name))
-            # The same person twice in the file: the second line is refused, naming the first.
+            # The same person twice in the file (same identity, same household): the second
+            # line is refused, naming the first. In another household: a probable homonym.
+            homonyms, in_file = [], []
             if row.last_name and row.first_name and row.birth_date:
                 identities = [(key, row.birth_date) for key in keys]
-                earlier = [first_of[one] for one in identities if one in first_of]
-                if earlier:
+                earlier = {}
+                for one in identities:
+                    for household, first in first_of.get(one, {}).items():
+                        if household is not None:
+                            earlier[household] = min(first, earlier.get(household, first))
+                same = earlier.pop(row.household_key, None) if row.household_key else None
+                if same is not None:
                     found.append(
                         (
                             None,
-                            f"Les lignes {lines[min(earlier)]} et {lines[index]} décrivent la "
+                            f"Les lignes {lines[same]} et {lines[index]} décrivent la "
                             "même personne (mêmes nom, prénom et date de naissance) : gardez-en "
                             "une seule.",
                         )
                     )
+                in_file = sorted(earlier.values())
+                homonyms.extend(f"ligne {lines[first]} du fichier" for first in in_file)
                 for one in identities:
-                    first_of.setdefault(one, index)
-            known = self.known
+                    first_of.setdefault(one, {}).setdefault(row.household_key, index)
+            candidates = {}
+            for key in keys:
+                for candidate in self.known.get((key, row.birth_date), ()):
+                    candidates.setdefault(candidate[0], candidate)
             person = next(
-                (known[(k, row.birth_date)] for k in keys if (k, row.birth_date) in known), None
+                (
+                    candidate
+                    for candidate in candidates.values()
+                    if row.household_key and (candidate[7], candidate[1]) == row.household_key
+                ),
+                None,
             )
             if person is None:
                 plan = self.plan_new(row, errors, found, lines[index], warnings=warnings)
+                homonyms.extend(_homonym_files(candidates.values()))
+                homonym = bool(candidates or in_file)
             else:
+                # The person of the file, updated: their homonyms are told of the file.
                 plan = self.plan_known(row, person, errors, found, lines[index])
+                homonyms, in_file, homonym = [], [], False
+            if homonym and not found:
+                self.warnings.setdefault(index, []).append(_homonym_warning(homonyms))
+                # The earlier line is told of this one too: each homonym has its warning.
+                for first in in_file:
+                    self.warnings.setdefault(first, []).append(
+                        _homonym_warning([f"ligne {lines[index]} du fichier"])
+                    )
             if found:
                 self.errors[index] = _labelled(found)
                 self.operations[index] = ERROR
@@ -747,19 +810,11 @@ class _Analysis:
         ]
 
     def plan_known(self, row, person, errors, found, line):
-        pk, number, email, phone, version, visible, followed_by = person
+        pk, _, email, phone, version, visible, followed_by, _ = person
         if not visible:
             found.append((None, services.OUT_OF_SCOPE))
             self.refused.append((RefusedTarget.FILE, pk))
             return None
-        if row.caf_number and row.caf_number != number:
-            found.append(
-                (
-                    "caf_number",
-                    f"cette personne a déjà un dossier au n° {number} : vérifiez le numéro "
-                    "(l'import ne change pas le foyer d'un dossier).",
-                )
-            )
         if row.referent_id and followed_by and followed_by != row.referent_id:
             found.append(
                 (
@@ -1086,6 +1141,13 @@ class _Writer:
             if key in wanted:
                 self.stale.append((wanted[key], "un foyer porte désormais ce n° CAF"))
         relied = {row[2]: row[1] for row in new if row[2] is not None}
+        # Locked: a form or another import adding the same person to one of these households
+        # waits for this write, and then finds them.
+        list(
+            Household.objects.select_for_update(of=("self",))
+            .filter(pk__in=relied)
+            .values_list("pk", flat=True)
+        )
         households = Household.objects.filter(pk__in=relied)
         if not self.is_pilot:
             households = households.filter(pk__in=Household.objects.visible_to(self.user))
@@ -1095,19 +1157,35 @@ class _Writer:
             for pk, line in relied.items()
             if pk not in present
         )
-        # A new person must still be unknown.
+        # A new person must still be unknown in their household.
         births = {}
         for row in new:
             births.setdefault(row[8], []).append(row)
         if births:
             base = set()
-            for last, birth, first, born in Beneficiary.objects.filter(
+            for last, birth, first, born, payer, number in Beneficiary.objects.filter(
                 birth_date__in=births, anonymised_on__isnull=True
-            ).values_list("last_name", "birth_name", "first_name", "birth_date"):
-                base.update((key, born.isoformat()) for key in identity_keys(last, birth, first))
+            ).values_list(
+                "last_name",
+                "birth_name",
+                "first_name",
+                "birth_date",
+                "household__payer",
+                "household__caf_number",
+            ):
+                base.update(
+                    (key, born.isoformat(), payer, number)
+                    for key in identity_keys(last, birth, first)
+                )
             for row in new:
-                if any((key, row[8]) in base for key in identity_keys(row[5], row[6], row[7])):
-                    self.stale.append((row[1], "une personne de même identité a été enregistrée"))
+                payer, number = row[3][:2]
+                if any(
+                    (key, row[8], payer, number) in base
+                    for key in identity_keys(row[5], row[6], row[7])
+                ):
+                    self.stale.append(
+                        (row[1], "une personne de même identité a été enregistrée dans ce foyer")
+                    )
         # A person known must be as the analysis read them.
         if known:
             versions = {row[2]: row for row in known}

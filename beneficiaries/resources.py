@@ -23,7 +23,7 @@ from beneficiaries.people_import import (
     REQUIRED_COLUMNS,
     PeopleImportEngine,
 )
-from beneficiaries.search import normalise
+from beneficiaries.search import holds_name
 from pti.enums import Role, RunKind
 from pti.imports import DISCARDED_VALUE, ExplainedRowResult, ImportSpec
 from pti.resources import TextWidget
@@ -220,11 +220,10 @@ class CnafRoleWidget(widgets.Widget):
 
 def _names_match(text, person):
     """Whether `text` ("NOM PRENOM", in any order) holds the person's first name and their
-    last name (or birth name), whatever the case and accents."""
-    words = f" {normalise(text)} "
-    first = normalise(person.first_name)
-    lasts = [normalise(name) for name in (person.last_name, person.birth_name) if name]
-    return bool(first) and f" {first} " in words and any(f" {last} " in words for last in lasts)
+    last name (or birth name), whatever the case, accents and separators."""
+    return holds_name(text, person.first_name) and any(
+        holds_name(text, name) for name in (person.last_name, person.birth_name) if name
+    )
 
 
 class CafContactResource(resources.ModelResource):

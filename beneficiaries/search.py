@@ -1,35 +1,82 @@
 """Finding a person: by name without caring about accents or case, by CAF number, by birth
-date. On PostgreSQL a trigram similarity also finds names typed with a small mistake."""
+date. On PostgreSQL a trigram similarity also finds names typed with a small mistake.
+
+One comparison key for names, everywhere people are compared (the imports, the duplicate
+check of the form, the CNAF flux, the contacts file, search): `name_key`. A name is
+transliterated to ASCII by anyascii (« œ » -> « oe », « æ » -> « ae », the typographic
+apostrophes ’ ‘ ʼ -> « ' », accents dropped), put in lower case, and its separators
+(spaces, hyphens, apostrophes, dots) are removed: « N’DIAYE », « N'Diaye » and « N Diaye »
+are the same name, and so are « DAlmeida » and « D'Almeida », « Mœglin » and « Moeglin ».
+"""
 
 import datetime
 import re
-import unicodedata
 
+from anyascii import anyascii
 from django.db import connection
 from django.db.models import Q
 
 from beneficiaries.allocataire import stored_forms
 
 
+def name_words(text):
+    """The words of a text as compared: 'Hélène  DURAND-Lefèvre' -> ['helene', 'durand',
+    'lefevre']; 'N’DIAYE' -> ['n', 'diaye']; 'Gaillard-Œuvray' -> ['gaillard', 'oeuvray']."""
+    return re.findall(r"[a-z0-9]+", anyascii(str(text or "")).lower())
+
+
 def normalise(text):
-    """'Hélène  DURAND-Lefèvre' -> 'helene durand lefevre'."""
-    text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    """The words of a text, transliterated, lower case, separated by one space:
+    'Hélène  DURAND-Lefèvre' -> 'helene durand lefevre'. For what is not a person's name
+    (civilities, communes) and for search words; names compare by `name_key`."""
+    return " ".join(name_words(text))
+
+
+def name_key(text):
+    """The comparison key of one name (a last, birth or first name): its words run together,
+    'N’DIAYE' and 'N Diaye' -> 'ndiaye', 'Jean-Luc' -> 'jeanluc', 'Mœglin' -> 'moeglin'.
+    "" for an empty name."""
+    return "".join(name_words(text))
 
 
 def search_key(last_name, birth_name, first_name):
-    return normalise(f"{last_name} {birth_name} {first_name}")
+    """The key stored in Beneficiary.search_key: the keys of the last name, the birth name
+    (left out when it is the last name) and the first name, separated by one space:
+    ('Gaillard-Œuvray', '', 'Maëlys') -> 'gaillardoeuvray maelys'. Searched by word
+    (`search_condition`) and compared whole (the imports, the flux)."""
+    last, birth, first = name_key(last_name), name_key(birth_name), name_key(first_name)
+    if birth == last:
+        birth = ""
+    return " ".join(key for key in (last, birth, first) if key)
 
 
 def identity_keys(last_name, birth_name, first_name):
-    """The names a person may be known under, normalised: the last name with the first name,
+    """The names a person may be known under, as keys: the last name with the first name,
     with or without the birth name, and the birth name with the first name. Two people born
-    the same day who share one of these keys are taken for the same person (a second file is
-    refused; the imports update the first)."""
-    keys = {normalise(f"{last_name} {first_name}"), search_key(last_name, birth_name, first_name)}
-    if birth_name:
-        keys.add(normalise(f"{birth_name} {first_name}"))
+    the same day who share one of these keys have the same identity: the same person when
+    they are also in the same household, probable homonyms otherwise."""
+    keys = {search_key(last_name, "", first_name), search_key(last_name, birth_name, first_name)}
+    if name_key(birth_name):
+        keys.add(search_key(birth_name, "", first_name))
     return keys
+
+
+def holds_name(text, name):
+    """Whether `text` (« NOM PRENOM », any order) holds `name` as a run of its whole words,
+    whatever the separators: 'D ARCANGELO JEAN LUC' holds 'Jean-Luc' and 'D'Arcangelo', not
+    'Jean'."""
+    key, words = name_key(name), name_words(text)
+    if not key:
+        return False
+    for start in range(len(words)):
+        run = ""
+        for word in words[start:]:
+            run += word
+            if run == key:
+                return True
+            if len(run) >= len(key):
+                break
+    return False
 
 
 def parse_date(text):
@@ -42,6 +89,10 @@ def parse_date(text):
 
 
 def search_condition(queryset, text):
+    """`queryset` narrowed to the people `text` names: a birth date, a CAF number (leading
+    zeros optional), or words of their names. A name matches when each word of the text is
+    in its key, or when the text's words run together are (« N Diaye » finds N’Diaye,
+    « oeuvray » Gaillard-Œuvray); on PostgreSQL also by trigram similarity."""
     text = (text or "").strip()
     if not text:
         return queryset
@@ -59,6 +110,8 @@ def search_condition(queryset, text):
     exact = Q()
     for word in words:
         exact &= Q(search_key__contains=word)
+    if len(words) > 1:
+        exact |= Q(search_key__contains="".join(words))
     if connection.vendor != "postgresql":
         return queryset.filter(exact)
     # A word close to one in the name (a typo) also matches; the trigram index serves it.

@@ -122,9 +122,49 @@ OUT_OF_SCOPE = (
     "Département (un pilote du PTI), qui vérifiera le foyer et la personne."
 )
 DUPLICATE_PERSON = (
-    "Une personne de même nom, prénom et date de naissance a déjà un dossier : recherchez-la "
-    "avant de créer un nouveau dossier."
+    "Cette personne a déjà un dossier dans ce foyer (mêmes nom, prénom et date de naissance) : "
+    "ouvrez son dossier plutôt que d'en créer un second."
 )
+HOMONYM_LABEL = "Je confirme qu'il s'agit d'une autre personne"
+PROBABLE_HOMONYM = (
+    "Homonyme probable : une personne de mêmes nom, prénom et date de naissance a déjà un "
+    "dossier dans un autre foyer{where}. S'il s'agit bien d'une autre personne, cochez « "
+    + HOMONYM_LABEL
+    + " » et enregistrez de nouveau ; sinon, ouvrez son dossier."
+)
+
+
+def person_label(person):
+    """« BENALI Mohamed, né(e) le 01/01/1990, foyer CAF 7600001 »: a file named to a user who
+    may see it."""
+    household = person.household
+    return (
+        f"{person.full_name}, né(e) le {person.birth_date:%d/%m/%Y}, foyer "
+        f"{household.get_payer_display()} {household.caf_number}"
+    )
+
+
+class DuplicatePerson(ValidationError):
+    """The person to create already has a file in that household (`person`, which the user
+    may see): never a second file."""
+
+    def __init__(self, person):
+        super().__init__(f"{DUPLICATE_PERSON} Dossier existant : {person_label(person)}.")
+        self.person = person
+
+
+class ProbableHomonym(ValidationError):
+    """People of the same identity (names and birth date) have files in other households:
+    probably other people (a conventional 01/01 birth date makes this common), created only
+    once the user confirms. `visible` are those the user may see (named), `hidden` how many
+    others there are (never named)."""
+
+    def __init__(self, *, visible, hidden):
+        where = ""
+        if visible:
+            where = " (" + " ; ".join(person_label(person) for person in visible) + ")"
+        super().__init__(PROBABLE_HOMONYM.format(where=where))
+        self.visible, self.hidden = visible, hidden
 
 
 def _trace_household_members(*, household, except_person, user, what):
@@ -158,21 +198,18 @@ def household_for(*, household_values, territory, user):
     return household, created
 
 
-def _same_person(names, birth_date):
-    """The person of the base (not anonymised) born on `birth_date` and known under one of
-    the identity keys of `names` (last name, birth name, first name), or None."""
+def _same_identity(names, birth_date):
+    """The people of the base (not anonymised) born on `birth_date` and known under one of
+    the identity keys of `names` (last name, birth name, first name), oldest first."""
     wanted = identity_keys(*names)
     born_that_day = Beneficiary.objects.filter(
         birth_date=birth_date, anonymised_on__isnull=True
-    ).only("pk", "last_name", "birth_name", "first_name")
-    return next(
-        (
-            person
-            for person in born_that_day.order_by("pk")
-            if identity_keys(person.last_name, person.birth_name, person.first_name) & wanted
-        ),
-        None,
-    )
+    ).select_related("household")
+    return [
+        person
+        for person in born_that_day.order_by("pk")
+        if identity_keys(person.last_name, person.birth_name, person.first_name) & wanted
+    ]
 
 
 def _household_join(*, household, role, claimed):
@@ -204,16 +241,27 @@ def _household_join(*, household, role, claimed):
 
 @transaction.atomic
 def beneficiary_create(
-    *, household_values, person_values, territory, user, referent=None, what="dossier"
+    *,
+    household_values,
+    person_values,
+    territory,
+    user,
+    referent=None,
+    what="dossier",
+    homonyms_confirmed=False,
 ):
     """A person, in the household of that CAF/MSA number (created if it does not exist), with
     their first référent when `referent` is given (required of a manager: without one, the
     person would not be followed by the manager's structure).
 
-    Refuses (ValidationError) a person already known by names and birth date, and
-    (OutOfScope) a household or a person outside `user`'s scope, in words that reveal nothing
-    of the other file. `what` names the write in the file's access log ("import" for a
-    spreadsheet). Returns the new Beneficiary."""
+    The same identity (names as `search.identity_keys` compares them, and birth date) in the
+    same household is the same person: refused (DuplicatePerson, naming the file), never
+    created twice, even by two requests at once (the household is locked while it is
+    checked). The same identity in another household is a probable homonym: refused
+    (ProbableHomonym) unless `homonyms_confirmed`. A household or a person outside `user`'s
+    scope is refused (OutOfScope) in words that reveal nothing of the other file. `what`
+    names the write in the file's access log ("import" for a spreadsheet). Returns the new
+    Beneficiary."""
     if user.role == Role.MANAGER and referent is None:
         raise ValidationError(
             "Désignez un référent de votre structure : sans lui, la personne ne serait pas "
@@ -224,15 +272,29 @@ def beneficiary_create(
         person_values.get("birth_name", ""),
         person_values["first_name"],
     )
-    duplicate = _same_person(names, person_values["birth_date"])
-    if duplicate is not None:
-        if Beneficiary.objects.visible_to(user).filter(pk=duplicate.pk).exists():
-            raise ValidationError(DUPLICATE_PERSON)
-        raise OutOfScope(target=RefusedTarget.FILE, object_id=duplicate.pk)
     key = search_key(*names)
     household, created = household_for(
         household_values=household_values, territory=territory, user=user
     )
+    # A second request for the same person waits here until the first one is committed,
+    # then finds them.
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    same_identity = _same_identity(names, person_values["birth_date"])
+    visible = set(
+        Beneficiary.objects.visible_to(user)
+        .filter(pk__in=[person.pk for person in same_identity])
+        .values_list("pk", flat=True)
+    )
+    for person in same_identity:
+        if person.household_id == household.pk:
+            if person.pk in visible:
+                raise DuplicatePerson(person)
+            raise OutOfScope(target=RefusedTarget.FILE, object_id=person.pk)
+    if same_identity and not homonyms_confirmed:
+        raise ProbableHomonym(
+            visible=[person for person in same_identity if person.pk in visible],
+            hidden=len([person for person in same_identity if person.pk not in visible]),
+        )
     if not created:
         _household_join(
             household=household,

@@ -513,7 +513,11 @@ def contract_edit(request, pk, revise=False):
 @role_required(ASSIGNERS)
 @require_http_methods(["GET", "POST"])
 def beneficiary_create(request):
+    """A new file. The same person in the same household is refused, naming their file; a
+    probable homonym (same names and birth date, another household) is shown with a box to
+    tick, and the form, kept as typed, creates the file once it is ticked."""
     form = people_forms.BeneficiaryForm(request.POST or None, user=request.user)
+    existing = []
     if form.is_valid():
         try:
             person = services.beneficiary_create(
@@ -522,10 +526,17 @@ def beneficiary_create(request):
                 territory=form.cleaned_data["commune"].territory,
                 user=request.user,
                 referent=form.cleaned_data.get("referent"),
+                homonyms_confirmed=form.homonyms_confirmed,
             )
         except services.OutOfScope as refusal:
             services.record_refusal(user=request.user, refusal=refusal, page="beneficiaries:create")
             form.add_error(None, refusal)
+        except services.DuplicatePerson as duplicate:
+            form.add_error(None, duplicate)
+            existing = [duplicate.person]
+        except services.ProbableHomonym as homonym:
+            form.ask_homonym_confirmation(homonym)
+            existing = homonym.visible
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -539,6 +550,8 @@ def beneficiary_create(request):
         submit_label="Créer le dossier",
         cancel_url=reverse("beneficiaries:list"),
         status=form_error_status(form),
+        extra={"existing": existing},
+        template="beneficiaries/beneficiary_create.html",
     )
 
 

@@ -574,10 +574,10 @@ def test_a_known_person_followed_by_another_referent_is_not_reassigned_by_a_file
     assert error_lines(response) == [
         "Ligne 2 : Référent : cette personne est déjà suivie par Éloïse Béranger : changez de "
         "référent depuis son dossier, avec le motif.",
-        "Ligne 3 : Les lignes 2 et 3 décrivent la même personne (mêmes nom, prénom et date de "
-        "naissance) : gardez-en une seule.",
-        f"Ligne 3 : N° CAF : cette personne a déjà un dossier au n° {caf_number} : vérifiez le "
-        "numéro (l'import ne change pas le foyer d'un dossier).",
+        # Another household: a probable homonym, imported with a warning.
+        "Ligne 3 : Homonyme probable : une personne de mêmes nom, prénom et date de naissance a "
+        f"un dossier dans un autre foyer (ligne 2 du fichier, n° {caf_number}) ; un dossier "
+        "distinct est créé : vérifiez qu'il s'agit bien d'une autre personne.",
     ]
     assert counts() == (1, 1, 1, 0)
 

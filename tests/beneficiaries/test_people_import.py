@@ -396,19 +396,20 @@ def test_a_faulty_row_holds_its_household_and_the_other_households_are_written(p
         "Ligne 2 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
         "Ligne 3 : Date de naissance : « 31/02/1984 » n'est pas une date au format jj/mm/aaaa.",
         "Ligne 4 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
-        "Ligne 6 : Les lignes 5 et 6 décrivent la même personne (mêmes nom, prénom et date de "
-        "naissance) : gardez-en une seule.",
     ]
-    assert imported.analysis.held_lines == [2, 3, 4, 6]
-    assert imported.report.counts == {"new": 1, "update": 0, "skip": 0, "ignored": 0}
+    # Two households, same names and birth date: probable homonyms, both imported.
+    assert [line for line, _ in imported.report.warnings] == [5, 6]
+    assert imported.analysis.held_lines == [2, 3, 4]
+    assert imported.report.counts == {"new": 2, "update": 0, "skip": 0, "ignored": 0}
     # The preview shows what would be written; the held rows are listed with their reason.
-    assert imported.operations == [(5, "création")]
+    assert imported.operations == [(5, "création"), (6, "création")]
     assert written() == (0, 0, 0, 0)
 
     imported.write()
 
     assert list(Beneficiary.objects.values_list("first_name", "household__caf_number")) == [
-        ("Zoé", "2222222")
+        ("Zoé", "2222222"),
+        ("Zoé", "3333333"),
     ]
     assert not Household.objects.filter(caf_number="1111111").exists()
 
@@ -540,10 +541,15 @@ def test_a_known_person_followed_elsewhere_or_in_another_household_is_refused(
     assert imported.errors == [
         "Ligne 2 : Référent : cette personne est déjà suivie par Éloïse Béranger : changez de "
         "référent depuis son dossier, avec le motif.",
-        "Ligne 3 : Les lignes 2 et 3 décrivent la même personne (mêmes nom, prénom et date de "
-        "naissance) : gardez-en une seule.",
-        f"Ligne 3 : N° CAF : cette personne a déjà un dossier au n° {number} : vérifiez le "
-        "numéro (l'import ne change pas le foyer d'un dossier).",
+    ]
+    # In another household: a probable homonym of line 2 and of the file, imported.
+    assert imported.report.warnings == [
+        (
+            3,
+            "Homonyme probable : une personne de mêmes nom, prénom et date de naissance a un "
+            f"dossier dans un autre foyer (ligne 2 du fichier, n° {number}) ; un dossier "
+            "distinct est créé : vérifiez qu'il s'agit bien d'une autre personne.",
+        )
     ]
 
 
@@ -556,13 +562,15 @@ def test_people_known_under_a_birth_name_are_the_same_person_in_a_file(pilot, pl
     data_with_birth_name = (
         "Civilité;Nom;Nom de naissance;Prénom;Date de naissance;CP Ville;N° CAF\r\n"
         "Mme;Durand;Martin;Hélène;14/03/1986;42000 Saint-Étienne;1\r\n"
-        "Mme;Martin;;Hélène;14/03/1986;42000 Saint-Étienne;2\r\n"
+        "Mme;Martin;;Hélène;14/03/1986;42000 Saint-Étienne;1\r\n"
     ).encode("cp1252")
 
     assert Import(pilot, data).report.is_valid  # two names, two people
+    assert Import(pilot, data).report.warnings == []
     assert Import(pilot, data_with_birth_name).errors == [
+        "Ligne 2 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
         "Ligne 3 : Les lignes 2 et 3 décrivent la même personne (mêmes nom, prénom et date de "
-        "naissance) : gardez-en une seule."
+        "naissance) : gardez-en une seule.",
     ]
 
 
@@ -628,6 +636,7 @@ def test_the_page_trace_of_the_preview_records_the_refusals(manager, place, eloi
 
 
 def test_a_person_created_meanwhile_refuses_the_plan(pilot, place):
+    household = HouseholdFactory(caf_number="1111111")
     imported = Import(
         pilot,
         csv(
@@ -636,8 +645,13 @@ def test_a_person_created_meanwhile_refuses_the_plan(pilot, place):
         ),
     )
     BeneficiaryFactory(
-        last_name="DURAND", first_name="helene", birth_date=datetime.date(1986, 3, 14)
+        household=household,
+        last_name="DURAND",
+        first_name="helene",
+        birth_date=datetime.date(1986, 3, 14),
     )
+    # A homonym in another household is no reason to refuse the plan.
+    BeneficiaryFactory(last_name="Petit", first_name="Zoé", birth_date=datetime.date(1999, 2, 1))
     before = written()
 
     with pytest.raises(ValidationError) as refused:
@@ -645,8 +659,8 @@ def test_a_person_created_meanwhile_refuses_the_plan(pilot, place):
 
     assert refused.value.messages == [
         "La base a changé depuis l'analyse du fichier (ligne 3 : une personne de même identité "
-        "a été enregistrée) : rien n'a été enregistré. Envoyez de nouveau le fichier pour une "
-        "nouvelle analyse."
+        "a été enregistrée dans ce foyer) : rien n'a été enregistré. Envoyez de nouveau le "
+        "fichier pour une nouvelle analyse."
     ]
     assert written() == before
 
@@ -705,7 +719,12 @@ def test_a_refused_plan_written_after_other_chunks_undoes_them(pilot, place, mon
     monkeypatch.setattr("beneficiaries.people_import.PLAN_CHUNK", 2)
     rows = [f"Mme;Nom{n};Prénom{n};01/01/1980;42000 Saint-Étienne;{n};;;" for n in range(1, 6)]
     imported = Import(pilot, csv(*rows))
-    BeneficiaryFactory(last_name="Nom5", first_name="Prénom5", birth_date=datetime.date(1980, 1, 1))
+    BeneficiaryFactory(
+        last_name="Nom5",
+        first_name="Prénom5",
+        birth_date=datetime.date(1980, 1, 1),
+        household__caf_number="0000005",
+    )
     before = written()
 
     with pytest.raises(ValidationError, match="ligne 6"):

@@ -161,10 +161,12 @@ def test_a_manager_cannot_attach_a_person_to_another_structures_household(world)
     assert list(world["elsewhere"].household.members.all()) == [world["elsewhere"]]
 
 
-def test_a_manager_cannot_reach_another_structures_person_by_names_and_birth_date(world):
+def test_a_manager_is_warned_of_a_homonym_of_another_structure_without_its_file(world):
+    """Same names and birth date in another household: a probable homonym, to confirm; the
+    warning names no file the manager may not see."""
     before = written()
 
-    with pytest.raises(services.OutOfScope) as refusal:
+    with pytest.raises(services.ProbableHomonym) as homonym:
         services.beneficiary_create(
             household_values=household_values("1111111"),
             person_values=person_values(
@@ -178,8 +180,8 @@ def test_a_manager_cannot_reach_another_structures_person_by_names_and_birth_dat
             referent=world["camille"],
         )
 
-    # The same words as for a household: the user cannot tell what was found.
-    assert refusal.value.messages == [services.OUT_OF_SCOPE]
+    assert (homonym.value.visible, homonym.value.hidden) == ([], 1)
+    assert_reveals_nothing(" ".join(homonym.value.messages))
     assert written() == before
 
 
@@ -204,22 +206,24 @@ def test_the_same_person_is_recognised_with_or_without_the_birth_name(
 
     with pytest.raises(services.OutOfScope) as refusal:
         services.beneficiary_create(
-            household_values=household_values("1111112"),
+            household_values=household_values("7654321"),
             person_values=values,
             territory=world["commune"].territory,
             user=world["manager"],
             referent=world["camille"],
         )
-    with pytest.raises(services.ValidationError) as duplicate:
+    with pytest.raises(services.DuplicatePerson) as duplicate:
         services.beneficiary_create(
-            household_values=household_values("1111112"),
+            household_values=household_values("7654321"),
             person_values=values,
             territory=world["commune"].territory,
             user=world["pilot"],
+            homonyms_confirmed=True,
         )
 
     assert refusal.value.messages == [services.OUT_OF_SCOPE]
-    assert duplicate.value.messages == [services.DUPLICATE_PERSON]
+    assert duplicate.value.messages[0].startswith(services.DUPLICATE_PERSON)
+    assert duplicate.value.person == world["elsewhere"]
     assert written() == before
 
 
@@ -368,10 +372,13 @@ def test_the_list_import_refuses_another_structures_household_and_reveals_nothin
 
     response = list_preview(client_as(world["manager"]), text)
 
-    assert "Fichier refusé : aucune ligne ne peut être importée" in page(response)
+    # Line 3 is another household: a probable homonym of a file the manager may not see,
+    # imported with a warning that names no file.
     assert error_lines(response) == [
         f"Ligne 2 : {services.OUT_OF_SCOPE}",
-        f"Ligne 3 : {services.OUT_OF_SCOPE}",
+        "Ligne 3 : Homonyme probable : une personne de mêmes nom, prénom et date de naissance a "
+        "un dossier dans un autre foyer ; un dossier distinct est créé : "
+        "vérifiez qu'il s'agit bien d'une autre personne.",
     ]
     # The preview repeats the file's own cells, never the base's.
     content = page(response).replace("Ailleurs", "").replace("Suivie", "")
@@ -380,12 +387,7 @@ def test_the_list_import_refuses_another_structures_household_and_reveals_nothin
     assert sorted(
         (a.target, a.object_id, a.status)
         for a in RefusedAccess.objects.filter(user=world["manager"])
-    ) == sorted(
-        [
-            (RefusedTarget.FILE, world["elsewhere"].pk, 422),
-            (RefusedTarget.HOUSEHOLD, world["elsewhere"].household_id, 422),
-        ]
-    )
+    ) == [(RefusedTarget.HOUSEHOLD, world["elsewhere"].household_id, 422)]
 
 
 def test_the_list_import_names_no_referent_of_another_structure(client_as, world):

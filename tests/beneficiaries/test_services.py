@@ -207,8 +207,17 @@ def test_an_exact_duplicate_is_refused(pilot):
         user=pilot,
     )
 
-    # Same name once accents and case are set aside, same birth date, another household.
-    with pytest.raises(ValidationError) as excinfo:
+    # Same name once accents and case are set aside, same birth date, same household.
+    with pytest.raises(services.DuplicatePerson) as excinfo:
+        services.beneficiary_create(
+            household_values=household_values(),
+            person_values=person_values(last_name="Durand", first_name="HELENE"),
+            territory=territory,
+            user=pilot,
+            homonyms_confirmed=True,
+        )
+    # In another household: a probable homonym, created only once confirmed.
+    with pytest.raises(services.ProbableHomonym):
         services.beneficiary_create(
             household_values=household_values(caf_number="0999999"),
             person_values=person_values(last_name="Durand", first_name="HELENE"),
@@ -216,7 +225,7 @@ def test_an_exact_duplicate_is_refused(pilot):
             user=pilot,
         )
 
-    assert messages(excinfo) == services.DUPLICATE_PERSON
+    assert messages(excinfo).startswith(services.DUPLICATE_PERSON)
     assert Beneficiary.objects.count() == 1
     assert Household.objects.count() == 1
 
