@@ -618,7 +618,8 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
         "Ligne 7 : Référent : « Paul Ancien » n'est pas un référent en activité (indiquez "
         "« Prénom Nom » ou son identifiant).",
         "Ligne 8 : N° CAF : « 12345678 » n'est pas un numéro d'allocataire (7 chiffres au plus).",
-        "Ligne 9 : CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom "
+        "Ligne 9 : CP Ville : plusieurs communes ont le code postal 42300 (Mably, Roanne) : "
+        "ajoutez le nom "
         "(par exemple « 42000 Saint-Étienne »).",
         "Ligne 9 : Civilité : « Dr » n'est pas une civilité (M., Mme, Monsieur ou Madame).",
         "Ligne 9 : Courriel : « x@ » n'est pas une adresse électronique valide.",
@@ -647,7 +648,8 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
         "Sans nom",
         ]  # fmt: skip
     assert rows[6][0] == (
-        "CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom (par exemple "
+        "CP Ville : plusieurs communes ont le code postal 42300 (Mably, Roanne) : ajoutez le nom "
+        "(par exemple "
         "« 42000 Saint-Étienne »). Civilité : « Dr » n'est pas une civilité (M., Mme, "
         "Monsieur ou Madame). Courriel : « x@ » n'est pas une adresse électronique valide. "
         "Rôle : « XYZ » n'est pas une valeur possible (« demandeur », « conjoint », « enfant », "

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         "familiale, sans domicile fixe, droits et devoirs) et enregistre une sortie « fin de "
         "droit » pour les personnes des dossiers clos. Un fichier qui contient une erreur est "
         "refusé en entier, avec la liste de ses erreurs ; avec --retenir, comme depuis "
-        "l'écran, les foyers en erreur sont mis de côté « à traiter » et les autres importés."
+        "l'écran, les foyers en erreur sont mis de côté « à traiter » et les autres importés. "
+        "Un foyer dont la commune est inconnue du référentiel (load_communes) est toujours "
+        "mis de côté, sans arrêter le mois."
     )
 
     def add_arguments(self, parser):
