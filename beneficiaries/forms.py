@@ -31,6 +31,15 @@ def today():
     return timezone.localdate()
 
 
+class CommuneChoiceField(forms.ModelChoiceField):
+    """A commune shown with all its postal codes: « Saint-Étienne (42000, 42100, 42230) »
+    (the queryset prefetches `postal_codes`)."""
+
+    def label_from_instance(self, obj):
+        codes = sorted({obj.postal_code, *(p.code for p in obj.postal_codes.all())})
+        return f"{obj.name} ({', '.join(codes)})"
+
+
 class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     payer = forms.ChoiceField(label="Organisme payeur", choices=Payer.choices)
     caf_number = forms.RegexField(
@@ -39,8 +48,9 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         error_messages={"invalid": "Le numéro d'allocataire compte au plus 7 chiffres."},
     )
     address = forms.CharField(label="Adresse", required=False, max_length=250)
-    commune = forms.ModelChoiceField(
-        label="Commune", queryset=Commune.objects.select_related("territory")
+    commune = CommuneChoiceField(
+        label="Commune",
+        queryset=Commune.objects.select_related("territory").prefetch_related("postal_codes"),
     )
     family_situation = forms.ChoiceField(
         label="Situation familiale", choices=FamilySituation.choices

@@ -71,8 +71,10 @@ def people_import_notes(user):
         "N° CAF : 7 chiffres ; un numéro plus court est complété par des zéros à gauche "
         "(« 123456 » devient « 0123456 »).",
         "CP Ville : le code postal et le nom de la commune (« 42000 Saint-Étienne »), ou le nom "
-        "seul avec une colonne « Code postal » ; la commune donne le territoire du foyer. Une "
-        "commune inconnue du département est une erreur.",
+        "seul avec une colonne « Code postal » ; la commune donne le territoire du foyer. Tous "
+        "les codes postaux d'une commune conviennent (« 42100 Saint-Étienne »), son nom comme "
+        "La Poste l'écrit aussi (« ST ETIENNE CEDEX 2 »). Une commune inconnue du département "
+        "est une erreur.",
         "Dates au format jj/mm/aaaa. Droit connu le : à défaut, la date de l'import, car le "
         "Département l'apprend au plus tard par cet import ; le délai d'orientation de 6 "
         "semaines court à partir de cette date. Ouverture du droit : à défaut, la date de "
