@@ -246,11 +246,11 @@ def test_la_poste_s_file_in_latin_1_gives_every_code_once_with_its_label():
 
 def test_la_poste_s_newer_file_comma_separated_in_lower_case_reads_the_same():
     data = (
-        "code_commune_insee,nom_de_la_commune,code_postal,libelle_d_acheminement,ligne_5\n"
-        "42218,ST ETIENNE,42000,ST ETIENNE,\n"
-        "42218,ST ETIENNE,42100,ST ETIENNE,ROCHETAILLEE\n"
-        "1001,L ABERGEMENT CLEMENCIAT,1400,L ABERGEMENT CLEMENCIAT,\n"
-    ).encode()
+        b"code_commune_insee,nom_de_la_commune,code_postal,libelle_d_acheminement,ligne_5\n"
+        b"42218,ST ETIENNE,42000,ST ETIENNE,\n"
+        b"42218,ST ETIENNE,42100,ST ETIENNE,ROCHETAILLEE\n"
+        b"1001,L ABERGEMENT CLEMENCIAT,1400,L ABERGEMENT CLEMENCIAT,\n"
+    )
 
     assert read_postal_codes(data, "42") == {
         "42218": {"42000": "ST ETIENNE", "42100": "ST ETIENNE"}
