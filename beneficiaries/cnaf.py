@@ -1219,7 +1219,10 @@ def _keep_held(held, read_keys, *, known_on, run, now):
     settled = {key for key in read_keys if key not in still_faulty}
     waiting = HeldHousehold.objects.filter(
         resolved_at__isnull=True, caf_number__in={number for _, number in settled}
-    ).exclude(run=run)
+    )
+    if run is not None:
+        # (The command has no run: `exclude(run=None)` would leave out all it ever held.)
+        waiting = waiting.exclude(run=run)
     for one in waiting:
         if (one.payer, one.caf_number) in settled:
             one.resolved_at = now
