@@ -82,12 +82,12 @@ class Command(BaseCommand):
             )
         except CommuneLoadRefused as refused:
             raise CommandError(f"{refused} Rien n'a été enregistré.") from None
+        for line in report.lines():
+            self.stdout.write(line)
         if dry_run and report.created and territory is None:
             self.stdout.write(
                 "Les communes nouvelles demanderont un territoire (--territoire) pour être créées."
             )
-        for line in report.lines():
-            self.stdout.write(line)
 
 
 def _read(name):
