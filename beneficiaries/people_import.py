@@ -194,24 +194,30 @@ class CommuneIndex:
     several, a code may serve several communes) and by name, read once (`load`):
     '42100 Saint-Étienne', or the town in « CP Ville » and its code in « Code postal ». A
     name compares by pti.communes.commune_key (case, accents, St/Ste, hyphens, CEDEX…) with
-    the commune's name and La Poste's libellés d'acheminement ('42100 ST ETIENNE')."""
+    the commune's name and La Poste's libellés d'acheminement ('42100 ST ETIENNE'), and
+    failing them with the places of a code's « ligne 5 » ('42230 Saint-Victor-sur-Loire')."""
 
     EXAMPLE = "par exemple « 42000 Saint-Étienne »"
 
     def load(self):
         self.by_code, self.by_name, self.found = {}, {}, {}
+        self.by_place = {}  # (postal code or "", place's key) -> [commune ids]
         self.communes = {}  # pk -> (territory id, name, {names' keys}, [postal codes])
         for pk, name, postal_code, territory_id in Commune.objects.values_list(
             "pk", "name", "postal_code", "territory_id"
         ):
             self.communes[pk] = (territory_id, name, {commune_key(name)}, set())
             self._add_code(pk, postal_code)
-        for pk, code, label in PostalCode.objects.values_list(
-            "commune_id", "code", "delivery_label"
+        for pk, code, label, places in PostalCode.objects.values_list(
+            "commune_id", "code", "delivery_label", "localities"
         ):
             self._add_code(pk, code)
             if label:
                 self.communes[pk][2].add(commune_key(label))
+            for place in {commune_key(line) for line in places.splitlines()} - {""}:
+                for key in ((code, place), ("", place)):
+                    if pk not in self.by_place.setdefault(key, []):
+                        self.by_place[key].append(pk)
         for pk, (_, _, keys, _) in self.communes.items():
             for key in keys:
                 self.by_name.setdefault(key, []).append(pk)
@@ -259,6 +265,8 @@ class CommuneIndex:
                 found = named
         else:
             found = named
+        if not found and name and not named:
+            found = self.by_place.get((code, name), [])
         if len(found) == 1:
             return found[0], self.communes[found[0]][0]
         if not found:

@@ -94,7 +94,7 @@ class TerritoryAdmin(admin.ModelAdmin):
 class PostalCodeInline(admin.TabularInline):
     model = PostalCode
     extra = 1
-    fields = ["code", "delivery_label"]
+    fields = ["code", "delivery_label", "localities"]
 
 
 @admin.register(Commune)

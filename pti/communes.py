@@ -117,15 +117,26 @@ def read_insee_communes(data, departement):
     }
 
 
+@dataclass
+class OfficialCode:
+    """One postal code of a commune in La Poste's base: its libellé d'acheminement and the
+    places of its lines' « ligne 5 » (communes déléguées, hamlets), in the file's order."""
+
+    label: str
+    localities: list = field(default_factory=list)
+
+
 def read_postal_codes(data, departement):
-    """{INSEE code: {postal code: libellé d'acheminement}} of the communes of `departement`
-    in La Poste's base officielle des codes postaux `data` (bytes). Raises
-    CommuneFileError, naming the line of a postal code that is not five digits."""
+    """{INSEE code: {postal code: OfficialCode}} of the communes of `departement` in La
+    Poste's base officielle des codes postaux `data` (bytes): one entry per (commune, code),
+    however many « ligne 5 » lines it has. Raises CommuneFileError, naming the line of a
+    postal code that is not five digits."""
     what = "Base officielle des codes postaux"
     wanted = {
         "insee": ["code commune insee"],
         "postal_code": ["code postal"],
         "label": ["libelle d acheminement", "libelle acheminement"],
+        "locality": ["ligne 5"],
     }
     codes = {}
     for line, row in _rows(data, what, wanted):
@@ -138,7 +149,9 @@ def read_postal_codes(data, departement):
                 f"{what}, ligne {line} : code postal « {row['postal_code']} » invalide "
                 "(cinq chiffres attendus)."
             )
-        codes.setdefault(insee, {}).setdefault(code, row["label"])
+        official = codes.setdefault(insee, {}).setdefault(code, OfficialCode(row["label"]))
+        if row["locality"] and row["locality"] not in official.localities:
+            official.localities.append(row["locality"])
     return codes
 
 
@@ -157,7 +170,7 @@ class CommuneLoadReport:
     created: list = field(default_factory=list)  # names
     renamed: list = field(default_factory=list)  # (old name, new name)
     codes_added: int = 0
-    labels_set: int = 0
+    labels_set: int = 0  # postal codes given their libellé or more places (ligne 5)
     unchanged: int = 0  # communes already as the files say
     kept_codes: list = field(default_factory=list)  # (commune, code) here, not in La Poste's
     not_in_cog: list = field(default_factory=list)  # communes here the COG does not list
@@ -169,7 +182,8 @@ class CommuneLoadReport:
         lines = [
             f"{len(self.created)} commune(s) {verb} créée(s), {len(self.renamed)} renommée(s), "
             f"{self.codes_added} code(s) postal(aux) {verb} ajouté(s), {self.labels_set} "
-            f"libellé(s) d'acheminement renseigné(s) ; {self.unchanged} commune(s) déjà à jour.",
+            f"code(s) complété(s) (libellé d'acheminement, lieux-dits) ; {self.unchanged} "
+            "commune(s) déjà à jour.",
         ]
         lines += [f"  renommée : {old} → {new}" for old, new in self.renamed]
         lines += [
@@ -196,18 +210,19 @@ def communes_load(*, departement, insee_communes, postal_codes, territory=None, 
 
     A commune of the COG that is not here is created in `territory` (required if there is
     one) with all its postal codes, the lowest as its main one; a commune already here keeps
-    its territory and its main postal code, takes the COG's name and gains the postal codes
-    and libellés d'acheminement it lacks. Nothing is deleted: a postal code or a commune
-    here that the files do not list is kept and reported (a household may live there).
+    its territory and its main postal code, takes the COG's name and gains the postal codes,
+    libellés d'acheminement and places (ligne 5) it lacks. Nothing is deleted: a postal code
+    or a commune here that the files do not list is kept and reported (a household may live
+    there).
     Running it twice changes nothing the second time. Returns a CommuneLoadReport; with
     `dry_run`, writes nothing. Raises CommuneLoadRefused."""
     report = CommuneLoadReport(dry_run=dry_run)
     existing = {c.insee_code: c for c in Commune.objects.filter(insee_code__in=insee_communes)}
     known = {
-        (code, commune_id): (pk, label)
-        for pk, code, commune_id, label in PostalCode.objects.filter(
-            commune__insee_code__in=insee_communes
-        ).values_list("pk", "code", "commune_id", "delivery_label")
+        (row.code, row.commune_id): row
+        for row in PostalCode.objects.filter(commune__insee_code__in=insee_communes).only(
+            "code", "commune_id", "delivery_label", "localities"
+        )
     }
     report.not_in_cog = list(
         Commune.objects.filter(insee_code__startswith=departement)
@@ -247,13 +262,13 @@ def communes_load(*, departement, insee_communes, postal_codes, territory=None, 
                     commune.full_clean()
                     commune.save(update_fields=["name"])
             here = {code for code, commune_id in known if commune_id == commune.pk}
-            for code, label in codes.items():
+            for code, official in codes.items():
                 row = known.get((code, commune.pk))
                 if row is None:
-                    new_codes.append(PostalCode(commune=commune, code=code, delivery_label=label))
+                    new_codes.append(_postal_code(commune, code, official))
                     changed = True
-                elif label and not row[1]:
-                    new_labels.append(PostalCode(pk=row[0], delivery_label=label))
+                elif _complete(row, official):
+                    new_labels.append(row)
                     changed = True
             if commune.postal_code not in here and commune.postal_code not in codes:
                 # The main postal code is always one of the commune's postal codes.
@@ -263,18 +278,39 @@ def communes_load(*, departement, insee_communes, postal_codes, territory=None, 
             report.kept_codes += [(commune.name, code) for code in sorted(here - set(codes))]
             report.unchanged += not changed
             continue
-        new_codes += [
-            PostalCode(commune=commune, code=code, delivery_label=label)
-            for code, label in codes.items()
-        ]
+        new_codes += [_postal_code(commune, code, official) for code, official in codes.items()]
     report.codes_added += len(new_codes)
     report.labels_set = len(new_labels)
     if not dry_run:
         for postal_code in new_codes:
             postal_code.full_clean(exclude=["commune"])
         PostalCode.objects.bulk_create(new_codes)
-        PostalCode.objects.bulk_update(new_labels, ["delivery_label"])
+        PostalCode.objects.bulk_update(new_labels, ["delivery_label", "localities"])
     return report
+
+
+def _postal_code(commune, code, official):
+    return PostalCode(
+        commune=commune,
+        code=code,
+        delivery_label=official.label,
+        localities="\n".join(official.localities),
+    )
+
+
+def _complete(row, official):
+    """Give a postal code here the libellé and the places La Poste lists that it lacks;
+    whether it changed. What was typed here is kept."""
+    changed = False
+    if official.label and not row.delivery_label:
+        row.delivery_label = official.label
+        changed = True
+    places = row.locality_list()
+    missing = [place for place in official.localities if place not in places]
+    if missing:
+        row.localities = "\n".join([*places, *missing])
+        changed = True
+    return changed
 
 
 def commune_postal_code_keep(*, commune):

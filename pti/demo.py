@@ -79,6 +79,9 @@ TERRITORIES = [
     ),
 ]
 
+# The places La Poste lists on the « ligne 5 » of a postal code, by (INSEE code, postal code).
+LOCALITIES = {("42218", "42230"): "ST VICTOR SUR LOIRE"}
+
 # (name, short name, kind, territory code or None, city)
 ORGANISATIONS = [
     (DEPARTEMENT, "CD 42", OrganisationKind.DEPARTEMENT, None, "Saint-Étienne"),
@@ -278,7 +281,12 @@ def seed_territories():
             )
             for code in postal_codes:
                 PostalCode.objects.update_or_create(
-                    commune=commune, code=code, defaults={"delivery_label": delivery_label}
+                    commune=commune,
+                    code=code,
+                    defaults={
+                        "delivery_label": delivery_label,
+                        "localities": LOCALITIES.get((insee_code, code), ""),
+                    },
                 )
     return territories
 

@@ -110,9 +110,10 @@ class Commune(models.Model):
 
 class PostalCode(models.Model):
     """One postal code of a commune, as La Poste's base officielle des codes postaux lists it
-    (datanova « 019HexaSmal »): the code, and the libellé d'acheminement written on the
-    envelope (« ST ETIENNE »), which lists made from addresses often carry instead of the
-    commune's name."""
+    (datanova « 019HexaSmal »): the code, the libellé d'acheminement written on the envelope
+    (« ST ETIENNE »), which lists made from addresses often carry instead of the commune's
+    name, and the places of its « ligne 5 » (a commune déléguée, a hamlet: « ST VICTOR SUR
+    LOIRE », 42230 Saint-Étienne), one a line, that people write instead of the commune."""
 
     code = models.CharField("code postal", max_length=5)
     commune = models.ForeignKey(
@@ -123,6 +124,12 @@ class PostalCode(models.Model):
         max_length=60,
         blank=True,
         help_text="Tel que La Poste l'écrit, par exemple « ST ETIENNE ».",
+    )
+    localities = models.TextField(
+        "lieux-dits et communes déléguées",
+        blank=True,
+        help_text="La ligne 5 des adresses de ce code, une par ligne, par exemple « ST VICTOR "
+        "SUR LOIRE » : une liste qui l'écrit à la place de la commune la retrouve.",
     )
 
     class Meta:
@@ -142,6 +149,10 @@ class PostalCode(models.Model):
 
     def __str__(self):
         return self.code
+
+    def locality_list(self):
+        """The places of `localities`, one a line, as a list."""
+        return [line.strip() for line in self.localities.splitlines() if line.strip()]
 
 
 class Organisation(models.Model):

@@ -32,6 +32,7 @@ IMPORTED = {
     "7610005": "42218",  # 42029 SAINT ETIENNE CEDEX 1 (a CEDEX code, not a commune's)
     "7610006": "42127",  # 42300 MABLY (42300 is Roanne's too)
     "7610007": "42305",  # Talaudière (La), no postal code: the name is enough
+    "7610010": "42218",  # 42230 Saint-Victor-sur-Loire (merged into Saint-Étienne: ligne 5)
 }
 REFUSED = [
     "Ligne 9 : CP Ville : plusieurs communes ont le code postal 42230 (Roche-la-Molière, "
@@ -76,6 +77,9 @@ def insee_of(found):
         ("42100 ST ETIENNE", None, "42218"),
         ("Saint-Étienne 42100", None, "42218"),
         ("42000 St-Étienne CEDEX 1", None, "42218"),
+        ("42230 Saint-Victor-sur-Loire", None, "42218"),  # La Poste's ligne 5
+        ("St Victor sur Loire", "42230", "42218"),
+        ("SAINT VICTOR SUR LOIRE", None, "42218"),
         ("42029 SAINT ETIENNE CEDEX", None, "42218"),
         ("Saint Etienne", "42100", "42218"),
         ("ST ETIENNE", 42100.0, "42218"),  # a number cell of a spreadsheet
@@ -138,7 +142,7 @@ def test_the_command_imports_every_row_whose_commune_is_known_under_any_code(loi
 
     call_command("import_beneficiaries", str(LIST), "--user", "pilote", stdout=out, stderr=err)
 
-    assert "Import terminé : 7 créations" in out.getvalue()
+    assert "Import terminé : 8 créations" in out.getvalue()
     assert "2 lignes retenues" in out.getvalue()
     assert [line.strip() for line in err.getvalue().splitlines()[1:]] == REFUSED
     assert communes_of_households() == IMPORTED
@@ -159,7 +163,7 @@ def test_the_import_page_previews_and_writes_the_same(loire, pilot, client_as, s
     run = confirm(client, run)
 
     assert error_lines(preview) == REFUSED
-    assert "7 créations" in outcome_of(run)
+    assert "8 créations" in outcome_of(run)
     assert communes_of_households() == IMPORTED
 
 

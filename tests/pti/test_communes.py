@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
-from pti.communes import commune_key, read_insee_communes, read_postal_codes
+from pti.communes import OfficialCode, commune_key, read_insee_communes, read_postal_codes
 from pti.demo import seed_territories
 from pti.models import Commune, PostalCode
 from tests.pti.factories import CommuneFactory, PostalCodeFactory, TerritoryFactory, UserFactory
@@ -141,6 +141,9 @@ def test_the_demo_communes_have_their_real_postal_codes_and_seeding_twice_change
     assert PostalCode.objects.get(commune__insee_code="42218", code="42100").delivery_label == (
         "ST ETIENNE"
     )
+    assert PostalCode.objects.get(commune__insee_code="42218", code="42230").locality_list() == [
+        "ST VICTOR SUR LOIRE"
+    ]
     # Every commune's main postal code is one of its codes.
     assert not [
         commune
@@ -239,8 +242,12 @@ def test_a_cog_file_with_semicolons_reads_the_same():
 def test_la_poste_s_file_in_latin_1_gives_every_code_once_with_its_label():
     codes = read_postal_codes(LA_POSTE.read_bytes(), "42")
 
-    assert codes["42218"] == {"42000": "ST ETIENNE", "42100": "ST ETIENNE", "42230": "ST ETIENNE"}
-    assert codes["42189"] == {"42230": "ROCHE LA MOLIERE"}
+    assert codes["42218"] == {
+        "42000": OfficialCode("ST ETIENNE"),
+        "42100": OfficialCode("ST ETIENNE", ["ROCHETAILLEE"]),
+        "42230": OfficialCode("ST ETIENNE", ["ST VICTOR SUR LOIRE"]),
+    }
+    assert codes["42189"] == {"42230": OfficialCode("ROCHE LA MOLIERE")}
     assert "43157" not in codes
 
 
@@ -253,10 +260,15 @@ def test_la_poste_s_newer_file_comma_separated_in_lower_case_reads_the_same():
     )
 
     assert read_postal_codes(data, "42") == {
-        "42218": {"42000": "ST ETIENNE", "42100": "ST ETIENNE"}
+        "42218": {
+            "42000": OfficialCode("ST ETIENNE"),
+            "42100": OfficialCode("ST ETIENNE", ["ROCHETAILLEE"]),
+        }
     }
     # Leading zeros lost by a spreadsheet are restored.
-    assert read_postal_codes(data, "01") == {"01001": {"01400": "L ABERGEMENT CLEMENCIAT"}}
+    assert read_postal_codes(data, "01") == {
+        "01001": {"01400": OfficialCode("L ABERGEMENT CLEMENCIAT")}
+    }
 
 
 # --- load_communes --------------------------------------------------------------------------
@@ -307,7 +319,8 @@ def test_the_dry_run_says_what_would_be_done_and_writes_nothing(known):
     assert (state(), list(PostalCode.objects.values_list("code", "delivery_label"))) == before
     assert (
         "4 commune(s) seraient créée(s), 1 renommée(s), 6 code(s) postal(aux) seraient "
-        "ajouté(s), 2 libellé(s) d'acheminement renseigné(s) ; 0 commune(s) déjà à jour."
+        "ajouté(s), 2 code(s) complété(s) (libellé d'acheminement, lieux-dits) ; 0 commune(s) "
+        "déjà à jour."
     ) in out
     assert "renommée : ROANNE → Roanne" in out
     assert "Fusionnée (42997) : absente du fichier de l'INSEE, conservée" in out
@@ -344,10 +357,14 @@ def test_loading_adds_communes_and_codes_keeps_territories_and_a_second_run_chan
         ("42997", "Fusionnée", "42110", "roannais", ("42110",)),  # kept: households may live there
     ]
     assert PostalCode.objects.get(commune__insee_code="42187").delivery_label == "ROANNE"
+    assert dict(
+        PostalCode.objects.filter(commune__insee_code="42218").values_list("code", "localities")
+    ) == {"42000": "", "42100": "ROCHETAILLEE", "42230": "ST VICTOR SUR LOIRE"}
     assert state() == after
     assert (
         "0 commune(s) ont été créée(s), 0 renommée(s), 0 code(s) postal(aux) ont été "
-        "ajouté(s), 0 libellé(s) d'acheminement renseigné(s) ; 6 commune(s) déjà à jour."
+        "ajouté(s), 0 code(s) complété(s) (libellé d'acheminement, lieux-dits) ; 6 commune(s) "
+        "déjà à jour."
     ) in again
 
 
@@ -402,3 +419,18 @@ def test_files_swapped_are_refused_with_the_column_missing(tmp_path):
             "--codes-postaux",
             str(LA_POSTE),
         )
+
+
+@pytest.mark.django_db
+def test_places_typed_here_are_kept_and_la_poste_s_are_added(known):
+    here = PostalCodeFactory(
+        commune=Commune.objects.get(insee_code="42218"), code="42100", localities="TERRENOIRE"
+    )
+
+    load("--territoire", "saint-etienne")
+
+    here.refresh_from_db()
+    assert (here.delivery_label, here.locality_list()) == (
+        "ST ETIENNE",
+        ["TERRENOIRE", "ROCHETAILLEE"],
+    )
