@@ -1313,6 +1313,7 @@ def cnaf_flux_analyse(*, source, user, plan_file, hold_faulty=False):
 
 
 def unknown_commune(insee_code):
+    """The reason a household of a commune the référentiel does not know is held (French)."""
     return f"commune inconnue (code INSEE « {insee_code} »)"
 
 

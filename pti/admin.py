@@ -90,6 +90,11 @@ class TerritoryAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     inlines = [CommuneInline]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for commune in form.instance.communes.all():
+            communes.commune_postal_code_keep(commune=commune)
+
 
 class PostalCodeInline(admin.TabularInline):
     model = PostalCode

@@ -434,3 +434,25 @@ def test_places_typed_here_are_kept_and_la_poste_s_are_added(known):
         "ST ETIENNE",
         ["TERRENOIRE", "ROCHETAILLEE"],
     )
+
+
+@pytest.mark.django_db
+def test_a_commune_added_from_its_territory_in_the_admin_has_its_postal_code(it):
+    territory = TerritoryFactory(code="ondaine", name="Ondaine")
+
+    saved = it.post(
+        reverse("admin:pti_territory_change", args=[territory.pk]),
+        {
+            "code": "ondaine",
+            "name": "Ondaine",
+            "communes-TOTAL_FORMS": "1",
+            "communes-INITIAL_FORMS": "0",
+            "communes-0-territory": territory.pk,
+            "communes-0-insee_code": "42095",
+            "communes-0-name": "Firminy",
+            "communes-0-postal_code": "42700",
+        },
+    )
+
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert codes_of("42095") == ["42700"]
