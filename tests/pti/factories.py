@@ -28,6 +28,7 @@ class TerritoryFactory(DjangoModelFactory):
 class CommuneFactory(DjangoModelFactory):
     class Meta:
         model = Commune
+        skip_postgeneration_save = True
 
     insee_code = factory.Sequence(lambda n: f"{10000 + n % 90000:05d}")
     name = factory.Sequence(lambda n: f"Commune {n}")
