@@ -214,6 +214,10 @@ def test_an_unknown_commune_holds_its_household_and_the_month_is_imported_withou
 
     assert "Flux importé." in out
     assert "1 foyer(s) en erreur mis de côté « à traiter »" in out
+    assert (
+        "à traiter : Foyer n°3 (ligne 287), matricule 7654321 : commune inconnue (code INSEE "
+        "« 42998 »)"
+    ) in out
     held = HeldHousehold.objects.get()
     assert (held.caf_number, held.reasons, held.resolved_at) == (
         "7654321",

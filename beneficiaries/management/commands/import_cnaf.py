@@ -8,7 +8,12 @@ from beneficiaries.cnaf import (
     cnaf_flux_analyse,
     cnaf_flux_write,
 )
-from beneficiaries.management.importing import existing_file, importing_user, write_errors
+from beneficiaries.management.importing import (
+    ERRORS_SHOWN,
+    existing_file,
+    importing_user,
+    write_errors,
+)
 from pti.enums import Role
 from pti.runs import ReportingReader
 
@@ -94,6 +99,9 @@ class Command(BaseCommand):
         self.stdout.write(first)
         for line in others:
             self.stdout.write(f"  {line}")
+        # The households set aside, by position and matricule, as the page lists them.
+        for held in [*report.held, *report.changed_since][:ERRORS_SHOWN]:
+            self.stdout.write(f"  à traiter : {held}")
         if report.dry_run:
             self.stdout.write(
                 self.style.WARNING("Simulation (--dry-run) : rien n'a été enregistré.")
