@@ -14,7 +14,9 @@ name or a birth date) and decides what changes here, writing nothing in the data
 decisions go to a plan (FluxPlan, a file). Once someone has confirmed, `cnaf_flux_write`
 applies that plan in one transaction, in bulk, without reading the flux again; a household
 changed here in between is set aside whole, never half-written. With errors (and without
-`hold_faulty`) nothing is written. The NIR is never read: the application does not store it.
+`hold_faulty`) nothing is written; a household whose only fault is a commune unknown here
+(its INSEE code, NUMCOM, is not in the référentiel: the file is right, the référentiel is
+behind) is always held, not the month. The NIR is never read: the application does not store it.
 
 Every person the flux lists in an open dossier gets the flux's date in their `FluxListing` (one
 narrow row per person, two statements per thousand households): a person the flux still lists
@@ -853,6 +855,9 @@ class _Planner:
             )
         }
         self.seen = {}  # (payer, caf_number) -> position of the household in the file
+        # Positions of the households held only for their unknown commune, without
+        # `hold_faulty`: errors after all if the file is refused for another reason.
+        self.commune_held = []
         self.moved = set()  # ids of the people moved to another household by this import
         self.matched = set()  # ids of the people found in their own household by this import
         self.present = set()  # ids of the households known here that this import has read
@@ -1019,8 +1024,13 @@ class _Planner:
         self.seen.setdefault(key, household.index)
         # A closed household's address may already be the next one, in another département.
         if household.is_open and household.insee_code not in self.communes:
+            if household.insee_code and not problems and not self.hold_faulty:
+                # The file is right, the référentiel lacks the commune: the household waits
+                # for it (held), the month is imported; listed only if the file is refused.
+                self.commune_held.append(household.index)
+                return self._faulty(household, [unknown_commune(household.insee_code)], hold=True)
             problems.append(
-                f"commune inconnue (code INSEE « {household.insee_code} »)"
+                unknown_commune(household.insee_code)
                 if household.insee_code
                 else "adresse sans code INSEE de commune (NUMCOM)"
             )
@@ -1053,10 +1063,10 @@ class _Planner:
         taken = set()
         return all(_match(person, comparable, taken) is None for person in flux_household.people)
 
-    def _faulty(self, household, problems):
-        """Report a household's problems (as errors, or as a household held). Returns False:
-        the household is not imported."""
-        if problems and self.hold_faulty:
+    def _faulty(self, household, problems, *, hold=False):
+        """Report a household's problems (as errors, or as a household held, with
+        `hold_faulty` or `hold`). Returns False: the household is not imported."""
+        if problems and (self.hold_faulty or hold):
             self.report.held.append(
                 CnafHeld(
                     household.index,
@@ -1353,7 +1363,10 @@ def _keep_held(held, read_keys, *, known_on, run, now):
     settled = {key for key in read_keys if key not in still_faulty}
     waiting = HeldHousehold.objects.filter(
         resolved_at__isnull=True, caf_number__in={number for _, number in settled}
-    ).exclude(run=run)
+    )
+    if run is not None:
+        # (The command has no run: `exclude(run=None)` would leave out all it ever held.)
+        waiting = waiting.exclude(run=run)
     for one in waiting:
         if (one.payer, one.caf_number) in settled:
             one.resolved_at = now
@@ -1402,9 +1415,10 @@ def cnaf_flux_analyse(*, source, user, plan_file, hold_faulty=False):
     someone has confirmed. Returns the CnafImportReport of what would be done.
 
     Raises CnafFluxError if the file cannot be read as a flux, and CnafImportRefused (with
-    every error found) if any household is wrong. With `hold_faulty`, a household whose own
-    data is wrong is set aside instead (`report.held`, with its reasons) and the others are
-    planned; the file as a whole (its count, its structure) must still be right.
+    every error found) if any household is wrong. A household whose only fault is an unknown
+    commune is set aside (held) even without `hold_faulty`. With `hold_faulty`, a household
+    whose own data is wrong is set aside instead (`report.held`, with its reasons) and the
+    others are planned; the file as a whole (its count, its structure) must still be right.
 
     The database is read in a constant number of queries per thousand households."""
     _check_importer(user)
@@ -1438,8 +1452,30 @@ def cnaf_flux_analyse(*, source, user, plan_file, hold_faulty=False):
         }
         out.write(json.dumps({"end": end}, separators=(",", ":")).encode() + b"\n")
     if report.errors:
+        _commune_holds_as_errors(report, planner.commune_held)
         raise CnafImportRefused(report)
     return report
+
+
+def unknown_commune(insee_code):
+    """The reason a household of a commune the référentiel does not know is held (French)."""
+    return f"commune inconnue (code INSEE « {insee_code} »)"
+
+
+def _commune_holds_as_errors(report, positions):
+    """A refused file lists every error, the unknown communes of households that would have
+    been held included, in the order of the file."""
+    if not positions:
+        return
+    positions = set(positions)
+    moved = [held for held in report.held if held.household in positions]
+    report.held = [held for held in report.held if held.household not in positions]
+    report.errors.extend(
+        CnafImportError(held.household, held.line, held.caf_number, reason)
+        for held in moved
+        for reason in held.reasons
+    )
+    report.errors.sort(key=lambda error: (error.household is None, error.household or 0))
 
 
 class _PlanWriter:

@@ -43,6 +43,15 @@ def _sentence(error):
     return message[:1].upper() + message[1:]
 
 
+class CommuneChoiceField(forms.ModelChoiceField):
+    """A commune shown with all its postal codes: « Saint-Étienne (42000, 42100, 42230) »
+    (the queryset prefetches `postal_codes`)."""
+
+    def label_from_instance(self, obj):
+        codes = sorted({obj.postal_code, *(p.code for p in obj.postal_codes.all())})
+        return f"{obj.name} ({', '.join(codes)})"
+
+
 class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     payer = forms.ChoiceField(label="Organisme payeur", choices=Payer.choices)
     caf_number = forms.CharField(
@@ -51,8 +60,9 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         help_text="CAF : 7 chiffres ; MSA : le matricule de la MSA (13 chiffres).",
     )
     address = forms.CharField(label="Adresse", required=False, max_length=250)
-    commune = forms.ModelChoiceField(
-        label="Commune", queryset=Commune.objects.select_related("territory")
+    commune = CommuneChoiceField(
+        label="Commune",
+        queryset=Commune.objects.select_related("territory").prefetch_related("postal_codes"),
     )
     family_situation = forms.ChoiceField(
         label="Situation familiale", choices=FamilySituation.choices

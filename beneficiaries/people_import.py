@@ -69,9 +69,10 @@ from beneficiaries.models import (
 )
 from beneficiaries.search import identity_keys, name_key, normalise, search_key
 from pti.bulk import insert_values, update_values
+from pti.communes import commune_key, has_cedex
 from pti.enums import Role
 from pti.imports import PREVIEW_ROWS, Analysis, Report, held_reason
-from pti.models import Commune, User
+from pti.models import Commune, PostalCode, User
 from pti.plan_file import PlanFile, dump_line
 from pti.resources import ChoiceWidget
 from pti.tabular import Table, map_headers
@@ -200,31 +201,43 @@ OPERATION_LABELS = {NEW: "création", UPDATE: "modification", SKIP: "inchangé",
 # --- The references a file names: read once ----------------------------------------------
 
 
-def commune_key(name):
-    """'St-Étienne CEDEX 2' -> 'saint etienne'; 'Talaudière (La)' -> 'la talaudiere'."""
-    words = normalise(name).split()
-    while words and (words[-1].isdigit() or words[-1] == "cedex"):
-        words.pop()
-    words = [{"st": "saint", "ste": "sainte"}.get(word, word) for word in words]
-    if len(words) > 1 and words[-1] in ("le", "la", "les", "l"):
-        words = [words[-1], *words[:-1]]
-    return " ".join(words)
-
-
 class CommuneIndex:
-    """The communes of the département, by postal code and by name, read once (`load`):
-    '42000 Saint-Étienne', or the town in « CP Ville » and its code in « Code postal »."""
+    """The communes of the département, by every postal code they have (a commune may have
+    several, a code may serve several communes) and by name, read once (`load`):
+    '42100 Saint-Étienne', or the town in « CP Ville » and its code in « Code postal ». A
+    name compares by pti.communes.commune_key (case, accents, St/Ste, hyphens, CEDEX…) with
+    the commune's name and La Poste's libellés d'acheminement ('42100 ST ETIENNE'), and
+    failing them with the places of a code's « ligne 5 » ('42230 Saint-Victor-sur-Loire')."""
 
     EXAMPLE = "par exemple « 42000 Saint-Étienne »"
 
     def load(self):
         self.by_code, self.by_name, self.found = {}, {}, {}
+        self.by_place = {}  # (postal code or "", place's key) -> [commune ids]
+        self.communes = {}  # pk -> (territory id, name, {names' keys}, [postal codes])
         for pk, name, postal_code, territory_id in Commune.objects.values_list(
             "pk", "name", "postal_code", "territory_id"
         ):
-            commune = (pk, territory_id, commune_key(name))
-            self.by_code.setdefault(postal_code, []).append(commune)
-            self.by_name.setdefault(commune_key(name), []).append(commune)
+            self.communes[pk] = (territory_id, name, {commune_key(name)}, set())
+            self._add_code(pk, postal_code)
+        for pk, code, label, places in PostalCode.objects.values_list(
+            "commune_id", "code", "delivery_label", "localities"
+        ):
+            self._add_code(pk, code)
+            if label:
+                self.communes[pk][2].add(commune_key(label))
+            for place in {commune_key(line) for line in places.splitlines()} - {""}:
+                for key in ((code, place), ("", place)):
+                    if pk not in self.by_place.setdefault(key, []):
+                        self.by_place[key].append(pk)
+        for pk, (_, _, keys, _) in self.communes.items():
+            for key in keys:
+                self.by_name.setdefault(key, []).append(pk)
+
+    def _add_code(self, pk, code):
+        if code not in self.communes[pk][3]:
+            self.communes[pk][3].add(code)
+            self.by_code.setdefault(code, []).append(pk)
 
     def find(self, value, postal_code=None):
         """(commune id, territory id) of a cell, or ValueError. A list names the same few
@@ -253,21 +266,37 @@ class CommuneIndex:
         if not name and not code:
             raise ValueError(f"indiquez le code postal et la commune ({self.EXAMPLE}).")
         shown = text if code in text else f"{code} {text}"
+        named = self.by_name.get(name, []) if name else []
         if code:
             candidates = self.by_code.get(code, [])
-            found = [c for c in candidates if c[2] == name] if name else candidates
+            found = (
+                [pk for pk in candidates if name in self.communes[pk][2]] if name else candidates
+            )
+            if not found and named and has_cedex(text):
+                # A CEDEX code is a distribution office's, not a commune's: the name decides.
+                found = named
         else:
-            found = self.by_name.get(name, [])
+            found = named
+        if not found and name and not named:
+            found = self.by_place.get((code, name), [])
         if len(found) == 1:
-            return found[0][:2]
+            return found[0], self.communes[found[0]][0]
         if not found:
+            if code and len(named) == 1:
+                commune = self.communes[named[0]]
+                raise ValueError(
+                    f"le code postal {code} n'est pas celui de {commune[1]} "
+                    f"({', '.join(sorted(commune[3]))}) : vérifiez le code postal et le nom."
+                )
             raise ValueError(
                 f"commune « {shown} » introuvable parmi celles du département : vérifiez le "
                 f"code postal et le nom ({self.EXAMPLE})."
             )
+        names = ", ".join(sorted(self.communes[pk][1] for pk in found))
         if code:
             raise ValueError(
-                f"plusieurs communes ont le code postal {code} : ajoutez le nom ({self.EXAMPLE})."
+                f"plusieurs communes ont le code postal {code} ({names}) : ajoutez le nom "
+                f"({self.EXAMPLE})."
             )
         raise ValueError(
             f"plusieurs communes s'appellent « {text} » : ajoutez le code postal ({self.EXAMPLE})."

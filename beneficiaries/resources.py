@@ -90,8 +90,10 @@ def people_import_notes(user):
         "est lue (« 012345600000000 » est « 0123456 »). Un foyer payé par la MSA garde le "
         "matricule de la MSA (13 chiffres) : indiquez alors l'organisme payeur MSA.",
         "CP Ville : le code postal et le nom de la commune (« 42000 Saint-Étienne »), ou le nom "
-        "seul avec une colonne « Code postal » ; la commune donne le territoire du foyer. Une "
-        "commune inconnue du département est une erreur.",
+        "seul avec une colonne « Code postal » ; la commune donne le territoire du foyer. Tous "
+        "les codes postaux d'une commune conviennent (« 42100 Saint-Étienne »), son nom comme "
+        "La Poste l'écrit aussi (« ST ETIENNE CEDEX 2 »). Une commune inconnue du département "
+        "est une erreur.",
         "Dates au format jj/mm/aaaa. Droit connu le : à défaut, la date de l'import, car le "
         "Département l'apprend au plus tard par cet import ; le délai d'orientation de 6 "
         "semaines court à partir de cette date. Ouverture du droit : à défaut, la date de "

@@ -4,10 +4,19 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pti import account_services
+from pti import account_services, communes
 from pti.account_forms import ItPasswordChangeForm
 from pti.enums import PactStatus
-from pti.models import Commune, Objective, Organisation, Orientation, Pact, Territory, User
+from pti.models import (
+    Commune,
+    Objective,
+    Organisation,
+    Orientation,
+    Pact,
+    PostalCode,
+    Territory,
+    User,
+)
 
 admin.site.site_header = "Administration du PTI"
 admin.site.site_title = "Administration du PTI"
@@ -81,13 +90,29 @@ class TerritoryAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     inlines = [CommuneInline]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for commune in form.instance.communes.all():
+            communes.commune_postal_code_keep(commune=commune)
+
+
+class PostalCodeInline(admin.TabularInline):
+    model = PostalCode
+    extra = 1
+    fields = ["code", "delivery_label", "localities"]
+
 
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
     list_display = ["name", "postal_code", "insee_code", "territory"]
     list_filter = ["territory"]
     list_select_related = ["territory"]
-    search_fields = ["name", "insee_code", "postal_code"]
+    search_fields = ["name", "insee_code", "postal_codes__code"]
+    inlines = [PostalCodeInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        communes.commune_postal_code_keep(commune=form.instance)
 
 
 @admin.register(Organisation)

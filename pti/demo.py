@@ -5,66 +5,82 @@ objectives (seed 001), and one account per role."""
 from django.conf import settings
 
 from pti.enums import OrganisationKind, PactStatus, Role
-from pti.models import Commune, Objective, Organisation, Orientation, Pact, Territory, User
+from pti.models import (
+    Commune,
+    Objective,
+    Organisation,
+    Orientation,
+    Pact,
+    PostalCode,
+    Territory,
+    User,
+)
 
 DEPARTEMENT = "Conseil départemental de la Loire"
 
-# (code, name, [(INSEE code, commune, postal code), ...])
+# (code, name, [(INSEE code, commune, La Poste's libellé d'acheminement, postal codes), ...]):
+# the real postal codes of these communes in La Poste's base officielle des codes postaux,
+# the first the main one. Saint-Étienne has three (42230: Saint-Victor-sur-Loire, merged
+# into it in 1969, which shares its code with Roche-la-Molière); 42300 serves Roanne and
+# Mably.
 TERRITORIES = [
     (
         "roannais",
         "Roannais",
         [
-            ("42187", "Roanne", "42300"),
-            ("42184", "Riorges", "42153"),
-            ("42127", "Mably", "42300"),
-            ("42071", "Le Coteau", "42120"),
-            ("42052", "Charlieu", "42190"),
+            ("42187", "Roanne", "ROANNE", ("42300",)),
+            ("42184", "Riorges", "RIORGES", ("42153",)),
+            ("42127", "Mably", "MABLY", ("42300",)),
+            ("42071", "Le Coteau", "LE COTEAU", ("42120",)),
+            ("42052", "Charlieu", "CHARLIEU", ("42190",)),
         ],
     ),
     (
         "forez",
         "Forez",
         [
-            ("42147", "Montbrison", "42600"),
-            ("42094", "Feurs", "42110"),
-            ("42279", "Saint-Just-Saint-Rambert", "42170"),
-            ("42019", "Boën-sur-Lignon", "42130"),
-            ("42005", "Andrézieux-Bouthéon", "42160"),
+            ("42147", "Montbrison", "MONTBRISON", ("42600",)),
+            ("42094", "Feurs", "FEURS", ("42110",)),
+            ("42279", "Saint-Just-Saint-Rambert", "ST JUST ST RAMBERT", ("42170",)),
+            ("42019", "Boën-sur-Lignon", "BOEN SUR LIGNON", ("42130",)),
+            ("42005", "Andrézieux-Bouthéon", "ANDREZIEUX BOUTHEON", ("42160",)),
         ],
     ),
     (
         "saint-etienne",
         "Saint-Étienne",
         [
-            ("42218", "Saint-Étienne", "42000"),
-            ("42275", "Saint-Priest-en-Jarez", "42270"),
-            ("42330", "Villars", "42390"),
-            ("42305", "La Talaudière", "42350"),
+            ("42218", "Saint-Étienne", "ST ETIENNE", ("42000", "42100", "42230")),
+            ("42275", "Saint-Priest-en-Jarez", "ST PRIEST EN JAREZ", ("42270",)),
+            ("42330", "Villars", "VILLARS", ("42390",)),
+            ("42305", "La Talaudière", "LA TALAUDIERE", ("42350",)),
         ],
     ),
     (
         "gier-pilat",
         "Gier-Pilat",
         [
-            ("42207", "Saint-Chamond", "42400"),
-            ("42186", "Rive-de-Gier", "42800"),
-            ("42168", "Pélussin", "42410"),
-            ("42023", "Bourg-Argental", "42220"),
+            ("42207", "Saint-Chamond", "ST CHAMOND", ("42400",)),
+            ("42186", "Rive-de-Gier", "RIVE DE GIER", ("42800",)),
+            ("42168", "Pélussin", "PELUSSIN", ("42410",)),
+            ("42023", "Bourg-Argental", "BOURG ARGENTAL", ("42220",)),
         ],
     ),
     (
         "ondaine",
         "Ondaine",
         [
-            ("42095", "Firminy", "42700"),
-            ("42044", "Le Chambon-Feugerolles", "42500"),
-            ("42189", "Roche-la-Molière", "42230"),
-            ("42183", "La Ricamarie", "42150"),
-            ("42316", "Unieux", "42240"),
+            ("42095", "Firminy", "FIRMINY", ("42700",)),
+            ("42044", "Le Chambon-Feugerolles", "LE CHAMBON FEUGEROLLES", ("42500",)),
+            ("42189", "Roche-la-Molière", "ROCHE LA MOLIERE", ("42230",)),
+            ("42183", "La Ricamarie", "LA RICAMARIE", ("42150",)),
+            ("42316", "Unieux", "UNIEUX", ("42240",)),
         ],
     ),
 ]
+
+# The places La Poste lists on the « ligne 5 » of a postal code, by (INSEE code, postal code).
+LOCALITIES = {("42218", "42230"): "ST VICTOR SUR LOIRE"}
 
 # (name, short name, kind, territory code or None, city)
 ORGANISATIONS = [
@@ -254,11 +270,24 @@ def seed_territories():
     for code, name, communes in TERRITORIES:
         territory, _ = Territory.objects.update_or_create(code=code, defaults={"name": name})
         territories[code] = territory
-        for insee_code, commune_name, postal_code in communes:
-            Commune.objects.update_or_create(
+        for insee_code, commune_name, delivery_label, postal_codes in communes:
+            commune, _ = Commune.objects.update_or_create(
                 insee_code=insee_code,
-                defaults={"name": commune_name, "postal_code": postal_code, "territory": territory},
+                defaults={
+                    "name": commune_name,
+                    "postal_code": postal_codes[0],
+                    "territory": territory,
+                },
             )
+            for code in postal_codes:
+                PostalCode.objects.update_or_create(
+                    commune=commune,
+                    code=code,
+                    defaults={
+                        "delivery_label": delivery_label,
+                        "localities": LOCALITIES.get((insee_code, code), ""),
+                    },
+                )
     return territories
 
 

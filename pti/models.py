@@ -68,9 +68,21 @@ class Territory(models.Model):
 
 
 class Commune(models.Model):
+    """A commune of the département (INSEE's Code officiel géographique), in one territory.
+
+    A commune has one or more postal codes (`postal_codes`, La Poste's base officielle des
+    codes postaux: Saint-Étienne is 42000, 42100 and 42230) and a postal code may serve
+    several communes (42300: Roanne and Mably). `postal_code` is the main one, shown beside
+    the name; it is always one of `postal_codes` too (pti.communes keeps them so)."""
+
     insee_code = models.CharField("code INSEE", max_length=5, unique=True)
     name = models.CharField("nom", max_length=120)
-    postal_code = models.CharField("code postal", max_length=5)
+    postal_code = models.CharField(
+        "code postal principal",
+        max_length=5,
+        help_text="Celui qui s'affiche à côté du nom ; tous les codes postaux de la commune "
+        "sont listés avec elle.",
+    )
     territory = models.ForeignKey(
         Territory, verbose_name="territoire", on_delete=models.PROTECT, related_name="communes"
     )
@@ -94,6 +106,53 @@ class Commune(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.postal_code})"
+
+
+class PostalCode(models.Model):
+    """One postal code of a commune, as La Poste's base officielle des codes postaux lists it
+    (datanova « 019HexaSmal »): the code, the libellé d'acheminement written on the envelope
+    (« ST ETIENNE »), which lists made from addresses often carry instead of the commune's
+    name, and the places of its « ligne 5 » (a commune déléguée, a hamlet: « ST VICTOR SUR
+    LOIRE », 42230 Saint-Étienne), one a line, that people write instead of the commune."""
+
+    code = models.CharField("code postal", max_length=5)
+    commune = models.ForeignKey(
+        Commune, verbose_name="commune", on_delete=models.CASCADE, related_name="postal_codes"
+    )
+    delivery_label = models.CharField(
+        "libellé d'acheminement",
+        max_length=60,
+        blank=True,
+        help_text="Tel que La Poste l'écrit, par exemple « ST ETIENNE ».",
+    )
+    localities = models.TextField(
+        "lieux-dits et communes déléguées",
+        blank=True,
+        help_text="La ligne 5 des adresses de ce code, une par ligne, par exemple « ST VICTOR "
+        "SUR LOIRE » : une liste qui l'écrit à la place de la commune la retrouve.",
+    )
+
+    class Meta:
+        verbose_name = "code postal"
+        verbose_name_plural = "codes postaux"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "commune"], name="postal_code_unique_per_commune"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{5}$"),
+                name="postal_code_format",
+                violation_error_message="Le code postal compte cinq chiffres.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def locality_list(self):
+        """The places of `localities`, one a line, as a list."""
+        return [line.strip() for line in self.localities.splitlines() if line.strip()]
 
 
 class Organisation(models.Model):

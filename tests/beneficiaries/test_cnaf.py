@@ -562,18 +562,19 @@ def test_anonymised_files_are_left_untouched(communes, pilot):
 
 
 @pytest.mark.django_db
-def test_an_unknown_commune_refuses_the_whole_file(communes, pilot):
+def test_an_unknown_commune_holds_its_household_not_the_file(communes, pilot):
     communes["42095"].delete()
 
-    with pytest.raises(CnafImportRefused) as refused:
-        cnaf_flux_import(source=SEPTEMBER, user=pilot)
+    report = cnaf_flux_import(source=SEPTEMBER, user=pilot)
 
-    [error] = refused.value.report.errors
-    assert (error.household, error.line, error.caf_number) == (3, 287, "7654321")
-    assert str(error) == (
+    [held] = report.held
+    assert (held.household, held.line, held.caf_number) == (3, 287, "7654321")
+    assert str(held) == (
         "Foyer n°3 (ligne 287), matricule 7654321 : commune inconnue (code INSEE « 42095 »)"
     )
-    assert nothing_written()
+    assert not report.errors
+    assert not Household.objects.filter(caf_number="7654321").exists()
+    assert Household.objects.count() == 3
 
 
 @pytest.mark.django_db

@@ -615,7 +615,8 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
         "Ligne 4 : CP Ville : commune « 42999 Nulle-Part » introuvable parmi celles du "
         "département : vérifiez le code postal et le nom (par exemple « 42000 Saint-Étienne »).",
         "Ligne 8 : N° CAF : « 12345678 » n'est pas un numéro d'allocataire (7 chiffres au plus).",
-        "Ligne 9 : CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom "
+        "Ligne 9 : CP Ville : plusieurs communes ont le code postal 42300 (Mably, Roanne) : "
+        "ajoutez le nom "
         "(par exemple « 42000 Saint-Étienne »).",
         "Ligne 9 : Civilité : « Dr » n'est pas une civilité (M., Mme, Monsieur ou Madame).",
         "Ligne 9 : Rôle : « XYZ » n'est pas une valeur possible (« demandeur », « conjoint », "
@@ -649,7 +650,8 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
         "Sans nom",
         ]  # fmt: skip
     assert rows[4][0] == (
-        "CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom (par exemple "
+        "CP Ville : plusieurs communes ont le code postal 42300 (Mably, Roanne) : ajoutez le nom "
+        "(par exemple "
         "« 42000 Saint-Étienne »). Civilité : « Dr » n'est pas une civilité (M., Mme, "
         "Monsieur ou Madame). Rôle : « XYZ » n'est pas une valeur possible (« demandeur », "
         "« conjoint », « enfant », « autre »)."

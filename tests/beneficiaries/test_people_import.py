@@ -476,7 +476,8 @@ def test_every_fault_of_a_row_is_named_with_its_column(pilot, place, camille):
         "Ligne 3 : CP Ville : commune « 42999 Nulle-Part » introuvable parmi celles du "
         "département : vérifiez le code postal et le nom (par exemple « 42000 Saint-Étienne »).",
         "Ligne 6 : N° CAF : « 12345678 » n'est pas un numéro d'allocataire (7 chiffres au plus).",
-        "Ligne 7 : CP Ville : plusieurs communes ont le code postal 42300 : ajoutez le nom "
+        "Ligne 7 : CP Ville : plusieurs communes ont le code postal 42300 (Mably, Roanne) : "
+        "ajoutez le nom "
         "(par exemple « 42000 Saint-Étienne »).",
         "Ligne 7 : Civilité : « Dr » n'est pas une civilité (M., Mme, Monsieur ou Madame).",
         "Ligne 8 : CP Ville : indiquez le code postal et la commune (par exemple « 42000 "

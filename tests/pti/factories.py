@@ -4,7 +4,16 @@ import factory
 from factory.django import DjangoModelFactory
 
 from pti.enums import OrganisationKind, PactStatus, Role
-from pti.models import Commune, Objective, Organisation, Orientation, Pact, Territory, User
+from pti.models import (
+    Commune,
+    Objective,
+    Organisation,
+    Orientation,
+    Pact,
+    PostalCode,
+    Territory,
+    User,
+)
 
 
 class TerritoryFactory(DjangoModelFactory):
@@ -19,11 +28,26 @@ class TerritoryFactory(DjangoModelFactory):
 class CommuneFactory(DjangoModelFactory):
     class Meta:
         model = Commune
+        skip_postgeneration_save = True
 
     insee_code = factory.Sequence(lambda n: f"{10000 + n % 90000:05d}")
     name = factory.Sequence(lambda n: f"Commune {n}")
     postal_code = "42000"
     territory = factory.SubFactory(TerritoryFactory)
+    # The main postal code is one of the commune's postal codes, as in the database.
+    main_postal_code = factory.RelatedFactory(
+        "tests.pti.factories.PostalCodeFactory",
+        factory_related_name="commune",
+        code=factory.SelfAttribute("..postal_code"),
+    )
+
+
+class PostalCodeFactory(DjangoModelFactory):
+    class Meta:
+        model = PostalCode
+
+    code = "42000"
+    commune = factory.SubFactory(CommuneFactory)
 
 
 class OrganisationFactory(DjangoModelFactory):

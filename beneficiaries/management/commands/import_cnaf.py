@@ -8,7 +8,12 @@ from beneficiaries.cnaf import (
     cnaf_flux_analyse,
     cnaf_flux_write,
 )
-from beneficiaries.management.importing import existing_file, importing_user, write_errors
+from beneficiaries.management.importing import (
+    ERRORS_SHOWN,
+    existing_file,
+    importing_user,
+    write_errors,
+)
 from pti.enums import Role
 from pti.runs import ReportingReader
 
@@ -23,7 +28,9 @@ class Command(BaseCommand):
         "le numéro est connu ici pour d'autres personnes, ou qui inscrit deux fois la même "
         "personne, est mis de côté « à traiter ». Un fichier qui contient une erreur est "
         "refusé en entier, avec la liste de ses erreurs ; avec --retenir, comme depuis "
-        "l'écran, les foyers en erreur sont mis de côté « à traiter » et les autres importés."
+        "l'écran, les foyers en erreur sont mis de côté « à traiter » et les autres importés. "
+        "Un foyer dont la commune est inconnue du référentiel (load_communes) est toujours "
+        "mis de côté, sans arrêter le mois."
     )
 
     def add_arguments(self, parser):
@@ -95,6 +102,9 @@ class Command(BaseCommand):
         self.stdout.write(first)
         for line in others:
             self.stdout.write(f"  {line}")
+        # The households set aside, by position and matricule, as the page lists them.
+        for held in [*report.held, *report.changed_since][:ERRORS_SHOWN]:
+            self.stdout.write(f"  à traiter : {held}")
         if report.dry_run:
             self.stdout.write(
                 self.style.WARNING("Simulation (--dry-run) : rien n'a été enregistré.")
