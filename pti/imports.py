@@ -173,6 +173,11 @@ class ImportSpec:
             headers=[table.headers[index] for index in keep],
             rows=[[self._kept_cell(row[index]) for index in keep] for row in table.rows],
             line_numbers=list(table.line_numbers),
+            refused=[
+                (line, [self._kept_cell(cells[i]) for i in keep if i < len(cells)], text)
+                for line, cells, text in table.refused
+            ],
+            warnings=list(table.warnings),
         )
 
     def _kept_cell(self, value):
@@ -523,6 +528,11 @@ def _table_to_json(table):
             "headers": table.headers,
             "rows": [[_cell_to_json(cell) for cell in row] for row in table.rows],
             "line_numbers": table.line_numbers,
+            "refused": [
+                [line, [_cell_to_json(cell) for cell in cells], text]
+                for line, cells, text in table.refused
+            ],
+            "warnings": table.warnings,
         }
     ).encode()
 
@@ -533,6 +543,11 @@ def _table_from_json(data):
         headers=content["headers"],
         rows=[[_cell_from_json(cell) for cell in row] for row in content["rows"]],
         line_numbers=content["line_numbers"],
+        refused=[
+            (line, [_cell_from_json(cell) for cell in cells], text)
+            for line, cells, text in content.get("refused", [])
+        ],
+        warnings=[tuple(warning) for warning in content.get("warnings", [])],
     )
 
 

@@ -156,6 +156,12 @@ class Table:
     headers: list
     rows: list  # lists of cell values, blank rows removed
     line_numbers: list = field(default_factory=list)  # the file line of each row
+    # Rows the reader refused (a quote never closed, a formula never computed): (file line,
+    # cells as read, French message), never among `rows`; each is an error of the import.
+    refused: list = field(default_factory=list)
+    # (file line or 0 for the whole file, French message): what the reader noticed and the
+    # import shows as a warning (rows hidden or filtered in the spreadsheet).
+    warnings: list = field(default_factory=list)
 
     def line_of(self, row_index):
         """File line of the 0-based data row `row_index` (line 1 is the header)."""
@@ -231,7 +237,11 @@ def _to_table(lines, *, row_limit, cell_limit):
     at the first data row past `row_limit`, once more than `cell_limit` cells are read, or
     past MAX_EMPTY_SHEET_ROWS blank rows."""
     headers, width, rows, line_numbers, cells_read, blank_rows = None, 0, [], [], 0, 0
+    refused = []
     for number, raw in lines:
+        if isinstance(raw, RefusedRow):
+            refused.append((number, raw.cells[:width] if width else raw.cells, raw))
+            continue
         cells_read += len(raw)
         if cells_read > cell_limit:
             raise TableError(TOO_WIDE)
@@ -263,9 +273,15 @@ def _to_table(lines, *, row_limit, cell_limit):
         line_numbers.append(number)
     if headers is None:
         raise TableError("Le fichier est vide.")
+    refused = [
+        (number, cells + [""] * (width - len(cells)), row.message(headers))
+        for number, cells, row in refused
+    ]
+    if not rows and refused:
+        raise TableError(" ".join(f"Ligne {number} : {text}" for number, _, text in refused))
     if not rows:
         raise TableError("Le fichier ne contient que la ligne des en-têtes, aucune donnée.")
-    return Table(headers=headers, rows=rows, line_numbers=line_numbers)
+    return Table(headers=headers, rows=rows, line_numbers=line_numbers, refused=refused)
 
 
 def _clean(value):
@@ -307,26 +323,129 @@ def _decode(data):
         ) from None
 
 
+# A record is one line of the file, or several when a quoted cell holds line breaks (an
+# address on two lines). A quote that never closes makes the csv module swallow the lines
+# after it into one cell: such a record is refused, and reading starts again at the line
+# after its first one.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+@dataclass
+class RefusedRow:
+    """A record the reader refuses (a quote never closed): its cells as the line reads without
+    quotes, for the held rows' file, and the 0-based column of the faulty cell."""
+
+    cells: list
+    column: int
+
+    def message(self, headers):
+        """Why, in French, naming the cell's column when the headers give it."""
+        name = headers[self.column] if 0 <= self.column < len(headers) else ""
+        where = f"la cellule « {name} »" if name else f"la cellule n° {self.column + 1}"
+        return (
+            f"{where} ouvre un guillemet (\") qui n'est jamais refermé : le tableur y lirait "
+            "les lignes suivantes. Cette ligne est refusée, les suivantes sont lues "
+            'normalement ; corrigez le guillemet (ou doublez-le : "") et importez-la de '
+            "nouveau."
+        )
+
+
+def _physical_lines(text):
+    """The lines of `text` with their ends (\\r\\n, \\r or \\n, as the csv module splits
+    them)."""
+    lines = _LINE.findall(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _swallows_rows(cells, delimiter, width):
+    """Whether a record's cells hold line breaks followed by what looks like rows: a line
+    inside a cell holding at least half the separators of a row."""
+    threshold = max(1, (width - 1) // 2)
+    for cell in cells:
+        if "\n" in cell or "\r" in cell:
+            inner = _physical_lines(cell)[1:]
+            if any(line.count(delimiter) >= threshold for line in inner):
+                return True
+    return False
+
+
+def _broken_column(cells):
+    """The column of the cell holding line breaks (where the quote opened)."""
+    return next(
+        (index for index, cell in enumerate(cells) if "\n" in cell or "\r" in cell),
+        len(cells) - 1,
+    )
+
+
 def _read_csv(data):
-    """(line, cells) of each record of a CSV, read one at a time."""
+    """(line, cells) of each record of a CSV, read one at a time; a record swallowed by a
+    quote that never closes comes as (line, RefusedRow) and the next line is read as a new
+    record. The line is the record's number, as a spreadsheet numbers its rows."""
     text = _decode(data)
     sample = "\n".join(text[:SNIFF_CHARACTERS].splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
     except csv.Error:
         delimiter = ";"
-    number = 0
-    try:
-        for number, row in enumerate(
-            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+    lines = _physical_lines(text)
+    del text
+    position = 0  # the index of the next physical line to read
+
+    def feed():
+        nonlocal position
+        while position < len(lines):
+            position += 1
+            yield lines[position - 1]
+
+    number, width = 0, None
+    reader = csv.reader(feed(), delimiter=delimiter)
+    while position < len(lines):
+        first = position
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            if position - first <= 1:
+                raise TableError(
+                    f"Ligne {number} : une cellule est illisible ou dépasse "
+                    f"{french_number(MAX_CELL_CHARACTERS)} caractères ; vérifiez que le "
+                    "fichier est bien un CSV."
+                ) from None
+            row = None  # a cell grew past the limit across lines: a quote never closed
+        if (
+            row is None
+            or (
+                any("\n" in cell or "\r" in cell for cell in row)
+                and (
+                    _swallows_rows(row, delimiter, width or len(row))
+                    # The end of the file reached inside quotes.
+                    or (
+                        position == len(lines)
+                        and sum(line.count('"') for line in lines[first:position]) % 2
+                    )
+                )
+            )
         ):
-            yield number, row
-    except csv.Error:
-        raise TableError(
-            f"Ligne {number + 1} : une cellule est illisible ou dépasse "
-            f"{french_number(MAX_CELL_CHARACTERS)} caractères ; vérifiez que le fichier est "
-            "bien un CSV."
-        ) from None
+            raw = next(csv.reader([lines[first]], delimiter=delimiter, quoting=csv.QUOTE_NONE))
+            column = (
+                _broken_column(row)
+                if row is not None
+                else next(
+                    (i for i, c in enumerate(raw) if c.startswith('"') and not c.endswith('"')),
+                    0,
+                )
+            )
+            yield number, RefusedRow(cells=raw, column=column)
+            position = first + 1
+            reader = csv.reader(feed(), delimiter=delimiter)
+            continue
+        if width is None and any(cell.strip() for cell in row):
+            width = len(row)
+        yield number, row
 
 
 # --- Zip-based workbooks: what is checked before any XML parser sees them ------------------
