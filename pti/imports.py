@@ -178,6 +178,7 @@ class ImportSpec:
                 for line, cells, text in table.refused
             ],
             warnings=list(table.warnings),
+            serial_epoch=table.serial_epoch,
         )
 
     def _kept_cell(self, value):
@@ -424,6 +425,7 @@ def _subtable(table, indexes):
         headers=table.headers,
         rows=[table.rows[index] for index in indexes],
         line_numbers=[table.line_numbers[index] for index in indexes],
+        serial_epoch=table.serial_epoch,
     )
 
 
@@ -533,6 +535,7 @@ def _table_to_json(table):
                 for line, cells, text in table.refused
             ],
             "warnings": table.warnings,
+            "serial_epoch": table.serial_epoch.isoformat(),
         }
     ).encode()
 
@@ -548,6 +551,7 @@ def _table_from_json(data):
             for line, cells, text in content.get("refused", [])
         ],
         warnings=[tuple(warning) for warning in content.get("warnings", [])],
+        serial_epoch=datetime.date.fromisoformat(content.get("serial_epoch", "1899-12-30")),
     )
 
 

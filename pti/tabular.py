@@ -31,7 +31,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from xml.sax import SAXException
 from xml.sax.handler import ContentHandler, feature_namespaces
@@ -42,6 +42,8 @@ from defusedxml.expatreader import DefusedExpatParser
 from django.conf import settings
 from openpyxl.reader import excel as openpyxl_reader
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+from pti.dates import EXCEL_1900, EXCEL_1904
 
 
 def french_number(value):
@@ -162,6 +164,9 @@ class Table:
     # (file line or 0 for the whole file, French message): what the reader noticed and the
     # import shows as a warning (rows hidden or filtered in the spreadsheet).
     warnings: list = field(default_factory=list)
+    # The origin of the serial numbers of dates in number cells: the workbook's date system
+    # (pti.dates.EXCEL_1900, or EXCEL_1904 for a workbook that says `date1904`).
+    serial_epoch: datetime.date = EXCEL_1900
 
     def line_of(self, row_index):
         """File line of the 0-based data row `row_index` (line 1 is the header)."""
@@ -216,19 +221,22 @@ def parse_table(name, data, *, max_rows=None):
         row_limit = min(row_limit, max_rows)
     cell_limit = (row_limit + 1) * CELLS_PER_ROW
     extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    workbook = {}  # what a workbook's reader says of it: "epoch", its date system
     if extension in ("csv", "txt"):
         lines = _read_csv(data)
     elif extension == "xlsx":
-        lines = _read_xlsx(data, shared_texts=cell_limit)
+        lines = _read_xlsx(data, shared_texts=cell_limit, workbook=workbook)
     elif extension == "ods":
-        lines = _read_ods(data)
+        lines = _read_ods(data, workbook=workbook)
     else:
         raise TableError(
             f"Format non pris en charge (« {name or 'sans nom'} ») : "
             f"envoyez un fichier {SUPPORTED}."
         )
     with closing(lines):
-        return _to_table(lines, row_limit=row_limit, cell_limit=cell_limit)
+        table = _to_table(lines, row_limit=row_limit, cell_limit=cell_limit)
+    table.serial_epoch = workbook.get("epoch", EXCEL_1900)
+    return table
 
 
 def _to_table(lines, *, row_limit, cell_limit):
@@ -592,12 +600,13 @@ class _SheetReadAsWritten(ReadOnlyWorksheet):
 openpyxl_reader.ReadOnlyWorksheet = _SheetReadAsWritten
 
 
-def _read_xlsx(data, *, shared_texts):
+def _read_xlsx(data, *, shared_texts, workbook):
     """(line, cells) of each row of the active sheet, read one at a time by openpyxl's
     read-only mode; formulas give their last computed value, dates come as datetimes."""
     import openpyxl
 
     _check_zip(data, NOT_XLSX, shared_texts=shared_texts)
+    found = workbook
     try:
         workbook = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False
@@ -606,6 +615,7 @@ def _read_xlsx(data, *, shared_texts):
         raise TableError(XML_DECLARATIONS) from None
     except _UNREADABLE_XLSX:
         raise TableError(NOT_XLSX) from None
+    found["epoch"] = EXCEL_1904 if workbook.epoch.year == 1904 else EXCEL_1900
     try:
         sheet = workbook.active
         # The declared dimension would pad every row to its width (A1:XFD1048576 makes each
@@ -643,21 +653,21 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _DURATION = re.compile(r"PT(\d+)H(\d+)M(\d+)(?:\.(\d{1,6})\d*)?S")
 
 
-def _read_ods(data):
+def _read_ods(data, *, workbook):
     """(line, cells) of each non-blank row of the active sheet (the first one when the file
     does not say), read one at a time from `content.xml`."""
     _check_zip(data, NOT_ODS)
     archive = zipfile.ZipFile(io.BytesIO(data))
     with archive:
         wanted = _ods_active_sheet(archive)
-        found = yield from _ods_sheet_rows(archive, wanted)
+        found = yield from _ods_sheet_rows(archive, wanted, workbook)
         if not found and wanted is not None:
-            found = yield from _ods_sheet_rows(archive, None)
+            found = yield from _ods_sheet_rows(archive, None, workbook)
         if not found:
             raise TableError(NOT_ODS)
 
 
-def _ods_sheet_rows(archive, wanted):
+def _ods_sheet_rows(archive, wanted, workbook):
     """Rows of the sheet named `wanted` (None: the first); returns whether it was found. The
     rows read before a damage in the file come before its refusal: a limit reached among
     them wins."""
@@ -675,6 +685,8 @@ def _ods_sheet_rows(archive, wanted):
                 break
     finally:
         chunks.close()
+    if sheet.null_date is not None:
+        workbook["epoch"] = sheet.null_date
     return sheet.found
 
 
@@ -786,6 +798,7 @@ class _OdsSheet(ContentHandler):
         self._text = None  # pieces of the paragraph being read
         self._characters = 0
         self._annotations = 0
+        self.null_date = None  # the origin of serial numbers, when the file gives it
 
     def take(self):
         """The rows read since the last call: (first line, runs, repetition)."""
@@ -794,6 +807,11 @@ class _OdsSheet(ContentHandler):
 
     def startElementNS(self, name, qname, attributes):
         self._depth += 1
+        if name == (_TABLE, "null-date"):
+            with suppress(ValueError):
+                raw = attributes.get((_TABLE, "date-value")) or ""
+                self.null_date = datetime.date.fromisoformat(raw[:10])
+            return
         if name == (_TABLE, "table"):
             self._tables += 1
             if self._tables == 1 and not self.found:

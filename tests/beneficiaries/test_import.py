@@ -610,7 +610,7 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
     assert "L'import ferait : 1 création, 0 modification, 0 ligne inchangée, 7 lignes " in content
     assert "Lignes retenues (7)" in content
     assert error_lines(response) == [
-        "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 3 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 n'existe pas.",
         "Ligne 4 : CP Ville : commune « 42999 Nulle-Part » introuvable parmi celles du "
         "département : vérifiez le code postal et le nom (par exemple « 42000 Saint-Étienne »).",
         "Ligne 6 : Référent : « Jean Personne » n'est pas un référent en activité (indiquez "
@@ -676,7 +676,7 @@ def test_an_impossible_birth_date_holds_its_household_and_the_rest_is_written(pi
 
     response = run_page(pilot_client, run)
     assert error_lines(response) == [
-        "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 3 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 n'existe pas.",
         # Julie is of Paul's household: never half a household.
         "Ligne 5 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
     ]
@@ -985,7 +985,8 @@ def test_the_command_holds_the_faulty_rows_writes_the_rest_and_hands_them_back(
     )
     assert err == (
         "2 erreur(s) dans le fichier :\n"
-        "  Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.\n"
+        "  Ligne 3 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 "
+        "n'existe pas.\n"
         "  Ligne 4 : N° CAF : « 30000002 » n'est pas un numéro d'allocataire (7 chiffres au "
         "plus).\n"
         f"Lignes retenues écrites dans {held} : corrigez-les, puis importez ce fichier.\n"
@@ -998,7 +999,7 @@ def test_the_command_holds_the_faulty_rows_writes_the_rest_and_hands_them_back(
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert [row[:3] for row in rows[1:]] == [
         [
-            "Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+            "Date de naissance : « 31/02/1980 » : date impossible : le 31/02 n'existe pas.",
             "Mme",
             "Prénom1",
         ],
