@@ -24,7 +24,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.utils.text import slugify
 
-from pti.imports import Report, engine_of, error_line, summary
+from pti.imports import EXCLUDE_HIDDEN_ROWS, Report, engine_of, error_line, summary
 from pti.runs import RunHandler, RunRefused
 from pti.tabular import TableError, write_csv
 
@@ -172,14 +172,19 @@ def table_import_handler(
     """The RunHandler of a table import whose spec `spec_for(user, **parameters)` builds."""
 
     def spec_of(run, user):
-        return spec_for(user, **run.parameters)
+        parameters = {k: v for k, v in run.parameters.items() if k != EXCLUDE_HIDDEN_ROWS}
+        return spec_for(user, **parameters)
 
     def analyse(run, progress):
         spec = spec_of(run, run.created_by)
         with run.file.open("rb") as stored:
             data = stored.read()
         try:
-            table = spec.read(run.file.name, data)
+            table = spec.read(
+                run.file.name,
+                data,
+                include_hidden=not run.parameters.get(EXCLUDE_HIDDEN_ROWS, False),
+            )
         except TableError as error:
             raise RunRefused(f"{error} Rien n'a été enregistré.", found={}) from None
         with tempfile.TemporaryFile() as plan_file:
