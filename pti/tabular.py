@@ -810,7 +810,9 @@ class _MarkingParser(WorkSheetParser):
             self.marks
             and cell["value"] is None
             and element.find(FORMULA_TAG) is not None
-            and element.find(VALUE_TAG) is None
+            # No value, or an empty one that is not a text (openpyxl writes <v></v>).
+            and (element.findtext(VALUE_TAG) or "") == ""
+            and (element.find(VALUE_TAG) is None or element.get("t", "n") not in ("str", "s"))
         ):
             cell["value"] = UNCOMPUTED
         return cell
