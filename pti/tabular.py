@@ -3,6 +3,10 @@
 Reading: CSV written by French Excel (`;` or `,`, UTF-8 with or without BOM, or
 Windows-1252), XLSX and ODS; blank lines skipped, spaces trimmed, headers matched without
 caring about case, accents or punctuation. Every problem is a `TableError` in French.
+Files as people make them: the header row found below title rows and the sheet that holds
+the expected columns chosen (`parse_table`); a CSV line whose quote never closes refused
+alone, never swallowing the next ones (`_read_csv`); rows hidden or filtered in the
+spreadsheet counted in a warning; a formula never computed said as such.
 
 A file is refused by its size and shape before it can hold a worker (a 117 KB XLSX may hold
 200,000 rows, a 207 KB ODS may unfold into 674 MB):
