@@ -4,10 +4,12 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q
+from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from actions.enums import ActionStatus, FundingSource, Obstacle
 from actions.models import Action, ActionObstacle
+from pti.dates import parse_date
 from pti.models import Objective, Organisation, Orientation, Territory
 from pti.resources import ChoiceWidget, NamedForeignKeyWidget, TextWidget
 from pti.tabular import normalise_header
@@ -40,13 +42,9 @@ class FrenchDateWidget(widgets.Widget):
             return value.date()
         if isinstance(value, datetime.date):
             return value
-        text = str(value).strip()
-        for pattern in ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
-            try:
-                return datetime.datetime.strptime(text, pattern).date()
-            except ValueError:
-                continue
-        raise ValueError(f"« {text} » n'est pas une date au format jj/mm/aaaa.")
+        # The same forms and messages as every import (pti.dates): jj-mm-aaaa, jj.mm.aaaa,
+        # a serial number, an impossible date or a date written month first said as such.
+        return parse_date(value, today=timezone.localdate())
 
     def render(self, value, obj=None, **kwargs):
         return value.strftime("%d/%m/%Y") if value else ""

@@ -4,15 +4,20 @@ column's name: the caller puts it before). The list of people (`people_import`) 
 contacts file (`resources.CafContactResource`) share them."""
 
 import datetime
-import functools
 import re
+
+from django.utils import timezone
 
 from beneficiaries.allocataire import allocataire_number
 from beneficiaries.contacts import email_address, phone_number
-from beneficiaries.enums import Payer, Sex
+from beneficiaries.enums import HouseholdRole, Payer, Sex
 from beneficiaries.search import normalise
+from pti import dates
 
-DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+# A birth date giving more years than this is a typing error (the oldest living people are
+# under 120); a demandeur or a conjoint is at least MIN_APPLICANT_AGE (check_applicant_age).
+MAX_AGE = 120
+MIN_APPLICANT_AGE = 16
 CIVILITIES = {
     **dict.fromkeys(["m", "mr", "monsieur", "h", "homme", "masculin"], Sex.MALE),
     **dict.fromkeys(
@@ -92,47 +97,68 @@ def _ignored(error):
     return f"{message.removesuffix('.')} : la case est ignorée."
 
 
-@functools.lru_cache(maxsize=65_536)
-def _date_of_text(text):
-    """The date a text gives in one of DATE_FORMATS, or None. A list repeats the same dates
-    (birth dates, dates of the right) many times: each text is read once."""
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+def clean_date(value, *, today=None, century="near", epoch=dates.EXCEL_1900):
+    """A date as typed (jj/mm/aaaa, j/m/aaaa, jj-mm-aaaa, jj.mm.aaaa, aaaa-mm-jj), a date cell,
+    or a date cell's serial number counted from `epoch` (the workbook's date system:
+    pti.dates); None for an empty cell. `today` (by default the local date) and `century`
+    give a two-digit year its century. ValueError: not a date, an impossible date (31/04),
+    a date written month first (03/14/1986)."""
+    return dates.parse_date(
+        value, today=today or timezone.localdate(), century=century, epoch=epoch
+    )
 
 
-def clean_date(value):
-    """dd/mm/yyyy as typed, or a date cell of a spreadsheet; None for an empty cell."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
+def _shown(value):
+    """A cell as the messages quote it: a date cell as 14/03/1986."""
     if isinstance(value, datetime.date):
-        return value
-    text = str(value).strip()
-    date = _date_of_text(text)
-    if date is None:
-        raise ValueError(f"« {text} » n'est pas une date au format jj/mm/aaaa.")
-    return date
+        return f"{value:%d/%m/%Y}"
+    return str(value).strip()
 
 
-def clean_birth_date(value, *, today):
-    date = clean_date(value)
+def clean_birth_date(value, *, today, epoch=dates.EXCEL_1900):
+    """A birth date: not in the future, an age of MAX_AGE years at most; a two-digit year is
+    of the century before today's (14/03/56 is 1956; 1/2/03 is 1903, refused: the year must
+    then be written in full). ValueError in French."""
+    date = clean_date(value, today=today, century="previous", epoch=epoch)
     if date is None:
         raise ValueError("la date de naissance est obligatoire (jj/mm/aaaa).")
     if date > today:
-        raise ValueError(f"« {value} » est dans le futur.")
-    if date.year < 1900:
-        raise ValueError(f"« {value} » n'est pas une date de naissance vraisemblable.")
+        raise ValueError(f"« {_shown(value)} » est dans le futur.")
+    age = dates.age_on(date, today)
+    if age > MAX_AGE:
+        if dates.has_two_digit_year(value):
+            raise ValueError(
+                f"« {_shown(value)} » : lue {date:%d/%m/%Y}, soit {age} ans : date de naissance "
+                f"invraisemblable (plus de {MAX_AGE} ans) ; écrivez l'année en entier "
+                "(jj/mm/aaaa)."
+            )
+        raise ValueError(
+            f"« {_shown(value)} » : {age} ans, date de naissance invraisemblable (plus de "
+            f"{MAX_AGE} ans) ; vérifiez l'année."
+        )
     return date
 
 
-def clean_past_date(value, *, today):
-    """A date that may be empty (None) but not in the future."""
-    date = clean_date(value)
+def check_applicant_age(birth_date, role, *, today):
+    """ValueError when a demandeur or a conjoint (`role`, a HouseholdRole) is younger than
+    MIN_APPLICANT_AGE on `today`: the RSA is open from 25, or from 18 for a young parent or a
+    young worker (CASF L262-4); under 16, the date or the role is wrong. Children may be of
+    any age."""
+    if birth_date is None or role not in (HouseholdRole.APPLICANT, HouseholdRole.PARTNER):
+        return
+    age = dates.age_on(birth_date, today)
+    if age < MIN_APPLICANT_AGE:
+        raise ValueError(
+            f"{birth_date:%d/%m/%Y} donne {age} an{'s' if age > 1 else ''} : un demandeur ou un "
+            f"conjoint a {MIN_APPLICANT_AGE} ans au moins ; vérifiez la date de naissance ou le "
+            "rôle (enfant ?)."
+        )
+
+
+def clean_past_date(value, *, today, epoch=dates.EXCEL_1900):
+    """A date that may be empty (None) but not in the future; a two-digit year takes the
+    latest century that puts it on or before today."""
+    date = clean_date(value, today=today, century="past", epoch=epoch)
     if date and date > today:
-        raise ValueError(f"« {value} » est dans le futur.")
+        raise ValueError(f"« {_shown(value)} » est dans le futur.")
     return date

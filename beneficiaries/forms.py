@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
+from beneficiaries import cells
 from beneficiaries.allocataire import allocataire_number
 from beneficiaries.contacts import email_address, phone_number
 from beneficiaries.enums import (
@@ -24,8 +25,15 @@ from beneficiaries.enums import (
 )
 from beneficiaries.models import Beneficiary
 from beneficiaries.services import HOMONYM_LABEL
+from pti.dates import age_on
 from pti.enums import Role
-from pti.forms import DateInput, LockVersionFormMixin, StyledFormMixin
+from pti.forms import (
+    BirthDateField,
+    DateInput,
+    LockVersionFormMixin,
+    PastDateField,
+    StyledFormMixin,
+)
 from pti.models import Commune, Organisation, User
 from pti.services import MISSING_VERSION
 
@@ -92,6 +100,12 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             "right_opened_on",
             "right_known_on",
         ]
+        field_classes = {
+            "birth_date": BirthDateField,
+            "rsa_requested_on": PastDateField,
+            "right_opened_on": PastDateField,
+            "right_known_on": PastDateField,
+        }
         widgets = {
             "birth_date": DateInput,
             "rsa_requested_on": DateInput,
@@ -184,6 +198,20 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         opened, known = cleaned.get("right_opened_on"), cleaned.get("right_known_on")
         if birth and birth > today():
             self.add_error("birth_date", "La date de naissance ne peut pas être dans le futur.")
+        elif birth:
+            # The same limits as the imports (beneficiaries.cells).
+            age = age_on(birth, today())
+            if age > cells.MAX_AGE:
+                self.add_error(
+                    "birth_date",
+                    f"{birth:%d/%m/%Y} donne {age} ans : date de naissance invraisemblable "
+                    f"(plus de {cells.MAX_AGE} ans) ; vérifiez l'année.",
+                )
+            else:
+                try:
+                    cells.check_applicant_age(birth, cleaned.get("household_role"), today=today())
+                except ValueError as error:
+                    self.add_error("birth_date", str(error)[0].upper() + str(error)[1:])
         if requested and opened and opened < requested:
             self.add_error("right_opened_on", "Le droit ne peut pas s'ouvrir avant la demande.")
         if opened and known and known < opened:

@@ -70,6 +70,7 @@ from beneficiaries.models import (
 from beneficiaries.search import identity_keys, name_key, normalise, search_key
 from pti.bulk import insert_values, update_values
 from pti.communes import commune_key, has_cedex
+from pti.dates import EXCEL_1900
 from pti.enums import Role
 from pti.imports import PREVIEW_ROWS, Analysis, Report, held_reason
 from pti.models import Commune, PostalCode, User
@@ -407,9 +408,10 @@ def right_dates(requested, opened, known, *, today):
     return requested, opened, known, errors
 
 
-def read_row(cell, *, communes, referents, today):
+def read_row(cell, *, communes, referents, today, epoch=EXCEL_1900):
     """Read and check every cell of a row: `cell(column)` gives the cell of a column (None
-    when the file has no such column). Returns (PersonRow, errors {field: message},
+    when the file has no such column); `epoch` is the date system of the workbook's serial
+    numbers (pti.dates). Returns (PersonRow, errors {field: message},
     warnings {field: message}): every error of the row at once, and the cells left out of an
     imported row (cells.IgnoredCell). Writes nothing, reads nothing but `communes` and
     `referents`."""
@@ -435,13 +437,13 @@ def read_row(cell, *, communes, referents, today):
         required=False,
         max_length=NAME_MAX_LENGTH,
     )
-    take("birth_date", cells.clean_birth_date, cell("Date de naissance"), today=today)
+    take("birth_date", cells.clean_birth_date, cell("Date de naissance"), today=today, epoch=epoch)
     take("email", cells.clean_email, cell("Courriel"))
     take("phone", cells.clean_phone, cell("Téléphone"))
     take("household_role", ROLES.clean, cell("Rôle"))
     take("rights_and_duties", RIGHTS.clean, cell("Droits et devoirs"))
     for name in ("rsa_requested_on", "right_opened_on", "right_known_on"):
-        take(name, cells.clean_past_date, cell(FIELD_LABELS[name]), today=today)
+        take(name, cells.clean_past_date, cell(FIELD_LABELS[name]), today=today, epoch=epoch)
     take("payer", PAYERS.clean, cell("Organisme payeur"))
     # The number is read as its payer writes it (an MSA matricule has 13 digits).
     take("caf_number", cells.clean_caf_number, cell("N° CAF"), values["payer"] or Payer.CAF)
@@ -455,6 +457,11 @@ def read_row(cell, *, communes, referents, today):
     if "payer" not in errors:
         values["payer"] = values["payer"] or Payer.CAF
     values["household_role"] = values["household_role"] or HouseholdRole.APPLICANT
+    if "birth_date" not in errors and "household_role" not in errors:
+        try:
+            cells.check_applicant_age(values["birth_date"], values["household_role"], today=today)
+        except ValueError as error:
+            errors["birth_date"] = str(error)
     values["rights_and_duties"] = values["rights_and_duties"] or RightsAndDuties.SUBJECT
     values["family_situation"] = values["family_situation"] or FamilySituation.SINGLE
     dates = ("rsa_requested_on", "right_opened_on", "right_known_on")
@@ -601,7 +608,11 @@ class _Analysis:
         for row in self.table.rows:
             cell = self.cells_of(row)
             with contextlib.suppress(ValueError):
-                birth_dates.add(cells.clean_birth_date(cell("Date de naissance"), today=self.today))
+                birth_dates.add(
+                    cells.clean_birth_date(
+                        cell("Date de naissance"), today=self.today, epoch=self.table.serial_epoch
+                    )
+                )
             with contextlib.suppress(ValueError):
                 payer = PAYERS.clean(cell("Organisme payeur")) or Payer.CAF
                 numbers.add(cells.clean_caf_number(cell("N° CAF"), payer))
@@ -720,6 +731,7 @@ class _Analysis:
                 communes=self.communes,
                 referents=self.referents,
                 today=self.today,
+                epoch=self.table.serial_epoch,
             )
             found = list(errors.items())
             if warnings:

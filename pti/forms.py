@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from pti import dates
 from pti.models import Objective, Organisation, Orientation, Pact
 from pti.services import MISSING_VERSION
 
@@ -48,6 +51,34 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+class FrenchDateField(forms.DateField):
+    """A date read as the imports read it (pti.dates): jj/mm/aaaa, j/m/aaaa, jj-mm-aaaa,
+    jj.mm.aaaa, ISO (what a date input sends), with the same messages for an impossible date
+    or a date written month first. `century` gives a two-digit year its century."""
+
+    century = "near"
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return dates.parse_date(value, today=timezone.localdate(), century=self.century)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
+class PastDateField(FrenchDateField):
+    """A date of the past (a date of the right): 02/01/26 is 2026."""
+
+    century = "past"
+
+
+class BirthDateField(FrenchDateField):
+    """A birth date: a two-digit year is of the previous century (see pti.dates)."""
+
+    century = "previous"
 
 
 class LockVersionFormMixin:

@@ -24,7 +24,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.utils.text import slugify
 
-from pti.imports import Report, engine_of, error_line, summary
+from pti.imports import EXCLUDE_HIDDEN_ROWS, Report, engine_of, error_line, summary
 from pti.runs import RunHandler, RunRefused
 from pti.tabular import TableError, write_csv
 
@@ -55,7 +55,11 @@ def analyse_table(spec, table, *, user, plan_file, progress):
     except TableError as error:
         raise RunRefused(f"{error} Rien n'a été enregistré.", found={}) from None
     report = analysis.report
-    held = set(analysis.held_lines)
+    # The rows the reader refused (a quote never closed...) are errors held like the others;
+    # what it noticed (hidden rows) is a warning.
+    report.errors = sorted([*report.errors, *((line, text) for line, _, text in table.refused)])
+    report.warnings = sorted([*report.warnings, *table.warnings])
+    held = set(analysis.held_lines) | {line for line, _, _ in table.refused}
     found = {
         "table_import": True,
         "lines": [summary(report, "L'import ferait :", held=len(held))],
@@ -73,7 +77,7 @@ def analyse_table(spec, table, *, user, plan_file, progress):
         "ignored": [[reason, number] for reason, number in report.ignored],
     }
     held_csv = held_rows_csv(table, held, report.errors) if held else None
-    if len(held) == len(table.rows):
+    if len(held) == len(table.rows) + len(table.refused):
         outcome = TableAnalysis(found=found, held_csv=held_csv, report=report)
         raise TableRefused(
             f"Fichier refusé : aucune ligne ne peut être importée ({_errors(report)}, "
@@ -142,7 +146,9 @@ def held_rows_csv(table, held_lines, errors):
         reasons.setdefault(line, []).append(text)
     headers = [ERROR_COLUMN, *table.headers]
     dataset = tablib.Dataset(headers=headers)
-    for line, row in zip(table.line_numbers, table.rows, strict=True):
+    rows = zip(table.line_numbers, table.rows, strict=True)
+    refused = ((line, cells) for line, cells, _ in table.refused)
+    for line, row in sorted([*rows, *refused], key=lambda item: item[0]):
         if line in held_lines:
             reason = " ".join(_sentence(text) for text in reasons.get(line, [])) or "Retenue."
             dataset.append([reason, *[shown_cell(cell) for cell in row]])
@@ -166,14 +172,19 @@ def table_import_handler(
     """The RunHandler of a table import whose spec `spec_for(user, **parameters)` builds."""
 
     def spec_of(run, user):
-        return spec_for(user, **run.parameters)
+        parameters = {k: v for k, v in run.parameters.items() if k != EXCLUDE_HIDDEN_ROWS}
+        return spec_for(user, **parameters)
 
     def analyse(run, progress):
         spec = spec_of(run, run.created_by)
         with run.file.open("rb") as stored:
             data = stored.read()
         try:
-            table = spec.read(run.file.name, data)
+            table = spec.read(
+                run.file.name,
+                data,
+                include_hidden=not run.parameters.get(EXCLUDE_HIDDEN_ROWS, False),
+            )
         except TableError as error:
             raise RunRefused(f"{error} Rien n'a été enregistré.", found={}) from None
         with tempfile.TemporaryFile() as plan_file:

@@ -54,6 +54,9 @@ from pti.tabular import (
 )
 
 PREVIEW_ROWS = 200
+# The run's parameter that leaves out the rows hidden or filtered in a spreadsheet (the upload
+# form's `exclude_hidden`); taken out before the parameters rebuild the spec.
+EXCLUDE_HIDDEN_ROWS = "exclude_hidden_rows"
 # At most this many dry runs: each one without the rows held by the one before (see
 # ResourceEngine).
 MAX_PASSES = 5
@@ -88,6 +91,15 @@ class UploadForm(StyledFormMixin, forms.Form):
         label="Fichier à importer",
         help_text="CSV (séparateur point-virgule ou virgule, UTF-8 ou Windows-1252), XLSX ou ODS.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.ods,.txt"}),
+    )
+    # Rows hidden or filtered out in a spreadsheet are imported by default: a filter is most
+    # often left from reading the list, and a person left out without a word is lost; the
+    # preview counts them in a warning either way.
+    exclude_hidden = forms.BooleanField(
+        label="Laisser de côté les lignes masquées ou filtrées du tableur",
+        required=False,
+        help_text="Sans cette case, elles sont importées comme les autres ; l'analyse les "
+        "compte et les signale.",
     )
 
     def clean_file(self):
@@ -150,14 +162,23 @@ class ImportSpec:
     def discards(self):
         return bool(self.discarded_columns) or self.discarded_values is not None
 
-    def read(self, name, data):
+    def read(self, name, data, *, include_hidden=True):
         """The table of a file, without what the spec discards: every way into an import
         reads its file here (a table kept by the page as JSON, TABLE_EXTENSION, is read back
-        as it was). Every file is held to the limits of `parse_table` (settings.PTI_IMPORT_MAX_*).
-        Raises TableError."""
+        as it was). Every file is held to the limits of `parse_table` (settings.PTI_IMPORT_MAX_*);
+        its header row and sheet are those that hold the spec's required columns, its hidden
+        rows read unless `include_hidden` is false. Raises TableError."""
         if name.endswith(".json"):
             return _table_from_json(data)
-        return self.without_discarded(parse_table(name, data))
+        return self.without_discarded(
+            parse_table(
+                name,
+                data,
+                columns=self.columns,
+                required=self.required,
+                include_hidden=include_hidden,
+            )
+        )
 
     def without_discarded(self, table):
         """The table without the `discarded_columns` (whatever their case and accents) and
@@ -174,6 +195,12 @@ class ImportSpec:
             headers=[table.headers[index] for index in keep],
             rows=[[self._kept_cell(row[index]) for index in keep] for row in table.rows],
             line_numbers=list(table.line_numbers),
+            refused=[
+                (line, [self._kept_cell(cells[i]) for i in keep if i < len(cells)], text)
+                for line, cells, text in table.refused
+            ],
+            warnings=list(table.warnings),
+            serial_epoch=table.serial_epoch,
         )
 
     def _kept_cell(self, value):
@@ -423,6 +450,7 @@ def _subtable(table, indexes):
         headers=table.headers,
         rows=[table.rows[index] for index in indexes],
         line_numbers=[table.line_numbers[index] for index in indexes],
+        serial_epoch=table.serial_epoch,
     )
 
 
@@ -527,6 +555,12 @@ def _table_to_json(table):
             "headers": table.headers,
             "rows": [[_cell_to_json(cell) for cell in row] for row in table.rows],
             "line_numbers": table.line_numbers,
+            "refused": [
+                [line, [_cell_to_json(cell) for cell in cells], text]
+                for line, cells, text in table.refused
+            ],
+            "warnings": table.warnings,
+            "serial_epoch": table.serial_epoch.isoformat(),
         }
     ).encode()
 
@@ -537,6 +571,12 @@ def _table_from_json(data):
         headers=content["headers"],
         rows=[[_cell_from_json(cell) for cell in row] for row in content["rows"]],
         line_numbers=content["line_numbers"],
+        refused=[
+            (line, [_cell_from_json(cell) for cell in cells], text)
+            for line, cells, text in content.get("refused", [])
+        ],
+        warnings=[tuple(warning) for warning in content.get("warnings", [])],
+        serial_epoch=datetime.date.fromisoformat(content.get("serial_epoch", "1899-12-30")),
     )
 
 
@@ -553,8 +593,11 @@ def import_view(request, spec, *, trail, back_url, parameters=None):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
+        include_hidden = not form.cleaned_data["exclude_hidden"]
+        if not include_hidden:
+            parameters = {**(parameters or {}), EXCLUDE_HIDDEN_ROWS: True}
         try:
-            upload = _kept_upload(spec, uploaded)
+            upload = _kept_upload(spec, uploaded, include_hidden=include_hidden)
             run = run_start(
                 kind=spec.kind,
                 user=request.user,
@@ -573,11 +616,11 @@ def import_view(request, spec, *, trail, back_url, parameters=None):
     return render(request, "pti/import.html", context, status=status)
 
 
-def _kept_upload(spec, uploaded):
+def _kept_upload(spec, uploaded, *, include_hidden=True):
     """What the run keeps of the uploaded file: the file itself, or, when the spec discards
     columns (a NIR), the table read from it without them, so that they never reach the
     storage. Raises TableError."""
     if not spec.discards:
         return uploaded
-    table = spec.read(uploaded.name, read_upload(uploaded))
+    table = spec.read(uploaded.name, read_upload(uploaded), include_hidden=include_hidden)
     return ContentFile(_table_to_json(table), name=f"fichier.{TABLE_EXTENSION}")

@@ -3,6 +3,10 @@
 Reading: CSV written by French Excel (`;` or `,`, UTF-8 with or without BOM, or
 Windows-1252), XLSX and ODS; blank lines skipped, spaces trimmed, headers matched without
 caring about case, accents or punctuation. Every problem is a `TableError` in French.
+Files as people make them: the header row found below title rows and the sheet that holds
+the expected columns chosen (`parse_table`); a CSV line whose quote never closes refused
+alone, never swallowing the next ones (`_read_csv`); rows hidden or filtered in the
+spreadsheet counted in a warning; a formula never computed said as such.
 
 A file is refused by its size and shape before it can hold a worker (a 117 KB XLSX may hold
 200,000 rows, a 207 KB ODS may unfold into 674 MB):
@@ -31,7 +35,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from xml.sax import SAXException
 from xml.sax.handler import ContentHandler, feature_namespaces
@@ -40,8 +44,12 @@ import tablib
 from defusedxml import DefusedXmlException
 from defusedxml.expatreader import DefusedExpatParser
 from django.conf import settings
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.reader import excel as openpyxl_reader
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+from pti.dates import EXCEL_1900, EXCEL_1904
 
 
 def french_number(value):
@@ -156,6 +164,15 @@ class Table:
     headers: list
     rows: list  # lists of cell values, blank rows removed
     line_numbers: list = field(default_factory=list)  # the file line of each row
+    # Rows the reader refused (a quote never closed, a formula never computed): (file line,
+    # cells as read, French message), never among `rows`; each is an error of the import.
+    refused: list = field(default_factory=list)
+    # (file line or 0 for the whole file, French message): what the reader noticed and the
+    # import shows as a warning (rows hidden or filtered in the spreadsheet).
+    warnings: list = field(default_factory=list)
+    # The origin of the serial numbers of dates in number cells: the workbook's date system
+    # (pti.dates.EXCEL_1900, or EXCEL_1904 for a workbook that says `date1904`).
+    serial_epoch: datetime.date = EXCEL_1900
 
     def line_of(self, row_index):
         """File line of the 0-based data row `row_index` (line 1 is the header)."""
@@ -193,13 +210,63 @@ def read_table(uploaded_file, *, max_rows=None):
     )
 
 
-def parse_table(name, data, *, max_rows=None):
+# The header row is looked for among the first rows that are not blank (a title, a date, a
+# blank row may come first), and a workbook's sheets among its named ones.
+HEADER_SEARCH_ROWS = 20
+
+
+class _Uncomputed:
+    """A formula cell that holds no computed value (a file written by a program, never opened
+    in a spreadsheet): not a blank, which would be read as a missing value."""
+
+    def __repr__(self):
+        return "UNCOMPUTED"
+
+
+UNCOMPUTED = _Uncomputed()
+UNCOMPUTED_MESSAGE = "formule non calculée : ouvrez et enregistrez le fichier dans le tableur."
+
+
+class _HiddenCells(list):
+    """The cells of a row hidden or filtered out in the spreadsheet."""
+
+
+class _Columns:
+    """The columns an import expects (header -> aliases) and those it requires: which row is
+    the header, which columns are read."""
+
+    def __init__(self, columns, required):
+        self.lookup = {}
+        for header, aliases in (columns or {}).items():
+            for alias in (header, *aliases):
+                self.lookup[normalise_header(alias)] = header
+        self.required = set(required or ())
+
+    def is_header(self, cells):
+        found = {self.lookup.get(normalise_header(cell)) for cell in cells if isinstance(cell, str)}
+        return self.required <= found
+
+    def read(self, headers):
+        """Indexes of the headers the import reads."""
+        return {i for i, header in enumerate(headers) if normalise_header(header) in self.lookup}
+
+
+def parse_table(name, data, *, max_rows=None, columns=None, required=None, include_hidden=True):
     """The table of a file's bytes; its name gives the format (.csv, .xlsx, .ods).
+
+    With the `columns` an import expects (header -> aliases) and the `required` ones, the
+    header is the first row, among the first HEADER_SEARCH_ROWS that are not blank, that
+    holds every required column (title rows above it are skipped), and a workbook's sheet is
+    the one that holds such a row (the active one when several do); without them, or when no
+    row does, the first row that is not blank. A row hidden or filtered out in the
+    spreadsheet is read when `include_hidden`, left out otherwise; either way a warning counts
+    them (`Table.warnings`). A row with a formula never computed in a column the import reads
+    is refused (`Table.refused`).
 
     Reading stops at the first data row past `max_rows` (a page's own limit) or past
     settings.PTI_IMPORT_MAX_ROWS, whichever is smaller, and raises `TooManyRows` naming that
-    limit. Any other refusal (size, shape, XML declarations, damage) is a `TableError`; see
-    the module docstring for the limits.
+    limit. Any other refusal (size, shape, XML declarations, damage, no sheet or several
+    sheets holding the columns) is a `TableError`; see the module docstring for the limits.
     """
     name = (name or "").lower()
     check_upload_size(len(data))
@@ -210,28 +277,164 @@ def parse_table(name, data, *, max_rows=None):
         row_limit = min(row_limit, max_rows)
     cell_limit = (row_limit + 1) * CELLS_PER_ROW
     extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    workbook = {}  # what a workbook's reader says of it: "epoch", its date system
     if extension in ("csv", "txt"):
-        lines = _read_csv(data)
+        book = _CsvBook(data)
     elif extension == "xlsx":
-        lines = _read_xlsx(data, shared_texts=cell_limit)
+        book = _XlsxBook(data, shared_texts=cell_limit, workbook=workbook)
     elif extension == "ods":
-        lines = _read_ods(data)
+        book = _OdsBook(data, workbook=workbook)
     else:
         raise TableError(
             f"Format non pris en charge (« {name or 'sans nom'} ») : "
             f"envoyez un fichier {SUPPORTED}."
         )
-    with closing(lines):
-        return _to_table(lines, row_limit=row_limit, cell_limit=cell_limit)
+    expected = _Columns(columns, required) if required else None
+    with closing(book):
+        index, warnings = _pick_sheet(book, expected)
+        with closing(book.lines(index)) as lines:
+            table = _to_table(
+                lines,
+                row_limit=row_limit,
+                cell_limit=cell_limit,
+                expected=expected,
+                include_hidden=include_hidden,
+            )
+    table.warnings = [*warnings, *table.warnings]
+    table.serial_epoch = workbook.get("epoch", EXCEL_1900)
+    return table
 
 
-def _to_table(lines, *, row_limit, cell_limit):
-    """The table of `lines`, (file line, cells) in the file's order: the first non-blank row
-    gives the headers, the next ones are cut or padded to them, blank ones are skipped. Stops
-    at the first data row past `row_limit`, once more than `cell_limit` cells are read, or
-    past MAX_EMPTY_SHEET_ROWS blank rows."""
+def _quoted(names):
+    return ", ".join(f"« {name} »" for name in names)
+
+
+def _pick_sheet(book, expected):
+    """(index of the sheet to read, warnings): see parse_table. Raises TableError naming the
+    sheets when none holds the expected columns or when several do and the active one does
+    not."""
+    if expected is None or len(book.names) < 2:
+        return book.active, []
+    found = []
+    for index in range(len(book.names)):
+        with closing(book.lines(index)) as lines:
+            if _holds_header(lines, expected):
+                found.append(index)
+    if len(found) == 1:
+        chosen = found[0]
+    elif book.active in found:
+        chosen = book.active
+    elif found:
+        raise TableError(
+            "Plusieurs feuilles du classeur contiennent les colonnes attendues : "
+            f"{_quoted(book.names[i] for i in found)}. Ouvrez le classeur sur la feuille à "
+            "importer (la feuille affichée à l'enregistrement est celle qui est lue), "
+            "enregistrez-le, puis envoyez-le de nouveau."
+        )
+    else:
+        raise TableError(
+            "Aucune feuille du classeur ne contient les colonnes obligatoires "
+            f"({_quoted(sorted(expected.required))}) dans ses {HEADER_SEARCH_ROWS} premières "
+            f"lignes. Feuilles du classeur : {_quoted(book.names)}. Vérifiez le nom des "
+            "colonnes, ou enregistrez la feuille à importer seule."
+        )
+    if chosen == book.active:
+        return chosen, []
+    return chosen, [
+        (
+            0,
+            f"Feuille « {book.names[chosen]} » importée : c'est celle qui contient les colonnes "
+            f"attendues (feuilles du classeur : {_quoted(book.names)}).",
+        )
+    ]
+
+
+def _holds_header(lines, expected):
+    """Whether one of the first HEADER_SEARCH_ROWS non-blank rows of `lines` is a header."""
+    seen = blank = 0
+    for _, raw in lines:
+        if isinstance(raw, RefusedRow):
+            continue
+        if all(_clean(cell) == "" for cell in raw):
+            blank += 1
+            if blank > MAX_EMPTY_SHEET_ROWS:
+                raise TableError(TOO_MANY_EMPTY_ROWS)
+            continue
+        if expected.is_header([_clean(cell) for cell in raw]):
+            return True
+        seen += 1
+        if seen >= HEADER_SEARCH_ROWS:
+            return False
+    return False
+
+
+def _lines_of(numbers):
+    shown = ", ".join(str(number) for number in numbers[:10])
+    return shown + ("…" if len(numbers) > 10 else "")
+
+
+def _hidden_warning(hidden, *, included):
+    count = len(hidden)
+    rows = "ligne masquée ou filtrée" if count == 1 else "lignes masquées ou filtrées"
+    where = f"{french_number(count)} {rows} dans le tableur (ligne{'s' if count > 1 else ''} "
+    where += f"{_lines_of(hidden)})"
+    if included:
+        return (
+            f"{where} : {'elle est importée' if count == 1 else 'elles sont importées'} comme "
+            "les autres. Pour les laisser de côté, cochez « Laisser de côté les lignes masquées "
+            "ou filtrées » et envoyez de nouveau le fichier."
+        )
+    return f"{where} : laissée{'s' if count > 1 else ''} de côté, comme demandé."
+
+
+def _to_table(lines, *, row_limit, cell_limit, expected=None, include_hidden=True):
+    """The table of `lines`, (file line, cells) in the file's order: the header row (see
+    parse_table), then the data rows, cut or padded to it; blank ones are skipped. Stops at
+    the first data row past `row_limit`, once more than `cell_limit` cells are read, or past
+    MAX_EMPTY_SHEET_ROWS blank rows."""
     headers, width, rows, line_numbers, cells_read, blank_rows = None, 0, [], [], 0, 0
+    refused, hidden, waiting, read = [], [], [], None
+
+    def start(raw):
+        nonlocal headers, width, read
+        cleaned = [_clean(cell) for cell in raw]
+        headers = ["" if cell is UNCOMPUTED else str(cell) for cell in cleaned]
+        while headers and headers[-1] == "":
+            headers.pop()
+        if not any(headers):
+            raise TableError("La première ligne du fichier doit contenir les noms des colonnes.")
+        width = len(headers)
+        read = expected.read(headers) if expected is not None else None
+
+    def add(number, raw):
+        row = [_clean(cell) for cell in raw[:width]]
+        row += [""] * (width - len(row))
+        if isinstance(raw, _HiddenCells):
+            hidden.append(number)
+            if not include_hidden:
+                return
+        uncomputed = [index for index, cell in enumerate(row) if cell is UNCOMPUTED]
+        if uncomputed:
+            for index in uncomputed:
+                row[index] = ""
+            faulty = [index for index in uncomputed if read is None or index in read]
+            if faulty:
+                refused.append((number, row, f"{headers[faulty[0]]} : {UNCOMPUTED_MESSAGE}"))
+                return
+        if len(rows) == row_limit:
+            raise TooManyRows(
+                f"Le fichier compte plus de {french_number(row_limit)} lignes : l'application "
+                f"en lit {french_number(row_limit)} au plus par fichier. Découpez-le en "
+                "plusieurs fichiers.",
+                limit=row_limit,
+            )
+        rows.append(row)
+        line_numbers.append(number)
+
     for number, raw in lines:
+        if isinstance(raw, RefusedRow):
+            refused.append((number, raw.cells, raw))
+            continue
         cells_read += len(raw)
         if cells_read > cell_limit:
             raise TableError(TOO_WIDE)
@@ -241,31 +444,42 @@ def _to_table(lines, *, row_limit, cell_limit):
                 raise TableError(TOO_MANY_EMPTY_ROWS)
             continue
         if headers is None:
-            cleaned = [_clean(cell) for cell in raw]
-            headers = [str(cell) for cell in cleaned]
-            while headers and headers[-1] == "":
-                headers.pop()
-            if not any(headers):
-                raise TableError(
-                    "La première ligne du fichier doit contenir les noms des colonnes."
-                )
-            width = len(headers)
+            if expected is None or expected.is_header([_clean(cell) for cell in raw]):
+                start(raw)
+                waiting = []
+            elif len(waiting) < HEADER_SEARCH_ROWS:
+                waiting.append((number, raw))
+            else:
+                # No row holds the expected columns: the first one is the header, and the
+                # import says which columns are missing.
+                start(waiting[0][1])
+                for pending in [*waiting[1:], (number, raw)]:
+                    add(*pending)
+                waiting = []
             continue
-        row = [_clean(cell) for cell in raw[:width]]
-        if len(rows) == row_limit:
-            raise TooManyRows(
-                f"Le fichier compte plus de {french_number(row_limit)} lignes : l'application "
-                f"en lit {french_number(row_limit)} au plus par fichier. Découpez-le en "
-                "plusieurs fichiers.",
-                limit=row_limit,
-            )
-        rows.append(row + [""] * (width - len(row)))
-        line_numbers.append(number)
+        add(number, raw)
+    if headers is None and waiting:
+        start(waiting[0][1])
+        for pending in waiting[1:]:
+            add(*pending)
     if headers is None:
         raise TableError("Le fichier est vide.")
+    refused = sorted(
+        (
+            number,
+            cells[:width] + [""] * (width - len(cells)),
+            why.message(headers) if isinstance(why, RefusedRow) else why,
+        )
+        for number, cells, why in refused
+    )
+    if not rows and refused:
+        raise TableError(" ".join(f"Ligne {number} : {text}" for number, _, text in refused))
     if not rows:
         raise TableError("Le fichier ne contient que la ligne des en-têtes, aucune donnée.")
-    return Table(headers=headers, rows=rows, line_numbers=line_numbers)
+    warnings = [(0, _hidden_warning(hidden, included=include_hidden))] if hidden else []
+    return Table(
+        headers=headers, rows=rows, line_numbers=line_numbers, refused=refused, warnings=warnings
+    )
 
 
 def _clean(value):
@@ -307,26 +521,145 @@ def _decode(data):
         ) from None
 
 
+# A record is one line of the file, or several when a quoted cell holds line breaks (an
+# address on two lines). A quote that never closes makes the csv module swallow the lines
+# after it into one cell: such a record is refused, and reading starts again at the line
+# after its first one.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+@dataclass
+class RefusedRow:
+    """A record the reader refuses (a quote never closed): its cells as the line reads without
+    quotes, for the held rows' file, and the 0-based column of the faulty cell."""
+
+    cells: list
+    column: int
+
+    def message(self, headers):
+        """Why, in French, naming the cell's column when the headers give it."""
+        name = headers[self.column] if 0 <= self.column < len(headers) else ""
+        where = f"la cellule « {name} »" if name else f"la cellule n° {self.column + 1}"
+        return (
+            f"{where} ouvre un guillemet (\") qui n'est jamais refermé : le tableur y lirait "
+            "les lignes suivantes. Cette ligne est refusée, les suivantes sont lues "
+            'normalement ; corrigez le guillemet (ou doublez-le : "") et importez-la de '
+            "nouveau."
+        )
+
+
+def _physical_lines(text):
+    """The lines of `text` with their ends (\\r\\n, \\r or \\n, as the csv module splits
+    them)."""
+    lines = _LINE.findall(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _swallows_rows(cells, delimiter, width):
+    """Whether a record's cells hold line breaks followed by what looks like rows: a line
+    inside a cell holding at least half the separators of a row."""
+    threshold = max(1, (width - 1) // 2)
+    for cell in cells:
+        if "\n" in cell or "\r" in cell:
+            inner = _physical_lines(cell)[1:]
+            if any(line.count(delimiter) >= threshold for line in inner):
+                return True
+    return False
+
+
+def _broken_column(cells):
+    """The column of the cell holding line breaks (where the quote opened)."""
+    return next(
+        (index for index, cell in enumerate(cells) if "\n" in cell or "\r" in cell),
+        len(cells) - 1,
+    )
+
+
 def _read_csv(data):
-    """(line, cells) of each record of a CSV, read one at a time."""
+    """(line, cells) of each record of a CSV, read one at a time; a record swallowed by a
+    quote that never closes comes as (line, RefusedRow) and the next line is read as a new
+    record. The line is the record's number, as a spreadsheet numbers its rows."""
     text = _decode(data)
     sample = "\n".join(text[:SNIFF_CHARACTERS].splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
     except csv.Error:
         delimiter = ";"
-    number = 0
-    try:
-        for number, row in enumerate(
-            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+    lines = _physical_lines(text)
+    del text
+    position = 0  # the index of the next physical line to read
+
+    def feed():
+        nonlocal position
+        while position < len(lines):
+            position += 1
+            yield lines[position - 1]
+
+    number, width = 0, None
+    reader = csv.reader(feed(), delimiter=delimiter)
+    while position < len(lines):
+        first = position
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            if position - first <= 1:
+                raise TableError(
+                    f"Ligne {number} : une cellule est illisible ou dépasse "
+                    f"{french_number(MAX_CELL_CHARACTERS)} caractères ; vérifiez que le "
+                    "fichier est bien un CSV."
+                ) from None
+            row = None  # a cell grew past the limit across lines: a quote never closed
+        if (
+            row is None
+            or (
+                any("\n" in cell or "\r" in cell for cell in row)
+                and (
+                    _swallows_rows(row, delimiter, width or len(row))
+                    # The end of the file reached inside quotes.
+                    or (
+                        position == len(lines)
+                        and sum(line.count('"') for line in lines[first:position]) % 2
+                    )
+                )
+            )
         ):
-            yield number, row
-    except csv.Error:
-        raise TableError(
-            f"Ligne {number + 1} : une cellule est illisible ou dépasse "
-            f"{french_number(MAX_CELL_CHARACTERS)} caractères ; vérifiez que le fichier est "
-            "bien un CSV."
-        ) from None
+            raw = next(csv.reader([lines[first]], delimiter=delimiter, quoting=csv.QUOTE_NONE))
+            column = (
+                _broken_column(row)
+                if row is not None
+                else next(
+                    (i for i, c in enumerate(raw) if c.startswith('"') and not c.endswith('"')),
+                    0,
+                )
+            )
+            yield number, RefusedRow(cells=raw, column=column)
+            position = first + 1
+            reader = csv.reader(feed(), delimiter=delimiter)
+            continue
+        if width is None and any(cell.strip() for cell in row):
+            width = len(row)
+        yield number, row
+
+
+class _CsvBook:
+    """A CSV as a workbook of one unnamed sheet."""
+
+    names = [""]
+    active = 0
+
+    def __init__(self, data):
+        self.data = data
+
+    def lines(self, index):
+        return _read_csv(self.data)
+
+    def close(self):
+        pass
 
 
 # --- Zip-based workbooks: what is checked before any XML parser sees them ------------------
@@ -459,57 +792,143 @@ def _inflate(archive, member, *, room, scan, unreadable):
 # --- XLSX --------------------------------------------------------------------------------
 
 
+class _MarkingParser(WorkSheetParser):
+    """openpyxl's sheet parser that also notes the rows hidden (or filtered out) and gives a
+    formula cell without computed value as UNCOMPUTED, for the workbooks read here
+    (`_marks`); any other reader gets openpyxl's own values."""
+
+    def __init__(self, *args, marks=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.marks = marks
+        self.hidden = set()
+
+    def parse_row(self, row):
+        number, cells = super().parse_row(row)
+        if self.marks and row.get("hidden") in ("1", "true"):
+            self.hidden.add(number)
+        return number, cells
+
+    def parse_cell(self, element):
+        cell = super().parse_cell(element)
+        if (
+            self.marks
+            and cell["value"] is None
+            and element.find(FORMULA_TAG) is not None
+            # No value, or an empty one that is not a text (openpyxl writes <v></v>).
+            and (element.findtext(VALUE_TAG) or "") == ""
+            and (element.find(VALUE_TAG) is None or element.get("t", "n") not in ("str", "s"))
+        ):
+            cell["value"] = UNCOMPUTED
+        return cell
+
+
 class _SheetReadAsWritten(ReadOnlyWorksheet):
     """openpyxl's read-only sheet without its search for the sheet's declared size: when the
     sheet declares none (<dimension> is optional), openpyxl parses the whole sheet, keeping
     it in memory, before the first row is read (a 1.6 MB file of empty rows: 142 s, 3.1 GB).
-    The rows are read as written anyway (`reset_dimensions` below)."""
+    The rows are read as written anyway (`reset_dimensions` below). Its rows come from
+    _MarkingParser: `hidden_rows` are the numbers of the rows hidden so far."""
+
+    hidden_rows = frozenset()
 
     def _get_size(self):
         return None
+
+    def _cells_by_row(self, min_col, min_row, max_col, max_row, values_only=False):
+        # openpyxl's own (3.1), with _MarkingParser; the dimensions are reset (no max_row).
+        filler = None if values_only else EMPTY_CELL
+        max_col = max_col or self.max_column
+        max_row = max_row or self.max_row
+        empty_row = (filler,) * (max_col + 1 - min_col) if max_col is not None else []
+        counter = min_row
+        with self._get_source() as src:
+            parser = _MarkingParser(
+                src,
+                self._shared_strings,
+                data_only=self.parent.data_only,
+                epoch=self.parent.epoch,
+                date_formats=self.parent._date_formats,
+                timedelta_formats=self.parent._timedelta_formats,
+                marks=getattr(self.parent, "_pti_marks", False),
+            )
+            self.hidden_rows = parser.hidden
+            for idx, row in parser.parse():
+                if max_row is not None and idx > max_row:
+                    break
+                for _ in range(counter, idx):  # rows missing from the file
+                    counter += 1
+                    yield empty_row
+                if counter <= idx:
+                    counter += 1
+                    yield self._get_row(row, min_col, max_col, values_only)
 
 
 # Every workbook opened read-only gets such sheets (openpyxl builds them in its reader).
 openpyxl_reader.ReadOnlyWorksheet = _SheetReadAsWritten
 
 
-def _read_xlsx(data, *, shared_texts):
-    """(line, cells) of each row of the active sheet, read one at a time by openpyxl's
-    read-only mode; formulas give their last computed value, dates come as datetimes."""
-    import openpyxl
+class _XlsxBook:
+    """An XLSX opened once by openpyxl's read-only mode (after `_check_zip`): its sheets'
+    names, the active one, and the rows of each, read one at a time; formulas give their
+    last computed value (UNCOMPUTED when there is none), dates come as datetimes, a hidden
+    row's cells as _HiddenCells. Its date system goes to `workbook["epoch"]`."""
 
-    _check_zip(data, NOT_XLSX, shared_texts=shared_texts)
-    try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
-        )
-    except DefusedXmlException:
-        raise TableError(XML_DECLARATIONS) from None
-    except _UNREADABLE_XLSX:
-        raise TableError(NOT_XLSX) from None
-    try:
-        sheet = workbook.active
-        # The declared dimension would pad every row to its width (A1:XFD1048576 makes each
-        # row 16,384 cells): rows are read as written, up to their last cell.
-        sheet.reset_dimensions()
-        empty = 0
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if number > MAX_SHEET_ROWS:
+    def __init__(self, data, *, shared_texts, workbook):
+        import openpyxl
+
+        _check_zip(data, NOT_XLSX, shared_texts=shared_texts)
+        try:
+            self.book = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+            )
+        except DefusedXmlException:
+            raise TableError(XML_DECLARATIONS) from None
+        except _UNREADABLE_XLSX:
+            raise TableError(NOT_XLSX) from None
+        try:
+            self.book._pti_marks = True
+            workbook["epoch"] = EXCEL_1904 if self.book.epoch.year == 1904 else EXCEL_1900
+            self.sheets = [
+                sheet for sheet in self.book.worksheets if isinstance(sheet, ReadOnlyWorksheet)
+            ]
+            if not self.sheets:
                 raise TableError(NOT_XLSX)
-            if row:
-                yield number, row
-            else:  # a row written without cells (a format), or missing: nothing to read
-                empty += 1
-                if empty > MAX_EMPTY_SHEET_ROWS:
-                    raise TableError(TOO_MANY_EMPTY_ROWS)
-    except TableError:
-        raise
-    except DefusedXmlException:
-        raise TableError(XML_DECLARATIONS) from None
-    except _UNREADABLE_XLSX:
-        raise TableError(NOT_XLSX) from None
-    finally:
-        workbook.close()
+            self.names = [sheet.title for sheet in self.sheets]
+            active = self.book.active
+            self.active = self.sheets.index(active) if active in self.sheets else 0
+        except TableError:
+            self.close()
+            raise
+        except _UNREADABLE_XLSX:
+            self.close()
+            raise TableError(NOT_XLSX) from None
+
+    def lines(self, index):
+        """(line, cells) of each row of the sheet `index`."""
+        sheet = self.sheets[index]
+        try:
+            # The declared dimension would pad every row to its width (A1:XFD1048576 makes
+            # each row 16,384 cells): rows are read as written, up to their last cell.
+            sheet.reset_dimensions()
+            empty = 0
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > MAX_SHEET_ROWS:
+                    raise TableError(NOT_XLSX)
+                if row:
+                    yield number, _HiddenCells(row) if number in sheet.hidden_rows else row
+                else:  # a row written without cells (a format), or missing: nothing to read
+                    empty += 1
+                    if empty > MAX_EMPTY_SHEET_ROWS:
+                        raise TableError(TOO_MANY_EMPTY_ROWS)
+        except TableError:
+            raise
+        except DefusedXmlException:
+            raise TableError(XML_DECLARATIONS) from None
+        except _UNREADABLE_XLSX:
+            raise TableError(NOT_XLSX) from None
+
+    def close(self):
+        self.book.close()
 
 
 # --- ODS ---------------------------------------------------------------------------------
@@ -524,21 +943,66 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _DURATION = re.compile(r"PT(\d+)H(\d+)M(\d+)(?:\.(\d{1,6})\d*)?S")
 
 
-def _read_ods(data):
-    """(line, cells) of each non-blank row of the active sheet (the first one when the file
-    does not say), read one at a time from `content.xml`."""
-    _check_zip(data, NOT_ODS)
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    with archive:
-        wanted = _ods_active_sheet(archive)
-        found = yield from _ods_sheet_rows(archive, wanted)
-        if not found and wanted is not None:
-            found = yield from _ods_sheet_rows(archive, None)
+class _OdsBook:
+    """An ODS (after `_check_zip`): its sheets' names (`content.xml`), the active one
+    (`settings.xml`, else the first), and the rows of each, read one at a time from
+    `content.xml`; a hidden or filtered row's cells as _HiddenCells, a formula without
+    computed value as UNCOMPUTED. Its date origin (`table:null-date`) goes to
+    `workbook["epoch"]`."""
+
+    def __init__(self, data, *, workbook):
+        _check_zip(data, NOT_ODS)
+        self.workbook = workbook
+        self.archive = zipfile.ZipFile(io.BytesIO(data))
+        try:
+            names = _OdsSheetNames()
+            try:
+                with closing(_sax(self.archive, "content.xml", names, NOT_ODS)) as chunks:
+                    for _ in chunks:
+                        pass
+            except TableError:
+                # A damage past the first sheet's start: its rows read before it come first,
+                # and a limit reached among them wins (_ods_sheet_rows).
+                if not names.names:
+                    raise
+            if not names.names:
+                raise TableError(NOT_ODS)
+            self.names = names.names
+            wanted = _ods_active_sheet(self.archive)
+            self.active = self.names.index(wanted) if wanted in self.names else 0
+        except BaseException:
+            self.archive.close()
+            raise
+
+    def lines(self, index):
+        found = yield from _ods_sheet_rows(self.archive, self.names[index], self.workbook)
         if not found:
             raise TableError(NOT_ODS)
 
+    def close(self):
+        self.archive.close()
 
-def _ods_sheet_rows(archive, wanted):
+
+class _OdsSheetNames(ContentHandler):
+    """The names of the sheets of an ODS `content.xml`, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.names = []
+        self._tables = 0
+
+    def startElementNS(self, name, qname, attributes):
+        if name == (_TABLE, "table"):
+            self._tables += 1
+            if self._tables == 1:
+                self.names.append(attributes.get((_TABLE, "name")) or "")
+
+    def endElementNS(self, name, qname):
+        if name == (_TABLE, "table"):
+            self._tables -= 1
+
+
+def _ods_sheet_rows(archive, wanted, workbook):
     """Rows of the sheet named `wanted` (None: the first); returns whether it was found. The
     rows read before a damage in the file come before its refusal: a limit reached among
     them wins."""
@@ -556,13 +1020,17 @@ def _ods_sheet_rows(archive, wanted):
                 break
     finally:
         chunks.close()
+    if sheet.null_date is not None:
+        workbook["epoch"] = sheet.null_date
     return sheet.found
 
 
 def _ods_unfold(taken):
-    """(line, cells) of rows kept as (first line, runs, repetition)."""
-    for number, runs, repetition in taken:
+    """(line, cells) of rows kept as (first line, runs, repetition, hidden)."""
+    for number, runs, repetition, hidden in taken:
         cells = _ods_cells(runs)
+        if hidden:
+            cells = _HiddenCells(cells)
         for offset in range(repetition):
             yield number + offset, cells
 
@@ -659,6 +1127,7 @@ class _OdsSheet(ContentHandler):
         self._taken = []
         self._runs = None  # of the row being read
         self._row_repetition = 1
+        self._row_hidden = False
         self._column = 0
         self._cell = None  # attributes of the cell being read
         self._cell_depth = 0
@@ -667,6 +1136,7 @@ class _OdsSheet(ContentHandler):
         self._text = None  # pieces of the paragraph being read
         self._characters = 0
         self._annotations = 0
+        self.null_date = None  # the origin of serial numbers, when the file gives it
 
     def take(self):
         """The rows read since the last call: (first line, runs, repetition)."""
@@ -675,6 +1145,11 @@ class _OdsSheet(ContentHandler):
 
     def startElementNS(self, name, qname, attributes):
         self._depth += 1
+        if name == (_TABLE, "null-date"):
+            with suppress(ValueError):
+                raw = attributes.get((_TABLE, "date-value")) or ""
+                self.null_date = datetime.date.fromisoformat(raw[:10])
+            return
         if name == (_TABLE, "table"):
             self._tables += 1
             if self._tables == 1 and not self.found:
@@ -688,6 +1163,7 @@ class _OdsSheet(ContentHandler):
             if name == (_TABLE, "table-row"):
                 self._runs, self._column = [], 0
                 self._row_repetition = _repetition(attributes, "number-rows-repeated")
+                self._row_hidden = attributes.get((_TABLE, "visibility")) in ("collapse", "filter")
             elif name in _CELLS and self._runs is not None:
                 self._cell = dict(attributes)
                 self._cell_depth = self._depth
@@ -741,13 +1217,15 @@ class _OdsSheet(ContentHandler):
                 self._text = None
         elif name == (_TABLE, "table-row") and self._runs is not None:
             if self._runs:
-                self._taken.append((self._line, self._runs, self._row_repetition))
+                self._taken.append((self._line, self._runs, self._row_repetition, self._row_hidden))
             self._line += self._row_repetition
             self._runs = None
 
     def _end_cell(self):
         repetition = _repetition(self._cell, "number-columns-repeated")
         value = _ods_value(self._cell, "\n".join(self._paragraphs))
+        if value in (None, "") and (_TABLE, "formula") in self._cell:
+            value = UNCOMPUTED
         if value is not None and value != "":
             self._runs.append((self._column, value, repetition))
         self._column += repetition

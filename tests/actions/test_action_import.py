@@ -394,7 +394,7 @@ def test_bad_rows_are_all_reported_with_their_line_held_and_the_good_one_is_writ
     assert "L'import ferait : 0 création, 1 modification, 0 ligne inchangée, 8 lignes " in content
     assert error_lines(response) == [
         "Ligne 3 : Opérateur : Opérateur « Association fantôme » inconnu(e).",
-        "Ligne 4 : Début : « 31/02/2017 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 4 : Début : « 31/02/2017 » : date impossible : le 31/02 n'existe pas.",
         "Ligne 5 : Freins : frein « vélo » inconnu (freins possibles : « mobilité », "
         "« garde d'enfants », « santé », « logement », « numérique », « langue », "
         "« finances, budget », « démarches administratives et juridiques »).",

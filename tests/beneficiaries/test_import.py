@@ -611,7 +611,7 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_only_the_good_one_is_w
     assert "L'import ferait : 3 créations, 0 modification, 0 ligne inchangée, 5 lignes " in content
     assert "Lignes retenues (5)" in content
     assert error_lines(response) == [
-        "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 3 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 n'existe pas.",
         "Ligne 4 : CP Ville : commune « 42999 Nulle-Part » introuvable parmi celles du "
         "département : vérifiez le code postal et le nom (par exemple « 42000 Saint-Étienne »).",
         "Ligne 8 : N° CAF : « 12345678 » n'est pas un numéro d'allocataire (7 chiffres au plus).",
@@ -679,7 +679,7 @@ def test_an_impossible_birth_date_holds_its_household_and_the_rest_is_written(pi
 
     response = run_page(pilot_client, run)
     assert error_lines(response) == [
-        "Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 3 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 n'existe pas.",
         # Julie is of Paul's household: never half a household.
         "Ligne 5 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
     ]
@@ -988,7 +988,8 @@ def test_the_command_holds_the_faulty_rows_writes_the_rest_and_hands_them_back(
     )
     assert err == (
         "2 erreur(s) dans le fichier :\n"
-        "  Ligne 3 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.\n"
+        "  Ligne 3 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 "
+        "n'existe pas.\n"
         "  Ligne 4 : N° CAF : « 30000002 » n'est pas un numéro d'allocataire (7 chiffres au "
         "plus).\n"
         f"Lignes retenues écrites dans {held} : corrigez-les, puis importez ce fichier.\n"
@@ -1001,7 +1002,7 @@ def test_the_command_holds_the_faulty_rows_writes_the_rest_and_hands_them_back(
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert [row[:3] for row in rows[1:]] == [
         [
-            "Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+            "Date de naissance : « 31/02/1980 » : date impossible : le 31/02 n'existe pas.",
             "Mme",
             "Prénom1",
         ],

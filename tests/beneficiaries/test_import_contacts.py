@@ -485,7 +485,7 @@ def test_bad_rows_are_all_listed_with_their_line_held_and_the_good_one_is_writte
         "Ligne 6 : ROLE PERSONNE : indiquez le rôle de la personne (DEM ou CJT).",
         "Ligne 8 : Le nom du responsable ne correspond pas au dossier n° 0123456 : vérifiez "
         "le matricule.",
-        "Ligne 9 : DATE DEMANDE RSA : « 31/02/2024 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 9 : DATE DEMANDE RSA : « 31/02/2024 » : date impossible : le 31/02 n'existe pas.",
         "Ligne 9 : Les lignes 7 et 9 concernent la même personne (même matricule, même rôle) "
         ": gardez-en une seule.",
         "Ligne 10 : Les lignes 2 et 10 concernent la même personne (même matricule, même "

@@ -394,7 +394,7 @@ def test_a_faulty_row_holds_its_household_and_the_other_households_are_written(p
 
     assert imported.errors == [
         "Ligne 2 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
-        "Ligne 3 : Date de naissance : « 31/02/1984 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 3 : Date de naissance : « 31/02/1984 » : date impossible : le 31/02 n'existe pas.",
         "Ligne 4 : Retenue avec la ligne 3, qui est en erreur : elles ont le même « N° CAF ».",
     ]
     # Two households, same names and birth date: probable homonyms, both imported.
@@ -472,7 +472,7 @@ def test_every_fault_of_a_row_is_named_with_its_column(pilot, place, camille):
     imported = Import(pilot, data)
 
     assert imported.errors == [
-        "Ligne 2 : Date de naissance : « 31/02/1980 » n'est pas une date au format jj/mm/aaaa.",
+        "Ligne 2 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 n'existe pas.",
         "Ligne 3 : CP Ville : commune « 42999 Nulle-Part » introuvable parmi celles du "
         "département : vérifiez le code postal et le nom (par exemple « 42000 Saint-Étienne »).",
         "Ligne 6 : N° CAF : « 12345678 » n'est pas un numéro d'allocataire (7 chiffres au plus).",
@@ -487,8 +487,8 @@ def test_every_fault_of_a_row_is_named_with_its_column(pilot, place, camille):
         "Ligne 8 : N° CAF : le numéro d'allocataire est obligatoire.",
         "Ligne 8 : Prénom : cette case est obligatoire.",
         f"Ligne 9 : Date de naissance : « {tomorrow} » est dans le futur.",
-        "Ligne 10 : Date de naissance : « 01/01/1850 » n'est pas une date de naissance "
-        "vraisemblable.",
+        f"Ligne 10 : Date de naissance : « 01/01/1850 » : {TODAY.year - 1850} ans, date de "
+        "naissance invraisemblable (plus de 120 ans) ; vérifiez l'année.",
         "Ligne 11 : Nom : cette case compte 101 caractères : 100 au plus.",
     ]
     # An unknown or departed référent leaves the person unassigned, with a warning.

@@ -1,4 +1,5 @@
 import datetime
+import html
 
 import pytest
 from django.urls import reverse
@@ -418,6 +419,8 @@ def test_a_new_file_with_an_impossible_date_keeps_the_form(client_as, ccas):
         },
     )
     assert response.status_code == 422
-    assert "Saisissez une date valide." in response.content.decode()
+    assert "« 31/02/1980 » : date impossible : le 31/02 n'existe pas." in html.unescape(
+        response.content.decode()
+    )
     assert 'value="Nouveau"' in response.content.decode()
     assert not Beneficiary.objects.exists()

@@ -68,8 +68,15 @@ class Command(BaseCommand):
             help="écrit dans FICHIER (CSV pour Excel) les lignes retenues, avec leur erreur en "
             "première colonne, pour les corriger et les importer de nouveau",
         )
+        parser.add_argument(
+            "--sans-lignes-masquees",
+            dest="exclude_hidden",
+            action="store_true",
+            help="laisse de côté les lignes masquées ou filtrées du tableur (XLSX, ODS) ; sans "
+            "cette option, elles sont importées et comptées dans un avertissement",
+        )
 
-    def handle(self, *args, file, user, dry_run, held_file, **options):
+    def handle(self, *args, file, user, dry_run, held_file, exclude_hidden=False, **options):
         path = existing_file(file)
         importer = importing_user(
             user,
@@ -81,7 +88,7 @@ class Command(BaseCommand):
             with path.open("rb") as opened:
                 opened.size = path.stat().st_size  # refused by its size before it is read
                 data = read_upload(opened)
-            table = spec.read(path.name, data)
+            table = spec.read(path.name, data, include_hidden=not exclude_hidden)
         except TableError as error:
             raise CommandError(f"{error} Rien n'a été enregistré.") from None
         with tempfile.TemporaryFile() as plan_file:
