@@ -64,6 +64,8 @@ HELENE = ("Mme", "Durand", "Hélène", "14/03/1986")
 ERIC = ("M.", "Durand", "Éric", "02/11/1984")
 LEO = ("M.", "Durand", "Léo", "05/06/2012")
 ZOE = ("Mme", "Lefèvre", "Zoé", "01/02/1999")
+# An adult of another family (a demandeur or a conjoint is 16 at least: cells.check_applicant_age).
+MARC = ("M.", "Lefèvre", "Marc", "12/09/1997")
 
 
 def row(who, number="0123456", role="", situation=""):
@@ -218,7 +220,7 @@ def test_a_row_without_role_is_the_demandeur_of_a_household_that_has_none(pilot,
             row(HELENE),
             row(ERIC, role="CJT"),
             row(ZOE, "7654321"),
-            row(LEO, "7654321", role="DEM"),
+            row(MARC, "7654321", role="DEM"),
             header=HEADER,
         ),
     )
@@ -234,7 +236,7 @@ def test_a_row_without_role_is_the_demandeur_of_a_household_that_has_none(pilot,
     ]
     imported.write()
     assert household() == (COUPLE, {"Hélène": APPLICANT, "Éric": PARTNER})
-    assert household("7654321") == (SINGLE, {"Zoé": OTHER, "Léo": APPLICANT})
+    assert household("7654321") == (SINGLE, {"Zoé": OTHER, "Marc": APPLICANT})
 
 
 def test_a_list_without_a_role_column_never_makes_two_demandeurs(pilot, place):
@@ -254,7 +256,7 @@ def test_a_second_conjoint_holds_the_household(pilot, place):
         csv(
             row(HELENE, role="DEM"),
             row(ERIC, role="CJT"),
-            row(LEO, role="conjoint"),
+            row(MARC, role="conjoint"),
             header=HEADER,
         ),
     )
