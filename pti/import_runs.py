@@ -72,6 +72,10 @@ def analyse_table(spec, table, *, user, plan_file, progress):
             for line, operation, values in report.rows
         ],
         "hidden_rows": report.hidden_rows,
+        # The rows hidden or filtered in the spreadsheet: how many, and whether this analysis
+        # imports them (the run's page lets the user choose again: runs.run_reanalyse).
+        "spreadsheet_hidden": len(table.hidden_lines),
+        "spreadsheet_hidden_included": table.hidden_included,
         "held_count": len(held),
         "group_columns": list(spec.group_columns),
         "ignored": [[reason, number] for reason, number in report.ignored],

@@ -50,12 +50,14 @@ from pti.tabular import (
     normalise_header,
     parse_table,
     read_upload,
+    without_hidden_rows,
     write_csv,
 )
 
 PREVIEW_ROWS = 200
 # The run's parameter that leaves out the rows hidden or filtered in a spreadsheet (the upload
-# form's `exclude_hidden`); taken out before the parameters rebuild the spec.
+# form's `exclude_hidden`, or the run page's choice: pti.run_views.run_hidden_rows); taken out
+# before the parameters rebuild the spec.
 EXCLUDE_HIDDEN_ROWS = "exclude_hidden_rows"
 # At most this many dry runs: each one without the rows held by the one before (see
 # ResourceEngine).
@@ -99,7 +101,7 @@ class UploadForm(StyledFormMixin, forms.Form):
         label="Laisser de côté les lignes masquées ou filtrées du tableur",
         required=False,
         help_text="Sans cette case, elles sont importées comme les autres ; l'analyse les "
-        "compte et les signale.",
+        "compte et les signale, et vous pouvez encore changer d'avis avant de confirmer.",
     )
 
     def clean_file(self):
@@ -169,7 +171,8 @@ class ImportSpec:
         its header row and sheet are those that hold the spec's required columns, its hidden
         rows read unless `include_hidden` is false. Raises TableError."""
         if name.endswith(".json"):
-            return _table_from_json(data)
+            table = _table_from_json(data)
+            return table if include_hidden else without_hidden_rows(table)
         return self.without_discarded(
             parse_table(
                 name,
@@ -201,6 +204,8 @@ class ImportSpec:
             ],
             warnings=list(table.warnings),
             serial_epoch=table.serial_epoch,
+            hidden_lines=list(table.hidden_lines),
+            hidden_included=table.hidden_included,
         )
 
     def _kept_cell(self, value):
@@ -561,6 +566,8 @@ def _table_to_json(table):
             ],
             "warnings": table.warnings,
             "serial_epoch": table.serial_epoch.isoformat(),
+            "hidden_lines": table.hidden_lines,
+            "hidden_included": table.hidden_included,
         }
     ).encode()
 
@@ -577,6 +584,8 @@ def _table_from_json(data):
         ],
         warnings=[tuple(warning) for warning in content.get("warnings", [])],
         serial_epoch=datetime.date.fromisoformat(content.get("serial_epoch", "1899-12-30")),
+        hidden_lines=content.get("hidden_lines", []),
+        hidden_included=content.get("hidden_included", True),
     )
 
 
@@ -593,11 +602,10 @@ def import_view(request, spec, *, trail, back_url, parameters=None):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
-        include_hidden = not form.cleaned_data["exclude_hidden"]
-        if not include_hidden:
+        if form.cleaned_data["exclude_hidden"]:
             parameters = {**(parameters or {}), EXCLUDE_HIDDEN_ROWS: True}
         try:
-            upload = _kept_upload(spec, uploaded, include_hidden=include_hidden)
+            upload = _kept_upload(spec, uploaded)
             run = run_start(
                 kind=spec.kind,
                 user=request.user,
@@ -616,11 +624,13 @@ def import_view(request, spec, *, trail, back_url, parameters=None):
     return render(request, "pti/import.html", context, status=status)
 
 
-def _kept_upload(spec, uploaded, *, include_hidden=True):
+def _kept_upload(spec, uploaded):
     """What the run keeps of the uploaded file: the file itself, or, when the spec discards
     columns (a NIR), the table read from it without them, so that they never reach the
     storage. Raises TableError."""
     if not spec.discards:
         return uploaded
-    table = spec.read(uploaded.name, read_upload(uploaded), include_hidden=include_hidden)
+    # The hidden rows are kept with the others: each analysis leaves them out or not, as the
+    # run's parameters say (the user may change their mind before confirming).
+    table = spec.read(uploaded.name, read_upload(uploaded))
     return ContentFile(_table_to_json(table), name=f"fichier.{TABLE_EXTENSION}")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from pti import runs
 from pti.enums import Role
+from pti.imports import EXCLUDE_HIDDEN_ROWS
 from pti.models import TaskRun
 from pti.permissions import role_required
 from pti.tabular import write_csv
@@ -95,6 +96,24 @@ def run_confirm(request, pk):
         pk,
         lambda run: runs.run_confirm(run=run, user=request.user, on_purpose=on_purpose),
         "Import confirmé : il s'enregistre en arrière-plan.",
+    )
+
+
+@role_required(RUN_FOLLOWERS)
+@require_POST
+def run_hidden_rows(request, pk):
+    """The user's choice, before confirming, for the rows hidden or filtered in the
+    spreadsheet (« inclure » = « oui » or « non »): the file is analysed again with it."""
+    include = request.POST.get("inclure") == "oui"
+    return _act_on_run(
+        request,
+        pk,
+        lambda run: runs.run_reanalyse(
+            run=run, parameters={**run.parameters, EXCLUDE_HIDDEN_ROWS: not include}
+        ),
+        "Le fichier est analysé de nouveau "
+        + ("avec" if include else "sans")
+        + " les lignes masquées ou filtrées du tableur.",
     )
 
 

@@ -255,6 +255,34 @@ def run_confirm(*, run, user, on_purpose=False):
 
 
 @transaction.atomic
+def run_reanalyse(*, run, parameters):
+    """Analyse again, from its kept file, an import whose analysis waits for a confirmation,
+    with `parameters` (dict, JSON) in place of its own: the user changed what they asked for
+    (the rows hidden in the spreadsheet, left out or not) before confirming. Nothing was
+    written; the earlier analysis, its plan and its held rows are dropped. Returns the run.
+
+    Raises ValidationError (in French) when the run does not wait for a confirmation, or has
+    no file kept."""
+    run = TaskRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.TO_CONFIRM or not run.file:
+        raise ValidationError(
+            "Ce traitement n'attend plus de confirmation : il ne peut plus être analysé de "
+            "nouveau. Envoyez de nouveau le fichier."
+        )
+    for kept in (run.plan, run.result):
+        if kept:
+            kept.delete(save=False)
+    run.parameters = parameters
+    run.status = RunStatus.QUEUED
+    run.worker, run.error, run.summary, run.analysis = "", "", {}, {}
+    run.progress_done, run.progress_total = 0, None
+    run.started_at = run.finished_at = run.heartbeat_at = None
+    run.save()
+    perform_run.enqueue(run.pk)
+    return run
+
+
+@transaction.atomic
 def run_restart(*, run):
     """Start again, from the start, a run that was interrupted or failed. Returns the run.
 

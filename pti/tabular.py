@@ -28,6 +28,7 @@ that a value typed as `=HYPERLINK(...)` is shown as text and never run.
 """
 
 import csv
+import dataclasses
 import datetime
 import io
 import lzma
@@ -173,6 +174,10 @@ class Table:
     # The origin of the serial numbers of dates in number cells: the workbook's date system
     # (pti.dates.EXCEL_1900, or EXCEL_1904 for a workbook that says `date1904`).
     serial_epoch: datetime.date = EXCEL_1900
+    # The file lines of the rows hidden or filtered in the spreadsheet, and whether they are
+    # among `rows` (the user chooses: `without_hidden_rows`).
+    hidden_lines: list = field(default_factory=list)
+    hidden_included: bool = True
 
     def line_of(self, row_index):
         """File line of the 0-based data row `row_index` (line 1 is the header)."""
@@ -381,8 +386,7 @@ def _hidden_warning(hidden, *, included):
     if included:
         return (
             f"{where} : {'elle est importée' if count == 1 else 'elles sont importées'} comme "
-            "les autres. Pour les laisser de côté, cochez « Laisser de côté les lignes masquées "
-            "ou filtrées » et envoyez de nouveau le fichier."
+            "les autres, sauf si vous choisissez de les laisser de côté avant de confirmer."
         )
     return f"{where} : laissée{'s' if count > 1 else ''} de côté, comme demandé."
 
@@ -478,7 +482,34 @@ def _to_table(lines, *, row_limit, cell_limit, expected=None, include_hidden=Tru
         raise TableError("Le fichier ne contient que la ligne des en-têtes, aucune donnée.")
     warnings = [(0, _hidden_warning(hidden, included=include_hidden))] if hidden else []
     return Table(
-        headers=headers, rows=rows, line_numbers=line_numbers, refused=refused, warnings=warnings
+        headers=headers,
+        rows=rows,
+        line_numbers=line_numbers,
+        refused=refused,
+        warnings=warnings,
+        hidden_lines=hidden,
+        hidden_included=include_hidden,
+    )
+
+
+def without_hidden_rows(table):
+    """`table` without the rows hidden or filtered in the spreadsheet (`table.hidden_lines`),
+    its warning saying they are left out; `table` itself when none is hidden or they are
+    already left out."""
+    if not table.hidden_lines or not table.hidden_included:
+        return table
+    hidden = set(table.hidden_lines)
+    kept = [index for index, line in enumerate(table.line_numbers) if line not in hidden]
+    warning = _hidden_warning(table.hidden_lines, included=True)
+    return dataclasses.replace(
+        table,
+        rows=[table.rows[index] for index in kept],
+        line_numbers=[table.line_numbers[index] for index in kept],
+        warnings=[
+            (line, _hidden_warning(table.hidden_lines, included=False) if text == warning else text)
+            for line, text in table.warnings
+        ],
+        hidden_included=False,
     )
 
 

@@ -40,6 +40,9 @@ pti_patterns = [
     path("traitements/<int:pk>/rapport.csv", run_views.run_report, name="run_report"),
     path("traitements/<int:pk>/fichier/", run_views.run_result, name="run_result"),
     path("traitements/<int:pk>/annuler/", run_views.run_cancel, name="run_cancel"),
+    path(
+        "traitements/<int:pk>/lignes-masquees/", run_views.run_hidden_rows, name="run_hidden_rows"
+    ),
     # The pact
     path("pacte/", pact_views.pact_list, name="pact_list"),
     path("pacte/nouveau/", pact_views.pact_create, name="pact_create"),

@@ -682,3 +682,38 @@ def test_the_confirmation_costs_a_fixed_number_of_queries_per_row(
         "Import terminé : 0 création, 30 modifications, 30 lignes inchangées, 60 lignes "
         "ignorées (dossier inconnu : 30, enfant ou autre membre du foyer : 30)."
     )
+
+
+def test_hidden_rows_of_a_contacts_workbook_can_be_left_out_after_the_analysis(
+    pilot_client, durand, lefevre
+):
+    """The contacts file is kept as its table, without the NIRs: its hidden rows are kept
+    with it, marked, so that the choice made on the run's page still applies."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(";"))
+    for line in (
+        row("0123456", "DEM", NIRS[0], "DURAND HELENE", phone="06 11 22 33 44"),
+        row("7654321", "DEM", NIRS[2], "LEFEVRE ZOE", phone="06 55 66 77 88"),
+    ):
+        sheet.append(line.split(";"))
+    sheet.row_dimensions[3].hidden = True  # Zoé's row, filtered out in the spreadsheet
+    data = io.BytesIO()
+    workbook.save(data)
+    run = analysed(pilot_client, SimpleUploadedFile("coordonnees.xlsx", data.getvalue()))
+    assert "1 ligne masquée ou filtrée dans le tableur (ligne 3)" in page(
+        run_page(pilot_client, run)
+    )
+
+    pilot_client.post(reverse("pti:run_hidden_rows", args=[run.pk]), {"inclure": "non"})
+    run.refresh_from_db()
+    content = page(run_page(pilot_client, run))
+    assert "(ligne 3) : laissée de côté" in content
+    confirm(pilot_client, run)
+
+    durand["helene"].refresh_from_db()
+    lefevre.refresh_from_db()
+    assert durand["helene"].phone == "06 11 22 33 44"
+    assert lefevre.phone == "06 99 99 99 99"  # the hidden row was left out
+    for nir in NIRS:
+        assert nir not in content

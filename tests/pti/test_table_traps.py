@@ -302,8 +302,8 @@ def test_hidden_xlsx_rows_are_counted_imported_by_default_or_left_out():
         (
             0,
             "2 lignes masquées ou filtrées dans le tableur (lignes 3, 5) : elles sont importées "
-            "comme les autres. Pour les laisser de côté, cochez « Laisser de côté les lignes "
-            "masquées ou filtrées » et envoyez de nouveau le fichier.",
+            "comme les autres, sauf si vous choisissez de les laisser de côté avant de "
+            "confirmer.",
         )
     ]
 
@@ -427,3 +427,44 @@ def test_the_page_lets_the_user_leave_hidden_rows_out(client_as, gier, settings,
     )
     confirm(client, run)
     assert Beneficiary.objects.filter(last_name="Nom2").exists()
+
+
+@pytest.mark.django_db
+def test_the_run_page_lets_the_user_choose_again_before_confirming(
+    client_as, gier, settings, tmp_path
+):
+    """The hidden rows are seen on the analysis: the user leaves them out (or takes them
+    back) from the run's page, the same file analysed again, without sending it again."""
+    settings.MEDIA_ROOT = tmp_path
+    client = client_as(UserFactory(pilot=True))
+    data = xlsx_book(
+        {"Liste": [PEOPLE, *(person(n, last=f"Nom{n}") for n in range(1, 4))]}, hidden=(3,)
+    )
+    run = run_of(send(client, IMPORT_URL, SimpleUploadedFile("l.xlsx", data)))
+    content = page(run_page(client, run))
+    assert "L'import ferait : 3 créations" in content
+    assert "1 ligne masquée ou filtrée dans le tableur" in content
+    assert "Analyser de nouveau sans ces lignes" in content
+
+    choice = reverse("pti:run_hidden_rows", args=[run.pk])
+    response = client.post(choice, {"inclure": "non"}, follow=True)
+    content = page(response)
+    assert "Le fichier est analysé de nouveau sans les lignes masquées ou filtrées" in content
+    run.refresh_from_db()
+    assert run.status == RunStatus.TO_CONFIRM
+    content = page(run_page(client, run))
+    assert "L'import ferait : 2 créations" in content
+    assert "(ligne 3) : laissée de côté" in content
+    assert "Analyser de nouveau avec ces lignes" in content
+
+    client.post(choice, {"inclure": "oui"})
+    run.refresh_from_db()
+    assert "L'import ferait : 3 créations" in page(run_page(client, run))
+    client.post(choice, {"inclure": "non"})
+    confirm(client, run)
+    assert sorted(Beneficiary.objects.values_list("last_name", flat=True)) == ["Nom1", "Nom3"]
+
+    # Once confirmed, the choice is over: said, and nothing changes.
+    response = client.post(choice, {"inclure": "oui"}, follow=True)
+    assert "ne peut plus être analysé de nouveau" in page(response)
+    assert Beneficiary.objects.count() == 2
