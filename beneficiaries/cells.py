@@ -17,6 +17,9 @@ from pti import dates
 # A birth date giving more years than this is a typing error (the oldest living people are
 # under 120); a demandeur or a conjoint is at least MIN_APPLICANT_AGE (check_applicant_age).
 MAX_AGE = 120
+# A two-digit birth year read in the previous century that gives this age or more could as
+# well be of this century (14/03/15: 1915 or 2015?): the year must be written in full.
+MAX_AGE_OF_TWO_DIGIT_YEAR = 100
 MIN_APPLICANT_AGE = 16
 CIVILITIES = {
     **dict.fromkeys(["m", "mr", "monsieur", "h", "homme", "masculin"], Sex.MALE),
@@ -117,26 +120,49 @@ def _shown(value):
 
 def clean_birth_date(value, *, today, epoch=dates.EXCEL_1900):
     """A birth date: not in the future, an age of MAX_AGE years at most; a two-digit year is
-    of the century before today's (14/03/56 is 1956; 1/2/03 is 1903, refused: the year must
-    then be written in full). ValueError in French."""
+    of the century before today's (14/03/56 is 1956), and refused when that gives
+    MAX_AGE_OF_TWO_DIGIT_YEAR years or more (1/2/03 is 1903, 123 years; 14/03/15 could be 1915
+    or 2015): the year must then be written in full. ValueError in French."""
     date = clean_date(value, today=today, century="previous", epoch=epoch)
     if date is None:
         raise ValueError("la date de naissance est obligatoire (jj/mm/aaaa).")
     if date > today:
         raise ValueError(f"« {_shown(value)} » est dans le futur.")
     age = dates.age_on(date, today)
+    if dates.has_two_digit_year(value) and age >= MAX_AGE_OF_TWO_DIGIT_YEAR:
+        raise ValueError(
+            f"« {_shown(value)} » : lue {date:%d/%m/%Y}, soit {age} ans : date de naissance "
+            f"invraisemblable (l'année {date.year % 100:02d} sur deux chiffres peut aussi être "
+            f"{date.year + 100}) ; écrivez l'année en entier (jj/mm/aaaa)."
+        )
     if age > MAX_AGE:
-        if dates.has_two_digit_year(value):
-            raise ValueError(
-                f"« {_shown(value)} » : lue {date:%d/%m/%Y}, soit {age} ans : date de naissance "
-                f"invraisemblable (plus de {MAX_AGE} ans) ; écrivez l'année en entier "
-                "(jj/mm/aaaa)."
-            )
         raise ValueError(
             f"« {_shown(value)} » : {age} ans, date de naissance invraisemblable (plus de "
             f"{MAX_AGE} ans) ; vérifiez l'année."
         )
     return date
+
+
+def serial_number_note(value, date, *, epoch=dates.EXCEL_1900):
+    """What the user is told of a date read from a bare number (a date cell whose format was
+    lost, `value` an int or float, or five digits as text), `date` being what it was read as:
+    a warning to check it, which names the other reading in a workbook of the 1904 system
+    (the same number is four years and a day later there). None for any other cell."""
+    if isinstance(value, bool) or not (
+        isinstance(value, int | float) or dates.is_serial_text(value)
+    ):
+        return None
+    note = (
+        f"« {_shown(value).replace('.', ',')} » lu comme le numéro d'une date du tableur : "
+        f"{date:%d/%m/%Y}"
+    )
+    if epoch == dates.EXCEL_1904:
+        other = dates.date_of_serial(float(value), epoch=dates.EXCEL_1900)
+        note += (
+            f" (système de dates 1904 du classeur ; ce serait le {other:%d/%m/%Y} dans le "
+            "système 1900)"
+        )
+    return note + " ; vérifiez-la, ou donnez à la colonne le format date."
 
 
 def check_applicant_age(birth_date, role, *, today):

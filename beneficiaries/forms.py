@@ -25,7 +25,6 @@ from beneficiaries.enums import (
 )
 from beneficiaries.models import Beneficiary
 from beneficiaries.services import HOMONYM_LABEL
-from pti.dates import age_on
 from pti.enums import Role
 from pti.forms import (
     BirthDateField,
@@ -154,6 +153,19 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             self.fields["caf_number"].disabled = True
             self.fields["payer"].disabled = True
 
+    def clean_birth_date(self):
+        """The limits of the imports (cells.clean_birth_date), on the date as typed: not in
+        the future, 120 years at most, a two-digit year that could be of either century
+        refused."""
+        birth = self.cleaned_data.get("birth_date")
+        if birth is None:
+            return birth
+        typed = self.data.get(self.add_prefix("birth_date"))
+        try:
+            return cells.clean_birth_date(typed or birth, today=today())
+        except ValueError as error:
+            raise forms.ValidationError(_sentence(error)) from None
+
     def clean_phone(self):
         """The number in its stored form (contacts.phone_number): « 06 12 34 56 78 »."""
         try:
@@ -196,22 +208,11 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
                 self.add_error("caf_number", _sentence(error))
         birth, requested = cleaned.get("birth_date"), cleaned.get("rsa_requested_on")
         opened, known = cleaned.get("right_opened_on"), cleaned.get("right_known_on")
-        if birth and birth > today():
-            self.add_error("birth_date", "La date de naissance ne peut pas être dans le futur.")
-        elif birth:
-            # The same limits as the imports (beneficiaries.cells).
-            age = age_on(birth, today())
-            if age > cells.MAX_AGE:
-                self.add_error(
-                    "birth_date",
-                    f"{birth:%d/%m/%Y} donne {age} ans : date de naissance invraisemblable "
-                    f"(plus de {cells.MAX_AGE} ans) ; vérifiez l'année.",
-                )
-            else:
-                try:
-                    cells.check_applicant_age(birth, cleaned.get("household_role"), today=today())
-                except ValueError as error:
-                    self.add_error("birth_date", str(error)[0].upper() + str(error)[1:])
+        if birth:
+            try:
+                cells.check_applicant_age(birth, cleaned.get("household_role"), today=today())
+            except ValueError as error:
+                self.add_error("birth_date", _sentence(error))
         if requested and opened and opened < requested:
             self.add_error("right_opened_on", "Le droit ne peut pas s'ouvrir avant la demande.")
         if opened and known and known < opened:

@@ -462,6 +462,11 @@ def read_row(cell, *, communes, referents, today, epoch=EXCEL_1900):
             cells.check_applicant_age(values["birth_date"], values["household_role"], today=today)
         except ValueError as error:
             errors["birth_date"] = str(error)
+    for name in ("birth_date", "rsa_requested_on", "right_opened_on", "right_known_on"):
+        if name not in errors and values.get(name):
+            note = cells.serial_number_note(cell(FIELD_LABELS[name]), values[name], epoch=epoch)
+            if note:
+                warnings[name] = note
     values["rights_and_duties"] = values["rights_and_duties"] or RightsAndDuties.SUBJECT
     values["family_situation"] = values["family_situation"] or FamilySituation.SINGLE
     dates = ("rsa_requested_on", "right_opened_on", "right_known_on")

@@ -92,6 +92,11 @@ def has_two_digit_year(value):
     return not isinstance(parts, str) and parts[3]
 
 
+def is_serial_text(value):
+    """Whether `value` is the serial number of a date written as text (five digits)."""
+    return isinstance(value, str) and bool(_SERIAL_TEXT.fullmatch(value.strip()))
+
+
 def date_of_serial(value, *, epoch=EXCEL_1900):
     """The date of a date cell's serial number (int or float, the fraction being the time)
     counted from `epoch` (EXCEL_1900 or EXCEL_1904); ValueError out of Excel's range."""

@@ -41,7 +41,8 @@ class HouseholdFactory(DjangoModelFactory):
         model = Household
 
     payer = Payer.CAF
-    caf_number = factory.Sequence(lambda n: f"{1000000 + n}")
+    # Numbers of their own: the tests write 1000001, 1000002… in their files.
+    caf_number = factory.Sequence(lambda n: f"{6000000 + n}")
     territory = factory.SubFactory(TerritoryFactory)
     family_situation = FamilySituation.SINGLE
 

@@ -86,7 +86,8 @@ def test_the_date_forms_case_through_the_command(communes, pilot, tmp_path):
         "(le 14/03 s'il s'agit du jour puis du mois).",
         "  Ligne 7 : Date de naissance : « 1/2/03 » : lue 01/02/1903, soit "
         f"{dates.age_on(datetime.date(1903, 2, 1), timezone.localdate())} ans : date de "
-        "naissance invraisemblable (plus de 120 ans) ; écrivez l'année en entier (jj/mm/aaaa).",
+        "naissance invraisemblable (l'année 03 sur deux chiffres peut aussi être 2003) ; "
+        "écrivez l'année en entier (jj/mm/aaaa).",
     ]
 
 
@@ -221,13 +222,17 @@ def test_a_date_that_cannot_be_read_says_why(text, message):
 def test_a_two_digit_birth_year_is_of_the_previous_century_and_refused_when_implausible():
     assert cells.clean_birth_date("14/03/56", today=TODAY) == datetime.date(1956, 3, 14)
     assert cells.clean_birth_date("31/12/99", today=TODAY) == datetime.date(1999, 12, 31)
-    assert cells.clean_birth_date("1/1/07", today=TODAY) == datetime.date(1907, 1, 1)  # 119
+    assert cells.clean_birth_date("01/12/27", today=TODAY) == datetime.date(1927, 12, 1)  # 99
     with pytest.raises(ValueError, match="invraisemblable") as refusal:
         cells.clean_birth_date("1/2/03", today=TODAY)
     assert str(refusal.value) == (
-        "« 1/2/03 » : lue 01/02/1903, soit 123 ans : date de naissance invraisemblable (plus "
-        "de 120 ans) ; écrivez l'année en entier (jj/mm/aaaa)."
+        "« 1/2/03 » : lue 01/02/1903, soit 123 ans : date de naissance invraisemblable (l'année "
+        "03 sur deux chiffres peut aussi être 2003) ; écrivez l'année en entier (jj/mm/aaaa)."
     )
+    # A child born in 2007 or 2015 is never silently made 119 or 111 years old.
+    for typed, year in (("1/1/07", 1907), ("14/03/15", 1915), ("30/11/26", 1926)):
+        with pytest.raises(ValueError, match=f"lue .*{year}.* peut aussi être {year + 100}"):
+            cells.clean_birth_date(typed, today=TODAY)
     with pytest.raises(ValueError, match="invraisemblable") as refusal:
         cells.clean_birth_date("01/01/1890", today=TODAY)
     assert str(refusal.value) == (
@@ -324,7 +329,8 @@ def test_the_form_reads_the_same_forms_as_the_imports(typed):
             "« 03/14/1986 » : format mois/jour ? attendu jj/mm/aaaa (le 14/03 s'il s'agit du "
             "jour puis du mois).",
         ),
-        ("1/2/03", "applicant", "01/02/1903 donne "),
+        ("1/2/03", "applicant", "« 1/2/03 » : lue 01/02/1903"),
+        ("14/03/15", "child", "« 14/03/15 » : lue 14/03/1915"),
         ("01/06/2015", "applicant", "01/06/2015 donne "),
     ],
 )
