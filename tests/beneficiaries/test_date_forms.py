@@ -23,7 +23,7 @@ from beneficiaries.models import Beneficiary
 from pti import dates
 from pti.enums import RunStatus
 from pti.tabular import parse_table
-from tests.import_pages import confirm, error_lines, run_of, run_page, send
+from tests.import_pages import confirm, error_lines, page, run_of, run_page, send
 from tests.pti.factories import CommuneFactory, TerritoryFactory, UserFactory
 
 FILES = Path(__file__).resolve().parent / "files"
@@ -98,6 +98,13 @@ def test_the_1904_date_system_case_through_the_page(client_as, communes, pilot):
 
     run = run_of(send(client, IMPORT_URL, upload))
     assert run.status == RunStatus.TO_CONFIRM, (run.error, run.analysis.get("errors"))
+    # The bare number is imported, with a warning that names both readings, to be checked.
+    assert run.analysis["warnings"] == [
+        "Ligne 4 : Date de naissance : « 31485 » lu comme le numéro d'une date du tableur : "
+        "15/03/1990 (système de dates 1904 du classeur ; ce serait le 14/03/1986 dans le "
+        "système 1900) ; vérifiez-la, ou donnez à la colonne le format date."
+    ]
+    assert "ce serait le 14/03/1986 dans le système 1900" in page(run_page(client, run))
     confirm(client, run)
 
     assert birth_dates() == {
