@@ -29,6 +29,15 @@ CIVILITIES = {
 }
 
 
+# A cell whose value was removed as the file was read (a NIR where none belongs:
+# pti.imports.ImportSpec.discarded_values): absent, never written anywhere; the row is imported
+# without it, with this warning.
+REMOVED_CELL = (
+    "cette case contenait un numéro de sécurité sociale (NIR), retiré à la lecture du fichier "
+    "et jamais conservé : elle est ignorée."
+)
+
+
 class IgnoredCell(Exception):
     """Raised by a clean_* function when a cell's value is left out but the row is imported
     all the same (an invalid phone, a NIR where none belongs): the message, in French and

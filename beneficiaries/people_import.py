@@ -72,7 +72,7 @@ from pti.bulk import insert_values, update_values
 from pti.communes import commune_key, has_cedex
 from pti.dates import EXCEL_1900
 from pti.enums import Role
-from pti.imports import PREVIEW_ROWS, Analysis, Report, held_reason
+from pti.imports import DISCARDED_VALUE, PREVIEW_ROWS, Analysis, Report, held_reason
 from pti.models import Commune, PostalCode, User
 from pti.plan_file import PlanFile, dump_line
 from pti.resources import ChoiceWidget
@@ -418,6 +418,10 @@ def read_row(cell, *, communes, referents, today, epoch=EXCEL_1900):
     values, errors, warnings = {}, {}, {}
 
     def take(name, clean, *args, **kwargs):
+        if args and isinstance(args[0], str) and args[0].strip() == DISCARDED_VALUE:
+            # A NIR removed as the file was read: an empty cell, and the user is told.
+            warnings[name] = cells.REMOVED_CELL
+            args = (None, *args[1:])
         try:
             values[name] = clean(*args, **kwargs)
         except cells.IgnoredCell as ignored:

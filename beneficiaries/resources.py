@@ -47,12 +47,7 @@ class CafNumberWidget(widgets.Widget):
         return cells.clean_caf_number(value)
 
 
-# A cell whose value was removed as the file was read (a NIR in the wrong column): absent, never
-# written anywhere; the row is imported without it, with this warning.
-REMOVED_CELL = (
-    "cette case contenait un numéro de sécurité sociale (NIR), retiré à la lecture du fichier "
-    "et jamais conservé : elle est ignorée."
-)
+REMOVED_CELL = cells.REMOVED_CELL
 
 
 def _not_removed(value):
@@ -492,6 +487,12 @@ def people_import_spec(user):
         show_aliases=True,
         # The people of a household are written together or held together.
         group_columns=["N° CAF"],
+        # A NIR typed in any cell (a phone, an e-mail, a note) is removed as the file is read,
+        # before it is kept: never shown in the preview, never stored (contacts.looks_like_nir).
+        discarded_values=looks_like_nir,
+        discarded_values_spare=["N° CAF"],
+        discarded_columns=NIR_COLUMNS,
+        discard_on_upload=False,
         on_preview=_trace_preview("liste de bénéficiaires"),
         engine=PeopleImportEngine(),
     )

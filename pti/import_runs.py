@@ -24,9 +24,17 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.utils.text import slugify
 
-from pti.imports import EXCLUDE_HIDDEN_ROWS, Report, engine_of, error_line, summary
+from pti.imports import (
+    EXCLUDE_HIDDEN_ROWS,
+    TABLE_EXTENSION,
+    Report,
+    engine_of,
+    error_line,
+    kept_table,
+    summary,
+)
 from pti.runs import RunHandler, RunRefused
-from pti.tabular import TableError, write_csv
+from pti.tabular import TableError, without_hidden_rows, write_csv
 
 ERROR_COLUMN = "Erreur"
 
@@ -183,12 +191,17 @@ def table_import_handler(
         spec = spec_of(run, run.created_by)
         with run.file.open("rb") as stored:
             data = stored.read()
+        include_hidden = not run.parameters.get(EXCLUDE_HIDDEN_ROWS, False)
         try:
-            table = spec.read(
-                run.file.name,
-                data,
-                include_hidden=not run.parameters.get(EXCLUDE_HIDDEN_ROWS, False),
-            )
+            if spec.discards and not run.file.name.endswith(".json"):
+                # The file as sent is replaced by its table without what the spec removes
+                # (a NIR in a cell), before anything of it is analysed, shown or kept.
+                kept, table = kept_table(spec, run.file.name, data)
+                run.file.delete(save=False)
+                run.file.save(f"{secrets.token_hex(16)}.{TABLE_EXTENSION}", kept, save=False)
+                table = table if include_hidden else without_hidden_rows(table)
+            else:
+                table = spec.read(run.file.name, data, include_hidden=include_hidden)
         except TableError as error:
             raise RunRefused(f"{error} Rien n'a été enregistré.", found={}) from None
         with tempfile.TemporaryFile() as plan_file:

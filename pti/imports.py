@@ -142,6 +142,14 @@ class ImportSpec:
     # is replaced by DISCARDED_VALUE.
     discarded_columns: list = field(default_factory=list)
     discarded_values: object = None
+    # Columns whose cells `discarded_values` leaves alone (an MSA matricule is built on the
+    # NIR: the « N° CAF » of a household paid by the MSA).
+    discarded_values_spare: list = field(default_factory=list)
+    # Who removes them before the file is kept: the page (True: the contacts file, whose NIR
+    # column must never reach the storage), or the worker, which replaces the kept file by its
+    # table before anything is analysed or shown (False: a list of people, too large to be read
+    # in a web request; `kept_table`).
+    discard_on_upload: bool = True
     # The columns (expected headers) whose values make rows one group, held together when one
     # of them is faulty: the people of a household (« N° CAF »). Empty: each row stands alone.
     group_columns: list = field(default_factory=list)
@@ -194,12 +202,21 @@ class ImportSpec:
             for index, header in enumerate(table.headers)
             if normalise_header(header) not in discarded
         ]
+        spared = {normalise_header(header) for header in self.discarded_values_spare}
+        for column in self.discarded_values_spare:
+            spared.update(normalise_header(alias) for alias in self.columns.get(column, []))
+        kept_cell = [
+            (lambda value: value)
+            if normalise_header(table.headers[index]) in spared
+            else self._kept_cell
+            for index in range(len(table.headers))
+        ]
         return Table(
             headers=[table.headers[index] for index in keep],
-            rows=[[self._kept_cell(row[index]) for index in keep] for row in table.rows],
+            rows=[[kept_cell[index](row[index]) for index in keep] for row in table.rows],
             line_numbers=list(table.line_numbers),
             refused=[
-                (line, [self._kept_cell(cells[i]) for i in keep if i < len(cells)], text)
+                (line, [kept_cell[i](cells[i]) for i in keep if i < len(cells)], text)
                 for line, cells, text in table.refused
             ],
             warnings=list(table.warnings),
@@ -624,11 +641,20 @@ def import_view(request, spec, *, trail, back_url, parameters=None):
     return render(request, "pti/import.html", context, status=status)
 
 
+def kept_table(spec, name, data):
+    """What the worker keeps of a stored file whose spec removes values there
+    (ImportSpec.discard_on_upload false): the table read from it, hidden rows included and
+    marked, without the discarded values, as a file to store in its place (JSON); and that
+    table. Raises TableError."""
+    table = spec.read(name, data)
+    return ContentFile(_table_to_json(table), name=f"fichier.{TABLE_EXTENSION}"), table
+
+
 def _kept_upload(spec, uploaded):
     """What the run keeps of the uploaded file: the file itself, or, when the spec discards
     columns (a NIR), the table read from it without them, so that they never reach the
     storage. Raises TableError."""
-    if not spec.discards:
+    if not spec.discards or not spec.discard_on_upload:
         return uploaded
     # The hidden rows are kept with the others: each analysis leaves them out or not, as the
     # run's parameters say (the user may change their mind before confirming).

@@ -155,6 +155,7 @@ ROUTES = {
     # The world's run produced no file.
     "pti:run_result": (lambda w: [w["run"].pk], GET, roles(ASSIGNERS, 404, manager_out=404)),
     "pti:run_cancel": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
+    "pti:run_hidden_rows": (lambda w: [w["run"].pk], POST, roles(ASSIGNERS, 302, manager_out=404)),
     "signatories:signatory_list": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
     "signatories:signatory_import": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
     "signatories:signatory_export": (lambda w: [w["pact"].pk, "xlsx"], GET, roles(PILOT, 200)),

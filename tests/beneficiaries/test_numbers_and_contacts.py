@@ -430,8 +430,9 @@ def test_an_invalid_phone_or_email_leaves_the_person_imported_without_it(pilot, 
     # Each cell left out is said, with its line and its column; a NIR is never repeated.
     assert "Ligne 2 : Téléphone : « 06 12 » n'est pas un numéro de téléphone valide" in out
     assert "Ligne 2 : Courriel : « iris@ » n'est pas une adresse électronique valide" in out
-    assert "Ligne 3 : Téléphone : cette case contient un numéro de sécurité sociale" in out
-    assert "Ligne 3 : Courriel : cette case contient un numéro de sécurité sociale" in out
+    # Removed as the file is read (the people list's discarded values), then said.
+    assert "Ligne 3 : Téléphone : " + REMOVED_CELL in out
+    assert "Ligne 3 : Courriel : " + REMOVED_CELL in out
     assert "205112B012345" not in out + err
     assert "2 93 08" not in out + err
 
@@ -681,3 +682,35 @@ def test_a_search_by_number_is_traced_the_same_however_the_number_is_written():
         == search_fingerprint("1234500000000")
         != search_fingerprint("1234567")
     )
+
+
+def test_a_nir_in_a_list_of_people_is_never_shown_nor_kept(pilot_client, loire, settings, tmp_path):
+    """A NIR typed in the phone or e-mail cell of a list, or sent in a NIR column, is removed
+    as the file is read: the preview, the run's analysis and the kept file never hold it; the
+    person is imported without it, each cell said in a warning."""
+    settings.MEDIA_ROOT = tmp_path
+    nir, spaced = "1850578006048", "2 86 03 42 218 123 07"
+    data = (
+        "Civilité;Prénom;Nom;Date de naissance;CP Ville;N° CAF;Téléphone;Courriel;NIR\r\n"
+        f"Mme;Rose;Tardieu;14/03/1986;42000 Saint-Étienne;7700001;{spaced};{nir};{nir}\r\n"
+    ).encode("cp1252")
+    response = send(
+        pilot_client, reverse("beneficiaries:import"), SimpleUploadedFile("liste.csv", data)
+    )
+    run = run_of(response)
+    content = page(run_page(pilot_client, run))
+
+    assert run.status == RunStatus.TO_CONFIRM
+    assert run.analysis["warnings"] == [
+        "Ligne 2 : Courriel : " + REMOVED_CELL,
+        "Ligne 2 : Téléphone : " + REMOVED_CELL,
+    ]
+    with run.file.open("rb") as kept:
+        stored = kept.read().decode()
+    for shown in (content, str(run.analysis), stored):
+        assert nir not in shown
+        assert spaced not in shown
+        assert spaced.replace(" ", "") not in shown
+    confirm(pilot_client, run)
+    rose = Beneficiary.objects.get(last_name="Tardieu")
+    assert (rose.phone, rose.email) == ("", "")

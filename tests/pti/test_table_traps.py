@@ -468,3 +468,43 @@ def test_the_run_page_lets_the_user_choose_again_before_confirming(
     response = client.post(choice, {"inclure": "oui"}, follow=True)
     assert "ne peut plus être analysé de nouveau" in page(response)
     assert Beneficiary.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_warnings_of_a_cancelled_run_never_say_its_rows_were_imported(
+    client_as, gier, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_as(UserFactory(pilot=True))
+    data = xlsx_book({"Liste": [PEOPLE, person(1), person(2)]}, hidden=(3,))
+    run = run_of(send(client, IMPORT_URL, SimpleUploadedFile("l.xlsx", data)))
+    assert "les lignes nommées seront importées" in page(run_page(client, run))
+
+    client.post(reverse("pti:run_cancel", args=[run.pk]))
+    run.refresh_from_db()
+    content = page(run_page(client, run))
+
+    assert run.status == RunStatus.CANCELLED
+    assert "1 avertissement" in content
+    assert "Ce que l'analyse avait relevé ; rien n'a été enregistré." in content
+    assert "importées" not in content.split("1 avertissement")[1].split("</section>")[0]
+    assert not Beneficiary.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_imports_hidden_rows_unless_told_and_says_how(gier, tmp_path):
+    pilot = UserFactory(pilot=True)
+    path = tmp_path / "liste.xlsx"
+    path.write_bytes(
+        xlsx_book({"Liste": [PEOPLE, *(person(n, last=f"Nom{n}") for n in (1, 2))]}, hidden=(3,))
+    )
+
+    out, _ = run_command(path, "--user", pilot.username, "--dry-run")
+    assert "(ligne 3) : elle est importée comme les autres" in out
+    assert "(--sans-lignes-masquees pour laisser de côté" in out
+    assert "L'import ferait : 2 créations" in out
+
+    out, _ = run_command(path, "--user", pilot.username, "--sans-lignes-masquees")
+    assert "(ligne 3) : laissée de côté, comme demandé." in out
+    assert "--sans-lignes-masquees pour" not in out
+    assert list(Beneficiary.objects.values_list("last_name", flat=True)) == ["Nom1"]

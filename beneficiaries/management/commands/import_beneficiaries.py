@@ -110,6 +110,11 @@ class Command(BaseCommand):
                 raise CommandError(refused.message) from None
             self._held(outcome, held_file)
             write_warnings(self.stdout, outcome.found["warnings"])
+            if table.hidden_lines and table.hidden_included:
+                self.stdout.write(
+                    "  (--sans-lignes-masquees pour laisser de côté les lignes masquées ou "
+                    "filtrées du tableur)"
+                )
             if dry_run:
                 self.stdout.write(
                     f"Simulation (--dry-run) : {outcome.found['lines'][0]} Rien n'a été enregistré."
