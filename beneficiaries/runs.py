@@ -47,7 +47,7 @@ def analyse_flux(run, progress):
     database. A flux not newer than the last one imported (the date of the last flux that
     listed someone) is to be confirmed on purpose: replaying an old month by mistake would
     undo later news."""
-    last = FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
+    last = last_flux_date()
     with run.file.open("rb") as stream, tempfile.TemporaryFile() as plan_file:
         try:
             report = cnaf_flux_analyse(
@@ -71,14 +71,31 @@ def analyse_flux(run, progress):
             run.plan.delete(save=False)
         run.plan.save(f"{secrets.token_hex(16)}.jsonl.gz", File(plan_file), save=False)
     found_by_analysis = found(report)
-    known_on = report.header.known_on if report.header else None
-    if last and known_on and known_on <= last:
+    replay = replay_of(report, last=last)
+    if replay:
         found_by_analysis["confirm_on_purpose"] = (
-            f"Ce flux est daté du {known_on:%d/%m/%Y} : il n'est pas plus récent que le dernier "
-            f"flux importé, du {last:%d/%m/%Y}. Je confirme l'importer quand même (un "
-            "rattrapage voulu, pas une erreur de fichier)."
+            f"{replay} Je confirme l'importer quand même (un rattrapage voulu, pas une erreur "
+            "de fichier)."
         )
     return found_by_analysis
+
+
+def last_flux_date():
+    """The date of the last flux imported that listed someone (FluxListing), or None."""
+    return FluxListing.objects.aggregate(last=Max("listed_on"))["last"]
+
+
+def replay_of(report, *, last):
+    """What the user is told (French) when the analysed flux (`report`, a CnafImportReport)
+    is not newer than the last one imported (`last`, a date or None): replaying an old month
+    by mistake would undo later news, so it is imported only on purpose; None otherwise."""
+    known_on = report.header.known_on if report.header else None
+    if last and known_on and known_on <= last:
+        return (
+            f"Ce flux est daté du {known_on:%d/%m/%Y} : il n'est pas plus récent que le dernier "
+            f"flux importé, du {last:%d/%m/%Y}."
+        )
+    return None
 
 
 def perform_flux(run, progress):

@@ -1059,6 +1059,28 @@ def test_the_command_prints_counts_and_no_name(communes, pilot):
 
 
 @pytest.mark.django_db
+def test_the_command_replays_an_older_or_same_flux_only_on_purpose(communes, pilot):
+    """As the page asks to tick a confirmation (beneficiaries.runs.replay_of), the command
+    refuses a flux that is not newer than the last one imported, unless --rattrapage."""
+    run(OCTOBER, "--user", "pilote")
+    people = Beneficiary.objects.count()
+
+    out, _ = run(SEPTEMBER, "--user", "pilote", "--dry-run")
+    assert (
+        "Ce flux est daté du 06/10/2025 : il n'est pas plus récent que le dernier flux importé, "
+        "du 05/11/2025. Pour l'importer quand même : --rattrapage."
+    ) in out
+    with pytest.raises(CommandError, match="relancez avec --rattrapage"):
+        run(SEPTEMBER, "--user", "pilote")
+    assert Beneficiary.objects.count() == people
+    assert FluxListing.objects.filter(listed_on=datetime.date(2025, 10, 6)).count() == 0
+
+    out, _ = run(SEPTEMBER, "--user", "pilote", "--rattrapage")
+    assert "Flux importé." in out
+    assert FluxListing.objects.filter(listed_on=datetime.date(2025, 10, 6)).exists()
+
+
+@pytest.mark.django_db
 def test_the_command_lists_the_errors_of_a_refused_file(tmp_path, communes, pilot):
     communes["42095"].delete()
     path = variant(

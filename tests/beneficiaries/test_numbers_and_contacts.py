@@ -179,8 +179,11 @@ def test_the_msa_number_flux_imports_both_households(pilot, loire):
     ]
     marcel = Beneficiary.objects.get(first_name="Marcel")
     assert (marcel.household.payer, marcel.household.caf_number) == (Payer.MSA, "1890442147123")
-    # The same flux again changes nothing: the households are found by the same numbers.
-    out, err = import_flux(flux)
+    # The same flux again is refused unless replayed on purpose, and then changes nothing:
+    # the households are found by the same numbers.
+    with pytest.raises(CommandError, match="relancez avec --rattrapage"):
+        import_flux(flux)
+    out, err = import_flux(flux, "--rattrapage")
     assert "Foyers : 0 créé(s)" in out, out
     assert Household.objects.count() == 2
 

@@ -14,6 +14,7 @@ from beneficiaries.management.importing import (
     importing_user,
     write_errors,
 )
+from beneficiaries.runs import last_flux_date, replay_of
 from pti.enums import Role
 from pti.runs import ReportingReader
 
@@ -49,13 +50,20 @@ class Command(BaseCommand):
         )
 
         parser.add_argument(
+            "--rattrapage",
+            action="store_true",
+            help="importe un flux qui n'est pas plus récent que le dernier importé (un "
+            "rattrapage voulu) ; sans cette option, un tel flux est refusé, comme l'écran "
+            "demande de le confirmer",
+        )
+        parser.add_argument(
             "--retenir",
             action="store_true",
             help="met de côté les foyers en erreur (liste « Foyers du flux à traiter », chacun "
             "avec sa raison) et importe tous les autres, au lieu de refuser le fichier",
         )
 
-    def handle(self, *args, file, user, dry_run, retenir=False, **options):
+    def handle(self, *args, file, user, dry_run, retenir=False, rattrapage=False, **options):
         path = existing_file(file)
         importer = importing_user(
             user,
@@ -63,7 +71,9 @@ class Command(BaseCommand):
             "n'est pas un pilote en activité : seul un pilote importe le flux CNAF.",
         )
         try:
-            report = self.analyse_then_write(path, importer, dry_run=dry_run, hold=retenir)
+            report = self.analyse_then_write(
+                path, importer, dry_run=dry_run, hold=retenir, replay=rattrapage
+            )
         except CnafFluxError as exc:
             raise CommandError(f"{exc} Rien n'a été enregistré.") from None
         except CnafImportRefused as refused:
@@ -75,10 +85,12 @@ class Command(BaseCommand):
             ) from None
         self.print_report(report)
 
-    def analyse_then_write(self, path, importer, *, dry_run, hold):
+    def analyse_then_write(self, path, importer, *, dry_run, hold, replay=False):
         """The same two steps as from the browser (beneficiaries.runs), one after the other,
         with their progress printed every tenth; `hold`: the faulty households set aside, as
-        the browser does, instead of the file refused."""
+        the browser does, instead of the file refused; `replay`: a flux not newer than the
+        last one imported is written all the same (the page's confirmation on purpose)."""
+        last = last_flux_date()
         with path.open("rb") as stream, tempfile.TemporaryFile() as plan_file:
             size = path.stat().st_size
             self.stdout.write(f"Analyse du fichier ({size // 1_000_000} Mo)…")
@@ -88,8 +100,18 @@ class Command(BaseCommand):
                 plan_file=plan_file,
                 hold_faulty=hold,
             )
+            replayed = replay_of(report, last=last)
+            if replayed and dry_run:
+                self.stdout.write(
+                    self.style.WARNING(f"{replayed} Pour l'importer quand même : --rattrapage.")
+                )
             if dry_run:
                 return report
+            if replayed and not replay:
+                raise CommandError(
+                    f"{replayed} Rien n'a été enregistré. S'il s'agit d'un rattrapage voulu, "
+                    "relancez avec --rattrapage."
+                )
             self.stdout.write(f"Écriture de {report.households_read} foyer(s)…")
             return cnaf_flux_write(
                 plan_file=plan_file,
