@@ -9,6 +9,7 @@ Phones are read with libphonenumber's metadata (the `phonenumbers` package, regi
 - any other country's number in its international form: « +32 470 12 34 56 ».
 """
 
+import datetime
 import re
 
 import phonenumbers
@@ -39,7 +40,13 @@ def looks_like_nir(value):
     make it anything else: the value is taken for a NIR all the same (a typo must not let it
     through), but a key of 00 or above 97 cannot be one (the CNAF's 15-digit allocataire
     numbers end with zeros)."""
-    text = nir.compact(str(value if value is not None else ""))
+    if value is None or isinstance(value, bool | datetime.date):
+        return False
+    raw = str(value)
+    # Most cells are names, places and dates: too few digits to be one (a cheap test first).
+    if len(raw) < 13 or sum(raw.count(digit) for digit in "0123456789") < 11:
+        return False
+    text = nir.compact(raw)
     if len(text) == 15:
         body, key = text[:13], text[13:]
         if not key.isdigit() or not 1 <= int(key) <= 97:
