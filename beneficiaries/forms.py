@@ -24,7 +24,7 @@ from beneficiaries.enums import (
     Sex,
 )
 from beneficiaries.models import Beneficiary
-from beneficiaries.services import HOMONYM_LABEL
+from beneficiaries.services import HOMONYM_LABEL, PROBABLE_HOMONYM
 from pti.enums import Role
 from pti.forms import (
     BirthDateField,
@@ -191,7 +191,9 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         next post with the box ticked creates the file."""
         if HOMONYM_FIELD not in self.fields:
             self._add_homonym_field()
-        self.add_error(HOMONYM_FIELD, homonym)
+        # The files the user may see are listed once, above the form (the view's `existing`).
+        where = " (dossiers listés en haut de la page)" if homonym.visible else ""
+        self.add_error(HOMONYM_FIELD, PROBABLE_HOMONYM.format(where=where))
 
     @property
     def homonyms_confirmed(self):

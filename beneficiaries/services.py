@@ -17,6 +17,7 @@ from beneficiaries.enums import (
     HouseholdRole,
     ObstacleStatus,
     RefusedTarget,
+    Sex,
 )
 from beneficiaries.households import SINGLE_ROLES, household_situation
 from beneficiaries.models import (
@@ -138,8 +139,9 @@ def person_label(person):
     """« BENALI Mohamed, né(e) le 01/01/1990, foyer CAF 7600001 »: a file named to a user who
     may see it."""
     household = person.household
+    born = {Sex.FEMALE: "née", Sex.MALE: "né"}.get(person.sex, "né(e)")
     return (
-        f"{person.full_name}, né(e) le {person.birth_date:%d/%m/%Y}, foyer "
+        f"{person.full_name}, {born} le {person.birth_date:%d/%m/%Y}, foyer "
         f"{household.get_payer_display()} {household.caf_number}"
     )
 

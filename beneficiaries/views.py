@@ -517,7 +517,7 @@ def beneficiary_create(request):
     probable homonym (same names and birth date, another household) is shown with a box to
     tick, and the form, kept as typed, creates the file once it is ticked."""
     form = people_forms.BeneficiaryForm(request.POST or None, user=request.user)
-    existing = []
+    existing, is_homonym = [], False
     if form.is_valid():
         try:
             person = services.beneficiary_create(
@@ -536,7 +536,7 @@ def beneficiary_create(request):
             existing = [duplicate.person]
         except services.ProbableHomonym as homonym:
             form.ask_homonym_confirmation(homonym)
-            existing = homonym.visible
+            existing, is_homonym = homonym.visible, True
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -550,7 +550,7 @@ def beneficiary_create(request):
         submit_label="Créer le dossier",
         cancel_url=reverse("beneficiaries:list"),
         status=form_error_status(form),
-        extra={"existing": existing},
+        extra={"existing": existing, "homonym": is_homonym},
         template="beneficiaries/beneficiary_create.html",
     )
 

@@ -121,7 +121,10 @@ def test_the_form_warns_of_a_homonym_then_creates_once_confirmed(client_as, pilo
     content = page(first)
     assert first.status_code == 422
     assert "Homonyme probable : une personne de mêmes nom, prénom et date de naissance" in content
-    assert "BENALI Mohamed, né(e) le 01/01/1990, foyer CAF 7600001" in content
+    # The file is named once, above the form, the box's message pointing to it.
+    assert "né le 01/01/1990, foyer CAF 7600001" in content
+    assert content.count("foyer CAF 7600001") == 1
+    assert "(dossiers listés en haut de la page)" in content
     assert reverse("beneficiaries:file", args=[existing.pk]) in content
     assert CONFIRM in content
     assert 'name="homonyme_confirme"' in content
@@ -163,7 +166,7 @@ def test_the_form_refuses_the_same_person_in_the_same_household_naming_the_file(
         assert response.status_code == 422
         assert services.DUPLICATE_PERSON in content
         assert (
-            "Dossier existant : BENALI Mohamed, né(e) le 01/01/1990, foyer CAF 7600001" in content
+            "Dossier existant : BENALI Mohamed, né le 01/01/1990, foyer CAF 7600001" in content
         )
         assert reverse("beneficiaries:file", args=[existing.pk]) in content
     assert Beneficiary.objects.count() == 1
