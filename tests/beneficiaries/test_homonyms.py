@@ -165,9 +165,7 @@ def test_the_form_refuses_the_same_person_in_the_same_household_naming_the_file(
         content = page(response)
         assert response.status_code == 422
         assert services.DUPLICATE_PERSON in content
-        assert (
-            "Dossier existant : BENALI Mohamed, né le 01/01/1990, foyer CAF 7600001" in content
-        )
+        assert "Dossier existant : BENALI Mohamed, né le 01/01/1990, foyer CAF 7600001" in content
         assert reverse("beneficiaries:file", args=[existing.pk]) in content
     assert Beneficiary.objects.count() == 1
 
