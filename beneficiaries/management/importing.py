@@ -34,17 +34,22 @@ def write_warnings(stream, warnings):
     if not warnings:
         return
     count = len(warnings)
-    stream.write(f"{count} avertissement{'s' if count > 1 else ''} (lignes importées) :")
+    stream.write(
+        f"{count} avertissement{'s' if count > 1 else ''}, à vérifier (sans empêcher l'import) :"
+    )
     for warning in warnings[:ERRORS_SHOWN]:
         stream.write(f"  {warning}")
     if count > ERRORS_SHOWN:
-        stream.write(f"  … et {count - ERRORS_SHOWN} autre(s).")
+        others = count - ERRORS_SHOWN
+        stream.write(f"  … et {others} autre{'s' if others > 1 else ''}.")
 
 
 def write_errors(stream, errors):
     """Every error of a refused file, up to ERRORS_SHOWN, each on its line."""
-    stream.write(f"{len(errors)} erreur(s) dans le fichier :")
+    count = len(errors)
+    stream.write(f"{count} erreur{'s' if count > 1 else ''} dans le fichier :")
     for error in errors[:ERRORS_SHOWN]:
         stream.write(f"  {error}")
-    if len(errors) > ERRORS_SHOWN:
-        stream.write(f"  … et {len(errors) - ERRORS_SHOWN} autre(s).")
+    if count > ERRORS_SHOWN:
+        others = count - ERRORS_SHOWN
+        stream.write(f"  … et {others} autre{'s' if others > 1 else ''}.")

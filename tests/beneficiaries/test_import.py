@@ -987,7 +987,7 @@ def test_the_command_holds_the_faulty_rows_writes_the_rest_and_hands_them_back(
         == "Import terminé : 1 création, 0 modification, 0 ligne inchangée, 2 lignes retenues.\n"
     )
     assert err == (
-        "2 erreur(s) dans le fichier :\n"
+        "2 erreurs dans le fichier :\n"
         "  Ligne 3 : Date de naissance : « 31/02/1980 » : date impossible : le 31/02 "
         "n'existe pas.\n"
         "  Ligne 4 : N° CAF : « 30000002 » n'est pas un numéro d'allocataire (7 chiffres au "
@@ -1022,7 +1022,7 @@ def test_the_command_refuses_a_file_whose_rows_are_all_wrong(pilot, place, tmp_p
     with pytest.raises(CommandError, match="Fichier refusé : rien n'a été enregistré"):
         call_command("import_beneficiaries", str(path), "--user", pilot.username, stderr=err)
 
-    assert err.getvalue().startswith("2 erreur(s) dans le fichier :\n  Ligne 2 : Civilité :")
+    assert err.getvalue().startswith("2 erreurs dans le fichier :\n  Ligne 2 : Civilité :")
     assert not Beneficiary.objects.exists()
 
 

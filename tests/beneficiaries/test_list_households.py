@@ -116,7 +116,7 @@ def test_a_second_demandeur_holds_the_household_in_the_dry_run_and_the_write(
         )
     )
     expected_errors = (
-        "3 erreur(s) dans le fichier :\n"
+        "3 erreurs dans le fichier :\n"
         # Never half a household: its other rows are held with the faulty one.
         "  Ligne 2 : Retenue avec la ligne 4, qui est en erreur : elles ont le même « N° CAF ».\n"
         "  Ligne 4 : Rôle : le foyer n° 0123456 a déjà un demandeur (ligne 2) : un foyer n'en "

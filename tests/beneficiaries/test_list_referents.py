@@ -138,7 +138,8 @@ def test_the_command_says_which_referent_it_did_not_find(pilot, place, jean_eric
     call_command("import_beneficiaries", str(path), "--user", pilot.username, stdout=out)
 
     assert (
-        "1 avertissement (lignes importées) :\n  Ligne 2 : Référent : « Martin Paul » n'est pas "
+        "1 avertissement, à vérifier (sans empêcher l'import) :\n"
+        "  Ligne 2 : Référent : « Martin Paul » n'est pas "
         "un référent en activité (indiquez « Prénom Nom » ou son identifiant)." in out.getvalue()
     )
     assert "Import terminé : 1 création" in out.getvalue()
