@@ -3,10 +3,12 @@ the user's scope and the list's current filters, in the list's order.
 
 Size: the list holds every person of the user's scope, up to the whole département (some
 100,000 people for a pilot), so neither format is built in memory. The CSV is streamed, a few
-thousand rows read at a time; the XLSX is written row by row by openpyxl's write-only mode
-into a temporary file, then sent from it. The rows are read by one query (an iterator), and
-the trace of the export is one INSERT … SELECT of the same people (`record_export`): the
-number of queries does not depend on the number of people.
+thousand rows read at a time, whatever the number of people. The XLSX is written row by row by
+openpyxl's write-only mode into a temporary file, then sent from it: some 30 MB of memory but
+about 20 to 50 seconds for 100,000 people, longer than a request should last, so it is refused
+past XLSX_MAX_ROWS people (the page says to export as CSV or to filter). The rows are read by
+one query (an iterator), and the trace of the export is one INSERT … SELECT of the same people
+(`record_export`): the number of queries does not depend on the number of people.
 """
 
 import csv
@@ -32,6 +34,9 @@ EXPORT_WHAT = "export de la liste"
 SHEET_TITLE = "Bénéficiaires"
 CHUNK_SIZE = 2_000
 XLSX_DATE_FORMAT = "DD/MM/YYYY"
+# openpyxl writes some 2,000 to 5,000 rows of this sheet a second: 20,000 people take a few
+# seconds.
+XLSX_MAX_ROWS = 20_000
 
 
 def headers(user):

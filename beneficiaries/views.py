@@ -47,6 +47,7 @@ from pti.models import TaskRun, User
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import PILOTS, role_required
 from pti.runs import run_start
+from pti.tabular import french_number
 
 PAGE_SIZE = 50
 FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
@@ -163,7 +164,8 @@ def beneficiary_export(request, fmt):
     """The list, with its filters and search (a handle, as on the page), as CSV or XLSX
     (`fmt`): the people of the user's scope, traced as an export of each of them before any
     row leaves (beneficiaries.people_export). The CSV is streamed; the XLSX is written to a
-    temporary file first."""
+    temporary file first, and refused past people_export.XLSX_MAX_ROWS people (back to the
+    list, with its filters, and a message saying to export as CSV)."""
     params, expired = searches.resolved_query(request, text_field="q")
     if expired:
         messages.info(request, "Cette recherche n'est plus disponible : saisissez-la à nouveau.")
@@ -176,6 +178,19 @@ def beneficiary_export(request, fmt):
         today=today,
     )
     people = filterset.qs
+    if fmt == "xlsx":
+        count = people.count()
+        if count > people_export.XLSX_MAX_ROWS:
+            messages.error(
+                request,
+                f"La liste compte {french_number(count)} personnes : au-delà de "
+                f"{french_number(people_export.XLSX_MAX_ROWS)}, l'export XLSX serait trop "
+                "long. Exportez-la en CSV, ou filtrez-la.",
+            )
+            query = request.GET.urlencode()
+            return redirect(
+                f"{reverse('beneficiaries:list')}?{query}" if query else "beneficiaries:list"
+            )
     people_export.record_export(
         user=request.user,
         people=people,

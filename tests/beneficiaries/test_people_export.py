@@ -208,3 +208,19 @@ def test_the_export_makes_the_same_number_of_queries_for_1_or_many_people(
 
     assert_constant_queries(download, download, between=lambda: [follow(sophie) for _ in range(30)])
     assert FileAccess.objects.filter(operation=FileOperation.EXPORT).count() == 1 + 31
+
+
+def test_a_too_long_xlsx_is_refused_for_csv_and_nothing_is_traced(client_as, sophie, monkeypatch):
+    monkeypatch.setattr("beneficiaries.people_export.XLSX_MAX_ROWS", 2)
+    for _ in range(3):
+        follow(sophie)
+    client = client_as(sophie)
+    response = export(client, "xlsx", state="all")
+    assert response.status_code == 302
+    assert response.url == reverse("beneficiaries:list") + "?state=all"
+    assert not FileAccess.objects.exists()
+    page = client.get(response.url)
+    assert "La liste compte 3 personnes : au-delà de 2, l'export XLSX serait trop long." in (
+        html.unescape(page.content.decode())
+    )
+    assert len(csv_rows(export(client, "csv"))) == 1 + 3
