@@ -7,6 +7,7 @@ app_name = "beneficiaries"
 urlpatterns = [
     path("portefeuille/", views.portfolio, name="portfolio"),
     path("beneficiaires/", views.beneficiary_list, name="list"),
+    path("beneficiaires/export.<export:fmt>", views.beneficiary_export, name="list_export"),
     path("beneficiaires/nouveau/", views.beneficiary_create, name="create"),
     path("beneficiaires/import/", views.beneficiary_import, name="import"),
     path("beneficiaires/import/coordonnees-caf/", views.contacts_import, name="import_contacts"),

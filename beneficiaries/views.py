@@ -10,14 +10,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.enums import PrescriptionStatus
 from beneficiaries import forms as people_forms
-from beneficiaries import services, traces
+from beneficiaries import people_export, services, traces
 from beneficiaries.deadlines import DUE_LABELS, active_base_start, due_items
 from beneficiaries.enums import (
     FileOperation,
@@ -46,6 +47,7 @@ from pti.models import TaskRun, User
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import PILOTS, role_required
 from pti.runs import run_start
+from pti.tabular import french_number
 
 PAGE_SIZE = 50
 FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
@@ -152,6 +154,62 @@ def beneficiary_list(request):
         people=people_of(request.user),
         view=PeopleView.LIST,
         template="beneficiaries/list.html",
+        extra={"exportable": True},
+    )
+
+
+@role_required(FILE_READERS)
+@require_GET
+def beneficiary_export(request, fmt):
+    """The list, with its filters and search (a handle, as on the page), as CSV or XLSX
+    (`fmt`): the people of the user's scope, traced as an export of each of them before any
+    row leaves (beneficiaries.people_export). The CSV is streamed; the XLSX is written to a
+    temporary file first, and refused past people_export.XLSX_MAX_ROWS people (back to the
+    list, with its filters, and a message saying to export as CSV)."""
+    params, expired = searches.resolved_query(request, text_field="q")
+    if expired:
+        messages.info(request, "Cette recherche n'est plus disponible : saisissez-la à nouveau.")
+        return redirect("beneficiaries:list")
+    today = timezone.localdate()
+    filterset = BeneficiaryFilter(
+        params or None,
+        queryset=people_of(request.user).with_followup(),
+        user=request.user,
+        today=today,
+    )
+    people = filterset.qs
+    if fmt == "xlsx":
+        count = people.count()
+        if count > people_export.XLSX_MAX_ROWS:
+            messages.error(
+                request,
+                f"La liste compte {french_number(count)} personnes : au-delà de "
+                f"{french_number(people_export.XLSX_MAX_ROWS)}, l'export XLSX serait trop "
+                "long. Exportez-la en CSV, ou filtrez-la.",
+            )
+            query = request.GET.urlencode()
+            return redirect(
+                f"{reverse('beneficiaries:list')}?{query}" if query else "beneficiaries:list"
+            )
+    people_export.record_export(
+        user=request.user,
+        people=people,
+        criteria={**filterset.criteria(), "Format": fmt.upper()},
+        search_text=filterset.search_text,
+    )
+    filename = f"beneficiaires-{today.isoformat()}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            people_export.csv_chunks(people, request.user, today),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return FileResponse(
+        people_export.xlsx_file(people, request.user, today),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 

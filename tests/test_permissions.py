@@ -219,6 +219,7 @@ ROUTES = {
     # People's files: the world's person is followed by référent_own in manager_in's structure.
     "beneficiaries:portfolio": (lambda w: [], GET, roles(REFERENT, 200)),
     "beneficiaries:list": (lambda w: [], GET, roles(FILE_READERS, 200)),
+    "beneficiaries:list_export": (lambda w: ["csv"], GET, roles(FILE_READERS, 200)),
     "beneficiaries:create": (lambda w: [], GET, roles(ASSIGNERS, 200)),
     "beneficiaries:import": (lambda w: [], GET, roles(ASSIGNERS, 200)),
     "beneficiaries:import_contacts": (lambda w: [], GET, roles(PILOT, 200)),
