@@ -7,6 +7,7 @@ from beneficiaries import cells
 from beneficiaries.allocataire import allocataire_number
 from beneficiaries.contacts import email_address, phone_number
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     RECORDED_EXITS,
     AssignmentReason,
     ContractKind,
@@ -24,7 +25,12 @@ from beneficiaries.enums import (
     Sex,
 )
 from beneficiaries.models import Beneficiary
-from beneficiaries.services import HOMONYM_LABEL, PROBABLE_HOMONYM
+from beneficiaries.services import (
+    HOMONYM_LABEL,
+    PROBABLE_HOMONYM,
+    SITUATION_REFUSED,
+    SITUATION_REQUIRED,
+)
 from pti.enums import Role
 from pti.forms import (
     BirthDateField,
@@ -313,7 +319,16 @@ class ExitForm(StyledFormMixin, forms.Form):
     category = forms.ChoiceField(
         label="Motif de sortie", choices=[(c.value, c.label) for c in RECORDED_EXITS]
     )
-    contract_type = forms.ChoiceField(label="Situation à la sortie", choices=ExitContract.choices)
+    # Nothing preselected: an exit saved untouched must not count as a job.
+    contract_type = forms.ChoiceField(
+        label="Situation à la sortie",
+        choices=[("", "---------"), *ExitContract.choices],
+        required=False,
+        help_text=(
+            "Seulement pour une fin de droit ou une sortie des droits et devoirs : l'emploi ou "
+            "la formation trouvés, ou « sans emploi ni formation »."
+        ),
+    )
     contract_days = forms.IntegerField(
         label="Durée du contrat (jours)",
         required=False,
@@ -325,7 +340,20 @@ class ExitForm(StyledFormMixin, forms.Form):
     def clean(self):
         cleaned = super().clean()
         fixed_term = (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED)
-        if cleaned.get("contract_type") in fixed_term and not cleaned.get("contract_days"):
+        category, contract_type = cleaned.get("category"), cleaned.get("contract_type")
+        if category in EXITS_FOR_ACTIVITY and not contract_type:
+            self.add_error("contract_type", SITUATION_REQUIRED)
+        elif (
+            category
+            and category not in EXITS_FOR_ACTIVITY
+            and contract_type
+            not in (
+                "",
+                ExitContract.NONE,
+            )
+        ):
+            self.add_error("contract_type", SITUATION_REFUSED)
+        elif contract_type in fixed_term and not cleaned.get("contract_days"):
             self.add_error("contract_days", "Indiquez la durée du contrat en jours.")
         return cleaned
 

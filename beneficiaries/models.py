@@ -12,6 +12,7 @@ from actions.enums import PrescriptionStatus
 from actions.models import Action
 from beneficiaries.deadlines import ending_horizon, last_late_start, latest_start, notice_start
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     AssignmentReason,
     ContractKind,
     ExitCategory,
@@ -873,6 +874,17 @@ class Exit(models.Model):
                 violation_error_message=(
                     "Une clôture faute de contact ne s'enregistre pas à la main : elle est "
                     "prononcée par la fin de la durée de conservation, sans emploi ni formation."
+                ),
+            ),
+            # Only an exit for resources or activity says what the person left for: a death, a
+            # move or a sanction is never a job nor a training (enums.EXITS_FOR_ACTIVITY).
+            models.CheckConstraint(
+                condition=Q(category__in=EXITS_FOR_ACTIVITY)
+                | Q(contract_type=ExitContract.NONE, contract_days__isnull=True),
+                name="exit_situation_only_for_activity",
+                violation_error_message=(
+                    "Seule une fin de droit ou une sortie des droits et devoirs dit ce que la "
+                    "personne a trouvé (emploi ou formation)."
                 ),
             ),
         ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
 from actions.services import action_release_place, action_take_place, actions_release_places
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     AssignmentReason,
     ContractKind,
     ExitContract,
@@ -761,8 +762,31 @@ def prescription_end(*, prescription, completed, ended_on, outcome, by):
     return prescription
 
 
+SITUATION_REQUIRED = (
+    "Indiquez la situation à la sortie : l'emploi ou la formation trouvés, "
+    "ou « sans emploi ni formation »."
+)
+SITUATION_REFUSED = (
+    "Laissez la situation vide : seule une fin de droit ou une sortie des droits et devoirs "
+    "dit ce que la personne a trouvé."
+)
+
+
 @transaction.atomic
 def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days, note, by):
+    """Record the person's exit (an ExitCategory) on `exit_on`, and what they left for.
+
+    `contract_type` (an ExitContract, its length `contract_days` in days for a fixed term) is
+    required for an exit for resources or activity (enums.EXITS_FOR_ACTIVITY); for the others
+    a job or a training is refused and they are recorded « sans emploi ni formation ». Running
+    prescriptions end with the exit. Raises ValidationError (French message) otherwise."""
+    if category in EXITS_FOR_ACTIVITY:
+        if not contract_type:
+            raise ValidationError(SITUATION_REQUIRED)
+    elif contract_type not in ("", None, ExitContract.NONE) or contract_days:
+        raise ValidationError(SITUATION_REFUSED)
+    else:
+        contract_type = ExitContract.NONE
     beneficiary = _lock_person(beneficiary.pk)
     if Exit.objects.filter(beneficiary=beneficiary).exists():
         raise ValidationError("La sortie de cette personne est déjà enregistrée.")

@@ -1,0 +1,146 @@
+"""What an exit says the person left for: asked only when they may have found a job or a
+training, never preselected, and its outcome shown where the person is shown."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from beneficiaries import services
+from beneficiaries.enums import ExitCategory, ExitContract
+from beneficiaries.forms import ExitForm
+from beneficiaries.models import Exit
+from tests.beneficiaries.factories import (
+    BeneficiaryFactory,
+    ExitFactory,
+    ReferentAssignmentFactory,
+)
+from tests.pti.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+YESTERDAY = TODAY - datetime.timedelta(days=1)
+
+
+def follow(referent, **person):
+    return ReferentAssignmentFactory(
+        referent=referent, beneficiary=BeneficiaryFactory(**person)
+    ).beneficiary
+
+
+def exit_data(**values):
+    data = {
+        "sortie-exit_on": YESTERDAY.strftime("%d/%m/%Y"),
+        "sortie-category": ExitCategory.DEATH,
+        "sortie-contract_type": "",
+        "sortie-contract_days": "",
+        "sortie-note": "",
+    }
+    data.update({f"sortie-{key}": value for key, value in values.items()})
+    return data
+
+
+def record(person, by, **values):
+    return services.exit_record(
+        beneficiary=person,
+        **{
+            "exit_on": YESTERDAY,
+            "category": ExitCategory.DEATH,
+            "contract_type": "",
+            "contract_days": None,
+            "note": "",
+            "by": by,
+            **values,
+        },
+    )
+
+
+# --- 1. Nothing preselected; a situation only for an exit for resources or activity ---------
+
+
+def test_the_exit_form_preselects_no_situation():
+    form = ExitForm()
+    assert form["contract_type"].value() in (None, "")
+    assert 'selected value="cdi"' not in str(form["contract_type"])
+
+
+def test_an_exit_for_death_saved_untouched_is_no_job(client_as):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    response = client_as(referent).post(
+        reverse("beneficiaries:exit_add", args=[person.pk]), exit_data()
+    )
+    assert response.status_code == 302
+    exit_ = Exit.objects.get(beneficiary=person)
+    assert (exit_.category, exit_.contract_type, exit_.contract_days) == (
+        ExitCategory.DEATH,
+        ExitContract.NONE,
+        None,
+    )
+
+
+def test_an_end_of_right_needs_the_situation_the_person_left_for():
+    form = ExitForm(data=exit_data(category=ExitCategory.END_OF_RIGHT))
+    assert not form.is_valid()
+    assert form.errors["contract_type"] == [
+        "Indiquez la situation à la sortie : l'emploi ou la formation trouvés, "
+        "ou « sans emploi ni formation »."
+    ]
+    assert ExitForm(
+        data=exit_data(category=ExitCategory.END_OF_RIGHT, contract_type=ExitContract.NONE)
+    ).is_valid()
+
+
+@pytest.mark.parametrize(
+    "category", [ExitCategory.DEATH, ExitCategory.MOVED, ExitCategory.SANCTION]
+)
+def test_a_job_is_refused_for_an_exit_that_says_nothing_of_a_job(category):
+    form = ExitForm(data=exit_data(category=category, contract_type=ExitContract.CDI))
+    assert not form.is_valid()
+    assert "Laissez la situation vide" in form.errors["contract_type"][0]
+
+
+def test_the_exit_page_says_what_is_wrong(client_as):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    response = client_as(referent).post(
+        reverse("beneficiaries:exit_add", args=[person.pk]),
+        exit_data(category=ExitCategory.OUT_OF_DUTIES),
+    )
+    assert response.status_code == 422
+    assert "Indiquez la situation à la sortie" in response.content.decode()
+    assert not Exit.objects.filter(beneficiary=person).exists()
+
+
+def test_the_service_requires_and_refuses_the_situation_as_the_form_does():
+    referent = UserFactory(referent=True)
+    person = BeneficiaryFactory()
+    with pytest.raises(ValidationError, match="Indiquez la situation"):
+        record(person, referent, category=ExitCategory.OUT_OF_DUTIES)
+    with pytest.raises(ValidationError, match="Laissez la situation vide"):
+        record(person, referent, contract_type=ExitContract.CDI)
+    with pytest.raises(ValidationError, match="Laissez la situation vide"):
+        record(person, referent, contract_days=90)
+    assert not Exit.objects.exists()
+
+    exit_ = record(
+        person,
+        referent,
+        category=ExitCategory.OUT_OF_DUTIES,
+        contract_type=ExitContract.CDD,
+        contract_days=200,
+    )
+    assert (exit_.contract_type, exit_.contract_days) == (ExitContract.CDD, 200)
+
+
+def test_the_database_refuses_a_job_after_a_death():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExitFactory(category=ExitCategory.DEATH, contract_type=ExitContract.CDI)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExitFactory(category=ExitCategory.MOVED, contract_type=ExitContract.NONE, contract_days=30)
+    ExitFactory(category=ExitCategory.DEATH, contract_type=ExitContract.NONE)
+    ExitFactory(category=ExitCategory.OUT_OF_DUTIES, contract_type=ExitContract.CDI)
