@@ -144,3 +144,90 @@ def test_the_database_refuses_a_job_after_a_death():
         ExitFactory(category=ExitCategory.MOVED, contract_type=ExitContract.NONE, contract_days=30)
     ExitFactory(category=ExitCategory.DEATH, contract_type=ExitContract.NONE)
     ExitFactory(category=ExitCategory.OUT_OF_DUTIES, contract_type=ExitContract.CDI)
+
+
+# --- 3. The outcome shows on the file and in the lists ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("contract_type", "days", "label"),
+    [
+        (ExitContract.CDI, None, "emploi durable"),
+        (ExitContract.CDD, 183, "emploi durable"),
+        (ExitContract.TEMP, 90, "emploi de transition"),
+        (ExitContract.QUALIFYING_TRAINING, None, "sortie positive"),
+        (ExitContract.NONE, None, "autre sortie"),
+    ],
+)
+def test_the_file_says_what_the_exit_led_to(client_as, contract_type, days, label):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    ExitFactory(
+        beneficiary=person,
+        category=ExitCategory.OUT_OF_DUTIES,
+        contract_type=contract_type,
+        contract_days=days,
+    )
+    content = client_as(referent).get(reverse("beneficiaries:file", args=[person.pk]))
+    assert f"Issue du parcours : {label}." in content.content.decode()
+
+
+def test_a_death_shows_as_no_job_on_the_file(client_as):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    record(person, referent)
+    content = client_as(referent).get(reverse("beneficiaries:file", args=[person.pk]))
+    assert "Issue du parcours : autre sortie." in content.content.decode()
+
+
+def rows_of(response):
+    return {p.last_name: p.exit_outcome_label for p in response.context["page"].object_list}
+
+
+def test_the_lists_show_each_exits_outcome(client_as):
+    referent = UserFactory(referent=True)
+    follow(referent, last_name="Encours")
+    for name, contract_type, days in [
+        ("Durable", ExitContract.CDD, 200),
+        ("Transition", ExitContract.SUBSIDISED, 365),
+        ("Formation", ExitContract.SIAE_HIRING, None),
+    ]:
+        ExitFactory(
+            beneficiary=follow(referent, last_name=name),
+            category=ExitCategory.END_OF_RIGHT,
+            contract_type=contract_type,
+            contract_days=days,
+        )
+    client = client_as(referent)
+    response = client.get(reverse("beneficiaries:portfolio"), {"state": "all"})
+    assert rows_of(response) == {
+        "Encours": "",
+        "Durable": "emploi durable",
+        "Transition": "emploi de transition",
+        "Formation": "sortie positive",
+    }
+    content = response.content.decode()
+    assert "sortie le 30/06/2025 : emploi de transition" in content
+    listed = client.get(reverse("beneficiaries:list"), {"state": "exited"})
+    assert rows_of(listed) == {
+        "Durable": "emploi durable",
+        "Transition": "emploi de transition",
+        "Formation": "sortie positive",
+    }
+
+
+def test_the_lists_make_as_many_queries_for_1_or_20_exits(client_as, assert_constant_queries):
+    referent = UserFactory(referent=True)
+    client = client_as(referent)
+    ExitFactory(beneficiary=follow(referent))
+
+    def pages():
+        for name in ("portfolio", "list"):
+            response = client.get(reverse(f"beneficiaries:{name}"), {"state": "exited"})
+            assert "emploi durable" in response.content.decode()
+
+    assert_constant_queries(
+        pages,
+        pages,
+        between=lambda: [ExitFactory(beneficiary=follow(referent)) for _ in range(19)],
+    )
