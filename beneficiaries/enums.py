@@ -126,6 +126,14 @@ class ExitContract(models.TextChoices):
     NONE = "none", "sans emploi ni formation"
 
 
+class PrescriptionAtExit(models.TextChoices):
+    """What became of an action the person had started, as the référent says at the exit."""
+
+    COMPLETED = "completed", "terminée"
+    INTERRUPTED = "interrupted", "interrompue par l'emploi"
+    CONTINUES = "continues", "se poursuit"
+
+
 class ExitOutcome(models.TextChoices):
     DURABLE_EMPLOYMENT = "durable", "emploi durable"
     TRANSITION_EMPLOYMENT = "transition", "emploi de transition"

@@ -21,12 +21,14 @@ from beneficiaries.enums import (
     Parcours,
     Payer,
     PlannedActionKind,
+    PrescriptionAtExit,
     RightsAndDuties,
     Sex,
 )
 from beneficiaries.models import Beneficiary
 from beneficiaries.services import (
     HOMONYM_LABEL,
+    PRESCRIPTION_AT_EXIT_REQUIRED,
     PROBABLE_HOMONYM,
     SITUATION_REFUSED,
     SITUATION_REQUIRED,
@@ -337,8 +339,29 @@ class ExitForm(StyledFormMixin, forms.Form):
     )
     note = forms.CharField(label="Précision", required=False, max_length=250)
 
+    def __init__(self, *args, prescriptions=(), **kwargs):
+        """`prescriptions`: the person's started prescriptions (actions select_related), one
+        question each: did the action end, was it interrupted by the job, or does it go on."""
+        super().__init__(*args, **kwargs)
+        self.running = {f"prescription_{p.pk}": p.pk for p in prescriptions}
+        for p in prescriptions:
+            self.fields[f"prescription_{p.pk}"] = forms.ChoiceField(
+                label=f"Action « {p.action.title} » commencée"
+                + (f" le {p.started_on:%d/%m/%Y}" if p.started_on else ""),
+                choices=PrescriptionAtExit.choices,
+                widget=forms.RadioSelect,
+                required=False,
+                help_text="Pour une fin de droit ou une sortie des droits et devoirs.",
+            )
+
     def clean(self):
         cleaned = super().clean()
+        at_exit = {pk: cleaned.pop(name, "") for name, pk in self.running.items()}
+        if cleaned.get("category") in EXITS_FOR_ACTIVITY:
+            for name, pk in self.running.items():
+                if not at_exit[pk]:
+                    self.add_error(name, PRESCRIPTION_AT_EXIT_REQUIRED)
+        cleaned["prescriptions_at_exit"] = {pk: value for pk, value in at_exit.items() if value}
         fixed_term = (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED)
         category, contract_type = cleaned.get("category"), cleaned.get("contract_type")
         if category in EXITS_FOR_ACTIVITY and not contract_type:

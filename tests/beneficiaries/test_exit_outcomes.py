@@ -9,13 +9,16 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.enums import PrescriptionStatus
 from beneficiaries import services
-from beneficiaries.enums import ExitCategory, ExitContract
+from beneficiaries.enums import ExitCategory, ExitContract, PrescriptionAtExit
 from beneficiaries.forms import ExitForm
-from beneficiaries.models import Exit
+from beneficiaries.models import Exit, Prescription
+from tests.actions.factories import ActionFactory
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     ExitFactory,
+    PrescriptionFactory,
     ReferentAssignmentFactory,
 )
 from tests.pti.factories import UserFactory
@@ -231,3 +234,97 @@ def test_the_lists_make_as_many_queries_for_1_or_20_exits(client_as, assert_cons
         pages,
         between=lambda: [ExitFactory(beneficiary=follow(referent)) for _ in range(19)],
     )
+
+
+# --- 2. An exit for a job does not mark the started actions « abandonnée » -------------------
+
+
+def started(person, title, **values):
+    action = ActionFactory(title=title, places_taken=1)
+    return PrescriptionFactory(
+        beneficiary=person,
+        action=action,
+        status=PrescriptionStatus.STARTED,
+        started_on=YESTERDAY - datetime.timedelta(days=30),
+        **values,
+    )
+
+
+def test_the_exit_form_asks_what_became_of_each_started_action(client_as):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    prescription = started(person, "Atelier CV")
+    PrescriptionFactory(beneficiary=person, status=PrescriptionStatus.SENT)
+    content = client_as(referent).get(reverse("beneficiaries:file", args=[person.pk]))
+    form = content.context["exit_form"]
+    assert list(form.running) == [f"prescription_{prescription.pk}"]
+    html = content.content.decode()
+    assert "Action « Atelier CV » commencée le" in html
+    assert "interrompue par l&#x27;emploi" in html or "interrompue par l'emploi" in html
+
+
+def test_an_exit_for_a_job_needs_an_answer_for_each_started_action(client_as):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    prescription = started(person, "Atelier CV")
+    data = exit_data(category=ExitCategory.OUT_OF_DUTIES, contract_type=ExitContract.CDI)
+    response = client_as(referent).post(reverse("beneficiaries:exit_add", args=[person.pk]), data)
+    assert response.status_code == 422
+    assert "Dites si cette action est terminée" in response.content.decode()
+    assert not Exit.objects.exists()
+    prescription.refresh_from_db()
+    assert prescription.status == PrescriptionStatus.STARTED
+
+
+def test_the_referent_says_ended_interrupted_or_goes_on(client_as):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    ended, interrupted, goes_on = (
+        started(person, title) for title in ("Atelier CV", "Remobilisation", "Code de la route")
+    )
+    waiting = PrescriptionFactory(beneficiary=person, status=PrescriptionStatus.SENT)
+    data = exit_data(
+        category=ExitCategory.OUT_OF_DUTIES,
+        contract_type=ExitContract.CDI,
+        **{
+            f"prescription_{ended.pk}": PrescriptionAtExit.COMPLETED,
+            f"prescription_{interrupted.pk}": PrescriptionAtExit.INTERRUPTED,
+            f"prescription_{goes_on.pk}": PrescriptionAtExit.CONTINUES,
+        },
+    )
+    response = client_as(referent).post(reverse("beneficiaries:exit_add", args=[person.pk]), data)
+    assert response.status_code == 302
+    rows = {
+        p.pk: (p.status, p.ended_on, p.action.places_taken)
+        for p in Prescription.objects.select_related("action")
+    }
+    assert rows == {
+        ended.pk: (PrescriptionStatus.COMPLETED, YESTERDAY, 0),
+        interrupted.pk: (PrescriptionStatus.INTERRUPTED, YESTERDAY, 0),
+        goes_on.pk: (PrescriptionStatus.STARTED, None, 1),
+        waiting.pk: (PrescriptionStatus.ABANDONED, YESTERDAY, 0),
+    }
+    assert Prescription.objects.get(pk=interrupted.pk).get_status_display() == (
+        "interrompue par un emploi"
+    )
+
+
+def test_after_a_death_started_actions_are_abandoned_without_a_question():
+    referent = UserFactory(referent=True)
+    person = BeneficiaryFactory()
+    prescription = started(person, "Atelier CV")
+    record(person, referent)
+    prescription.refresh_from_db()
+    assert (prescription.status, prescription.outcome) == (
+        PrescriptionStatus.ABANDONED,
+        "sortie du dispositif",
+    )
+
+
+def test_the_service_refuses_an_exit_for_a_job_without_the_answer():
+    referent = UserFactory(referent=True)
+    person = BeneficiaryFactory()
+    started(person, "Atelier CV")
+    with pytest.raises(ValidationError, match="Action « Atelier CV » : Dites si"):
+        record(person, referent, category=ExitCategory.END_OF_RIGHT, contract_type=ExitContract.CDI)
+    assert not Exit.objects.exists()
