@@ -74,6 +74,8 @@ class PrescriptionStatus(models.TextChoices):
     STARTED = "started", "commencée"
     COMPLETED = "completed", "terminée"
     ABANDONED = "abandoned", "abandonnée"
+    # Left for a job found at the exit from the RSA: neither completed nor given up.
+    INTERRUPTED = "interrupted", "interrompue par un emploi"
 
 
 # A place is held from the operator's acceptance until the person leaves the action.

@@ -16,6 +16,7 @@ from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStat
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     RECORDED_EXITS,
     AssignmentReason,
     ContractKind,
@@ -613,11 +614,14 @@ class Generator:
                     in (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED)
                     else None
                 )
+                category = self.random.choices(RECORDED_EXITS, [55, 30, 10, 3, 2])[0]
+                if category not in EXITS_FOR_ACTIVITY:
+                    contract_type, days = ExitContract.NONE, None
                 exits.append(
                     Exit(
                         beneficiary=person,
                         exit_on=max(exit_on, person.right_opened_on),
-                        category=self.random.choices(RECORDED_EXITS, [55, 30, 10, 3, 2])[0],
+                        category=category,
                         contract_type=contract_type,
                         contract_days=days,
                     )

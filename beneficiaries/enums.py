@@ -104,6 +104,13 @@ class ExitCategory(models.TextChoices):
 # The exit categories a référent or the CNAF flux records; a closure for lack of contact is not.
 RECORDED_EXITS = [c for c in ExitCategory if c != ExitCategory.NO_CONTACT]
 
+# The exits after which the person may hold a job or a training: the right ended for resources,
+# or activity income took them out of the rights and duties. Only these say what the person
+# left for (ExitContract); a move, a sanction, a death or a closure for lack of contact say
+# nothing of a job and are recorded « sans emploi ni formation », so that no indicator counts
+# them as a sortie dynamique.
+EXITS_FOR_ACTIVITY = [ExitCategory.END_OF_RIGHT, ExitCategory.OUT_OF_DUTIES]
+
 
 class ExitContract(models.TextChoices):
     """What the person left for: the contract type, read with its length in days."""
@@ -117,6 +124,14 @@ class ExitContract(models.TextChoices):
     QUALIFYING_TRAINING = "qualifying_training", "formation qualifiante ou préqualifiante"
     SIAE_HIRING = "siae_hiring", "embauche par une autre SIAE"
     NONE = "none", "sans emploi ni formation"
+
+
+class PrescriptionAtExit(models.TextChoices):
+    """What became of an action the person had started, as the référent says at the exit."""
+
+    COMPLETED = "completed", "terminée"
+    INTERRUPTED = "interrupted", "interrompue par l'emploi"
+    CONTINUES = "continues", "se poursuit"
 
 
 class ExitOutcome(models.TextChoices):

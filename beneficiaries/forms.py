@@ -7,6 +7,7 @@ from beneficiaries import cells
 from beneficiaries.allocataire import allocataire_number
 from beneficiaries.contacts import email_address, phone_number
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     RECORDED_EXITS,
     AssignmentReason,
     ContractKind,
@@ -20,11 +21,18 @@ from beneficiaries.enums import (
     Parcours,
     Payer,
     PlannedActionKind,
+    PrescriptionAtExit,
     RightsAndDuties,
     Sex,
 )
 from beneficiaries.models import Beneficiary
-from beneficiaries.services import HOMONYM_LABEL, PROBABLE_HOMONYM
+from beneficiaries.services import (
+    HOMONYM_LABEL,
+    PRESCRIPTION_AT_EXIT_REQUIRED,
+    PROBABLE_HOMONYM,
+    SITUATION_REFUSED,
+    SITUATION_REQUIRED,
+)
 from pti.enums import Role
 from pti.forms import (
     BirthDateField,
@@ -313,7 +321,16 @@ class ExitForm(StyledFormMixin, forms.Form):
     category = forms.ChoiceField(
         label="Motif de sortie", choices=[(c.value, c.label) for c in RECORDED_EXITS]
     )
-    contract_type = forms.ChoiceField(label="Situation à la sortie", choices=ExitContract.choices)
+    # Nothing preselected: an exit saved untouched must not count as a job.
+    contract_type = forms.ChoiceField(
+        label="Situation à la sortie",
+        choices=[("", "---------"), *ExitContract.choices],
+        required=False,
+        help_text=(
+            "Seulement pour une fin de droit ou une sortie des droits et devoirs : l'emploi ou "
+            "la formation trouvés, ou « sans emploi ni formation »."
+        ),
+    )
     contract_days = forms.IntegerField(
         label="Durée du contrat (jours)",
         required=False,
@@ -322,10 +339,44 @@ class ExitForm(StyledFormMixin, forms.Form):
     )
     note = forms.CharField(label="Précision", required=False, max_length=250)
 
+    def __init__(self, *args, prescriptions=(), **kwargs):
+        """`prescriptions`: the person's started prescriptions (actions select_related), one
+        question each: did the action end, was it interrupted by the job, or does it go on."""
+        super().__init__(*args, **kwargs)
+        self.running = {f"prescription_{p.pk}": p.pk for p in prescriptions}
+        for p in prescriptions:
+            self.fields[f"prescription_{p.pk}"] = forms.ChoiceField(
+                label=f"Action « {p.action.title} » commencée"
+                + (f" le {p.started_on:%d/%m/%Y}" if p.started_on else ""),
+                choices=PrescriptionAtExit.choices,
+                widget=forms.RadioSelect,
+                required=False,
+                help_text="Pour une fin de droit ou une sortie des droits et devoirs.",
+            )
+
     def clean(self):
         cleaned = super().clean()
+        at_exit = {pk: cleaned.pop(name, "") for name, pk in self.running.items()}
+        if cleaned.get("category") in EXITS_FOR_ACTIVITY:
+            for name, pk in self.running.items():
+                if not at_exit[pk]:
+                    self.add_error(name, PRESCRIPTION_AT_EXIT_REQUIRED)
+        cleaned["prescriptions_at_exit"] = {pk: value for pk, value in at_exit.items() if value}
         fixed_term = (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED)
-        if cleaned.get("contract_type") in fixed_term and not cleaned.get("contract_days"):
+        category, contract_type = cleaned.get("category"), cleaned.get("contract_type")
+        if category in EXITS_FOR_ACTIVITY and not contract_type:
+            self.add_error("contract_type", SITUATION_REQUIRED)
+        elif (
+            category
+            and category not in EXITS_FOR_ACTIVITY
+            and contract_type
+            not in (
+                "",
+                ExitContract.NONE,
+            )
+        ):
+            self.add_error("contract_type", SITUATION_REFUSED)
+        elif contract_type in fixed_term and not cleaned.get("contract_days"):
             self.add_error("contract_days", "Indiquez la durée du contrat en jours.")
         return cleaned
 

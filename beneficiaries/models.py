@@ -3,7 +3,7 @@ application: every query goes through `Beneficiary.objects.visible_to(user)`."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import NoReverseMatch, reverse
 
@@ -12,10 +12,12 @@ from actions.enums import PrescriptionStatus
 from actions.models import Action
 from beneficiaries.deadlines import ending_horizon, last_late_start, latest_start, notice_start
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     AssignmentReason,
     ContractKind,
     ExitCategory,
     ExitContract,
+    ExitOutcome,
     FamilySituation,
     FileOperation,
     HoursReduction,
@@ -31,6 +33,7 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
+from beneficiaries.outcomes import exit_outcome, exit_outcome_expression
 from beneficiaries.search import search_condition
 from pti.enums import Role
 from pti.models import Commune, LockVersioned, Organisation, Territory
@@ -126,7 +129,8 @@ class BeneficiaryQuerySet(models.QuerySet):
     def with_followup(self):
         """Each person with what the deadlines and the lists need, one row per person:
         current orientation and contract, last interview, last contact, prescriptions waiting,
-        référent."""
+        référent, exit date and outcome (`exit_outcome`, an ExitOutcome value, None without
+        an exit: the rule of beneficiaries.outcomes, as the indicators count it)."""
         orientation = OrientationDecision.objects.filter(
             beneficiary=OuterRef("pk"), is_current=True
         )
@@ -159,6 +163,11 @@ class BeneficiaryQuerySet(models.QuerySet):
             referent_last_name=Subquery(assignment.values("referent__last_name")[:1]),
             referent_first_name=Subquery(assignment.values("referent__first_name")[:1]),
             exit_on=F("exit__exit_on"),
+            exit_outcome=Case(
+                When(exit__isnull=True, then=Value(None)),
+                default=exit_outcome_expression("exit__"),
+                output_field=models.CharField(),
+            ),
             territory_name=F("household__territory__name"),
             caf_number=F("household__caf_number"),
         ).annotate(
@@ -427,6 +436,13 @@ class Beneficiary(LockVersioned):
     @property
     def full_name(self):
         return f"{self.last_name.upper()} {self.first_name}"
+
+    @property
+    def exit_outcome_label(self):
+        """The label of the outcome annotated by `with_followup` (« emploi durable »...), ""
+        without an exit."""
+        outcome = getattr(self, "exit_outcome", None)
+        return ExitOutcome(outcome).label if outcome else ""
 
 
 class ReferentAssignment(models.Model):
@@ -875,10 +891,27 @@ class Exit(models.Model):
                     "prononcée par la fin de la durée de conservation, sans emploi ni formation."
                 ),
             ),
+            # Only an exit for resources or activity says what the person left for: a death, a
+            # move or a sanction is never a job nor a training (enums.EXITS_FOR_ACTIVITY).
+            models.CheckConstraint(
+                condition=Q(category__in=EXITS_FOR_ACTIVITY)
+                | Q(contract_type=ExitContract.NONE, contract_days__isnull=True),
+                name="exit_situation_only_for_activity",
+                violation_error_message=(
+                    "Seule une fin de droit ou une sortie des droits et devoirs dit ce que la "
+                    "personne a trouvé (emploi ou formation)."
+                ),
+            ),
         ]
 
     def __str__(self):
         return f"Sortie du {self.exit_on:%d/%m/%Y} : {self.get_category_display()}"
+
+    @property
+    def outcome(self):
+        """What the exit led to (an ExitOutcome), by the département's rule « 6 mois ou plus »
+        (beneficiaries.outcomes, the rule the indicators count by)."""
+        return ExitOutcome(exit_outcome(self.contract_type, self.contract_days))
 
 
 class FluxListing(models.Model):

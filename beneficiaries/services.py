@@ -10,12 +10,14 @@ from django.utils import timezone
 from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
 from actions.services import action_release_place, action_take_place, actions_release_places
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     AssignmentReason,
     ContractKind,
     ExitContract,
     FileOperation,
     HouseholdRole,
     ObstacleStatus,
+    PrescriptionAtExit,
     RefusedTarget,
     Sex,
 )
@@ -761,8 +763,52 @@ def prescription_end(*, prescription, completed, ended_on, outcome, by):
     return prescription
 
 
+SITUATION_REQUIRED = (
+    "Indiquez la situation à la sortie : l'emploi ou la formation trouvés, "
+    "ou « sans emploi ni formation »."
+)
+SITUATION_REFUSED = (
+    "Laissez la situation vide : seule une fin de droit ou une sortie des droits et devoirs "
+    "dit ce que la personne a trouvé."
+)
+
+
+PRESCRIPTION_AT_EXIT_REQUIRED = (
+    "Dites si cette action est terminée, interrompue par l'emploi ou se poursuit."
+)
+
+
 @transaction.atomic
-def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days, note, by):
+def exit_record(
+    *,
+    beneficiary,
+    exit_on,
+    category,
+    contract_type,
+    contract_days,
+    note,
+    by,
+    prescriptions_at_exit=None,
+):
+    """Record the person's exit (an ExitCategory) on `exit_on`, and what they left for.
+
+    `contract_type` (an ExitContract, its length `contract_days` in days for a fixed term) is
+    required for an exit for resources or activity (enums.EXITS_FOR_ACTIVITY); for the others
+    a job or a training is refused and they are recorded « sans emploi ni formation ».
+
+    `prescriptions_at_exit` ({prescription id: PrescriptionAtExit}) says, for an exit for
+    resources or activity, what became of each action the person had started (required for
+    each): terminée, interrompue par un emploi (neither completed nor abandoned), or it goes
+    on (the place stays held). Other running prescriptions, and every one after another exit,
+    are abandoned « sortie du dispositif » and their places freed. Raises ValidationError
+    (French message) otherwise."""
+    if category in EXITS_FOR_ACTIVITY:
+        if not contract_type:
+            raise ValidationError(SITUATION_REQUIRED)
+    elif contract_type not in ("", None, ExitContract.NONE) or contract_days:
+        raise ValidationError(SITUATION_REFUSED)
+    else:
+        contract_type = ExitContract.NONE
     beneficiary = _lock_person(beneficiary.pk)
     if Exit.objects.filter(beneficiary=beneficiary).exists():
         raise ValidationError("La sortie de cette personne est déjà enregistrée.")
@@ -782,14 +828,31 @@ def exit_record(*, beneficiary, exit_on, category, contract_type, contract_days,
     )
     exit_.full_clean()
     exit_.save()
-    # The parcours is over: prescriptions still in progress end, and their places are freed.
+    # The parcours is over: prescriptions still in progress end, and their places are freed,
+    # unless the référent says an action the person started goes on.
+    at_exit = prescriptions_at_exit or {}
+    asked = category in EXITS_FOR_ACTIVITY
     for prescription in beneficiary.prescriptions.filter(
         status__in=LIVE_PRESCRIPTIONS
     ).select_related("action"):
+        said = at_exit.get(prescription.pk) if asked else None
+        if asked and prescription.status == PrescriptionStatus.STARTED and not said:
+            raise ValidationError(
+                f"Action « {prescription.action.title} » : {PRESCRIPTION_AT_EXIT_REQUIRED}"
+            )
+        if said == PrescriptionAtExit.CONTINUES:
+            continue
         holding = prescription.status in PLACE_HOLDING_STATUSES
-        prescription.status = PrescriptionStatus.ABANDONED
+        if said == PrescriptionAtExit.COMPLETED:
+            prescription.status = PrescriptionStatus.COMPLETED
+            prescription.outcome = "terminée à la sortie du dispositif"
+        elif said == PrescriptionAtExit.INTERRUPTED:
+            prescription.status = PrescriptionStatus.INTERRUPTED
+            prescription.outcome = "interrompue par un emploi à la sortie du dispositif"
+        else:
+            prescription.status = PrescriptionStatus.ABANDONED
+            prescription.outcome = "sortie du dispositif"
         prescription.ended_on = exit_on
-        prescription.outcome = "sortie du dispositif"
         _touch(prescription, ["status", "ended_on", "outcome"])
         if holding:
             action_release_place(action=prescription.action)

@@ -237,7 +237,9 @@ def file_context(request, person, bound=None):
         "interview_form": people_forms.InterviewForm(),
         "obstacle_form": people_forms.ObstacleForm(),
         "prescription_form": people_forms.PrescriptionForm(),
-        "exit_form": people_forms.ExitForm(),
+        "exit_form": people_forms.ExitForm(
+            prescriptions=[p for p in prescriptions if p.status == PrescriptionStatus.STARTED]
+        ),
         "orientation_form": people_forms.OrientationForm(),
         "assignment_form": people_forms.AssignmentForm(user=user)
         if user.role in ASSIGNERS
@@ -305,6 +307,8 @@ def _after_entry(request, person, *, success, form_key=None, form=None, error=No
 
 def _quick_entry(request, pk, *, form_class, form_key, save, success, form_kwargs=None):
     person = _person(request, pk)
+    if callable(form_kwargs):
+        form_kwargs = form_kwargs(person)
     form = form_class(request.POST, **(form_kwargs or {}))
     if form.is_valid():
         try:
@@ -427,6 +431,11 @@ def prescription_cancel(request, pk):
     return _after_entry(request, prescription.beneficiary, success="La prescription est annulée.")
 
 
+def _started_prescriptions(person):
+    """The actions the person has started, asked about at their exit."""
+    return person.prescriptions.filter(status=PrescriptionStatus.STARTED).select_related("action")
+
+
 @traces.refusals_traced(RefusedTarget.FILE)
 @role_required(FILE_READERS)
 @require_POST
@@ -436,6 +445,7 @@ def exit_add(request, pk):
         pk,
         form_class=people_forms.ExitForm,
         form_key="exit_form",
+        form_kwargs=lambda person: {"prescriptions": _started_prescriptions(person)},
         success="La sortie est enregistrée.",
         save=lambda person, data: services.exit_record(beneficiary=person, by=request.user, **data),
     )
