@@ -22,6 +22,7 @@ from pti.forms import (
 from pti.tabular import write_csv, write_xlsx
 from tests.beneficiaries.factories import BeneficiaryFactory, OrientationDecisionFactory
 from tests.pti.factories import OrientationFactory, PactFactory, UserFactory, frozen
+from tests.signatories.factories import SignatoryFactory
 
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"
@@ -266,3 +267,14 @@ def test_every_xlsx_export_names_its_sheet_in_french(client_as, pact, url, args,
     response = client.get(reverse(url, args=args), {"annee": YEAR})
     assert response.status_code == 200
     assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames == [title]
+
+
+@pytest.mark.django_db
+def test_the_signatories_xlsx_has_a_french_sheet_and_its_order_as_a_number(client_as):
+    signatory = SignatoryFactory(position=3)
+    client = client_as(UserFactory(pilot=True))
+    response = client.get(reverse("signatories:signatory_export", args=[signatory.pact.pk, "xlsx"]))
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Signataires"]
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert dict(zip(rows[0], rows[1], strict=True))["Ordre"] == 3
