@@ -47,11 +47,13 @@ class FrenchDateWidget(widgets.Widget):
         return parse_date(value, today=timezone.localdate())
 
     def render(self, value, obj=None, **kwargs):
-        return value.strftime("%d/%m/%Y") if value else ""
+        """The date itself: a date cell in XLSX, dd/mm/yyyy in CSV (pti.tabular.csv_cell)."""
+        return value or ""
 
 
 class FrenchDecimalWidget(widgets.Widget):
-    """1 234,56 or 1234.56 or a number cell; written back as 1234,56."""
+    """1 234,56 or 1234.56 or a number cell; written back as a number with two decimals
+    (a number cell in XLSX, 1234,56 in CSV: pti.tabular.csv_cell)."""
 
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
@@ -68,7 +70,7 @@ class FrenchDecimalWidget(widgets.Widget):
             raise ValueError(f"« {value} » n'est pas un montant.") from None
 
     def render(self, value, obj=None, **kwargs):
-        return f"{value:.2f}".replace(".", ",") if value is not None else ""
+        return Decimal(value).quantize(Decimal("0.01")) if value is not None else ""
 
 
 class WholeNumberWidget(widgets.Widget):
@@ -82,7 +84,7 @@ class WholeNumberWidget(widgets.Widget):
         return int(number)
 
     def render(self, value, obj=None, **kwargs):
-        return "" if value is None else str(value)
+        return "" if value is None else value
 
 
 class OrientationWidget(widgets.Widget):

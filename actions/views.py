@@ -210,6 +210,7 @@ def action_export(request, fmt):
     writer, content_type, extension = EXPORT_FORMATS[fmt]
     resource = ActionResource(offer_pact())
     dataset = resource.export(queryset=resource.get_export_queryset())
+    dataset.title = "Actions"
     response = HttpResponse(writer(dataset), content_type=content_type)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="actions-{stamp}.{extension}"'

@@ -122,7 +122,8 @@ def dashboard_dataset(rows, *, legend=""):
             "Atteinte (%)",
             "Arrêté",
             "Source",
-        ]
+        ],
+        title="Indicateurs",
     )
     for row in rows:
         dataset.append(
@@ -159,7 +160,8 @@ def actions_dataset(actions, results, targets):
             "Cible de personnes accompagnées",
             "Sorties dynamiques (%)",
             "Retours à l'emploi durable",
-        ]
+        ],
+        title="Actions",
     )
     for action in actions:
         result = results.get(action.pk, {})

@@ -1,3 +1,6 @@
+import re
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -6,20 +9,118 @@ from django.utils import timezone
 from pti import dates
 from pti.models import Objective, Organisation, Orientation, Pact
 from pti.services import MISSING_VERSION
+from pti.templatetags.pti_format import NARROW_NBSP, format_number
+
+# The spaces French writes between thousands: a space, a no-break space, a narrow no-break
+# space (what the pages and Excel write), a thin space.
+THOUSANDS_SPACES = " \u00a0\u202f\u2009"
+_FRENCH_NUMBER = re.compile(rf"[+-]?(?:\d{{1,3}}(?:[{THOUSANDS_SPACES}]\d{{3}})+|\d+)(?:[,.]\d+)?")
+# Longer than any amount or count of the application: refused before it is read.
+MAX_NUMBER_CHARACTERS = 40
+INVALID_INTEGER = (
+    "Saisissez un nombre entier, sans décimales, par exemple 12 ou 1 500 "
+    "(une espace peut séparer les milliers)."
+)
+INVALID_DECIMAL = (
+    "Saisissez un nombre, par exemple 1 500 ou 12,5 (une espace peut séparer les milliers, "
+    "une virgule sépare les décimales)."
+)
+
+
+def parse_french_number(text):
+    """The Decimal of a number typed as French writes it: « 1 500 », « 12 000 » (a space, a
+    no-break, narrow no-break or thin space between groups of three digits), « 12,5 » (a
+    decimal comma), « -3 », « −3 » (a minus sign); « 12.5 » too (a dot, as number inputs and
+    copies from English software send it). Raises ValueError for anything else (« 12.5.3 »,
+    « 1 50 », « 12,5,3 », « 1e3 », an empty text)."""
+    value = str(text).strip().replace("\u2212", "-")
+    if len(value) > MAX_NUMBER_CHARACTERS or not _FRENCH_NUMBER.fullmatch(value):
+        raise ValueError(f"not a French number: {value[:MAX_NUMBER_CHARACTERS]!r}")
+    for space in THOUSANDS_SPACES:
+        value = value.replace(space, "")
+    return Decimal(value.replace(",", "."))
+
+
+def french_number_text(value, *, grouping=True):
+    """A number as a form shows it: 1500 -> « 1 500 » (a narrow no-break space), Decimal
+    12.50 -> « 12,50 » (the decimals the value holds), a float as many as it needs; without
+    `grouping` (a year), 2026 -> « 2026 »."""
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+    elif isinstance(value, float):
+        decimals = max(0, -Decimal(repr(value)).normalize().as_tuple().exponent)
+    else:
+        decimals = 0
+    text = format_number(value, decimals)
+    return text if grouping else text.replace(NARROW_NBSP, "")
+
+
+class FrenchNumberInput(forms.TextInput):
+    """A number typed as French writes it (« 1 500 », « 12,5 »): a text input (a number
+    input refuses spaces and commas) with the keyboard of digits on phones. What is posted
+    reaches the field as Python reads it (« 1500 », « 12.5 »); what does not read as a number
+    reaches it untouched, for the field's message. Numbers are shown the French way, without
+    thousands separator when `grouping` is false (years)."""
+
+    def __init__(self, attrs=None, *, decimal=False, grouping=True):
+        attrs = {"inputmode": "decimal" if decimal else "numeric", **(attrs or {})}
+        super().__init__(attrs)
+        self.grouping = grouping
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            try:
+                number = parse_french_number(value)
+            except ValueError:
+                return value
+            return f"{number:f}"
+        return value
+
+    def format_value(self, value):
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return french_number_text(value, grouping=self.grouping)
+        if isinstance(value, str) and value.strip():
+            try:
+                return french_number_text(parse_french_number(value), grouping=self.grouping)
+            except ValueError:
+                return value
+        return super().format_value(value)
+
+
+def frenchify_number_field(name, field):
+    """Gives an IntegerField or DecimalField typed in a box the French input (FrenchNumberInput,
+    without thousands separator for a field named « year » or « …_year ») and a message that
+    says how to write the number. Other fields (hidden, a list to choose from) are left
+    alone."""
+    if isinstance(field.widget, forms.HiddenInput) or not isinstance(
+        field.widget, forms.NumberInput | forms.TextInput
+    ):
+        return
+    if not isinstance(field, forms.IntegerField | forms.DecimalField):
+        return
+    decimal = isinstance(field, forms.DecimalField)
+    kept = {
+        key: value
+        for key, value in field.widget.attrs.items()
+        if key not in ("min", "max", "step", "type")
+    }
+    field.localize = False
+    field.widget = FrenchNumberInput(
+        kept, decimal=decimal, grouping=not (name == "year" or name.endswith("_year"))
+    )
+    field.error_messages["invalid"] = INVALID_DECIMAL if decimal else INVALID_INTEGER
 
 
 class StyledFormMixin:
-    """Gives every widget its Bootstrap class; errors and labels come from forms/field.html."""
+    """Gives every widget its Bootstrap class, and every number field the French input
+    (`frenchify_number_field`); errors and labels come from forms/field.html."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            hidden = isinstance(field.widget, forms.HiddenInput)
-            if isinstance(field, forms.DecimalField) and not hidden:
-                # "12 000,50" as the French type it.
-                field.localize = True
-                field.widget = forms.TextInput(attrs={**field.widget.attrs, "inputmode": "decimal"})
-                field.widget.is_localized = True
+        for name, field in self.fields.items():
+            frenchify_number_field(name, field)
             widget = field.widget
             if isinstance(
                 widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect

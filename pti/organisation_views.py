@@ -75,6 +75,7 @@ def organisation_export(request, fmt):
     writer, content_type, extension = EXPORT_FORMATS[fmt]
     resource = OrganisationResource()
     dataset = resource.export(queryset=resource.get_export_queryset())
+    dataset.title = "Organisations"
     response = HttpResponse(writer(dataset), content_type=content_type)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="organisations-{stamp}.{extension}"'

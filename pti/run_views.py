@@ -134,7 +134,7 @@ def run_report(request, pk):
     opens (`;`, UTF-8 with BOM): one row per sentence of the summary, one per error."""
     run = _run_for(request, pk)
     found = run.summary or run.analysis
-    dataset = tablib.Dataset(headers=["Rubrique", "Texte"])
+    dataset = tablib.Dataset(headers=["Rubrique", "Texte"], title="Rapport")
     for line in runs.handler_for(run.kind).describe(run):
         dataset.append(["Résumé", line])
     if run.error:

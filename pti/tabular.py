@@ -38,6 +38,7 @@ import zipfile
 import zlib
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
+from decimal import Decimal
 from xml.sax import SAXException
 from xml.sax.handler import ContentHandler, feature_namespaces
 
@@ -1337,25 +1338,54 @@ def neutralise(value):
 
 def safe_dataset(dataset):
     """A copy of `dataset` with formula-looking texts neutralised; a sheet without a title is
-    named « Données » (tablib would write « Tablib Dataset »)."""
-    safe = tablib.Dataset(headers=dataset.headers, title=dataset.title or "Données")
+    named « Données » (tablib would write « Tablib Dataset »), a title cut to Excel's 31
+    characters, without the characters a sheet name cannot hold (`[]:*?/\\`)."""
+    title = re.sub(r"[\[\]:*?/\\]", " ", dataset.title or "").strip()[:31].strip()
+    safe = tablib.Dataset(headers=dataset.headers, title=title or "Données")
     for row in dataset:
         safe.append([neutralise("" if cell is None else cell) for cell in row])
     return safe
 
 
+def csv_cell(value):
+    """A cell as French Excel reads it back from a CSV: a float or a Decimal with a decimal
+    comma and no thousands separator (12.5 -> « 12,5 », so that Excel takes it for a number),
+    an integer plain, a date as 14/03/1986 and a date and time as 14/03/1986 09:30; anything
+    else (texts already neutralised by `safe_dataset`) as it is."""
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, float | Decimal):
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        text = f"{value:f}" if isinstance(value, Decimal) else repr(value)
+        return text.replace(".", ",")
+    if isinstance(value, datetime.datetime):
+        if (value.hour, value.minute, value.second) == (0, 0, 0):
+            return f"{value:%d/%m/%Y}"
+        return f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, datetime.date):
+        return f"{value:%d/%m/%Y}"
+    return value
+
+
 def write_csv(dataset):
-    """UTF-8 with BOM, `;`, CRLF: what Excel opens correctly with accents and columns."""
+    """The bytes of `dataset` as French Excel opens them by a double click: UTF-8 with a BOM
+    (accents), `;` between columns, CRLF between rows, numbers with a decimal comma and dates
+    as dd/mm/yyyy (`csv_cell`). Formula-looking texts are neutralised (`safe_dataset`);
+    a negative number stays a number."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     safe = safe_dataset(dataset)
     writer.writerow(safe.headers)
     for row in safe:
-        writer.writerow(row)
+        writer.writerow([csv_cell(cell) for cell in row])
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
 def write_xlsx(dataset):
+    """The bytes of `dataset` as an XLSX workbook of one sheet, named by the dataset's title
+    (« Données » without one): numbers, Decimals included, written as numbers, dates as dates,
+    formula-looking texts neutralised."""
     return safe_dataset(dataset).export("xlsx")
 
 

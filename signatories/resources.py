@@ -51,7 +51,9 @@ class SignatoryResource(resources.ModelResource):
             Organisation, "name", alt_field="short_name", what="Organisation"
         ),
     )
-    position = fields.Field(attribute="position", column_name="Ordre", widget=WholeNumberWidget())
+    position = fields.Field(
+        attribute="position", column_name="Ordre", widget=WholeNumberWidget(coerce_to_string=False)
+    )
     signer_name = fields.Field(
         attribute="signer_name", column_name="Nom du signataire", widget=TextWidget()
     )

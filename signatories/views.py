@@ -345,6 +345,7 @@ def signatory_export(request, pact_pk, fmt):
     writer, content_type, extension = EXPORT_FORMATS[fmt]
     resource = SignatoryResource(pact)
     dataset = resource.export(queryset=resource.get_export_queryset())
+    dataset.title = "Signataires"
     response = HttpResponse(writer(dataset), content_type=content_type)
     name = f"signataires-{pact.code}-v{pact.version}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -571,12 +571,15 @@ def test_xlsx_export(pilot_client, exported):
     assert school["Référence"] == "FA-2017-012"
     assert obstacles_of(school["Freins"]) == {"mobilité", "garde d'enfants", "finances, budget"}
     assert school["Territoires"] == "Forez, Roannais"
-    assert school["Début"] == "01/09/2017"
-    assert school["Fin"] == "30/06/2018"
-    assert school["Budget"] == "24000,50"
-    assert school["Financement Département"] == "15000,25"
-    assert school["Financement FSE+"] == "1234,56"
-    assert school["Financement Région"] == "0,00"
+    # Dates as dates and amounts as numbers, as Excel computes with them.
+    assert school["Début"] == datetime.datetime(2017, 9, 1)
+    assert school["Fin"] == datetime.datetime(2018, 6, 30)
+    assert school["Places"] == 12
+    assert school["Budget"] == 24000.5
+    assert school["Financement Département"] == 15000.25
+    assert school["Financement FSE+"] == 1234.56
+    assert school["Financement Région"] == 0
+    assert sheet.title == "Actions"
     assert rows[2][1] == '\'=HYPERLINK("http://example.org")'
     assert sheet["B3"].data_type == "s"
 

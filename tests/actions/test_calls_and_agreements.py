@@ -357,7 +357,7 @@ def test_accepted_application_shows_requested_and_granted_totals(pilot_client, a
         requested_amount=Decimal("1000.50"),
     )
     form_page = page(pilot_client.get(decide_url(application)))
-    assert 'value="12500,00"' in form_page  # the requested amount is offered
+    assert 'value="12\u202f500,00"' in form_page  # the requested amount is offered
 
     response = pilot_client.post(
         decide_url(application),

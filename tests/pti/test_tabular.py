@@ -328,7 +328,7 @@ def test_write_csv_neutralises_formulas_but_not_numbers():
     lines = write_csv(sample_dataset())[3:].decode("utf-8").split("\r\n")
 
     assert lines[2] == '"\'=HYPERLINK(""http://x"")";\'+33 4 77 00 00 00;-5'
-    assert lines[3] == "'-1+2;'@SUM(A1);3.5"
+    assert lines[3] == "'-1+2;'@SUM(A1);3,5"
 
 
 def test_write_csv_round_trips_through_read_table():

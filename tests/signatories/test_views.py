@@ -198,7 +198,7 @@ def test_a_commitment_target_with_a_bad_value_keeps_the_form(pilot):
         },
     )
     assert response.status_code == 422
-    assert "Saisissez un nombre." in response.content.decode()
+    assert "Saisissez un nombre, par exemple 1 500 ou 12,5" in response.content.decode()
     assert not Commitment.objects.exists()
 
 
