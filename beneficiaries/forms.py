@@ -318,10 +318,12 @@ class ExitForm(StyledFormMixin, forms.Form):
     prefix = "sortie"
 
     exit_on = forms.DateField(label="Date de sortie", widget=DateInput, initial=today)
+    # Nothing preselected: an exit saved untouched must not count as a job, nor as an end of
+    # right (the user chooses the reason).
     category = forms.ChoiceField(
-        label="Motif de sortie", choices=[(c.value, c.label) for c in RECORDED_EXITS]
+        label="Motif de sortie",
+        choices=[("", "---------"), *((c.value, c.label) for c in RECORDED_EXITS)],
     )
-    # Nothing preselected: an exit saved untouched must not count as a job.
     contract_type = forms.ChoiceField(
         label="Situation à la sortie",
         choices=[("", "---------"), *ExitContract.choices],

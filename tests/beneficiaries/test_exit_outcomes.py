@@ -71,6 +71,16 @@ def test_the_exit_form_preselects_no_situation():
     assert 'selected value="cdi"' not in str(form["contract_type"])
 
 
+def test_the_exit_form_preselects_no_reason_and_asks_for_one():
+    form = ExitForm()
+    assert form["category"].value() in (None, "")
+    assert '<option value="" selected>---------</option>' in str(form["category"])
+
+    refused = ExitForm(data=exit_data(category=""))
+    assert not refused.is_valid()
+    assert refused.errors["category"] == ["Ce champ est obligatoire."]
+
+
 def test_an_exit_for_death_saved_untouched_is_no_job(client_as):
     referent = UserFactory(referent=True)
     person = follow(referent)
