@@ -24,6 +24,7 @@ Its `discarded_values` pattern does the same for a cell of another column that h
 value (a row shifted by a missing separator): the cell is replaced by DISCARDED_VALUE.
 """
 
+import dataclasses
 import datetime
 import json
 from collections import Counter
@@ -211,18 +212,14 @@ class ImportSpec:
             else self._kept_cell
             for index in range(len(table.headers))
         ]
-        return Table(
+        return dataclasses.replace(
+            table,
             headers=[table.headers[index] for index in keep],
             rows=[[kept_cell[index](row[index]) for index in keep] for row in table.rows],
-            line_numbers=list(table.line_numbers),
             refused=[
                 (line, [kept_cell[i](cells[i]) for i in keep if i < len(cells)], text)
                 for line, cells, text in table.refused
             ],
-            warnings=list(table.warnings),
-            serial_epoch=table.serial_epoch,
-            hidden_lines=list(table.hidden_lines),
-            hidden_included=table.hidden_included,
         )
 
     def _kept_cell(self, value):
@@ -468,11 +465,14 @@ class ResourceEngine:
 
 
 def _subtable(table, indexes):
-    return Table(
-        headers=table.headers,
+    """`table` with only its rows of `indexes` (what the reader refused or noticed is the
+    whole table's, said once: not carried into the part)."""
+    return dataclasses.replace(
+        table,
         rows=[table.rows[index] for index in indexes],
         line_numbers=[table.line_numbers[index] for index in indexes],
-        serial_epoch=table.serial_epoch,
+        refused=[],
+        warnings=[],
     )
 
 
@@ -658,5 +658,4 @@ def _kept_upload(spec, uploaded):
         return uploaded
     # The hidden rows are kept with the others: each analysis leaves them out or not, as the
     # run's parameters say (the user may change their mind before confirming).
-    table = spec.read(uploaded.name, read_upload(uploaded))
-    return ContentFile(_table_to_json(table), name=f"fichier.{TABLE_EXTENSION}")
+    return kept_table(spec, uploaded.name, read_upload(uploaded))[0]
