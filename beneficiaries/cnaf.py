@@ -1481,7 +1481,7 @@ def _commune_holds_as_errors(report, positions):
 class _PlanWriter:
     """Applies a FluxPlan, chunk by chunk, in the caller's transaction: rows inserted and
     updated in bulk (pti.bulk), every file written traced, exits recorded as the exit form
-    would (`exits_record_end_of_right`)."""
+    would (`exits_record_closures`)."""
 
     def __init__(self, *, user, report, known_on):
         self.user = user

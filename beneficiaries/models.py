@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from actions.enums import Obstacle as ObstacleKind
 from actions.enums import PrescriptionStatus
 from actions.models import Action
+from beneficiaries.closures import closure_exit
 from beneficiaries.deadlines import ending_horizon, last_late_start, latest_start, notice_start
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
@@ -912,6 +913,14 @@ class Exit(models.Model):
         """What the exit led to (an ExitOutcome), by the département's rule « 6 mois ou plus »
         (beneficiaries.outcomes, the rule the indicators count by)."""
         return ExitOutcome(exit_outcome(self.contract_type, self.contract_days))
+
+    @property
+    def closure_label(self):
+        """The French label of the CAF/MSA closure reason (beneficiaries.closures), with its
+        code: « déménagement hors du département (MUT) »; "" for an exit recorded here."""
+        if not self.closure_reason:
+            return ""
+        return f"{closure_exit(self.closure_reason)[1]} ({self.closure_reason})"
 
 
 class FluxListing(models.Model):

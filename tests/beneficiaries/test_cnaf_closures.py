@@ -682,4 +682,7 @@ def test_the_file_shows_the_exit_category_and_the_cafs_code(tmp_path, communes, 
     page = client_as(pilot).get(reverse("beneficiaries:file", args=[karim.pk])).content.decode()
 
     assert "déménagement hors du département" in page
-    assert "Dossier clos par la CAF ou la MSA, motif MUT." in page
+    assert (
+        "Dossier clos par la CAF ou la MSA, motif : mutation du dossier vers un autre organisme "
+        "(MUT)."
+    ) in page
