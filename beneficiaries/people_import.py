@@ -460,8 +460,11 @@ def read_row(cell, *, communes, referents, today, epoch=EXCEL_1900):
     # What a list without these columns means (the page says the same).
     if "payer" not in errors:
         values["payer"] = values["payer"] or Payer.CAF
+    role_given = bool(values["household_role"])
     values["household_role"] = values["household_role"] or HouseholdRole.APPLICANT
-    if "birth_date" not in errors and "household_role" not in errors:
+    # The age of a demandeur or conjoint the file names; a row without a role gets its role
+    # from its household (_Analysis.compose: « autre » beside a demandeur).
+    if role_given and "birth_date" not in errors and "household_role" not in errors:
         try:
             cells.check_applicant_age(values["birth_date"], values["household_role"], today=today)
         except ValueError as error:
@@ -885,7 +888,10 @@ class _Analysis:
         return ["known", line, pk, version, new_email, new_phone, changed, referent_id]
 
     def referent_name(self, pk):
-        referent = self.referents.by_pk.get(pk) or User.objects.get(pk=pk)
+        referent = self.referents.by_pk.get(pk)
+        if referent is None:
+            # A référent the importer may not assign (another structure, departed): read once.
+            referent = self.referents.by_pk[pk] = User.objects.get(pk=pk)
         return str(referent)
 
     # Households: the roles of their members, their family situation.

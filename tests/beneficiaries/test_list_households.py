@@ -457,3 +457,15 @@ def test_a_conjoint_added_by_the_form_makes_the_household_a_couple(client_as, pi
     assert response.status_code == 302
     assert household() == (COUPLE, {"Hélène": APPLICANT, "Éric": PARTNER})
     assert Household.objects.get().lock_version == stored.lock_version + 1
+
+
+def test_a_child_without_a_role_beside_a_demandeur_is_not_refused_for_its_age(pilot, place):
+    """An empty « Rôle » is no claim that the row is a demandeur: the household decides it."""
+    imported = Import(
+        pilot,
+        csv(row(HELENE, role="DEM"), row(LEO), header=HEADER),
+    )
+
+    assert imported.errors == []
+    imported.write()
+    assert household() == (SINGLE, {"Hélène": APPLICANT, "Léo": OTHER})
