@@ -9,14 +9,15 @@ apostrophes ’ ‘ ʼ -> « ' », accents dropped), put in lower case, and its 
 are the same name, and so are « DAlmeida » and « D'Almeida », « Mœglin » and « Moeglin ».
 """
 
-import datetime
 import re
 
 from anyascii import anyascii
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
 from beneficiaries.allocataire import stored_forms
+from pti import dates
 
 
 def name_words(text):
@@ -80,12 +81,17 @@ def holds_name(text, name):
 
 
 def parse_date(text):
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"):
-        try:
-            return datetime.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+    """The birth date a search text is, read as the imports and forms read dates
+    (pti.dates: 14/03/1986, 14-03-1986, 14.03.1986, 1986-03-14, 14/03/56 of the previous
+    century), or None: a text without a separator (five digits are an allocataire number here,
+    never a serial date) or that is no date."""
+    text = text.strip()
+    if not re.search(r"[/.\-]", text):
+        return None
+    try:
+        return dates.parse_date(text, today=timezone.localdate(), century="previous")
+    except ValueError:
+        return None
 
 
 def search_condition(queryset, text):

@@ -16,7 +16,14 @@ from beneficiaries.cnaf import cnaf_flux_import
 from beneficiaries.enums import HouseholdRole, Payer, RightsAndDuties, Sex
 from beneficiaries.models import Beneficiary, Household
 from beneficiaries.people_import import ReferentIndex
-from beneficiaries.search import holds_name, identity_keys, name_key, normalise, search_key
+from beneficiaries.search import (
+    holds_name,
+    identity_keys,
+    name_key,
+    normalise,
+    search_condition,
+    search_key,
+)
 from pti.enums import RunStatus
 from tests.beneficiaries.cnaf_flux import Household as FluxHouseholdSketch
 from tests.beneficiaries.cnaf_flux import Person as FluxPerson
@@ -429,3 +436,28 @@ def test_the_migration_recomputes_the_stored_keys_and_leaves_anonymised_files(mo
     migration.restore_former_keys(apps, None)
     assert Beneficiary.objects.get(pk=people[1].pk).search_key == "ndiaye aissatou"
     assert Beneficiary.objects.get(pk=people[0].pk).search_key == "gaillard uvray maelys"
+
+
+@pytest.mark.parametrize(
+    "typed", ["17/03/1989", "17-03-1989", "17.03.1989", "1989-03-17", "17/03/89"]
+)
+@pytest.mark.django_db
+def test_a_birth_date_is_searched_as_the_imports_read_it(typed):
+    """The search box reads a date as every import and form does (pti.dates)."""
+    found = BeneficiaryFactory(
+        last_name="N'Diaye", first_name="Aïssatou", birth_date=datetime.date(1989, 3, 17)
+    )
+    BeneficiaryFactory(
+        last_name="Autre", first_name="Personne", birth_date=datetime.date(1989, 3, 18)
+    )
+
+    assert list(search_condition(Beneficiary.objects.all(), typed)) == [found]
+
+
+@pytest.mark.django_db
+def test_a_hyphenated_name_or_an_allocataire_number_is_no_date():
+    person = BeneficiaryFactory(last_name="Gaillard-Œuvray", first_name="Maëlys")
+    assert list(search_condition(Beneficiary.objects.all(), "gaillard-oeuvray")) == [person]
+    assert list(search_condition(Beneficiary.objects.all(), person.household.caf_number)) == [
+        person
+    ]
