@@ -56,15 +56,21 @@ class NavLink:
     is_current: bool
 
 
+def _matches(url, path):
+    """Whether the page at `path` lies under the navigation entry at `url` ("/" only itself)."""
+    return path == url or (url != "/" and path.startswith(url))
+
+
 def navigation_for(request):
+    """The role's entries, as NavLinks; the one whose address is the longest prefix of the
+    page's is current, so that « Mes engagements » (/evaluation/engagements/) is highlighted
+    alone rather than with « Évaluation » (/evaluation/)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    links = []
-    for entry in NAVIGATION:
-        if user.role not in entry.roles:
-            continue
-        url = reverse(entry.url_name)
-        is_current = request.path == url or (url != "/" and request.path.startswith(url))
-        links.append(NavLink(entry.label, url, is_current))
-    return links
+    entries = [
+        (entry.label, reverse(entry.url_name)) for entry in NAVIGATION if user.role in entry.roles
+    ]
+    matching = [url for _label, url in entries if _matches(url, request.path)]
+    current = max(matching, key=len, default=None)
+    return [NavLink(label, url, url == current) for label, url in entries]
