@@ -1,7 +1,7 @@
 """Import and export of the fiches actions (funding totals are exported only)."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +11,7 @@ from actions.enums import ActionStatus, FundingSource, Obstacle
 from actions.models import Action, ActionObstacle
 from pti.dates import parse_date
 from pti.models import Objective, Organisation, Orientation, Territory
+from pti.numbers import parse_french_number
 from pti.resources import ChoiceWidget, NamedForeignKeyWidget, TextWidget
 from pti.tabular import normalise_header
 
@@ -52,21 +53,18 @@ class FrenchDateWidget(widgets.Widget):
 
 
 class FrenchDecimalWidget(widgets.Widget):
-    """1 234,56 or 1234.56 or a number cell; written back as a number with two decimals
-    (a number cell in XLSX, 1234,56 in CSV: pti.tabular.csv_cell)."""
+    """An amount in euros as French Excel writes it (« 1 234,56 », « 1.234,56 », « 1 500 € »,
+    pti.numbers) or a number cell; written back as a number with two decimals (a number cell
+    in XLSX, 1234,56 in CSV: pti.tabular.csv_cell). An empty cell is 0 €."""
 
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
             return Decimal("0")
         if isinstance(value, int | float | Decimal):
             return Decimal(str(value))
-        text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-        text = text.replace("€", "")
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
         try:
-            return Decimal(text)
-        except InvalidOperation:
+            return parse_french_number(value, currency=True)
+        except ValueError:
             raise ValueError(f"« {value} » n'est pas un montant.") from None
 
     def render(self, value, obj=None, **kwargs):
@@ -74,10 +72,17 @@ class FrenchDecimalWidget(widgets.Widget):
 
 
 class WholeNumberWidget(widgets.Widget):
+    """A count of places: a whole number, 0 or more, as French writes it (« 1 500 ») or a
+    number cell."""
+
     def clean(self, value, row=None, **kwargs):
         try:
-            number = Decimal(str(value).strip())
-        except (InvalidOperation, ValueError):
+            number = (
+                Decimal(str(value))
+                if isinstance(value, int | float | Decimal)
+                else parse_french_number(value)
+            )
+        except ValueError:
             number = None
         if number is None or number != number.to_integral_value() or number < 0:
             raise ValueError(f"« {value} » n'est pas un nombre entier positif.")

@@ -1,4 +1,3 @@
-import re
 from decimal import Decimal
 
 from django import forms
@@ -8,15 +7,10 @@ from django.utils import timezone
 
 from pti import dates
 from pti.models import Objective, Organisation, Orientation, Pact
+from pti.numbers import parse_french_number
 from pti.services import MISSING_VERSION
 from pti.templatetags.pti_format import NARROW_NBSP, format_number
 
-# The spaces French writes between thousands: a space, a no-break space, a narrow no-break
-# space (what the pages and Excel write), a thin space.
-THOUSANDS_SPACES = " \u00a0\u202f\u2009"
-_FRENCH_NUMBER = re.compile(rf"[+-]?(?:\d{{1,3}}(?:[{THOUSANDS_SPACES}]\d{{3}})+|\d+)(?:[,.]\d+)?")
-# Longer than any amount or count of the application: refused before it is read.
-MAX_NUMBER_CHARACTERS = 40
 INVALID_INTEGER = (
     "Saisissez un nombre entier, sans décimales, par exemple 12 ou 1 500 "
     "(une espace peut séparer les milliers)."
@@ -25,20 +19,6 @@ INVALID_DECIMAL = (
     "Saisissez un nombre, par exemple 1 500 ou 12,5 (une espace peut séparer les milliers, "
     "une virgule sépare les décimales)."
 )
-
-
-def parse_french_number(text):
-    """The Decimal of a number typed as French writes it: « 1 500 », « 12 000 » (a space, a
-    no-break, narrow no-break or thin space between groups of three digits), « 12,5 » (a
-    decimal comma), « -3 », « −3 » (a minus sign); « 12.5 » too (a dot, as number inputs and
-    copies from English software send it). Raises ValueError for anything else (« 12.5.3 »,
-    « 1 50 », « 12,5,3 », « 1e3 », an empty text)."""
-    value = str(text).strip().replace("\u2212", "-")
-    if len(value) > MAX_NUMBER_CHARACTERS or not _FRENCH_NUMBER.fullmatch(value):
-        raise ValueError(f"not a French number: {value[:MAX_NUMBER_CHARACTERS]!r}")
-    for space in THOUSANDS_SPACES:
-        value = value.replace(space, "")
-    return Decimal(value.replace(",", "."))
 
 
 def french_number_text(value, *, grouping=True):

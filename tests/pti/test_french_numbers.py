@@ -13,12 +13,8 @@ from django import forms
 from django.urls import reverse
 
 from evaluation.models import Indicator, Target
-from pti.forms import (
-    INVALID_DECIMAL,
-    INVALID_INTEGER,
-    StyledFormMixin,
-    parse_french_number,
-)
+from pti.forms import INVALID_DECIMAL, INVALID_INTEGER, StyledFormMixin
+from pti.numbers import parse_french_number
 from pti.tabular import write_csv, write_xlsx
 from tests.beneficiaries.factories import BeneficiaryFactory, OrientationDecisionFactory
 from tests.pti.factories import OrientationFactory, PactFactory, UserFactory, frozen
@@ -132,6 +128,32 @@ def test_parse_french_number_says_what_it_refuses():
         parse_french_number("12.5.3")
     with pytest.raises(ValueError, match="not a French number"):
         parse_french_number("9" * 41)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1.234,56", "1234.56"), ("1 500 €", "1500"), ("€ 12,5", "12.5"), ("12.000,5", "12000.5")],
+)
+def test_amounts_read_with_dots_between_thousands_and_a_euro_sign(text, expected):
+    assert parse_french_number(text, currency=True) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "1e3", "1.23,4", "1 500 €"])
+def test_what_is_not_a_number_or_not_an_amount_is_refused(text):
+    with pytest.raises(ValueError, match="not a French number"):
+        parse_french_number(text)
+
+
+def test_imports_and_forms_read_amounts_with_the_same_rule():
+    from actions.resources import FrenchDecimalWidget, WholeNumberWidget
+
+    assert FrenchDecimalWidget().clean("1.234,56 €") == Decimal("1234.56")
+    assert WholeNumberWidget().clean("1 500") == 1500
+    for refused in ["NaN", "1e3", "douze"]:
+        with pytest.raises(ValueError, match="n'est pas un montant"):
+            FrenchDecimalWidget().clean(refused)
+    with pytest.raises(ValueError, match="nombre entier positif"):
+        WholeNumberWidget().clean("12,5")
 
 
 # --- A real form page ------------------------------------------------------------------
