@@ -11,9 +11,7 @@ one query (an iterator), and the trace of the export is one INSERT … SELECT of
 (`record_export`): the number of queries does not depend on the number of people.
 """
 
-import csv
 import datetime
-import io
 import tempfile
 
 from django.core.exceptions import EmptyResultSet
@@ -28,7 +26,7 @@ from beneficiaries.enums import FileOperation, Parcours, PeopleView
 from beneficiaries.models import FileAccess
 from beneficiaries.traces import record_list_access
 from pti.enums import Role
-from pti.tabular import neutralise
+from pti.tabular import csv_stream, neutralise
 
 EXPORT_WHAT = "export de la liste"
 SHEET_TITLE = "Bénéficiaires"
@@ -51,6 +49,7 @@ def headers(user):
         "Contrat jusqu'au",
         "Dernier entretien",
         "Sortie le",
+        "Issue de la sortie",
         "À faire",
     ]
     if user.role == Role.REFERENT:
@@ -71,8 +70,8 @@ def _dues(person, today):
 
 def rows(people, user, today):
     """Each person of `people` (annotated by `with_followup()`) as a list of cells in the order
-    of `headers(user)`: texts, and dates as `datetime.date` (None when unknown). One query,
-    read CHUNK_SIZE rows at a time."""
+    of `headers(user)`: texts (formula-looking ones neutralised, pti.tabular.neutralise), and
+    dates as `datetime.date` (None when unknown). One query, read CHUNK_SIZE rows at a time."""
     for person in people.iterator(chunk_size=CHUNK_SIZE):
         if person.referent_id:
             referent = f"{person.referent_first_name} {person.referent_last_name}"
@@ -88,38 +87,18 @@ def rows(people, user, today):
             person.contract_end,
             person.last_interview_on,
             person.exit_on,
+            person.exit_outcome_label if person.exit_on else "",
             _dues(person, today),
         ]
         if user.role == Role.REFERENT:
             del cells[5]
-        yield cells
-
-
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return f"{value:%d/%m/%Y}"
-    return neutralise(value)
+        yield [neutralise(cell) for cell in cells]
 
 
 def csv_chunks(people, user, today):
-    """The CSV as French Excel reads it (UTF-8 with BOM, `;`, CRLF), as a generator of bytes,
-    one chunk per CHUNK_SIZE rows; formula-looking texts neutralised (pti.tabular)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headers(user))
-    yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    for count, cells in enumerate(rows(people, user, today), start=1):
-        writer.writerow([_csv_cell(cell) for cell in cells])
-        if count % CHUNK_SIZE == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode("utf-8")
+    """The CSV as French Excel reads it (pti.tabular.csv_stream), as a generator of bytes, one
+    chunk per CHUNK_SIZE rows; formula-looking texts neutralised."""
+    return csv_stream(headers(user), rows(people, user, today), chunk_rows=CHUNK_SIZE)
 
 
 def xlsx_file(people, user, today):
@@ -144,7 +123,7 @@ def _xlsx_cell(sheet, value):
         cell = WriteOnlyCell(sheet, value)
         cell.number_format = XLSX_DATE_FORMAT
         return cell
-    return neutralise(value)
+    return value
 
 
 def record_export(*, user, people, criteria, search_text=""):

@@ -1368,18 +1368,34 @@ def csv_cell(value):
     return value
 
 
-def write_csv(dataset):
-    """The bytes of `dataset` as French Excel opens them by a double click: UTF-8 with a BOM
-    (accents), `;` between columns, CRLF between rows, numbers with a decimal comma and dates
-    as dd/mm/yyyy (`csv_cell`). Formula-looking texts are neutralised (`safe_dataset`);
-    a negative number stays a number."""
+def csv_stream(headers, rows, *, chunk_rows=2_000):
+    """The bytes of a CSV as French Excel opens them by a double click (UTF-8 with a BOM,
+    `;` between columns, CRLF between rows, cells by `csv_cell`), as a generator of chunks of
+    `chunk_rows` rows, so that a list of any length is sent without being held in memory.
+    `rows` is an iterable of lists of cells whose texts are already neutralised (`neutralise`
+    or `safe_dataset`); None is an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    for count, cells in enumerate(rows, start=1):
+        writer.writerow(["" if cell is None else csv_cell(cell) for cell in cells])
+        if count % chunk_rows == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+def write_csv(dataset):
+    """The bytes of `dataset` as French Excel opens them by a double click (`csv_stream`):
+    numbers with a decimal comma and dates as dd/mm/yyyy (`csv_cell`). Formula-looking texts
+    are neutralised (`safe_dataset`); a negative number stays a number."""
     safe = safe_dataset(dataset)
-    writer.writerow(safe.headers)
-    for row in safe:
-        writer.writerow([csv_cell(cell) for cell in row])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    return b"".join(csv_stream(safe.headers, iter(safe)))
 
 
 def write_xlsx(dataset):

@@ -82,19 +82,21 @@ def test_csv_has_the_list_columns_for_the_people_of_the_scope_only(client_as, cc
         "Contrat jusqu'au",
         "Dernier entretien",
         "Sortie le",
+        "Issue de la sortie",
         "À faire",
     ]
     assert len(rows) == 1
     assert rows[0][:3] == ["ARNAUD", "Léa", "04/03/1990"]
     assert rows[0][4:6] == ["non orienté", "Sophie Durand"]
-    assert rows[0][9].startswith("En retard : orientation à décider")
+    assert rows[0][9] == ""
+    assert rows[0][10].startswith("En retard : orientation à décider")
 
 
 def test_a_referent_exports_without_the_referent_column(client_as, sophie):
     follow(sophie, last_name="Arnaud")
     header, row = csv_rows(export(client_as(sophie), "csv"))
     assert "Référent" not in header
-    assert len(row) == len(header) == 9
+    assert len(row) == len(header) == 10
 
 
 def test_the_export_keeps_the_filters_and_the_list_order(client_as, ccas, sophie):
@@ -110,7 +112,7 @@ def test_the_export_keeps_the_filters_and_the_list_order(client_as, ccas, sophie
     assert [row[0] for row in rows] == ["BERNARD", "ARNAUD"]
     rows = csv_rows(export(client, "csv", state="exited"))[1:]
     assert [row[0] for row in rows] == ["PARTI"]
-    assert rows[0][8]  # « Sortie le » filled
+    assert rows[0][8:10] == ["30/06/2025", "emploi durable"]  # a CDI, as the list says
 
 
 def test_a_search_is_exported_through_its_handle(client_as, sophie):
