@@ -28,6 +28,7 @@ from beneficiaries.enums import (
 from beneficiaries.models import Beneficiary
 from beneficiaries.services import (
     HOMONYM_LABEL,
+    LENGTH_REFUSED,
     PRESCRIPTION_AT_EXIT_REQUIRED,
     PROBABLE_HOMONYM,
     SITUATION_REFUSED,
@@ -378,6 +379,8 @@ class ExitForm(StyledFormMixin, forms.Form):
             )
         ):
             self.add_error("contract_type", SITUATION_REFUSED)
+        elif category and category not in EXITS_FOR_ACTIVITY and cleaned.get("contract_days"):
+            self.add_error("contract_days", LENGTH_REFUSED)
         elif contract_type in fixed_term and not cleaned.get("contract_days"):
             self.add_error("contract_days", "Indiquez la durée du contrat en jours.")
         return cleaned

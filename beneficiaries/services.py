@@ -773,6 +773,10 @@ SITUATION_REFUSED = (
 )
 
 
+LENGTH_REFUSED = (
+    "Laissez la durée vide : seule une fin de droit ou une sortie des droits et devoirs dit "
+    "quel contrat la personne a trouvé."
+)
 PRESCRIPTION_AT_EXIT_REQUIRED = (
     "Dites si cette action est terminée, interrompue par l'emploi ou se poursuit."
 )
@@ -805,8 +809,10 @@ def exit_record(
     if category in EXITS_FOR_ACTIVITY:
         if not contract_type:
             raise ValidationError(SITUATION_REQUIRED)
-    elif contract_type not in ("", None, ExitContract.NONE) or contract_days:
+    elif contract_type not in ("", None, ExitContract.NONE):
         raise ValidationError(SITUATION_REFUSED)
+    elif contract_days:
+        raise ValidationError(LENGTH_REFUSED)
     else:
         contract_type = ExitContract.NONE
     beneficiary = _lock_person(beneficiary.pk)
@@ -816,6 +822,8 @@ def exit_record(
     if exit_on < beneficiary.right_opened_on:
         raise ValidationError("La sortie ne peut pas précéder l'ouverture du droit.")
     if contract_type not in (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED):
+        # The field is hidden for these (the length of a permanent job is not asked): a length
+        # left from an earlier choice on the page is not the person's.
         contract_days = None
     exit_ = Exit(
         beneficiary=beneficiary,

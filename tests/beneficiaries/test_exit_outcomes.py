@@ -136,7 +136,7 @@ def test_the_service_requires_and_refuses_the_situation_as_the_form_does():
         record(person, referent, category=ExitCategory.OUT_OF_DUTIES)
     with pytest.raises(ValidationError, match="Laissez la situation vide"):
         record(person, referent, contract_type=ExitContract.CDI)
-    with pytest.raises(ValidationError, match="Laissez la situation vide"):
+    with pytest.raises(ValidationError, match="Laissez la durée vide"):
         record(person, referent, contract_days=90)
     assert not Exit.objects.exists()
 
@@ -338,3 +338,18 @@ def test_the_service_refuses_an_exit_for_a_job_without_the_answer():
     with pytest.raises(ValidationError, match="Action « Atelier CV » : Dites si"):
         record(person, referent, category=ExitCategory.END_OF_RIGHT, contract_type=ExitContract.CDI)
     assert not Exit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("category", "contract_type", "message"),
+    [
+        (ExitCategory.DEATH, "", "Laissez la durée vide : seule une fin de droit"),
+        (ExitCategory.MOVED, "", "Laissez la durée vide : seule une fin de droit"),
+    ],
+)
+def test_a_length_the_exit_cannot_hold_is_refused_on_its_field(category, contract_type, message):
+    form = ExitForm(
+        data=exit_data(category=category, contract_type=contract_type, contract_days="180")
+    )
+    assert not form.is_valid()
+    assert message in form.errors["contract_days"][0]
