@@ -6,9 +6,8 @@ the person a file wrote otherwise. Anonymised files keep theirs. In batches of p
 import re
 import unicodedata
 
+from anyascii import anyascii
 from django.db import migrations
-
-from beneficiaries.search import search_key
 
 BATCH = 2000
 
@@ -35,8 +34,22 @@ def _recompute(apps, key):
         Beneficiary.objects.bulk_update(changed, ["search_key"], batch_size=500)
 
 
+def _name_key(text):
+    """beneficiaries.search.name_key as this migration wrote it (frozen here: a later change
+    of the live key must not change what this migration did)."""
+    return "".join(re.findall(r"[a-z0-9]+", anyascii(str(text or "")).lower()))
+
+
+def _search_key(last_name, birth_name, first_name):
+    """beneficiaries.search.search_key as this migration wrote it."""
+    last, birth, first = _name_key(last_name), _name_key(birth_name), _name_key(first_name)
+    if birth == last:
+        birth = ""
+    return " ".join(key for key in (last, birth, first) if key)
+
+
 def recompute_keys(apps, schema_editor):
-    _recompute(apps, search_key)
+    _recompute(apps, _search_key)
 
 
 def _former_key(last_name, birth_name, first_name):
