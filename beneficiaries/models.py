@@ -350,6 +350,33 @@ class ExitFollowUpQuerySet(models.QuerySet):
         """Due and not recorded within the month after the due date (follow_ups.is_late)."""
         return self.due(today).filter(due_on__lte=last_late_due_on(today))
 
+    def by_milestone(self):
+        """{FollowUpMilestone: {"due", "recorded", "unknown", "durable"}}: how many follow-ups,
+        how many recorded, recorded « injoignable / situation inconnue », and found in durable
+        employment (the exit's rule, beneficiaries.outcomes), for each milestone: what the
+        indicators « en emploi durable 6 / 12 mois après la sortie » are read with. One
+        query."""
+        rows = (
+            self.annotate(outcome=exit_outcome_expression())
+            .values("milestone")
+            .annotate(
+                due=Count("pk"),
+                recorded=Count("pk", filter=~Q(situation="")),
+                unknown=Count("pk", filter=Q(situation=FollowUpSituation.UNKNOWN)),
+                durable=Count(
+                    "pk",
+                    filter=Q(
+                        situation=FollowUpSituation.EMPLOYED,
+                        outcome=ExitOutcome.DURABLE_EMPLOYMENT,
+                    ),
+                ),
+            )
+            .order_by()
+        )
+        found = {row.pop("milestone"): row for row in rows}
+        empty = {"due": 0, "recorded": 0, "unknown": 0, "durable": 0}
+        return {milestone: found.get(milestone.value, empty) for milestone in FollowUpMilestone}
+
     def with_referent(self):
         """Each follow-up with the person's référent at the exit (their last designation):
         `referent_id`, `referent_last_name`, `referent_first_name`, and `referent_gone`, True

@@ -151,6 +151,11 @@ def portfolio(request):
     )
 
 
+def percent_or_none(part, whole):
+    """`part` of `whole` in percent, rounded to a whole number; None when `whole` is 0."""
+    return round(part * 100 / whole) if whole else None
+
+
 @role_required(FILE_READERS)
 @require_GET
 def exit_follow_ups(request):
@@ -177,6 +182,13 @@ def exit_follow_ups(request):
     for row in page.object_list:
         row.late = is_late(row.due_on, today)
         row.late_on = late_on(row.due_on)
+    # The follow-ups due this year so far, recorded or not: how complete the indicators are.
+    year_start = today.replace(month=1, day=1)
+    coverage = (
+        ExitFollowUp.objects.visible_to(user)
+        .filter(due_on__gte=year_start, due_on__lte=today)
+        .by_milestone()
+    )
     traces.record_list_access(
         user=user,
         view=PeopleView.EXIT_FOLLOW_UPS,
@@ -194,6 +206,10 @@ def exit_follow_ups(request):
             "state": state,
             "is_pilot": user.role == Role.PILOT,
             "today": today,
+            "coverage": [
+                (milestone, counts_, percent_or_none(counts_["unknown"], counts_["recorded"]))
+                for milestone, counts_ in coverage.items()
+            ],
         },
     )
 
