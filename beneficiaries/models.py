@@ -1082,7 +1082,11 @@ class ExitFollowUp(models.Model):
             ),
             # A length in days for a fixed term, and only for it.
             models.CheckConstraint(
-                condition=Q(contract_type__in=FIXED_TERM_CONTRACTS, contract_days__gt=0)
+                condition=Q(
+                    contract_type__in=FIXED_TERM_CONTRACTS,
+                    contract_days__isnull=False,  # NULL > 0 is not false: a CHECK lets it by
+                    contract_days__gt=0,
+                )
                 | (~Q(contract_type__in=FIXED_TERM_CONTRACTS) & Q(contract_days__isnull=True)),
                 name="exit_follow_up_fixed_term_has_length",
                 violation_error_message=(
