@@ -698,11 +698,40 @@ def _seed_exit_follow_ups(report):
                 recorded_by=None,
                 note="",
             )
-    # Record about two in three of those due for more than three weeks, by their référent.
+    demo = User.objects.filter(username="referent").first()
+    if demo is not None and not ExitFollowUp.objects.visible_to(demo).exists():
+        # The demo référent gets three people of their structure who left for activity 4 to
+        # 14 months ago, their follow-ups to do.
+        exits = list(
+            Exit.objects.filter(
+                category__in=EXITS_FOR_ACTIVITY,
+                exit_on__gte=today - datetime.timedelta(days=425),
+                exit_on__lte=today - datetime.timedelta(days=120),
+                beneficiary__household__caf_number__startswith="9",
+                beneficiary__assignments__end_date__isnull=True,
+                beneficiary__assignments__structure_id=demo.organisation_id,
+            )
+            .exclude(beneficiary__assignments__referent=gone)
+            .order_by("pk")[:3]
+        )
+        people = [exit_.beneficiary_id for exit_ in exits]
+        ReferentAssignment.objects.filter(beneficiary_id__in=people, end_date__isnull=True).update(
+            referent=demo
+        )
+        ExitFollowUp.objects.filter(exit__in=exits).update(
+            situation="",
+            contract_type="",
+            contract_days=None,
+            recorded_on=None,
+            recorded_by=None,
+            note="",
+        )
+    # Record about two in three of those due for more than three weeks, by their référent (the
+    # demo référent's are left to do).
     rows = list(
         ExitFollowUp.objects.to_do()
         .filter(due_on__lte=today - datetime.timedelta(days=21))
-        .exclude(exit__beneficiary__assignments__referent=gone)
+        .exclude(exit__beneficiary__assignments__referent__in=[gone, demo] if demo else [gone])
         .with_referent()
         .filter(referent_id__isnull=False)
         .order_by("pk")

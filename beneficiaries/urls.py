@@ -19,7 +19,7 @@ urlpatterns = [
         views.held_household_resolve,
         name="held_household_resolve",
     ),
-    path("beneficiaires/suivis/", views.exit_follow_ups, name="exit_follow_ups"),
+    path("suivis-apres-sortie/", views.exit_follow_ups, name="exit_follow_ups"),
     path("beneficiaires/<int:pk>/", views.beneficiary_file, name="file"),
     path("beneficiaires/<int:pk>/modifier/", views.beneficiary_update, name="update"),
     path("beneficiaires/<int:pk>/acces/", views.file_accesses, name="accesses"),
