@@ -15,13 +15,17 @@ from django.utils import timezone
 from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
 from actions.enums import Obstacle as ObstacleKind
 from actions.models import Action
+from beneficiaries import services
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
+    FIXED_TERM_CONTRACTS,
+    FOLLOW_UP_EMPLOYMENT,
     RECORDED_EXITS,
     AssignmentReason,
     ContractKind,
     ExitContract,
     FamilySituation,
+    FollowUpSituation,
     HoursReduction,
     HouseholdRole,
     InterviewKind,
@@ -37,6 +41,7 @@ from beneficiaries.models import (
     Beneficiary,
     Contract,
     Exit,
+    ExitFollowUp,
     Household,
     Interview,
     Obstacle,
@@ -162,6 +167,7 @@ def seed(*, options, report):
     if missing:
         Generator(referents, seed=existing or 1).create(missing)
         _recount_places()
+    _seed_exit_follow_ups(report)
     seconds = (timezone.now() - started).total_seconds()
     report.add(
         f"{existing + missing} bénéficiaires de démonstration ({missing} créés en {seconds:.1f} s), "
@@ -642,3 +648,123 @@ class Generator:
         Obstacle.objects.bulk_create(obstacles, batch_size=BATCH)
         Prescription.objects.bulk_create(prescriptions, batch_size=BATCH)
         Exit.objects.bulk_create(exits, batch_size=BATCH)
+
+
+# --- The follow-ups after an exit -----------------------------------------------------------------
+
+LEFT_REFERENT = "referent-parti"
+
+
+def _seed_exit_follow_ups(report):
+    """The follow-ups 3, 6 and 12 months after the demo exits: planned as the nightly task
+    does, about two in three recorded (those due for more than three weeks), the others left
+    due or late; and a référent who has left (an inactive account, `referent-parti`) with one
+    person whose follow-ups fall to the pilots. Re-runnable: what exists is kept."""
+    today = timezone.localdate()
+    services.exit_follow_ups_plan(today=today)
+    gone, _ = User.objects.get_or_create(
+        username=LEFT_REFERENT,
+        defaults={
+            "role": Role.REFERENT,
+            "organisation": Organisation.objects.filter(name="CCAS de Saint-Étienne").first(),
+            "first_name": "Paul",
+            "last_name": "Départ",
+            "email": f"{LEFT_REFERENT}@demo.pti.invalid",
+            "is_active": False,
+        },
+    )
+    if not ReferentAssignment.objects.filter(referent=gone).exists():
+        # A person who left for activity 7 to 9 months ago, whose référent then left.
+        exit_ = (
+            Exit.objects.filter(
+                category__in=EXITS_FOR_ACTIVITY,
+                exit_on__gte=today - datetime.timedelta(days=270),
+                exit_on__lte=today - datetime.timedelta(days=210),
+                beneficiary__household__caf_number__startswith="9",
+                beneficiary__assignments__end_date__isnull=True,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if exit_ is not None and gone.organisation_id:
+            ReferentAssignment.objects.filter(
+                beneficiary_id=exit_.beneficiary_id, end_date__isnull=True
+            ).update(referent=gone, structure=gone.organisation)
+            ExitFollowUp.objects.filter(exit=exit_).update(
+                situation="",
+                contract_type="",
+                contract_days=None,
+                recorded_on=None,
+                recorded_by=None,
+                note="",
+            )
+    demo = User.objects.filter(username="referent").first()
+    if demo is not None and not ExitFollowUp.objects.visible_to(demo).exists():
+        # The demo référent gets three people of their structure who left for activity 4 to
+        # 14 months ago, their follow-ups to do.
+        exits = list(
+            Exit.objects.filter(
+                category__in=EXITS_FOR_ACTIVITY,
+                exit_on__gte=today - datetime.timedelta(days=425),
+                exit_on__lte=today - datetime.timedelta(days=120),
+                beneficiary__household__caf_number__startswith="9",
+                beneficiary__assignments__end_date__isnull=True,
+                beneficiary__assignments__structure_id=demo.organisation_id,
+            )
+            .exclude(beneficiary__assignments__referent=gone)
+            .order_by("pk")[:3]
+        )
+        people = [exit_.beneficiary_id for exit_ in exits]
+        ReferentAssignment.objects.filter(beneficiary_id__in=people, end_date__isnull=True).update(
+            referent=demo
+        )
+        ExitFollowUp.objects.filter(exit__in=exits).update(
+            situation="",
+            contract_type="",
+            contract_days=None,
+            recorded_on=None,
+            recorded_by=None,
+            note="",
+        )
+    # Record about two in three of those due for more than three weeks, by their référent (the
+    # demo référent's are left to do).
+    rows = list(
+        ExitFollowUp.objects.to_do()
+        .filter(due_on__lte=today - datetime.timedelta(days=21))
+        .exclude(exit__beneficiary__assignments__referent__in=[gone, demo] if demo else [gone])
+        .with_referent()
+        .filter(referent_id__isnull=False)
+        .order_by("pk")
+    )
+    draw = random.Random(20260101)
+    situations = [
+        (FollowUpSituation.EMPLOYED, 45),
+        (FollowUpSituation.TRAINING, 10),
+        (FollowUpSituation.BACK_ON_RSA, 12),
+        (FollowUpSituation.NO_JOB, 18),
+        (FollowUpSituation.UNKNOWN, 15),
+    ]
+    recorded = []
+    for row in rows:
+        if draw.random() > 2 / 3:
+            continue
+        situation = draw.choices([s for s, _ in situations], [w for _, w in situations])[0]
+        kind, days = "", None
+        if situation == FollowUpSituation.EMPLOYED:
+            kind = draw.choices(FOLLOW_UP_EMPLOYMENT, [25, 30, 20, 10, 3, 7, 5])[0]
+            if kind in FIXED_TERM_CONTRACTS:
+                days = draw.choice([60, 90, 150, 183, 270, 365])
+        row.situation, row.contract_type, row.contract_days = situation, kind, days
+        row.recorded_on = min(today, row.due_on + datetime.timedelta(days=draw.randint(0, 20)))
+        row.recorded_by_id = row.referent_id
+        recorded.append(row)
+    ExitFollowUp.objects.bulk_update(
+        recorded,
+        ["situation", "contract_type", "contract_days", "recorded_on", "recorded_by"],
+        batch_size=BATCH,
+    )
+    due = ExitFollowUp.objects.due(today).count()
+    report.add(
+        f"{ExitFollowUp.objects.count()} suivis après sortie ({due} à faire), "
+        f"dont {len(recorded)} renseignés à l'instant"
+    )

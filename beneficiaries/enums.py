@@ -126,6 +126,44 @@ class ExitContract(models.TextChoices):
     NONE = "none", "sans emploi ni formation"
 
 
+class FollowUpMilestone(models.TextChoices):
+    """When a person is asked again what became of them after an exit for resources or
+    activity: 3, 6 and 12 calendar months after the exit (`beneficiaries.follow_ups`)."""
+
+    THREE_MONTHS = "3", "3 mois après la sortie"
+    SIX_MONTHS = "6", "6 mois après la sortie"
+    TWELVE_MONTHS = "12", "12 mois après la sortie"
+
+    @property
+    def months(self):
+        return int(self.value)
+
+
+class FollowUpSituation(models.TextChoices):
+    """The situation found at a follow-up after the exit."""
+
+    EMPLOYED = "employed", "en emploi"
+    TRAINING = "training", "en formation"
+    BACK_ON_RSA = "back_on_rsa", "de retour au RSA"
+    NO_JOB = "no_job", "sans emploi ni formation"
+    UNKNOWN = "unknown", "injoignable / situation inconnue"
+
+
+# The kinds of employment a follow-up « en emploi » names (ExitContract, read with its length
+# in days for a fixed term): a training is its own situation, « sans emploi » too.
+FOLLOW_UP_EMPLOYMENT = [
+    ExitContract.CDI,
+    ExitContract.CDD,
+    ExitContract.TEMP,
+    ExitContract.SUBSIDISED,
+    ExitContract.PUBLIC_TENURE,
+    ExitContract.BUSINESS_CREATION,
+    ExitContract.SIAE_HIRING,
+]
+# The kinds read with their length in days (as for an exit: `exit_fixed_term_has_length`).
+FIXED_TERM_CONTRACTS = [ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED]
+
+
 class PrescriptionAtExit(models.TextChoices):
     """What became of an action the person had started, as the référent says at the exit."""
 
@@ -156,6 +194,7 @@ class PeopleView(models.TextChoices):
     CASELOAD = "caseload", "référents et personnes à désigner"
     OPERATOR_INBOX = "operator_inbox", "prescriptions reçues"
     IMPORT_PREVIEW = "import_preview", "aperçu d'un import"
+    EXIT_FOLLOW_UPS = "exit_follow_ups", "suivis après sortie"
     EXPORT = "export", "export"
 
 

@@ -8,11 +8,14 @@ from beneficiaries.allocataire import allocataire_number
 from beneficiaries.contacts import email_address, phone_number
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
+    FIXED_TERM_CONTRACTS,
+    FOLLOW_UP_EMPLOYMENT,
     RECORDED_EXITS,
     AssignmentReason,
     ContractKind,
     ExitContract,
     FamilySituation,
+    FollowUpSituation,
     HoursReduction,
     HouseholdRole,
     InterviewKind,
@@ -27,6 +30,9 @@ from beneficiaries.enums import (
 )
 from beneficiaries.models import Beneficiary
 from beneficiaries.services import (
+    FOLLOW_UP_DAYS_REQUIRED,
+    FOLLOW_UP_KIND_REFUSED,
+    FOLLOW_UP_KIND_REQUIRED,
     HOMONYM_LABEL,
     LENGTH_REFUSED,
     PRESCRIPTION_AT_EXIT_REQUIRED,
@@ -617,3 +623,40 @@ class HeldResolutionForm(StyledFormMixin, forms.Form):
         required=False,
         help_text="Par exemple : commune ajoutée au référentiel, dossier corrigé par la CAF.",
     )
+
+
+class ExitFollowUpForm(StyledFormMixin, forms.Form):
+    """The situation found at a follow-up after the exit (one form per milestone on the file,
+    each with its own prefix so that the three never share a field id)."""
+
+    recorded_on = forms.DateField(label="Situation constatée le", widget=DateInput, initial=today)
+    situation = forms.ChoiceField(
+        label="Situation", choices=[("", "---------"), *FollowUpSituation.choices]
+    )
+    contract_type = forms.ChoiceField(
+        label="Type d'emploi",
+        choices=[("", "---------"), *((kind.value, kind.label) for kind in FOLLOW_UP_EMPLOYMENT)],
+        required=False,
+        help_text="Seulement pour une personne en emploi.",
+    )
+    contract_days = forms.IntegerField(
+        label="Durée du contrat (jours)",
+        required=False,
+        min_value=1,
+        help_text="Obligatoire pour un CDD, un intérim ou un contrat aidé.",
+    )
+    note = forms.CharField(label="Précision", required=False, max_length=250)
+
+    def __init__(self, *args, milestone, **kwargs):
+        super().__init__(*args, prefix=f"suivi-{milestone}", **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        situation, kind = cleaned.get("situation"), cleaned.get("contract_type")
+        if situation == FollowUpSituation.EMPLOYED and not kind:
+            self.add_error("contract_type", FOLLOW_UP_KIND_REQUIRED)
+        elif situation and situation != FollowUpSituation.EMPLOYED and kind:
+            self.add_error("contract_type", FOLLOW_UP_KIND_REFUSED)
+        if kind in FIXED_TERM_CONTRACTS and not cleaned.get("contract_days"):
+            self.add_error("contract_days", FOLLOW_UP_DAYS_REQUIRED)
+        return cleaned

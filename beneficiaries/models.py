@@ -14,6 +14,8 @@ from beneficiaries.closures import closure_exit
 from beneficiaries.deadlines import ending_horizon, last_late_start, latest_start, notice_start
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
+    FIXED_TERM_CONTRACTS,
+    FOLLOW_UP_EMPLOYMENT,
     AssignmentReason,
     ContractKind,
     ExitCategory,
@@ -21,6 +23,8 @@ from beneficiaries.enums import (
     ExitOutcome,
     FamilySituation,
     FileOperation,
+    FollowUpMilestone,
+    FollowUpSituation,
     HoursReduction,
     HouseholdRole,
     InterviewKind,
@@ -34,6 +38,7 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
+from beneficiaries.follow_ups import last_late_due_on
 from beneficiaries.outcomes import exit_outcome, exit_outcome_expression
 from beneficiaries.search import search_condition
 from pti.enums import Role
@@ -319,6 +324,81 @@ class PrescriptionQuerySet(models.QuerySet):
 
     def awaiting_answer(self):
         return self.filter(status=PrescriptionStatus.SENT)
+
+
+class ExitFollowUpQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The follow-ups of the people `user` sees (`BeneficiaryQuerySet.visible_to`): a
+        référent those of the people still assigned to them (the référent at the exit: an exit
+        leaves the designation open), a manager those of their structure, a pilot all."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.PILOT:
+            return self
+        return self.filter(exit__beneficiary__in=Beneficiary.objects.visible_to(user))
+
+    def to_do(self):
+        """Not recorded yet."""
+        return self.filter(situation="")
+
+    def due(self, today):
+        """Not recorded, due on or before `today` (a date), of people still known (not
+        anonymised)."""
+        return self.to_do().filter(due_on__lte=today, exit__beneficiary__anonymised_on__isnull=True)
+
+    def late(self, today):
+        """Due and not recorded within the month after the due date (follow_ups.is_late)."""
+        return self.due(today).filter(due_on__lte=last_late_due_on(today))
+
+    def by_milestone(self):
+        """{FollowUpMilestone: {"due", "recorded", "unknown", "durable"}}: how many follow-ups,
+        how many recorded, recorded « injoignable / situation inconnue », and found in durable
+        employment (the exit's rule, beneficiaries.outcomes), for each milestone: what the
+        indicators « en emploi durable 6 / 12 mois après la sortie » are read with. One
+        query."""
+        rows = (
+            self.annotate(outcome=exit_outcome_expression())
+            .values("milestone")
+            .annotate(
+                due=Count("pk"),
+                recorded=Count("pk", filter=~Q(situation="")),
+                unknown=Count("pk", filter=Q(situation=FollowUpSituation.UNKNOWN)),
+                durable=Count(
+                    "pk",
+                    filter=Q(
+                        situation=FollowUpSituation.EMPLOYED,
+                        outcome=ExitOutcome.DURABLE_EMPLOYMENT,
+                    ),
+                ),
+            )
+            .order_by()
+        )
+        found = {row.pop("milestone"): row for row in rows}
+        empty = {"due": 0, "recorded": 0, "unknown": 0, "durable": 0}
+        return {milestone: found.get(milestone.value, empty) for milestone in FollowUpMilestone}
+
+    def with_referent(self):
+        """Each follow-up with the person's référent at the exit (their last designation):
+        `referent_id`, `referent_last_name`, `referent_first_name`, and `referent_gone`, True
+        when there is none or their account is closed or no longer a référent's — then the
+        pilots record the follow-up. One query whatever the number of rows."""
+        last = ReferentAssignment.objects.filter(
+            beneficiary=OuterRef("exit__beneficiary_id")
+        ).order_by(F("end_date").desc(nulls_first=True), "-start_date", "-pk")
+        people = self.annotate(
+            referent_id=Subquery(last.values("referent_id")[:1]),
+            referent_last_name=Subquery(last.values("referent__last_name")[:1]),
+            referent_first_name=Subquery(last.values("referent__first_name")[:1]),
+            referent_active=Subquery(last.values("referent__is_active")[:1]),
+            referent_role=Subquery(last.values("referent__role")[:1]),
+        )
+        return people.annotate(
+            referent_gone=Case(
+                When(Q(referent_active=True, referent_role=Role.REFERENT), then=Value(False)),
+                default=Value(True),
+                output_field=models.BooleanField(),
+            )
+        )
 
 
 # --- The household and the person ----------------------------------------------------------
@@ -921,6 +1001,125 @@ class Exit(models.Model):
         if not self.closure_reason:
             return ""
         return f"{closure_exit(self.closure_reason)[1]} ({self.closure_reason})"
+
+
+class ExitFollowUp(models.Model):
+    """What became of a person 3, 6 or 12 calendar months after an exit for resources or
+    activity (enums.EXITS_FOR_ACTIVITY; a death, a move, a sanction or a closure for lack of
+    contact is never followed): planned when it comes due (`services.exit_follow_ups_plan`),
+    then recorded by the référent, or by a pilot when the référent has left.
+
+    Not recorded yet: `situation` is "" and `recorded_*` are empty. Recorded: the situation
+    found, on `recorded_on`, by `recorded_by`; in employment, its kind (ExitContract) and, for a
+    fixed term, its length in days (`contract_days`), so that « emploi durable » is the exit's
+    own rule (beneficiaries.outcomes)."""
+
+    exit = models.ForeignKey(
+        Exit, verbose_name="sortie", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    milestone = models.CharField("échéance", max_length=2, choices=FollowUpMilestone.choices)
+    due_on = models.DateField("à faire à partir du")
+    situation = models.CharField(
+        "situation constatée", max_length=20, choices=FollowUpSituation.choices, blank=True
+    )
+    contract_type = models.CharField(
+        "type d'emploi", max_length=30, choices=ExitContract.choices, blank=True
+    )
+    contract_days = models.PositiveIntegerField(
+        "durée du contrat (jours)",
+        null=True,
+        blank=True,
+        help_text="Pour un CDD, un intérim ou un contrat aidé.",
+    )
+    note = models.CharField("précision", max_length=250, blank=True)
+    recorded_on = models.DateField("situation constatée le", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="renseigné par",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    objects = ExitFollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "suivi après sortie"
+        verbose_name_plural = "suivis après sortie"
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exit", "milestone"],
+                name="exit_follow_up_one_per_milestone",
+                violation_error_message="Ce suivi après sortie existe déjà.",
+            ),
+            models.CheckConstraint(
+                condition=Q(milestone__in=FollowUpMilestone.values),
+                name="exit_follow_up_milestone_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(situation__in=["", *FollowUpSituation.values]),
+                name="exit_follow_up_situation_valid",
+            ),
+            # Recorded all at once: the situation, its date and who found it.
+            models.CheckConstraint(
+                condition=Q(situation="", recorded_on__isnull=True, recorded_by__isnull=True)
+                | (~Q(situation="") & Q(recorded_on__isnull=False, recorded_by__isnull=False)),
+                name="exit_follow_up_recorded_together",
+                violation_error_message="Indiquez la situation constatée et sa date.",
+            ),
+            # The kind of employment, only and always for a person in employment.
+            models.CheckConstraint(
+                condition=Q(
+                    situation=FollowUpSituation.EMPLOYED, contract_type__in=FOLLOW_UP_EMPLOYMENT
+                )
+                | (~Q(situation=FollowUpSituation.EMPLOYED) & Q(contract_type="")),
+                name="exit_follow_up_kind_only_in_employment",
+                violation_error_message=(
+                    "Indiquez le type d'emploi pour une personne en emploi, et seulement pour elle."
+                ),
+            ),
+            # A length in days for a fixed term, and only for it.
+            models.CheckConstraint(
+                condition=Q(
+                    contract_type__in=FIXED_TERM_CONTRACTS,
+                    contract_days__isnull=False,  # NULL > 0 is not false: a CHECK lets it by
+                    contract_days__gt=0,
+                )
+                | (~Q(contract_type__in=FIXED_TERM_CONTRACTS) & Q(contract_days__isnull=True)),
+                name="exit_follow_up_fixed_term_has_length",
+                violation_error_message=(
+                    "Indiquez la durée du contrat en jours pour un CDD, un intérim ou un contrat "
+                    "aidé, et seulement pour eux."
+                ),
+            ),
+        ]
+        indexes = [
+            # The follow-ups to do (the list « Suivis après sortie », the portfolio's counter):
+            # those not recorded, by due date.
+            models.Index(
+                fields=["due_on", "exit"],
+                condition=Q(situation=""),
+                name="exit_follow_up_to_do_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Suivi à {self.get_milestone_display()}"
+
+    @property
+    def is_recorded(self):
+        return bool(self.situation)
+
+    @property
+    def outcome(self):
+        """The outcome of the situation found (an ExitOutcome), by the exit's rule (beneficiaries
+        .outcomes): « emploi durable » for a CDI, a titularisation, a business created, a CDD
+        or an intérim of 6 months or more; None when not recorded."""
+        if not self.situation:
+            return None
+        return ExitOutcome(exit_outcome(self.contract_type, self.contract_days))
 
 
 class FluxListing(models.Model):

@@ -288,6 +288,20 @@ CLASSIFICATION = {
         "note": ERASED_TEXT,
         "recorded_by": NULLED,
     },
+    "beneficiaries.ExitFollowUp": {
+        "id": KEPT,
+        "exit": KEPT,
+        "milestone": KEPT,
+        "due_on": MONTH,
+        "situation": KEPT,  # the indicators « en emploi durable 6 / 12 mois après la sortie »
+        "contract_type": KEPT,
+        "contract_days": KEPT,  # durable employment is 6 months or more, counted in days
+        "note": ERASED_TEXT,
+        "recorded_on": MONTH,
+        # Staff, not the person (as the référent of a designation); kept, because a recorded
+        # follow-up has its date and author together (exit_follow_up_recorded_together).
+        "recorded_by": KEPT,
+    },
 }
 
 # The traces: {model label: its date column}. Whole rows are deleted

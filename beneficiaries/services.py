@@ -5,16 +5,22 @@ from collections import Counter
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
 from actions.services import action_release_place, action_take_place, actions_release_places
+from beneficiaries import follow_ups
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
+    FIXED_TERM_CONTRACTS,
+    FOLLOW_UP_EMPLOYMENT,
     AssignmentReason,
     ContractKind,
     ExitContract,
     FileOperation,
+    FollowUpMilestone,
+    FollowUpSituation,
     HouseholdRole,
     ObstacleStatus,
     PrescriptionAtExit,
@@ -26,6 +32,7 @@ from beneficiaries.models import (
     Beneficiary,
     Contract,
     Exit,
+    ExitFollowUp,
     FileAccess,
     Household,
     Interview,
@@ -926,6 +933,120 @@ def exits_record_closures(*, closures, by, what):
         ],
     )
     return {pk: wanted[pk][1] for pk in people}
+
+
+# --- The follow-ups after an exit (beneficiaries.follow_ups) ------------------------------------
+
+
+def exit_follow_ups_to_plan(today):
+    """{FollowUpMilestone: [(exit id, exit date)]}: the follow-ups due on or before `today` and
+    not written yet, of the exits for resources or activity of people still known (not
+    anonymised), within follow_ups.CATCH_UP. One query per milestone, served by the unique
+    index (exit, milestone)."""
+    found = {}
+    for milestone in FollowUpMilestone:
+        planned = ExitFollowUp.objects.filter(exit=OuterRef("pk"), milestone=milestone)
+        found[milestone] = list(
+            Exit.objects.filter(
+                category__in=EXITS_FOR_ACTIVITY,
+                beneficiary__anonymised_on__isnull=True,
+                exit_on__gte=follow_ups.earliest_exit_planned(milestone, today),
+                exit_on__lte=follow_ups.latest_exit_due(milestone, today),
+            )
+            .filter(~Exists(planned))
+            .order_by("pk")
+            .values_list("pk", "exit_on")
+        )
+    return found
+
+
+@transaction.atomic
+def exit_follow_ups_plan(*, today=None):
+    """Write the follow-ups after an exit that have come due by `today` (a date, default the
+    day): one row per (exit, milestone), not recorded, due on the exit date plus 3, 6 or 12
+    months (beneficiaries.follow_ups). Run every night (`manage.py plan_exit_follow_ups`, or
+    the task `beneficiaries.tasks.plan_exit_follow_ups`); running it again writes nothing more.
+    Three reads and bulk inserts (pti.bulk), whatever the number of people. Returns
+    {FollowUpMilestone: number of follow-ups written}."""
+    today = today or _today()
+    written = {}
+    for milestone, exits in exit_follow_ups_to_plan(today).items():
+        insert_rows(
+            ExitFollowUp,
+            [
+                ExitFollowUp(
+                    exit_id=pk,
+                    milestone=milestone,
+                    due_on=follow_ups.due_on(exit_on, milestone),
+                )
+                for pk, exit_on in exits
+            ],
+        )
+        written[milestone] = len(exits)
+    return written
+
+
+FOLLOW_UP_NOT_FOLLOWED = (
+    "Seule une fin de droit ou une sortie des droits et devoirs est suivie après la sortie."
+)
+FOLLOW_UP_KIND_REQUIRED = "Indiquez le type d'emploi."
+FOLLOW_UP_KIND_REFUSED = "Le type d'emploi ne se renseigne que pour une personne en emploi."
+FOLLOW_UP_DAYS_REQUIRED = "Indiquez la durée du contrat en jours (CDD, intérim, contrat aidé)."
+
+
+@transaction.atomic
+def exit_follow_up_record(
+    *, exit_, milestone, recorded_on, situation, contract_type, contract_days, note, by
+):
+    """Record the situation found at the follow-up `milestone` (a FollowUpMilestone) of the
+    exit `exit_`: the day it was found (`recorded_on`, a date), the situation (a
+    FollowUpSituation), in employment its kind (an ExitContract of FOLLOW_UP_EMPLOYMENT) and,
+    for a fixed term, its length in days. Writes the follow-up if the nightly planning has not
+    yet; traced in the person's file. Returns the ExitFollowUp.
+
+    Raises ValidationError (French message) for an exit that is not followed (not for
+    resources or activity), a follow-up not due yet or already recorded, a date before the
+    exit or in the future, a kind missing or given out of employment, a length missing."""
+    person = _lock_person(exit_.beneficiary_id)
+    if exit_.category not in EXITS_FOR_ACTIVITY:
+        raise ValidationError(FOLLOW_UP_NOT_FOLLOWED)
+    milestone = FollowUpMilestone(milestone)
+    due = follow_ups.due_on(exit_.exit_on, milestone)
+    if due > _today():
+        raise ValidationError(f"Ce suivi n'est à faire qu'à partir du {due:%d/%m/%Y}.")
+    _not_in_future(recorded_on, "La date de la situation constatée")
+    if recorded_on < exit_.exit_on:
+        raise ValidationError("La situation constatée ne peut pas précéder la sortie.")
+    if situation == FollowUpSituation.EMPLOYED:
+        if contract_type not in FOLLOW_UP_EMPLOYMENT:
+            raise ValidationError(FOLLOW_UP_KIND_REQUIRED)
+    elif contract_type:
+        raise ValidationError(FOLLOW_UP_KIND_REFUSED)
+    if contract_type in FIXED_TERM_CONTRACTS:
+        if not contract_days:
+            raise ValidationError(FOLLOW_UP_DAYS_REQUIRED)
+    else:
+        contract_days = None
+    follow_up, _ = ExitFollowUp.objects.select_for_update().get_or_create(
+        exit=exit_, milestone=milestone, defaults={"due_on": due}
+    )
+    if follow_up.situation:
+        raise ValidationError("Ce suivi est déjà renseigné.")
+    follow_up.situation = situation
+    follow_up.contract_type = contract_type or ""
+    follow_up.contract_days = contract_days
+    follow_up.note = note
+    follow_up.recorded_on = recorded_on
+    follow_up.recorded_by = by
+    follow_up.full_clean()
+    follow_up.save()
+    record_access(
+        user=by,
+        beneficiary=person,
+        operation=FileOperation.UPDATE,
+        what=f"suivi après sortie ({milestone.label})",
+    )
+    return follow_up
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,15 +21,19 @@ from beneficiaries import forms as people_forms
 from beneficiaries import people_export, services, traces
 from beneficiaries.deadlines import DUE_LABELS, active_base_start, due_items
 from beneficiaries.enums import (
+    EXITS_FOR_ACTIVITY,
     FileOperation,
+    FollowUpMilestone,
     ObstacleStatus,
     Parcours,
     PeopleView,
     RefusedTarget,
 )
 from beneficiaries.filters import BeneficiaryFilter, ListTraceFilter, TraceFilter
+from beneficiaries.follow_ups import due_on, is_late, last_late_due_on, late_on
 from beneficiaries.models import (
     Beneficiary,
+    ExitFollowUp,
     FileAccess,
     HeldHousehold,
     ListAccess,
@@ -142,6 +146,70 @@ def portfolio(request):
             "counts": [(code, label, counts[code]) for code, label in DUE_LABELS.items()],
             "active_total": counts["total"],
             "today": today,
+            "follow_ups_due": ExitFollowUp.objects.visible_to(request.user).due(today).count(),
+        },
+    )
+
+
+def percent_or_none(part, whole):
+    """`part` of `whole` in percent, rounded to a whole number; None when `whole` is 0."""
+    return round(part * 100 / whole) if whole else None
+
+
+@role_required(FILE_READERS)
+@require_GET
+def exit_follow_ups(request):
+    """« Suivis après sortie »: the follow-ups after an exit due and not recorded, within the
+    user's scope (a référent their people's, a manager their structure's, a pilot all of them,
+    those whose référent has left first: the pilots record them). `?etat=retard` keeps the late
+    ones. A constant number of queries whatever the number of rows; traced as a list."""
+    today = timezone.localdate()
+    user = request.user
+    scoped = ExitFollowUp.objects.visible_to(user).due(today).with_referent()
+    late_by = last_late_due_on(today)
+    counts = scoped.aggregate(
+        total=Count("pk"),
+        late=Count("pk", filter=Q(due_on__lte=late_by)),
+        gone=Count("pk", filter=Q(referent_gone=True)),
+    )
+    state = request.GET.get("etat", "")
+    rows = scoped.filter(due_on__lte=late_by) if state == "retard" else scoped
+    order = ["due_on", "pk"]
+    if user.role == Role.PILOT:
+        order = ["-referent_gone", *order]
+    rows = rows.select_related("exit__beneficiary__household__territory").order_by(*order)
+    page, query = _page(request, rows)
+    for row in page.object_list:
+        row.late = is_late(row.due_on, today)
+        row.late_on = late_on(row.due_on)
+    # The follow-ups due this year so far, recorded or not: how complete the indicators are.
+    year_start = today.replace(month=1, day=1)
+    coverage = (
+        ExitFollowUp.objects.visible_to(user)
+        .filter(due_on__gte=year_start, due_on__lte=today)
+        .by_milestone()
+    )
+    traces.record_list_access(
+        user=user,
+        view=PeopleView.EXIT_FOLLOW_UPS,
+        criteria={"état": "en retard" if state == "retard" else "à faire"},
+        shown=len(page.object_list),
+        total=page.paginator.count,
+    )
+    return render(
+        request,
+        "beneficiaries/exit_follow_ups.html",
+        {
+            "page": page,
+            "query": query,
+            "counts": counts,
+            "state": state,
+            "is_pilot": user.role == Role.PILOT,
+            "today": today,
+            "coverage": [
+                (milestone, counts_, percent_or_none(counts_["unknown"], counts_["recorded"]))
+                for milestone, counts_ in coverage.items()
+            ],
         },
     )
 
@@ -248,6 +316,7 @@ def file_context(request, person, bound=None):
     }
     forms.update(bound or {})
     return {
+        "follow_ups": _follow_ups(person, exit_, today, bound or {}),
         "person": person,
         "household_members": person.household.members.exclude(pk=person.pk).order_by("birth_date"),
         "dues": due_items(followup, today),
@@ -275,6 +344,44 @@ def file_context(request, person, bound=None):
         "can_assign": user.role in ASSIGNERS,
         **forms,
     }
+
+
+def _follow_ups(person, exit_, today, bound):
+    """The three follow-ups after an exit for resources or activity, as the file shows them:
+    [{milestone, due_on, late_on, row (the ExitFollowUp or None), state, late, form}], a form
+    for each one due and not recorded; [] for an exit that is not followed, or no exit."""
+    if exit_ is None or exit_.category not in EXITS_FOR_ACTIVITY:
+        return []
+    rows = {row.milestone: row for row in exit_.follow_ups.select_related("recorded_by")}
+    found = []
+    for milestone in FollowUpMilestone:
+        row = rows.get(milestone)
+        due = row.due_on if row else due_on(exit_.exit_on, milestone)
+        recorded = bool(row and row.situation)
+        late = not recorded and is_late(due, today)
+        if recorded:
+            state = "renseigné"
+        elif due > today:
+            state = "à venir"
+        else:
+            state = "en retard" if late else "à faire"
+        form = None
+        if not recorded and due <= today and not person.anonymised_on:
+            form = bound.get(f"follow_up_form_{milestone.value}") or (
+                people_forms.ExitFollowUpForm(milestone=milestone.value)
+            )
+        found.append(
+            {
+                "milestone": milestone,
+                "due_on": due,
+                "late_on": late_on(due),
+                "row": row if recorded else None,
+                "state": state,
+                "late": late,
+                "form": form,
+            }
+        )
+    return found
 
 
 @traces.refusals_traced(RefusedTarget.FILE)
@@ -448,6 +555,35 @@ def exit_add(request, pk):
         form_kwargs=lambda person: {"prescriptions": _started_prescriptions(person)},
         success="La sortie est enregistrée.",
         save=lambda person, data: services.exit_record(beneficiary=person, by=request.user, **data),
+    )
+
+
+@traces.refusals_traced(RefusedTarget.FILE)
+@role_required(FILE_READERS)
+@require_POST
+def exit_follow_up_record(request, pk, milestone):
+    """Record the situation found at a follow-up after the exit (3, 6 or 12 months) from the
+    person's file: the person's référent, their structure's manager or a pilot."""
+    if milestone not in FollowUpMilestone.values:
+        raise Http404("Pas de suivi à cette échéance.")
+    person = _person(request, pk)
+    exit_ = getattr(person, "exit", None)
+    form = people_forms.ExitFollowUpForm(request.POST, milestone=milestone)
+    success = "Le suivi après sortie est enregistré."
+    if form.is_valid():
+        if exit_ is None:
+            form.add_error(None, "La sortie de cette personne n'est pas enregistrée.")
+        else:
+            try:
+                services.exit_follow_up_record(
+                    exit_=exit_, milestone=milestone, by=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return _after_entry(request, person, success=success)
+    return _after_entry(
+        request, person, success=success, form_key=f"follow_up_form_{milestone}", form=form
     )
 
 

@@ -38,6 +38,8 @@ from beneficiaries.enums import (
     ExitCategory,
     ExitOutcome,
     FamilySituation,
+    FollowUpMilestone,
+    FollowUpSituation,
     ObstacleStatus,
     Parcours,
     PlannedActionKind,
@@ -48,6 +50,7 @@ from beneficiaries.models import (
     Beneficiary,
     Contract,
     Exit,
+    ExitFollowUp,
     Obstacle,
     OrientationDecision,
     PlannedAction,
@@ -634,6 +637,74 @@ class Computation:
             extra={Breakdown.KIND: self.category_cells(by_category)},
         )
 
+    # The follow-ups after an exit (beneficiaries.follow_ups) read by the two indicators.
+    FOLLOW_UP_INDICATORS = (
+        (FollowUpMilestone.SIX_MONTHS, "emploi-durable-6-mois"),
+        (FollowUpMilestone.TWELVE_MONTHS, "emploi-durable-12-mois"),
+    )
+    NO_PARCOURS = "sans orientation à la sortie"
+
+    def follow_ups(self, milestone):
+        """The follow-ups `milestone` (a FollowUpMilestone) due in the year (by its end, or
+        today), recorded or not, of the exits of the territory; each with `outcome` (the exit's
+        rule applied to the employment found, beneficiaries.outcomes) and `parcours_at_exit`
+        (the parcours of the person's latest orientation decided by their exit date)."""
+        rows = ExitFollowUp.objects.filter(
+            milestone=milestone, due_on__gte=self.start, due_on__lte=self.as_of
+        )
+        at_exit = OrientationDecision.objects.filter(
+            beneficiary=OuterRef("exit__beneficiary_id"), decided_on__lte=OuterRef("exit__exit_on")
+        ).order_by("-decided_on", "-pk")
+        return self.in_territory(rows, "exit__beneficiary__").annotate(
+            outcome=exit_outcome_expression(),
+            parcours_at_exit=Subquery(at_exit.values("parcours")[:1]),
+        )
+
+    def parcours_at_exit_cells(self, rows):
+        """Durable employment among the recorded follow-ups (grouped `rows`), by parcours at
+        the exit: each cell's numerator is part of the figure's."""
+        labels = [*Parcours.choices, (None, self.NO_PARCOURS)]
+        cells = []
+        for value, label in labels:
+            hit = sum(row["hit"] for row in rows if row["parcours_at_exit"] == value)
+            n = sum(row["n"] for row in rows if row["parcours_at_exit"] == value)
+            if n:
+                cells.append(Cell(label, percent(hit, n), hit, n))
+        return cells
+
+    def durable_after_exit(self):
+        """« En emploi durable 6 (12) mois après la sortie »: among the follow-ups at 6 (12)
+        months due in the year and recorded, the share of people found in durable employment
+        (a CDI, a titularisation, a business created, a CDD or an intérim of 6 months or more:
+        the exit's rule). A follow-up « injoignable / situation inconnue » is in the
+        denominator, not in durable employment; one not recorded is in neither. One grouped
+        query per milestone, by the five dimensions and the parcours at the exit."""
+        figures = []
+        for milestone, code in self.FOLLOW_UP_INDICATORS:
+            rows = self.grouped(
+                self.follow_ups(milestone),
+                "exit__beneficiary__",
+                extra=("parcours_at_exit",),
+                n=Count("pk", filter=~Q(situation="")),
+                hit=Count(
+                    "pk",
+                    filter=Q(
+                        situation=FollowUpSituation.EMPLOYED,
+                        outcome=ExitOutcome.DURABLE_EMPLOYMENT,
+                    ),
+                ),
+            )
+            figures.append(
+                self.share_of_rows(
+                    code,
+                    rows,
+                    "hit",
+                    "n",
+                    extra_breakdowns={Breakdown.PARCOURS: self.parcours_at_exit_cells(rows)},
+                )
+            )
+        return figures
+
     def obstacles_lifted(self):
         """Among the obstacles open during the year, the share lifted in the year."""
         obstacles = Obstacle.objects.filter(identified_on__lte=self.as_of).filter(
@@ -788,6 +859,7 @@ class Computation:
         return [
             *self.durable_employment(),
             self.dynamic_exits(),
+            *self.durable_after_exit(),
             self.exits_by_category(),
             self.obstacles_lifted(),
             self.weekly_hours(),
@@ -802,8 +874,11 @@ class Computation:
 
 
 def action_results(year, actions=None, today=None):
-    """{action id: {measure: value}} for the year, in one query: places used, prescriptions
-    accepted, completed and abandoned, people accompanied, their dynamic and durable exits."""
+    """{action id: {measure: value}} for the year, in three queries: places used, prescriptions
+    accepted, completed and abandoned, people accompanied, their dynamic and durable exits;
+    the follow-ups at 6 and 12 months due in the year and recorded of the people who had
+    started the action by their exit (`follow_ups_6`, `follow_ups_12`), those in durable
+    employment (`durable_6_months`, `durable_12_months`) and their share (`…_rate`)."""
     today = today or timezone.localdate()
     start, end = datetime.date(year, 1, 1), min(datetime.date(year, 12, 31), today)
     present = Q(
@@ -862,4 +937,46 @@ def action_results(year, actions=None, today=None):
         results[row["action"]]["durable"] = row["durable"]
     for row in results.values():
         row["dynamic_rate"] = percent(row["dynamic"], row["accompanied"])
+    # The follow-ups at 6 and 12 months due in the year and recorded, of the people who had
+    # started the action by their exit, and those in durable employment (a third query).
+    follow_ups = (
+        ExitFollowUp.objects.filter(
+            due_on__gte=start,
+            due_on__lte=end,
+            milestone__in=[FollowUpMilestone.SIX_MONTHS, FollowUpMilestone.TWELVE_MONTHS],
+        )
+        .exclude(situation="")
+        .filter(
+            exit__beneficiary__prescriptions__action__in=queryset,
+            exit__beneficiary__prescriptions__started_on__lte=F("exit__exit_on"),
+        )
+        .annotate(
+            action=F("exit__beneficiary__prescriptions__action"),
+            outcome=exit_outcome_expression(),
+        )
+        .values("action", "milestone")
+        .annotate(
+            recorded=Count("pk", distinct=True),
+            durable=Count(
+                "pk",
+                filter=Q(
+                    situation=FollowUpSituation.EMPLOYED, outcome=ExitOutcome.DURABLE_EMPLOYMENT
+                ),
+                distinct=True,
+            ),
+        )
+        .order_by()
+    )
+    for row in results.values():
+        for months in ("6", "12"):
+            row[f"follow_ups_{months}"] = row[f"durable_{months}_months"] = 0
+    for row in follow_ups:
+        result = results[row["action"]]
+        result[f"follow_ups_{row['milestone']}"] = row["recorded"]
+        result[f"durable_{row['milestone']}_months"] = row["durable"]
+    for row in results.values():
+        for months in ("6", "12"):
+            row[f"durable_{months}_months_rate"] = percent(
+                row[f"durable_{months}_months"], row[f"follow_ups_{months}"]
+            )
     return results

@@ -342,6 +342,9 @@ POPULATIONS = {
     "emploi-durable": ("exits-durable", "exits"),
     "emploi-durable-iae": ("exits-durable-iae", "exits"),
     "sorties-dynamiques": ("exits-dynamic", "exits"),
+    # The follow-ups recorded at 6 and 12 months after an exit, those in durable employment.
+    "emploi-durable-6-mois": ("follow-ups-6-durable", "follow-ups-6-recorded"),
+    "emploi-durable-12-mois": ("follow-ups-12-durable", "follow-ups-12-recorded"),
     # The exits of the year, all of them: the denominator of the three above.
     "sorties-par-motif": ("exits", None),
     "freins-leves": ("obstacles-lifted", "obstacles"),

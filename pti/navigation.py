@@ -32,6 +32,8 @@ NAVIGATION = (
     NavEntry("Mon portefeuille", "beneficiaries:portfolio", REFERENTS),
     NavEntry("Bénéficiaires", "beneficiaries:list", FILE_READERS),
     NavEntry("Référents", "beneficiaries:caseload", MANAGERS),
+    # A référent reaches it from the counter of « Mon portefeuille ».
+    NavEntry("Suivis après sortie", "beneficiaries:exit_follow_ups", MANAGERS),
     NavEntry("Prescriptions reçues", "beneficiaries:operator_inbox", OPERATORS),
     NavEntry("Pacte", "pti:pact_list", PACT_READERS),
     NavEntry("Offre d'insertion", "actions:action_list", PILOTS),

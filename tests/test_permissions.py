@@ -219,6 +219,7 @@ ROUTES = {
     # People's files: the world's person is followed by référent_own in manager_in's structure.
     "beneficiaries:portfolio": (lambda w: [], GET, roles(REFERENT, 200)),
     "beneficiaries:list": (lambda w: [], GET, roles(FILE_READERS, 200)),
+    "beneficiaries:exit_follow_ups": (lambda w: [], GET, roles(FILE_READERS, 200)),
     "beneficiaries:list_export": (lambda w: ["csv"], GET, roles(FILE_READERS, 200)),
     "beneficiaries:create": (lambda w: [], GET, roles(ASSIGNERS, 200)),
     "beneficiaries:import": (lambda w: [], GET, roles(ASSIGNERS, 200)),
@@ -256,6 +257,12 @@ ROUTES = {
         person(FILE_READERS, 302),
     ),
     "beneficiaries:exit_add": (lambda w: [w["person"].pk], POST, person(FILE_READERS, 422)),
+    # The world's person has no exit: an empty form is refused (422), outside the scope 404.
+    "beneficiaries:exit_follow_up_record": (
+        lambda w: [w["person"].pk, "6"],
+        POST,
+        person(FILE_READERS, 422),
+    ),
     "beneficiaries:orientation_add": (lambda w: [w["person"].pk], POST, person(ASSIGNERS, 422)),
     "beneficiaries:referent_assign": (lambda w: [w["person"].pk], POST, person(ASSIGNERS, 422)),
     "beneficiaries:caseload": (lambda w: [], GET, roles(ASSIGNERS, 200)),

@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import factory
+from dateutil.relativedelta import relativedelta
 from factory.django import DjangoModelFactory
 
 from actions.enums import Obstacle as ObstacleKind
@@ -24,6 +25,7 @@ from beneficiaries.models import (
     Beneficiary,
     Contract,
     Exit,
+    ExitFollowUp,
     Household,
     Interview,
     Obstacle,
@@ -147,3 +149,17 @@ class ExitFactory(DjangoModelFactory):
     contract_type = ExitContract.CDI
     contract_days = None
     recorded_by = factory.SubFactory(UserFactory, referent=True)
+
+
+class ExitFollowUpFactory(DjangoModelFactory):
+    """A follow-up after an exit, not recorded (pass `situation`, `recorded_on` and
+    `recorded_by` together to record it)."""
+
+    class Meta:
+        model = ExitFollowUp
+
+    exit = factory.SubFactory(ExitFactory)
+    milestone = "6"
+    due_on = factory.LazyAttribute(
+        lambda row: row.exit.exit_on + relativedelta(months=int(row.milestone))
+    )

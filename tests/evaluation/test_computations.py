@@ -16,6 +16,7 @@ from beneficiaries.enums import (
     ContractKind,
     ExitContract,
     FamilySituation,
+    FollowUpSituation,
     HoursReduction,
     ObstacleStatus,
     Parcours,
@@ -33,6 +34,7 @@ from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     ContractFactory,
     ExitFactory,
+    ExitFollowUpFactory,
     HouseholdFactory,
     ObstacleFactory,
     OrientationDecisionFactory,
@@ -844,3 +846,114 @@ def test_all_indicators_take_a_bounded_number_of_queries(
         compute(forez).all()
     # One query per figure, a few more for the distributions: about two dozen in all.
     assert queries <= 30
+
+
+# --- The follow-ups after an exit ------------------------------------------------------------
+
+
+def followed(exit_, milestone, situation="", kind="", days=None):
+    """The follow-up `milestone` of `exit_`, recorded with `situation` unless it is empty."""
+    recorded = {}
+    if situation:
+        recorded = {"recorded_on": TODAY, "recorded_by": UserFactory(referent=True)}
+    return ExitFollowUpFactory(
+        exit=exit_,
+        milestone=milestone,
+        situation=situation,
+        contract_type=kind,
+        contract_days=days,
+        **recorded,
+    )
+
+
+@pytest.fixture
+def after_exits(forez, roannais):
+    """Follow-ups at 6 and 12 months, due in 2025 or not, recorded or not (see each line)."""
+    employed, unknown = FollowUpSituation.EMPLOYED, FollowUpSituation.UNKNOWN
+    france_travail = OrganisationFactory(kind=OrganisationKind.FRANCE_TRAVAIL)
+    # Anne, parcours emploi at her exit: 6 months (due 2025-03-15) in a CDI, durable; 12 months
+    # (due 2025-09-15) in a CDD of 90 days, not durable.
+    anne = person(forez)
+    orient(anne, france_travail, "2024-03-01", Parcours.EMPLOYMENT)
+    anne_exit = leave(anne, "2024-09-15", ExitContract.CDD, 90)
+    followed(anne_exit, "6", employed, ExitContract.CDI)
+    followed(anne_exit, "12", employed, ExitContract.CDD, 90)
+    followed(anne_exit, "3", employed, ExitContract.CDI)  # 3 months: in neither indicator
+    # Bruno, parcours social at his exit (reoriented after it): 6 months (due 2025-07-10)
+    # unreachable: in the denominator, not durable. His 12 months fall in 2026.
+    bruno = person(forez, sex=Sex.MALE)
+    orient(bruno, france_travail, "2024-06-01", Parcours.SOCIAL)
+    bruno_exit = leave(bruno, "2025-01-10")
+    orient(bruno, france_travail, "2025-06-01", Parcours.EMPLOYMENT, reorientation=True)
+    followed(bruno_exit, "6", unknown)
+    followed(bruno_exit, "12")
+    # Chloé, never oriented: 6 months (due 2025-09-01) in 200 days of temp work, durable.
+    chloe = person(roannais)
+    followed(leave(chloe, "2025-03-01"), "6", employed, ExitContract.TEMP, 200)
+    # Denise: 6 months due 2025-11-20, not recorded: in neither count.
+    denise = person(roannais)
+    orient(denise, france_travail, "2025-01-15", Parcours.EMPLOYMENT)
+    followed(leave(denise, "2025-05-20"), "6")
+    # Émile: 6 months due in 2024 (not counted); 12 months (due 2025-06-01) back on the RSA.
+    emile = leave(person(forez, sex=Sex.MALE), "2024-06-01")
+    followed(emile, "6", employed, ExitContract.CDI)
+    followed(emile, "12", FollowUpSituation.BACK_ON_RSA)
+    # Fanny: 12 months (due 2025-04-30) titularised, durable.
+    followed(leave(person(forez), "2024-04-30"), "12", employed, ExitContract.PUBLIC_TENURE)
+    return {"anne": anne}
+
+
+def test_durable_employment_6_and_12_months_after_the_exit(after_exits, forez, roannais):
+    six, twelve = compute().durable_after_exit()
+    assert six.code == "emploi-durable-6-mois"
+    assert twelve.code == "emploi-durable-12-mois"
+    # 6 months in 2025, recorded: Anne (CDI), Bruno (unreachable), Chloé (temp 200 days).
+    assert totals(six) == (Decimal("66.7"), 2, 3)  # 2 / 3; Denise not recorded
+    # 12 months in 2025: Anne (CDD 90 days), Émile (back on the RSA), Fanny (titularised).
+    assert totals(twelve) == (Decimal("33.3"), 1, 3)  # 1 / 3
+    # By parcours at the exit: Anne's emploi, Bruno's social (not his later reorientation),
+    # Chloé none.
+    assert six.cells(Breakdown.PARCOURS) == [
+        _cell("emploi", "100.0", 1, 1),
+        _cell("social", "0.0", 0, 1),
+        _cell("sans orientation à la sortie", "100.0", 1, 1),
+    ]
+    assert cell(six, Breakdown.TERRITORY, "Forez") == (Decimal("50.0"), 1, 2)  # Anne / Bruno
+    assert cell(six, Breakdown.TERRITORY, "Roannais") == (Decimal("100.0"), 1, 1)  # Chloé
+    assert cell(six, Breakdown.SEX, "homme") == (Decimal("0.0"), 0, 1)  # Bruno
+    assert totals(compute(roannais).durable_after_exit()[0]) == (Decimal("100.0"), 1, 1)
+    assert totals(compute(roannais).durable_after_exit()[1]) == (None, 0, 0)
+
+
+def test_durable_after_the_exit_is_the_exits_rule(after_exits, settings):
+    settings.PTI_DURABLE_EMPLOYMENT_DAYS = 201
+    six, _ = compute().durable_after_exit()
+    assert totals(six) == (Decimal("33.3"), 1, 3)  # Chloé's 200 days are no longer durable
+
+
+def test_action_results_count_the_follow_ups_of_the_people_accompanied_before_their_exit(
+    after_exits, forez
+):
+    action = ActionFactory()
+    # Anne started the action before her exit: her two follow-ups of 2025 count.
+    PrescriptionFactory(
+        beneficiary=after_exits["anne"],
+        action=action,
+        status=PrescriptionStatus.COMPLETED,
+        started_on=d("2024-04-01"),
+        ended_on=d("2024-09-15"),
+    )
+    # Started after her exit: her follow-up does not count.
+    late = leave(person(forez), "2025-01-31")
+    PrescriptionFactory(
+        beneficiary=late.beneficiary,
+        action=action,
+        status=PrescriptionStatus.STARTED,
+        started_on=d("2025-02-10"),
+    )
+    followed(late, "6", FollowUpSituation.EMPLOYED, ExitContract.CDI)
+    result = action_results(YEAR, today=TODAY)[action.pk]
+    assert (result["follow_ups_6"], result["durable_6_months"]) == (1, 1)  # Anne's CDI
+    assert (result["follow_ups_12"], result["durable_12_months"]) == (1, 0)  # her CDD 90 days
+    assert result["durable_6_months_rate"] == Decimal("100.0")
+    assert result["durable_12_months_rate"] == Decimal("0.0")
