@@ -1114,7 +1114,8 @@ def operator_week(request, pk):
         else:
             messages.success(
                 request,
-                f"Heures de la semaine enregistrées pour {written} personne{'s' if written > 1 else ''}.",
+                f"Heures de la semaine enregistrées pour {written} "
+                f"personne{'s' if written > 1 else ''}.",
             )
             return redirect(here)
     traces.record_list_access(
