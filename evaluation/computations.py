@@ -37,6 +37,7 @@ from django.utils.functional import cached_property
 
 from actions.enums import PrescriptionStatus
 from actions.models import Action
+from beneficiaries.activity import RULE_HOURS
 from beneficiaries.enums import (
     ContractKind,
     ExitCategory,
@@ -48,7 +49,6 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.activity import RULE_HOURS
 from beneficiaries.models import (
     Attendance,
     Beneficiary,
