@@ -969,8 +969,9 @@ def _operator_context(prescription, **bound):
             }
         ),
         "end_form": people_forms.EndForm(),
+        # The last full week: what an operator records most often.
         "hours_form": people_forms.WeekHoursForm(
-            initial={"week": week_start(timezone.localdate())}
+            initial={"week": week_start(timezone.localdate()) - datetime.timedelta(weeks=1)}
         ),
         "weeks": list(prescription.attendances.select_related("recorded_by")[:FILE_WEEKS]),
     }
