@@ -38,6 +38,8 @@ from beneficiaries.enums import (
     Sex,
 )
 from beneficiaries.models import (
+    MAX_WEEKLY_HOURS,
+    Attendance,
     Beneficiary,
     Contract,
     Exit,
@@ -49,6 +51,7 @@ from beneficiaries.models import (
     PlannedAction,
     Prescription,
     ReferentAssignment,
+    week_start,
 )
 from beneficiaries.search import search_key
 from pti.enums import Role
@@ -168,10 +171,12 @@ def seed(*, options, report):
         Generator(referents, seed=existing or 1).create(missing)
         _recount_places()
     _seed_exit_follow_ups(report)
+    weeks = _seed_attendance(today=timezone.localdate())
     seconds = (timezone.now() - started).total_seconds()
     report.add(
         f"{existing + missing} bénéficiaires de démonstration ({missing} créés en {seconds:.1f} s), "
-        f"{len({user.pk for team in referents.values() for user in team})} référents"
+        f"{len({user.pk for team in referents.values() for user in team})} référents, "
+        f"{weeks} semaines d'heures d'activité saisies"
     )
 
 
@@ -211,6 +216,71 @@ def _seed_referents(password, *, scale):
     if demo is not None:
         referents["CCAS de Saint-Étienne"].insert(0, demo)
     return referents
+
+
+ATTENDANCE_FROM = datetime.date(2026, 1, 1)
+
+
+def _seed_attendance(*, today):
+    """Hours of activity, week by week, for the prescriptions started since 1 January 2026
+    that have none yet (so a second run adds nothing): about six people in ten at 15 hours or
+    more a week, the others below, and those whose contract records a reduction near their
+    reduced plan; now and then a week of absence. Recorded by an operator of the action's
+    organisation (the prescriber when it has none). Returns the number of weeks written."""
+    operators = dict(
+        User.objects.filter(role=Role.OPERATOR, organisation__isnull=False)
+        .order_by("pk")
+        .values_list("organisation_id", "pk")
+    )
+    plans = dict(
+        Contract.objects.filter(is_current=True).values_list("beneficiary_id", "weekly_hours")
+    )
+    reduced = set(
+        Contract.objects.filter(is_current=True)
+        .exclude(hours_reduction="")
+        .values_list("beneficiary_id", flat=True)
+    )
+    prescriptions = (
+        Prescription.objects.filter(started_on__gte=ATTENDANCE_FROM, started_on__lte=today)
+        .exclude(pk__in=Attendance.objects.values("prescription_id"))
+        .values_list(
+            "pk",
+            "beneficiary_id",
+            "action__operator_id",
+            "prescribed_by_id",
+            "started_on",
+            "ended_on",
+        )
+        .order_by("pk")
+    )
+    last_week = week_start(today) - datetime.timedelta(weeks=1)
+    rows = []
+    for pk, person_id, operator_id, prescriber_id, started, ended in prescriptions:
+        recorder = operators.get(operator_id, prescriber_id)
+        if recorder is None:
+            continue
+        rng = random.Random(pk)
+        if person_id in reduced:
+            usual = plans[person_id]
+        elif rng.random() < 0.6:
+            usual = Decimal(rng.choice([15, 16, 18, 20]))
+        else:
+            usual = Decimal(rng.choice([6, 8, 10, 12, 13]))
+        week = week_start(started)
+        end = min(last_week, week_start(ended) if ended else last_week)
+        while week <= end:
+            hours = Decimal(0) if rng.random() < 0.06 else usual + rng.choice([-1, 0, 0, 0, 1])
+            rows.append(
+                Attendance(
+                    prescription_id=pk,
+                    week=week,
+                    hours=max(Decimal(0), min(hours, Decimal(MAX_WEEKLY_HOURS))),
+                    recorded_by_id=recorder,
+                )
+            )
+            week += datetime.timedelta(weeks=1)
+    Attendance.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
 
 
 def _recount_places():

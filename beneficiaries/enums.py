@@ -193,6 +193,7 @@ class PeopleView(models.TextChoices):
     LIST = "list", "liste des bénéficiaires"
     CASELOAD = "caseload", "référents et personnes à désigner"
     OPERATOR_INBOX = "operator_inbox", "prescriptions reçues"
+    OPERATOR_WEEK = "operator_week", "heures d'un groupe (opérateur)"
     IMPORT_PREVIEW = "import_preview", "aperçu d'un import"
     EXIT_FOLLOW_UPS = "exit_follow_ups", "suivis après sortie"
     EXPORT = "export", "export"
@@ -204,4 +205,5 @@ class RefusedTarget(models.TextChoices):
     FILE = "file", "dossier"
     HOUSEHOLD = "household", "foyer"
     PRESCRIPTION = "prescription", "prescription"
+    ACTION = "action", "groupe d'une action"
     OBSTACLE = "obstacle", "frein"

@@ -28,7 +28,7 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.models import Beneficiary
+from beneficiaries.models import MAX_WEEKLY_HOURS, Beneficiary, week_start
 from beneficiaries.services import (
     FOLLOW_UP_DAYS_REQUIRED,
     FOLLOW_UP_KIND_REFUSED,
@@ -47,6 +47,7 @@ from pti.forms import (
     LockVersionFormMixin,
     PastDateField,
     StyledFormMixin,
+    frenchify_number_field,
 )
 from pti.models import Commune, Organisation, User
 from pti.services import MISSING_VERSION
@@ -574,6 +575,66 @@ class AttendanceForm(StyledFormMixin, forms.Form):
         if planned is not None and attended is not None and attended > planned:
             self.add_error("sessions_attended", "Plus de séances suivies que prévues.")
         return cleaned
+
+
+def _hours_field(label, *, required=True):
+    return forms.DecimalField(
+        label=label,
+        min_value=0,
+        max_value=MAX_WEEKLY_HOURS,
+        max_digits=4,
+        decimal_places=2,
+        required=required,
+        error_messages={
+            "min_value": "Les heures ne peuvent pas être négatives.",
+            "max_value": f"Au plus {MAX_WEEKLY_HOURS} heures dans une semaine.",
+        },
+    )
+
+
+class WeekHoursForm(StyledFormMixin, forms.Form):
+    """The hours a person did in the action in one week (any day of it names the week)."""
+
+    week = forms.DateField(
+        label="Semaine du",
+        widget=DateInput,
+        help_text="Un jour de la semaine : elle est enregistrée du lundi au dimanche.",
+    )
+    hours = _hours_field("Heures réalisées dans la semaine")
+    sessions = forms.IntegerField(
+        label="Séances suivies dans la semaine", min_value=0, required=False
+    )
+
+    def clean_week(self):
+        return week_start(self.cleaned_data["week"])
+
+
+class GroupWeekForm(StyledFormMixin, forms.Form):
+    """One hours field per started prescription of an action (`prescriptions`), for one week;
+    a field left empty leaves the person's week as it was."""
+
+    def __init__(self, *args, prescriptions, initial_hours=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for prescription in prescriptions:
+            name = f"heures_{prescription.pk}"
+            person = prescription.beneficiary
+            field = _hours_field(
+                f"Heures de {person.first_name} {person.last_name.upper()}", required=False
+            )
+            field.initial = (initial_hours or {}).get(prescription.pk)
+            self.fields[name] = field
+            frenchify_number_field(name, field)
+            field.widget.attrs["class"] = "form-control"
+            self.rows.append((prescription, name))
+
+    def bound_rows(self):
+        """[(prescription, bound field)] in the table's order."""
+        return [(prescription, self[name]) for prescription, name in self.rows]
+
+    def hours(self):
+        """{prescription id: Decimal or None} once valid."""
+        return {prescription.pk: self.cleaned_data[name] for prescription, name in self.rows}
 
 
 class EndForm(StyledFormMixin, forms.Form):

@@ -1,9 +1,23 @@
 """The people: households, beneficiaries and their parcours. The most sensitive data of the
 application: every query goes through `Beneficiary.objects.visible_to(user)`."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import NoReverseMatch, reverse
 
@@ -917,6 +931,91 @@ class Prescription(models.Model):
 
     def __str__(self):
         return f"{self.action} – {self.get_status_display()}"
+
+
+# --- Hours of activity -------------------------------------------------------------------------
+# The contrat d'engagement plans at least 15 hours of activity a week (CASF L262-35, loi du
+# 18 décembre 2023 pour le plein emploi), lowered or removed for a recorded reason. What was
+# done is recorded by the operators, one row per prescription and ISO week (Monday to Sunday).
+
+MAX_WEEKLY_HOURS = 60  # a week of one action: more is a typing error
+
+
+def week_start(day):
+    """The Monday (a date) of the ISO week of `day`."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
+class AttendanceQuerySet(models.QuerySet):
+    def for_operator(self, user):
+        """The weeks recorded for the prescriptions the operator reaches."""
+        return self.filter(prescription__in=Prescription.objects.for_operator(user))
+
+    def weekly_hours_of(self, beneficiary, first_week, last_week):
+        """{Monday (date): hours done (Decimal)} of a person over their prescriptions, for the
+        weeks from `first_week` to `last_week` (Mondays), weeks with nothing recorded left out.
+        One grouped query."""
+        return dict(
+            self.filter(
+                prescription__beneficiary=beneficiary, week__gte=first_week, week__lte=last_week
+            )
+            .values_list("week")
+            .annotate(hours=Sum("hours"))
+            .order_by()
+        )
+
+
+class Attendance(models.Model):
+    """The hours a person did in one action in one ISO week, as its operator recorded them.
+    `sessions` (optional) is the number of the action's sessions attended that week; when the
+    weeks of a prescription carry sessions, its `sessions_attended` is their sum
+    (`services.attendance_record`)."""
+
+    prescription = models.ForeignKey(
+        Prescription,
+        verbose_name="prescription",
+        on_delete=models.CASCADE,
+        related_name="attendances",
+    )
+    week = models.DateField("semaine du", help_text="Le lundi de la semaine.")
+    hours = models.DecimalField("heures réalisées", max_digits=4, decimal_places=2)
+    sessions = models.PositiveSmallIntegerField("séances suivies", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("saisi le", auto_now=True)
+
+    objects = AttendanceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "heures d'activité d'une semaine"
+        verbose_name_plural = "heures d'activité par semaine"
+        ordering = ["-week", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gte=0, hours__lte=MAX_WEEKLY_HOURS),
+                name="attendance_hours_range",
+                violation_error_message=(
+                    f"Les heures d'une semaine sont comprises entre 0 et {MAX_WEEKLY_HOURS}."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(week__iso_week_day=1),
+                name="attendance_week_is_a_monday",
+                violation_error_message="Une semaine est désignée par son lundi.",
+            ),
+            models.UniqueConstraint(
+                fields=["prescription", "week"],
+                name="attendance_one_per_prescription_and_week",
+                violation_error_message="Les heures de cette semaine sont déjà saisies.",
+            ),
+        ]
+        # The unique constraint's index serves a prescription's weeks; this one the file's
+        # and the indicator's sums by week.
+        indexes = [models.Index(fields=["week"], name="attendance_week_idx")]
+
+    def __str__(self):
+        return f"{self.hours} h la semaine du {self.week:%d/%m/%Y}"
 
 
 class Exit(models.Model):

@@ -1,11 +1,12 @@
 """Writes of a person's file. Each records who did what in the file's access log, in the
 same transaction; the log names the operation, never the personal data."""
 
+import datetime
 from collections import Counter
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStatus
@@ -29,6 +30,7 @@ from beneficiaries.enums import (
 )
 from beneficiaries.households import SINGLE_ROLES, household_situation
 from beneficiaries.models import (
+    Attendance,
     Beneficiary,
     Contract,
     Exit,
@@ -42,6 +44,7 @@ from beneficiaries.models import (
     Prescription,
     ReferentAssignment,
     RefusedAccess,
+    week_start,
 )
 from beneficiaries.search import identity_keys, search_key
 from pti.bulk import insert_rows, update_rows
@@ -742,6 +745,114 @@ def prescription_attendance(*, prescription, sessions_planned, sessions_attended
         what="présences",
     )
     return prescription
+
+
+# --- Hours of activity done ------------------------------------------------------------------
+
+
+def _check_week(prescription, week):
+    """Refuse a week that is not a Monday, that ends before the person entered the action, or
+    that has not begun yet (ValidationError, in French)."""
+    if week != week_start(week):
+        raise ValidationError("Une semaine est désignée par son lundi.")
+    if week > _today():
+        raise ValidationError("On ne saisit pas les heures d'une semaine qui n'a pas commencé.")
+    if prescription.started_on and week + datetime.timedelta(days=6) < prescription.started_on:
+        raise ValidationError(
+            f"La personne est entrée dans l'action le {prescription.started_on:%d/%m/%Y} : "
+            "cette semaine est antérieure."
+        )
+
+
+def _derive_sessions(prescription):
+    """`sessions_attended` of the prescription is the sum of the sessions of its weeks, as soon
+    as one week carries sessions (otherwise it is left as the operator entered it)."""
+    total = prescription.attendances.exclude(sessions__isnull=True).aggregate(n=Sum("sessions"))
+    if total["n"] is None:
+        return
+    if total["n"] > prescription.sessions_planned:
+        raise ValidationError(
+            f"Cela ferait {total['n']} séances suivies pour {prescription.sessions_planned} "
+            "prévues : corrigez d'abord le nombre de séances prévues."
+        )
+    prescription.sessions_attended = total["n"]
+    _touch(prescription, ["sessions_attended"])
+
+
+@transaction.atomic
+def attendance_record(*, prescription, week, hours, sessions=None, by):
+    """Record (or correct) the hours a person did in the action in the ISO week of Monday
+    `week` (a date): `hours` a Decimal from 0 to 60, `sessions` the sessions attended that week
+    or None. Only on a started prescription. Raises ValidationError (in French) for a closed
+    prescription, a week before the entry or still to come, hours out of range, or sessions
+    beyond those planned. Returns the Attendance. The file's log names the write, never the
+    hours."""
+    prescription = _lock_prescription(
+        prescription, [PrescriptionStatus.STARTED], "compléter d'heures"
+    )
+    _check_week(prescription, week)
+    row = Attendance.objects.filter(prescription=prescription, week=week).first() or Attendance(
+        prescription=prescription, week=week
+    )
+    row.hours, row.sessions, row.recorded_by = hours, sessions, by
+    row.full_clean(validate_unique=False)
+    row.save()
+    _derive_sessions(prescription)
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="heures d'activité",
+    )
+    return row
+
+
+@transaction.atomic
+def attendance_record_week(*, prescriptions, week, hours, by):
+    """Record the hours of a whole group in one week: `prescriptions` the started
+    prescriptions of one action (as the operator reaches them), `hours` {prescription id:
+    Decimal or None}; None leaves the person's week as it was (not recorded, or unchanged).
+    Rows are written in bulk (one insert or update per row in the database, a fixed number of
+    queries), with one trace per person written. Sessions already recorded for the week are
+    kept. Raises ValidationError (in French) naming the first person whose week is refused;
+    nothing is written then. Returns the number of people written."""
+    locked = list(
+        Prescription.objects.select_for_update(of=("self",))
+        .filter(pk__in=[p.pk for p in prescriptions], status=PrescriptionStatus.STARTED)
+        .select_related("beneficiary")
+        .order_by("pk")
+    )
+    rows = []
+    for prescription in locked:
+        value = hours.get(prescription.pk)
+        if value is None:
+            continue
+        try:
+            _check_week(prescription, week)
+        except ValidationError as error:
+            person = prescription.beneficiary
+            raise ValidationError(
+                f"{person.first_name} {person.last_name.upper()} : {error.messages[0]}"
+            ) from error
+        row = Attendance(prescription=prescription, week=week, hours=value, recorded_by=by)
+        row.full_clean(exclude=["prescription", "recorded_by"], validate_unique=False)
+        rows.append(row)
+    Attendance.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["prescription", "week"],
+        update_fields=["hours", "recorded_by", "recorded_at"],
+    )
+    FileAccess.objects.bulk_create(
+        FileAccess(
+            user=by,
+            beneficiary_id=row.prescription.beneficiary_id,
+            operation=FileOperation.UPDATE,
+            what="heures d'activité",
+        )
+        for row in rows
+    )
+    return len(rows)
 
 
 @transaction.atomic

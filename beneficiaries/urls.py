@@ -65,5 +65,7 @@ urlpatterns = [
         views.operator_attendance,
         name="operator_attendance",
     ),
+    path("operateur/prescriptions/<int:pk>/heures/", views.operator_hours, name="operator_hours"),
+    path("operateur/actions/<int:pk>/heures/", views.operator_week, name="operator_week"),
     path("operateur/prescriptions/<int:pk>/sortie/", views.operator_end, name="operator_end"),
 ]

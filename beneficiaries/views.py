@@ -5,6 +5,8 @@ Every lookup goes through `Beneficiary.objects.visible_to(user)` (or the operato
 prescriptions): a URL guessed for someone else's file answers 404.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,8 +19,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.enums import PrescriptionStatus
+from actions.models import Action
 from beneficiaries import forms as people_forms
 from beneficiaries import people_export, services, traces
+from beneficiaries.activity import FILE_WEEKS, activity_weeks, first_of_weeks
 from beneficiaries.deadlines import DUE_LABELS, active_base_start, due_items
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
@@ -32,6 +36,7 @@ from beneficiaries.enums import (
 from beneficiaries.filters import BeneficiaryFilter, ListTraceFilter, TraceFilter
 from beneficiaries.follow_ups import due_on, is_late, last_late_due_on, late_on
 from beneficiaries.models import (
+    Attendance,
     Beneficiary,
     ExitFollowUp,
     FileAccess,
@@ -40,6 +45,7 @@ from beneficiaries.models import (
     Obstacle,
     Prescription,
     RefusedAccess,
+    week_start,
 )
 from beneficiaries.resources import caf_contacts_import_spec, people_import_spec
 from beneficiaries.retention import people_past_retention
@@ -299,6 +305,9 @@ def file_context(request, person, bound=None):
     obstacles = list(person.obstacles.prefetch_related("actions"))
     prescriptions = list(person.prescriptions.select_related("action__operator"))
     exit_ = getattr(person, "exit", None)
+    hours_by_week = Attendance.objects.weekly_hours_of(
+        person, first_of_weeks(today), week_start(today)
+    )
     user = request.user
     is_own_referent = any(a.end_date is None and a.referent_id == user.pk for a in assignments)
     forms = {
@@ -328,6 +337,9 @@ def file_context(request, person, bound=None):
         "open_obstacles": [o for o in obstacles if o.status != ObstacleStatus.LIFTED],
         "lifted_obstacles": [o for o in obstacles if o.status == ObstacleStatus.LIFTED],
         "prescriptions": prescriptions,
+        "activity_weeks": activity_weeks(
+            contracts=contracts, hours_by_week=hours_by_week, today=today
+        ),
         "exit": exit_,
         "timeline": build_timeline(
             assignments=assignments,
@@ -1093,6 +1105,11 @@ def _operator_context(prescription, **bound):
             }
         ),
         "end_form": people_forms.EndForm(),
+        # The last full week: what an operator records most often.
+        "hours_form": people_forms.WeekHoursForm(
+            initial={"week": week_start(timezone.localdate()) - datetime.timedelta(weeks=1)}
+        ),
+        "weeks": list(prescription.attendances.select_related("recorded_by")[:FILE_WEEKS]),
     }
     context.update(bound)
     return context
@@ -1170,6 +1187,94 @@ def operator_attendance(request, pk):
             prescription=p, by=request.user, **data
         ),
         success="Les présences sont enregistrées.",
+    )
+
+
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
+@role_required(OPERATORS)
+@require_POST
+def operator_hours(request, pk):
+    """The hours done by the person in one week of the action (recorded or corrected)."""
+    return _operator_step(
+        request,
+        pk,
+        form_class=people_forms.WeekHoursForm,
+        form_key="hours_form",
+        save=lambda p, data: services.attendance_record(prescription=p, by=request.user, **data),
+        success="Les heures de la semaine sont enregistrées.",
+    )
+
+
+def _week_asked(request, today):
+    """The Monday of the week asked by `?semaine=` (a date of it, aaaa-mm-jj), by default the
+    last full week; never a week still to come."""
+    current = week_start(today)
+    try:
+        asked = week_start(datetime.date.fromisoformat(request.GET.get("semaine", "")))
+    except ValueError:
+        asked = current - datetime.timedelta(weeks=1)
+    return min(asked, current)
+
+
+@traces.refusals_traced(RefusedTarget.ACTION)
+@role_required(OPERATORS)
+@require_http_methods(["GET", "POST"])
+def operator_week(request, pk):
+    """The hours of an action's whole group in one week: one row per person who had entered
+    the action by the end of the week and is still in it. Only the operator's own actions."""
+    action = get_object_or_404(Action.objects.visible_to(request.user), pk=pk)
+    today = timezone.localdate()
+    week = _week_asked(request, today)
+    sunday = week + datetime.timedelta(days=6)
+    prescriptions = list(
+        Prescription.objects.for_operator(request.user)
+        .filter(action=action, status=PrescriptionStatus.STARTED, started_on__lte=sunday)
+        .select_related("beneficiary")
+        .order_by("beneficiary__last_name", "beneficiary__first_name", "pk")
+    )
+    recorded = dict(
+        Attendance.objects.filter(prescription__in=[p.pk for p in prescriptions], week=week)
+        .values_list("prescription_id", "hours")
+        .order_by()
+    )
+    form = people_forms.GroupWeekForm(
+        request.POST or None, prescriptions=prescriptions, initial_hours=recorded
+    )
+    here = f"{reverse('beneficiaries:operator_week', args=[action.pk])}?semaine={week:%Y-%m-%d}"
+    if request.method == "POST" and form.is_valid():
+        try:
+            written = services.attendance_record_week(
+                prescriptions=prescriptions, week=week, hours=form.hours(), by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Heures de la semaine enregistrées pour {written} "
+                f"personne{'s' if written > 1 else ''}.",
+            )
+            return redirect(here)
+    traces.record_list_access(
+        user=request.user,
+        view=PeopleView.OPERATOR_WEEK,
+        criteria={"action": action.title, "semaine": f"{week:%d/%m/%Y}"},
+        shown=len(prescriptions),
+        total=len(prescriptions),
+    )
+    previous_week = week - datetime.timedelta(weeks=1)
+    next_week = week + datetime.timedelta(weeks=1)
+    context = {
+        "action": action,
+        "week": week,
+        "sunday": sunday,
+        "form": form,
+        "recorded": recorded,
+        "previous_week": previous_week,
+        "next_week": next_week if next_week <= week_start(today) else None,
+    }
+    return render(
+        request, "beneficiaries/operator_week.html", context, status=form_error_status(form)
     )
 
 

@@ -172,12 +172,12 @@ INDICATORS = [
     ),
     (
         "heures-activite",
-        "Heures d'activité hebdomadaires des contrats d'engagement",
-        Unit.HOURS,
+        "Personnes à 15 heures d'activité réalisées par semaine",
+        Unit.PERCENT,
         Direction.HIGHER,
         Source.COMPUTED,
         False,
-        "Nombre moyen d'heures d'activité par semaine prévues par les contrats d'engagement en cours au 31 décembre (15 heures en principe).",
+        "Parmi les personnes soumises aux droits et devoirs dont le contrat d'engagement signé est en cours au 31 décembre (ou à la date du calcul), part de celles dont les heures d'activité réalisées, saisies par les opérateurs des actions, atteignent en moyenne 15 heures par semaine, ou les heures prévues par le contrat quand une réduction est motivée (santé, handicap, parent isolé sans solution de garde…). Semaines comptées : les semaines entières (du lundi au dimanche) du contrat dans l'année, jusqu'au dernier dimanche ; un contrat sans semaine entière dans l'année n'est pas compté. Une personne atteint la règle quand le total de ses heures réalisées sur ces semaines égale au moins le nombre de semaines multiplié par 15 heures (ou par les heures réduites). Article L262-35 du CASF (loi du 18 décembre 2023 pour le plein emploi).",
     ),
     (
         "charge-referent",

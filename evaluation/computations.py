@@ -17,10 +17,13 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    DecimalField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -28,11 +31,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce, ExtractIsoWeekDay, Greatest, Least, Mod
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from actions.enums import PrescriptionStatus
 from actions.models import Action
+from beneficiaries.activity import RULE_HOURS
 from beneficiaries.enums import (
     ContractKind,
     ExitCategory,
@@ -47,6 +52,7 @@ from beneficiaries.enums import (
     Sex,
 )
 from beneficiaries.models import (
+    Attendance,
     Beneficiary,
     Contract,
     Exit,
@@ -147,6 +153,30 @@ def days(duration):
     if isinstance(duration, datetime.timedelta):
         return duration.days + duration.seconds / 86400
     return duration / 86_400_000_000  # microseconds, as SQLite returns them
+
+
+class DaysBetween(Func):
+    """The whole days from `earlier` to `later`, two date expressions (an integer, negative when
+    `later` is earlier): PostgreSQL subtracts dates, SQLite their Julian days."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def _operands(self, compiler):
+        sql, params = [], []
+        for expression in self.source_expressions:
+            part, part_params = compiler.compile(expression)
+            sql.append(part)
+            params.extend(part_params)
+        return sql, params
+
+    def as_sql(self, compiler, connection, **extra):
+        (later, earlier), params = self._operands(compiler)
+        return f"(CAST({later} AS date) - CAST({earlier} AS date))", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        (later, earlier), params = self._operands(compiler)
+        return f"CAST(julianday({later}) - julianday({earlier}) AS integer)", params
 
 
 def diff(later, earlier):
@@ -718,26 +748,91 @@ class Computation:
             prefix="beneficiary__",
         )
 
-    def weekly_hours(self):
-        contracts = self.valid_contracts().filter(kind=ContractKind.CE)
-        rows = self.grouped(
+    def hours_done(self):
+        """The share of people at 15 hours of activity done a week (CASF L262-35, loi du
+        18 décembre 2023 pour le plein emploi), in one grouped query.
+
+        Counted: the contrats d'engagement in force at the end of the period (as
+        `valid_contracts`: signed, one per person, a revised version replaced by its revision),
+        of the SDD of the period. Their weeks: the whole ISO weeks (Monday to Sunday) from the
+        contract's start (or 1 January) to the last Sunday on or before the end of the period;
+        a contract with no whole week in it is not counted. Hours done: the hours the operators
+        recorded for the person in those weeks (beneficiaries.Attendance, all actions). A person
+        reaches the rule when hours done >= weeks x 15 hours, or weeks x the planned hours when a
+        reduction is recorded (0 when the hours are removed). Breakdowns: the five dimensions
+        and the parcours of the person's latest orientation at the end of the period."""
+        rows = self.hours_rows
+        return self.share_of_rows(
+            "heures-activite",
+            rows,
+            "hit",
+            "n",
+            extra_breakdowns={Breakdown.PARCOURS: self.hours_parcours_cells(rows)},
+        )
+
+    @staticmethod
+    def hours_parcours_cells(rows):
+        """The share at the rule by parcours (the latest orientation), from `hours_rows`."""
+        by_parcours = defaultdict(lambda: [0, 0])
+        for row in rows:
+            by_parcours[row["dim_parcours"]][0] += row["hit"]
+            by_parcours[row["dim_parcours"]][1] += row["n"]
+        return [
+            Cell(LABELS[Breakdown.PARCOURS].get(value, "non orienté"), percent(hit, n), hit, n)
+            for value, (hit, n) in sorted(by_parcours.items(), key=lambda item: item[0] or "~")
+            if n
+        ]
+
+    @cached_property
+    def hours_rows(self):
+        """The rows `hours_done` is computed from (one grouped query, read once, also for the
+        territories' figures): per dimension, territory and parcours, `n` contracts counted and
+        `hit` those at the rule."""
+        last_sunday = self.as_of - datetime.timedelta(days=self.as_of.isoweekday() % 7)
+        last_monday = last_sunday - datetime.timedelta(days=6)
+        contracts = (
+            self.valid_contracts()
+            .filter(kind=ContractKind.CE)
+            .annotate(window_start=Greatest(F("start_date"), Value(self.start)))
+        )
+        # Days from the first Monday on or after the window's start to the last Sunday.
+        to_first_monday = Mod(8 - ExtractIsoWeekDay("window_start"), 7)
+        done = (
+            Attendance.objects.filter(
+                prescription__beneficiary=OuterRef("beneficiary_id"),
+                week__gte=OuterRef("window_start"),
+                week__lte=last_monday,
+            )
+            .order_by()
+            .values("prescription__beneficiary")
+            .annotate(total=Sum("hours"))
+            .values("total")
+        )
+        reference = Case(
+            When(~Q(hours_reduction=""), then=Least(F("weekly_hours"), Value(RULE_HOURS))),
+            default=Value(RULE_HOURS),
+            output_field=DecimalField(max_digits=4, decimal_places=1),
+        )
+        parcours = Subquery(
+            OrientationDecision.objects.filter(
+                beneficiary=OuterRef("beneficiary_id"), decided_on__lte=self.as_of
+            )
+            .order_by("-decided_on", "-pk")
+            .values("parcours")[:1]
+        )
+        contracts = contracts.annotate(
+            weeks=(DaysBetween(Value(last_sunday), F("window_start")) + 1 - to_first_monday) / 7,
+            done=Coalesce(Subquery(done[:1]), Value(Decimal(0)), output_field=DecimalField()),
+            reference=reference,
+            dim_parcours=parcours,
+        )
+        due = ExpressionWrapper(F("reference") * F("weeks"), output_field=DecimalField())
+        return self.grouped(
             contracts,
             "beneficiary__",
-            n=Count("pk"),
-            hours=Sum("weekly_hours"),
-            full=Count("pk", filter=Q(weekly_hours__gte=15)),
-        )
-        total = self.totals(rows, ["n", "hours", "full"])
-
-        def cell(category, sums):
-            return Cell(category, mean(sums["hours"], sums["n"]), int(sums["full"]), int(sums["n"]))
-
-        return Figure(
-            "heures-activite",
-            mean(total["hours"], total["n"]),
-            int(total["full"]),
-            int(total["n"]),
-            self.breakdown_cells(rows, ["n", "hours", "full"], cell),
+            extra=["dim_parcours"],
+            n=Count("pk", filter=Q(weeks__gt=0)),
+            hit=Count("pk", filter=Q(weeks__gt=0, done__gte=due)),
         )
 
     def caseload(self):
@@ -809,6 +904,12 @@ class Computation:
                 territory_figures["oarsa-5-parcours"].breakdowns[Breakdown.PARCOURS] = (
                     self.parcours_cells(rows)
                 )
+            if "heures-activite" in territory_figures:
+                territory_figures["heures-activite"].breakdowns[Breakdown.PARCOURS] = (
+                    self.hours_parcours_cells(
+                        [row for row in self.hours_rows if row["dim_territory"] == pk]
+                    )
+                )
         if "sorties-par-motif" in figures:
             categories = defaultdict(dict)
             exits = (
@@ -862,7 +963,7 @@ class Computation:
             *self.durable_after_exit(),
             self.exits_by_category(),
             self.obstacles_lifted(),
-            self.weekly_hours(),
+            self.hours_done(),
             self.caseload(),
         ]
 

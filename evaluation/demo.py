@@ -29,7 +29,7 @@ PACT_TARGETS = {
     "emploi-durable-iae": 28,
     "sorties-dynamiques": 60,
     "freins-leves": 15,
-    "heures-activite": 15,
+    "heures-activite": 60,
     "charge-referent": 50,
     "budget-pdi": 1800000,
 }

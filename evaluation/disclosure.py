@@ -348,7 +348,7 @@ POPULATIONS = {
     # The exits of the year, all of them: the denominator of the three above.
     "sorties-par-motif": ("exits", None),
     "freins-leves": ("obstacles-lifted", "obstacles"),
-    "heures-activite": ("ce-fifteen-hours", "ce-contracts"),
+    "heures-activite": ("ce-fifteen-hours-done", "ce-contracts-with-weeks"),
     "charge-referent": ("referents-above-threshold", "referents"),
 }
 # The breakdowns a partner sees, each splitting its indicator's numerator.

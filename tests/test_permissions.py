@@ -275,6 +275,9 @@ ROUTES = {
     "beneficiaries:operator_start": (lambda w: [w["prescription"].pk], POST, operator(422)),
     "beneficiaries:operator_attendance": (lambda w: [w["prescription"].pk], POST, operator(422)),
     "beneficiaries:operator_end": (lambda w: [w["prescription"].pk], POST, operator(422)),
+    "beneficiaries:operator_hours": (lambda w: [w["prescription"].pk], POST, operator(422)),
+    # The group of the world's action, the own operator's: another operator gets 404.
+    "beneficiaries:operator_week": (lambda w: [w["action"].pk], GET, operator(200)),
     "evaluation:dashboard": (lambda w: [], GET, roles(DASHBOARD, 200)),
     "evaluation:dashboard_export": (lambda w: ["csv"], GET, roles(DASHBOARD, 200)),
     # Started as a run: the pilot is sent to the run's page.

@@ -24,7 +24,7 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.models import OrientationDecision, PlannedAction
+from beneficiaries.models import Attendance, OrientationDecision, PlannedAction
 from evaluation.catalogue import INDICATORS
 from evaluation.computations import Cell, Computation, action_results
 from evaluation.enums import Breakdown, Source
@@ -658,28 +658,79 @@ def test_obstacles_lifted_among_those_open_during_the_year(forez, roannais):
     assert totals(compute(roannais).obstacles_lifted()) == (Decimal("50.0"), 1, 2)
 
 
-# --- Weekly hours of the contrats d'engagement -----------------------------------------------
+# --- Hours of activity done (the 15-hour rule of the contrat d'engagement) -----------------
+# 31 December 2025 is a Wednesday: the last whole week counted is that of Monday 22 December
+# (to Sunday 28 December).
 
 
-def test_weekly_hours_of_the_contrats_d_engagement_in_force(forez, roannais):
-    contract(person(forez), "2025-03-01", "2026-02-28", hours=15)
-    contract(person(roannais), "2025-03-01", "2026-02-28", hours=20)
-    contract(person(forez), "2025-09-01", "2026-02-28", hours=10)  # reduced, for health
-    # Revised in September from 0 to 12 hours: only the revision is in force.
-    eve = person(roannais)
-    first = contract(eve, "2025-03-01", "2026-02-28", hours=0)
-    contract(eve, "2025-09-01", "2026-08-31", hours=12, revises=first)
-    # Not counted: a CER, a CE ended in November, the CE of someone not SDD.
+def hours_done(beneficiary, weeks):
+    """Hours recorded by an operator for `beneficiary` in one action: {Monday (text): hours}."""
+    prescription = PrescriptionFactory(
+        beneficiary=beneficiary,
+        status=PrescriptionStatus.STARTED,
+        started_on=d("2025-01-06"),
+    )
+    Attendance.objects.bulk_create(
+        Attendance(
+            prescription=prescription,
+            week=d(week),
+            hours=Decimal(hours),
+            recorded_by=prescription.prescribed_by,
+        )
+        for week, hours in weeks.items()
+    )
+
+
+def test_share_of_people_at_15_hours_done(forez, roannais):
+    pro = OrganisationFactory(kind=OrganisationKind.FRANCE_TRAVAIL)
+    # A (Forez, professionnel): from Monday 1 December, 4 whole weeks, 15 + 15 + 16 + 14 = 60
+    # hours = 4 x 15: reached.
+    anne = person(forez)
+    orient(anne, pro, "2025-10-01", Parcours.EMPLOYMENT)
+    contract(anne, "2025-12-01", "2026-05-31", hours=15)
+    hours_done(anne, {"2025-12-01": 15, "2025-12-08": 15, "2025-12-15": 16, "2025-12-22": 14})
+    # B (Roannais): from Wednesday 3 December, 3 whole weeks (8, 15, 22 December), 15 + 14 +
+    # 15 = 44 < 45: not reached (the week of 1 December began before the contract and that of
+    # 29 December ends after the year: neither counts).
+    bea = person(roannais)
+    contract(bea, "2025-12-03", "2026-06-30", hours=20)
+    hours_done(
+        bea,
+        {"2025-12-01": 20, "2025-12-08": 15, "2025-12-15": 14, "2025-12-22": 15, "2025-12-29": 30},
+    )
+    # C (Forez): reduced to 10 hours for health, from Monday 24 November: 5 weeks, 50 hours
+    # due, done in two actions: 10 + 10 + 10 + 10 + (5 + 5) = 50: reached.
+    cleo = person(forez)
+    contract(cleo, "2025-11-24", "2026-02-28", hours=10)
+    hours_done(cleo, {"2025-11-24": 10, "2025-12-01": 10, "2025-12-08": 10, "2025-12-22": 5})
+    hours_done(cleo, {"2025-12-15": 10, "2025-12-22": 5})
+    # D (Roannais): hours removed (0, disability) from 15 December: reached with nothing done.
+    dora = person(roannais)
+    contract(dora, "2025-12-15", "2026-06-30", hours=0, hours_reduction=HoursReduction.DISABILITY)
+    # F (Roannais): revised on Monday 8 December to 12 hours; only the revision counts: 3 weeks,
+    # 36 due, 12 + 12 + 11 = 35: not reached.
+    fanny = person(roannais)
+    first = contract(fanny, "2025-03-01", "2026-02-28", hours=15)
+    contract(fanny, "2025-12-08", "2026-08-31", hours=12, revises=first)
+    hours_done(fanny, {"2025-12-08": 12, "2025-12-15": 12, "2025-12-22": 11})
+    # Not counted: a CE from Monday 29 December (no whole week in the year), a CER, a CE ended
+    # in November, the CE of someone not SDD.
+    contract(person(forez), "2025-12-29", "2026-06-30", hours=15)
+    hours_done(person(forez), {"2025-12-22": 40})  # hours without a contract
     contract(person(forez), "2025-03-01", "2026-02-28", kind=ContractKind.CER, hours=35)
-    contract(person(forez), "2025-01-01", "2025-11-30", hours=7)
-    contract(person(forez, sdd=False), "2025-03-01", "2026-02-28", hours=30)
+    contract(person(forez), "2025-01-01", "2025-11-30", hours=15)
+    not_sdd = person(forez, sdd=False)
+    contract(not_sdd, "2025-12-01", "2026-02-28", hours=15)
+    hours_done(not_sdd, {"2025-12-01": 15, "2025-12-08": 15, "2025-12-15": 15, "2025-12-22": 15})
 
-    figure = compute().weekly_hours()
-    assert figure.value == Decimal("14.3")  # (15 + 20 + 10 + 12) / 4 = 57 / 4 = 14.25
-    assert (figure.numerator, figure.denominator) == (2, 4)  # 15 and 20 hours reach 15
-    assert cell(figure, Breakdown.TERRITORY, "Forez") == (Decimal("12.5"), 1, 2)  # (15 + 10) / 2
-    assert cell(figure, Breakdown.TERRITORY, "Roannais") == (Decimal("16.0"), 1, 2)  # (20+12)/2
-    assert totals(compute(forez).weekly_hours()) == (Decimal("12.5"), 1, 2)
+    figure = compute().hours_done()
+    assert totals(figure) == (Decimal("60.0"), 3, 5)  # A, C, D of A, B, C, D, F
+    assert cell(figure, Breakdown.TERRITORY, "Forez") == (Decimal("100.0"), 2, 2)  # A, C
+    assert cell(figure, Breakdown.TERRITORY, "Roannais") == (Decimal("33.3"), 1, 3)  # D of B, D, F
+    assert cell(figure, Breakdown.PARCOURS, "emploi") == (Decimal("100.0"), 1, 1)  # A
+    assert cell(figure, Breakdown.PARCOURS, "non orienté") == (Decimal("50.0"), 2, 4)  # C, D
+    assert totals(compute(forez).hours_done()) == (Decimal("100.0"), 2, 2)
+    assert totals(compute(roannais).hours_done()) == (Decimal("33.3"), 1, 3)
 
 
 # --- Caseload ------------------------------------------------------------------------------
