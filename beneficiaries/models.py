@@ -11,7 +11,14 @@ from actions.enums import Obstacle as ObstacleKind
 from actions.enums import PrescriptionStatus
 from actions.models import Action
 from beneficiaries.closures import closure_exit
-from beneficiaries.deadlines import ending_horizon, last_late_start, latest_start, notice_start
+from beneficiaries.deadlines import (
+    active_base_start,
+    ending_horizon,
+    last_late_start,
+    latest_start,
+    legacy_deadline,
+    notice_start,
+)
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
     AssignmentReason,
@@ -37,7 +44,7 @@ from beneficiaries.enums import (
 from beneficiaries.outcomes import exit_outcome, exit_outcome_expression
 from beneficiaries.search import search_condition
 from pti.enums import Role
-from pti.models import Commune, LockVersioned, Organisation, Territory
+from pti.models import Commune, LockVersioned, Organisation, Territory, User
 
 # --- QuerySets -------------------------------------------------------------------------
 
@@ -208,6 +215,10 @@ class BeneficiaryQuerySet(models.QuerySet):
         """People for whom `code` (see deadlines.DUE_LABELS) is due or late."""
         return self.filter(due_conditions(today)[code])
 
+    def late(self, today):
+        """People with at least one deadline past (`late_condition`): « en retard »."""
+        return self.filter(late_condition(today))
+
     def due_counts(self, today):
         """{code: number of people} for every kind of deadline, in one query."""
         return self.aggregate(
@@ -290,6 +301,56 @@ def due_conditions(today):
         "no_contact": no_contact_since(notice_start(today)),
     }
     return {code: Q(exit__isnull=True) & condition for code, condition in conditions.items()}
+
+
+def late_condition(today):
+    """Q: the people with at least one item of `deadlines.due_items` marked late (`Due.late`)
+    on `today` (a date), as a database condition: an orientation or a contract past its
+    deadline, a contract ended, no interview for 3 months, a social parcours past its review,
+    a CER or PPAE still there after PTI_LEGACY_CONTRACTS_DEADLINE, a file past its day of
+    closure for lack of contact. What is only coming (a contract ending soon, a review within
+    the window, a prescription waiting) is not late. Nothing is late for a person who left."""
+    due = due_conditions(today)
+    contract = Contract.objects.filter(beneficiary=OuterRef("pk"), is_current=True)
+    review_late = Q(
+        Exists(
+            OrientationDecision.objects.filter(
+                beneficiary=OuterRef("pk"), is_current=True, parcours=Parcours.SOCIAL
+            )
+        )
+    ) & Q(
+        Exists(
+            contract.filter(end_date__gte=today).filter(
+                Q(long_review_reason="", signed_on__lte=last_late_start("social_review", today))
+                | (
+                    ~Q(long_review_reason="")
+                    & Q(signed_on__lte=last_late_start("social_review_long", today))
+                )
+            )
+        )
+    )
+    late = due["orientation"] | due["contract"] | due["expired"] | due["interview"] | review_late
+    if today >= legacy_deadline():
+        late |= due["legacy"]
+    late |= no_contact_since(active_base_start(today))
+    return Q(exit__isnull=True) & late
+
+
+def referents_with_caseload(user):
+    """The active référents a pilot (all of them) or a manager (those of their structure) looks
+    after, each with `caseload`: the people they follow now (an open assignment, no exit).
+    A queryset of User, heaviest first."""
+    referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+    if user.role == Role.MANAGER:
+        referents = referents.filter(organisation_id=user.organisation_id)
+    return referents.annotate(
+        caseload=Count(
+            "assignments",
+            filter=Q(
+                assignments__end_date__isnull=True, assignments__beneficiary__exit__isnull=True
+            ),
+        )
+    ).order_by("-caseload", "last_name")
 
 
 class HouseholdQuerySet(models.QuerySet):
