@@ -98,9 +98,7 @@ def manager_counters(user, today):
     threshold = settings.PTI_CASELOAD_THRESHOLD
     overloaded = referents_with_caseload(user).filter(caseload__gt=threshold).count()
     people = Beneficiary.objects.visible_to(user).aggregate(
-        unassigned=Count(
-            "pk", filter=Q(exit__isnull=True) & ~Q(pk__in=open_assignment_ids())
-        ),
+        unassigned=Count("pk", filter=Q(exit__isnull=True) & ~Q(pk__in=open_assignment_ids())),
         late=Count("pk", filter=late_condition(today)),
     )
     return [
