@@ -61,13 +61,13 @@ def orientation_coming(**kwargs):
     return seen(BeneficiaryFactory(right_known_on=days_ago(10), **kwargs))
 
 
-def in_contract(*, ends_in=200, organisme=None, **kwargs):
+def in_contract(*, ends_in=200, organisme=None, parcours=Parcours.SOCIO_PROFESSIONAL, **kwargs):
     """Oriented (socio-professional: no review of a social parcours due), a contract signed
     after the orientation and ending in `ends_in` days."""
     person = seen(BeneficiaryFactory(right_known_on=days_ago(300), **kwargs))
     OrientationDecisionFactory(
         beneficiary=person,
-        parcours=Parcours.SOCIO_PROFESSIONAL,
+        parcours=parcours,
         decided_on=days_ago(250),
         notified_on=days_ago(248),
         **({"organisme": organisme} if organisme else {}),
@@ -162,6 +162,7 @@ def test_late_people_are_those_with_an_item_marked_late(settings):
     legacy = in_contract()
     legacy.contracts.update(kind="cer")
     late.add(legacy)
+    late.add(in_contract(parcours=Parcours.SOCIAL))  # signed 240 days ago: review past
     not_late = {orientation_coming(), in_contract(), in_contract(ends_in=10)}
     exited = orientation_late()
     ExitFactory(beneficiary=exited, exit_on=days_ago(2), category=ExitCategory.END_OF_RIGHT)
