@@ -303,7 +303,7 @@ def due_conditions(today):
     return {code: Q(exit__isnull=True) & condition for code, condition in conditions.items()}
 
 
-def late_condition(today):
+def late_condition(today, *, whole=False):
     """Q: the people with at least one item of `deadlines.due_items` marked late (`Due.late`)
     on `today` (a date), as a database condition: an orientation or a contract past its
     deadline, a contract ended, no interview for 3 months, a social parcours past its review,
@@ -311,12 +311,15 @@ def late_condition(today):
     closure for lack of contact. What is only coming (a contract ending soon, a review within
     the window, a prescription waiting) is not late. Nothing is late for a person who left.
 
-    The same rules as `due_conditions`, written as IN (ids) rather than EXISTS: counted over
-    a whole département (the pilot's home page), PostgreSQL reads each table once and hashes
-    its ids, instead of probing every table for every person."""
+    `whole`: counted over the whole département (the pilot), the orientations and contracts
+    are read as IN (ids), which PostgreSQL reads once and hashes; over a few people (a
+    référent, a structure) as EXISTS, one index probe per person. The interviews, the largest
+    table, are always probed (interview_last_idx), last, only for those not late otherwise."""
 
-    def ids(rows):
-        return Q(pk__in=rows.values("beneficiary_id"))
+    def rows_of(rows):
+        if whole:
+            return Q(pk__in=rows.values("beneficiary_id"))
+        return Q(Exists(rows.filter(beneficiary=OuterRef("pk"))))
 
     orientation = OrientationDecision.objects.filter(is_current=True)
     contract = Contract.objects.filter(is_current=True)
@@ -329,32 +332,29 @@ def late_condition(today):
         long_review_reason="", signed_on__lte=last_late_start("social_review", today)
     ) | (~Q(long_review_reason="") & Q(signed_on__lte=last_late_start("social_review_long", today)))
     late = (
-        (Q(right_known_on__lte=last_late_start("orientation", today)) & ~ids(orientation))
-        | ids(
+        rows_of(contract.filter(end_date__lt=today))
+        | (Q(right_known_on__lte=last_late_start("orientation", today)) & ~rows_of(orientation))
+        | rows_of(
             orientation.filter(notified_on__lte=last_late_start("contract", today)).filter(
                 ~Exists(signed_since_orientation)
             )
         )
-        | ids(contract.filter(end_date__lt=today))
-        | ~ids(Interview.objects.filter(date__gt=last_late_start("no_interview", today)))
         | (
-            ids(orientation.filter(parcours=Parcours.SOCIAL))
-            & ids(contract.filter(review_past, end_date__gte=today))
+            rows_of(contract.filter(review_past, end_date__gte=today))
+            & rows_of(orientation.filter(parcours=Parcours.SOCIAL))
         )
     )
     if today >= legacy_deadline():
-        late |= ids(contract.filter(kind__in=[ContractKind.CER, ContractKind.PPAE]))
-    # Past the day of closure: no contact on or after the first day that keeps a file active.
-    day = active_base_start(today)
-    contacted = Q()
-    for name in PERSON_CONTACT_DATES:
-        contacted |= Q(**{f"{name}__gte": day})
-    for rows, fields in contact_events():
-        since = Q()
-        for name in fields:
-            since |= Q(**{f"{name}__gte": day})
-        contacted |= ids(rows.filter(since))
-    late |= ~contacted
+        late |= rows_of(contract.filter(kind__in=[ContractKind.CER, ContractKind.PPAE]))
+    late |= ~Exists(
+        Interview.objects.filter(
+            beneficiary=OuterRef("pk"), date__gt=last_late_start("no_interview", today)
+        )
+    )
+    # A file past its day of closure has had no interview for as long: late already (above),
+    # unless the active base is set shorter than the interviews' delay.
+    if active_base_start(today) > last_late_start("no_interview", today):
+        late |= no_contact_since(active_base_start(today))
     return Q(exit__isnull=True) & late
 
 

@@ -56,7 +56,7 @@ def pilot_counters(user, today):
     """The pilot's counters, département-wide: people late on a deadline, imports waiting for
     a confirmation, households of the CNAF/MSA flux set aside. Three queries."""
     late = Beneficiary.objects.visible_to(user).aggregate(
-        late=Count("pk", filter=late_condition(today))
+        late=Count("pk", filter=late_condition(today, whole=True))
     )["late"]
     to_confirm = TaskRun.objects.visible_to(user).filter(status=RunStatus.TO_CONFIRM).count()
     held = HeldHousehold.objects.filter(resolved_at__isnull=True).count()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from actions.enums import PrescriptionStatus
 from beneficiaries.deadlines import due_items
 from beneficiaries.enums import ExitCategory, Parcours
-from beneficiaries.models import Beneficiary, HeldHousehold
+from beneficiaries.models import Beneficiary, HeldHousehold, late_condition
 from pti.enums import RunKind, RunStatus
 from pti.models import TaskRun
 from signatories.enums import SignatoryStatus
@@ -170,6 +170,7 @@ def test_late_people_are_those_with_an_item_marked_late(settings):
     rows = Beneficiary.objects.with_followup()
     by_items = {row for row in rows if any(due.late for due in due_items(row, TODAY))}
     assert set(Beneficiary.objects.late(TODAY)) == by_items == late
+    assert set(Beneficiary.objects.filter(late_condition(TODAY, whole=True))) == late
     assert not (not_late & by_items)
 
 
