@@ -9,6 +9,9 @@ from pti.enums import Role
 from pti.forms import DateInput
 from pti.models import Territory, User
 
+# Everything past its deadline at once (BeneficiaryQuerySet.late): what the home pages count.
+LATE_CHOICE = ("late", "au moins une échéance en retard")
+
 SORTS = {
     "nom": ("last_name", "first_name"),
     "-nom": ("-last_name", "-first_name"),
@@ -48,7 +51,10 @@ class BeneficiaryFilter(django_filters.FilterSet):
         label="Référent", method="filter_referent", queryset=User.objects.none(), empty_label="Tous"
     )
     due = django_filters.ChoiceFilter(
-        label="À faire", choices=list(DUE_LABELS.items()), method="filter_due", empty_label="Tout"
+        label="À faire",
+        choices=[LATE_CHOICE, *DUE_LABELS.items()],
+        method="filter_due",
+        empty_label="Tout",
     )
     state = django_filters.ChoiceFilter(
         label="Situation",
@@ -106,6 +112,8 @@ class BeneficiaryFilter(django_filters.FilterSet):
         return queryset.filter(referent_id=value.pk)
 
     def filter_due(self, queryset, name, value):
+        if value == LATE_CHOICE[0]:
+            return queryset.late(self.today)
         return queryset.due(value, self.today)
 
     def filter_state(self, queryset, name, value):

@@ -25,7 +25,14 @@ from actions.enums import Obstacle as ObstacleKind
 from actions.enums import PrescriptionStatus
 from actions.models import Action
 from beneficiaries.closures import closure_exit
-from beneficiaries.deadlines import ending_horizon, last_late_start, latest_start, notice_start
+from beneficiaries.deadlines import (
+    active_base_start,
+    ending_horizon,
+    last_late_start,
+    latest_start,
+    legacy_deadline,
+    notice_start,
+)
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
     FIXED_TERM_CONTRACTS,
@@ -56,7 +63,7 @@ from beneficiaries.follow_ups import last_late_due_on
 from beneficiaries.outcomes import exit_outcome, exit_outcome_expression
 from beneficiaries.search import search_condition
 from pti.enums import Role
-from pti.models import Commune, LockVersioned, Organisation, Territory
+from pti.models import Commune, LockVersioned, Organisation, Territory, User
 
 # --- QuerySets -------------------------------------------------------------------------
 
@@ -227,6 +234,10 @@ class BeneficiaryQuerySet(models.QuerySet):
         """People for whom `code` (see deadlines.DUE_LABELS) is due or late."""
         return self.filter(due_conditions(today)[code])
 
+    def late(self, today):
+        """People with at least one deadline past (`late_condition`): « en retard »."""
+        return self.filter(late_condition(today))
+
     def due_counts(self, today):
         """{code: number of people} for every kind of deadline, in one query."""
         return self.aggregate(
@@ -309,6 +320,78 @@ def due_conditions(today):
         "no_contact": no_contact_since(notice_start(today)),
     }
     return {code: Q(exit__isnull=True) & condition for code, condition in conditions.items()}
+
+
+def late_condition(today, *, whole=False):
+    """Q: the people with at least one item of `deadlines.due_items` marked late (`Due.late`)
+    on `today` (a date), as a database condition: an orientation or a contract past its
+    deadline, a contract ended, no interview for 3 months, a social parcours past its review,
+    a CER or PPAE still there after PTI_LEGACY_CONTRACTS_DEADLINE, a file past its day of
+    closure for lack of contact. What is only coming (a contract ending soon, a review within
+    the window, a prescription waiting) is not late. Nothing is late for a person who left.
+
+    `whole`: counted over the whole département (the pilot), the orientations and contracts
+    are read as IN (ids), which PostgreSQL reads once and hashes; over a few people (a
+    référent, a structure) as EXISTS, one index probe per person. The interviews, the largest
+    table, are always probed (interview_last_idx), last, only for those not late otherwise."""
+
+    def rows_of(rows):
+        if whole:
+            return Q(pk__in=rows.values("beneficiary_id"))
+        return Q(Exists(rows.filter(beneficiary=OuterRef("pk"))))
+
+    orientation = OrientationDecision.objects.filter(is_current=True)
+    contract = Contract.objects.filter(is_current=True)
+    signed_since_orientation = Contract.objects.filter(
+        beneficiary=OuterRef("beneficiary_id"),
+        signed_on__isnull=False,
+        signed_on__gte=OuterRef("notified_on"),
+    )
+    review_past = Q(
+        long_review_reason="", signed_on__lte=last_late_start("social_review", today)
+    ) | (~Q(long_review_reason="") & Q(signed_on__lte=last_late_start("social_review_long", today)))
+    late = (
+        rows_of(contract.filter(end_date__lt=today))
+        | (Q(right_known_on__lte=last_late_start("orientation", today)) & ~rows_of(orientation))
+        | rows_of(
+            orientation.filter(notified_on__lte=last_late_start("contract", today)).filter(
+                ~Exists(signed_since_orientation)
+            )
+        )
+        | (
+            rows_of(contract.filter(review_past, end_date__gte=today))
+            & rows_of(orientation.filter(parcours=Parcours.SOCIAL))
+        )
+    )
+    if today >= legacy_deadline():
+        late |= rows_of(contract.filter(kind__in=[ContractKind.CER, ContractKind.PPAE]))
+    late |= ~Exists(
+        Interview.objects.filter(
+            beneficiary=OuterRef("pk"), date__gt=last_late_start("no_interview", today)
+        )
+    )
+    # A file past its day of closure has had no interview for as long: late already (above),
+    # unless the active base is set shorter than the interviews' delay.
+    if active_base_start(today) > last_late_start("no_interview", today):
+        late |= no_contact_since(active_base_start(today))
+    return Q(exit__isnull=True) & late
+
+
+def referents_with_caseload(user):
+    """The active référents a pilot (all of them) or a manager (those of their structure) looks
+    after, each with `caseload`: the people they follow now (an open assignment, no exit).
+    A queryset of User, heaviest first."""
+    referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+    if user.role == Role.MANAGER:
+        referents = referents.filter(organisation_id=user.organisation_id)
+    return referents.annotate(
+        caseload=Count(
+            "assignments",
+            filter=Q(
+                assignments__end_date__isnull=True, assignments__beneficiary__exit__isnull=True
+            ),
+        )
+    ).order_by("-caseload", "last_name")
 
 
 class HouseholdQuerySet(models.QuerySet):

@@ -45,6 +45,7 @@ from beneficiaries.models import (
     Obstacle,
     Prescription,
     RefusedAccess,
+    referents_with_caseload,
     week_start,
 )
 from beneficiaries.resources import caf_contacts_import_spec, people_import_spec
@@ -53,7 +54,7 @@ from beneficiaries.timeline import build_timeline
 from pti import searches
 from pti.enums import Role, RunKind
 from pti.imports import import_view
-from pti.models import TaskRun, User
+from pti.models import TaskRun
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import PILOTS, role_required
 from pti.runs import run_start
@@ -973,21 +974,8 @@ def file_accesses(request, pk):
 def caseload(request):
     """The structure's référents with how many people each follows, and who is not assigned."""
     user = request.user
-    referents = User.objects.filter(role=Role.REFERENT, is_active=True)
-    if user.role == Role.MANAGER:
-        referents = referents.filter(organisation_id=user.organisation_id)
-    referents = (
-        referents.select_related("organisation")
-        .annotate(
-            caseload=Count(
-                "assignments",
-                filter=Q(
-                    assignments__end_date__isnull=True, assignments__beneficiary__exit__isnull=True
-                ),
-            )
-        )
-        .order_by("-caseload", "last_name")
-    )
+    referents = list(referents_with_caseload(user).select_related("organisation"))
+    threshold = settings.PTI_CASELOAD_THRESHOLD
     form = people_forms.ReassignAllForm(request.POST or None, user=user)
     if form.is_valid():
         try:
@@ -1021,7 +1009,8 @@ def caseload(request):
     )
     context = {
         "referents": referents,
-        "threshold": settings.PTI_CASELOAD_THRESHOLD,
+        "threshold": threshold,
+        "over_threshold": sum(1 for referent in referents if referent.caseload > threshold),
         "form": form,
         "page": page,
         "query": query,

@@ -184,21 +184,33 @@ def diff(later, earlier):
 
 
 class Computation:
-    """Every computed indicator of one year, for the whole département or one territory."""
+    """Every computed indicator of one year, for the whole département, one territory or the
+    people one structure follows (`structure`, an Organisation: the people with a référent of
+    that structure at some time in the year, as ReferentAssignment.structure records it)."""
 
-    def __init__(self, year, *, territory=None, today=None):
+    def __init__(self, year, *, territory=None, structure=None, today=None):
         self.year = year
         self.today = today or timezone.localdate()
         self.start = datetime.date(year, 1, 1)
         self.as_of = min(datetime.date(year, 12, 31), self.today)
         self.territory = territory
+        self.structure = structure
 
     # --- populations ---
 
     def in_territory(self, queryset, prefix=""):
-        if self.territory is None:
-            return queryset
-        return queryset.filter(**{f"{prefix}household__territory": self.territory})
+        """`queryset` (of people, or of rows pointing to a person by `prefix`) limited to the
+        territory and to the structure's people, when given; every population goes through it."""
+        if self.territory is not None:
+            queryset = queryset.filter(**{f"{prefix}household__territory": self.territory})
+        if self.structure is not None:
+            followed = ReferentAssignment.objects.filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=self.start),
+                structure=self.structure,
+                start_date__lte=self.as_of,
+            ).values("beneficiary_id")
+            queryset = queryset.filter(**{f"{prefix}pk__in": followed})
+        return queryset
 
     def people(self):
         """Beneficiaries whose right is open at the end of the year (not exited before)."""

@@ -1,6 +1,8 @@
 """The pages of background runs (pti.runs): the list, and each run's page, whose progress
 refreshes itself (htmx) while a worker does it; a plain reload shows the same."""
 
+from urllib.parse import urlencode
+
 import tablib
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,7 +14,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from pti import runs
-from pti.enums import Role
+from pti.enums import Role, RunStatus
 from pti.imports import EXCLUDE_HIDDEN_ROWS
 from pti.models import TaskRun
 from pti.permissions import role_required
@@ -27,10 +29,22 @@ def runs_trail():
 
 @role_required(RUN_FOLLOWERS)
 def run_list(request):
-    """Every run for a pilot, a manager's own, newest first."""
+    """Every run for a pilot, a manager's own, newest first; `?etat=<RunStatus>` keeps those of
+    one status (« à valider »: the imports waiting for someone to confirm them). An unknown
+    status shows them all."""
     queryset = TaskRun.objects.visible_to(request.user).select_related("created_by")
+    status = request.GET.get("etat", "")
+    if status in RunStatus.values:
+        queryset = queryset.filter(status=status)
+    else:
+        status = ""
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "pti/run_list.html", {"page": page})
+    context = {
+        "page": page,
+        "status_label": RunStatus(status).label if status else "",
+        "query": urlencode({"etat": status}) if status else "",
+    }
+    return render(request, "pti/run_list.html", context)
 
 
 def _run_for(request, pk):

@@ -158,7 +158,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # The project's apps, in the direction of their imports: each imports only from its left.
-PTI_APPS = ["pti", "signatories", "actions", "beneficiaries", "evaluation"]
+PTI_APPS = ["pti", "signatories", "actions", "beneficiaries", "evaluation", "home"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,7 +7,9 @@ from pti.converters import ExportFormatConverter
 register_converter(ExportFormatConverter, "export")
 
 pti_patterns = [
-    path("", views.home, name="home"),
+    # The home page counts what is to do in every app: it lives in `home`, the app on the right
+    # of all the others, and keeps its name pti:home (home/urls.py names no namespace).
+    path("", include("home.urls")),
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("accessibilite/", views.accessibility, name="accessibility"),

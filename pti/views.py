@@ -6,9 +6,7 @@ from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 
-from pti.enums import Role
 from pti.forms import LoginForm
-from pti.models import Pact, TaskRun
 
 logger = logging.getLogger(__name__)
 
@@ -21,17 +19,6 @@ class LoginView(auth_views.LoginView):
 
 login_view = login_not_required(LoginView.as_view())
 logout_view = auth_views.LogoutView.as_view()
-
-
-def home(request):
-    context = {"role": request.user.role}
-    if request.user.role in (Role.PILOT, Role.PARTNER):
-        context["current_pact"] = Pact.objects.current().first()
-    if request.user.role in (Role.PILOT, Role.MANAGER):
-        context["active_runs"] = list(
-            TaskRun.objects.visible_to(request.user).active().select_related("created_by")[:5]
-        )
-    return render(request, "pti/home.html", context)
 
 
 @login_not_required

@@ -1,0 +1,278 @@
+"""What each role's home page counts: one function per role returns its counters, each a
+number, the words that say what it counts and the page that lists those very items (the same
+filter, the same scope: the number on the home page is the total the list shows).
+
+Every function makes a constant number of queries, whatever the number of people: the
+people's counts are one aggregate query (`Count(filter=...)` per counter), never a loop.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from actions.enums import PrescriptionStatus
+from beneficiaries.deadlines import DUE_LABELS
+from beneficiaries.models import (
+    Beneficiary,
+    HeldHousehold,
+    Prescription,
+    due_conditions,
+    late_condition,
+    open_assignment_ids,
+    referents_with_caseload,
+)
+from evaluation.computations import Computation
+from pti.enums import RunStatus
+from pti.models import TaskRun
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One figure of a home page: `count` (a number of people, prescriptions, runs...), `label`
+    the words that follow the number (already agreed with it), `url` the list of those items."""
+
+    count: int
+    label: str
+    url: str
+
+
+def words(count, one, many):
+    """`one` for 0 or 1 (French agreement), `many` above."""
+    return one if count <= 1 else many
+
+
+def url_with(name, anchor="", **params):
+    """The URL `name` with its query string `params` and an `anchor` (a fragment, no #)."""
+    url = reverse(name)
+    if params:
+        url = f"{url}?{urlencode(params)}"
+    return f"{url}#{anchor}" if anchor else url
+
+
+def pilot_counters(user, today):
+    """The pilot's counters, département-wide: people late on a deadline, imports waiting for
+    a confirmation, households of the CNAF/MSA flux set aside. Three queries."""
+    late = Beneficiary.objects.visible_to(user).aggregate(
+        late=Count("pk", filter=late_condition(today, whole=True))
+    )["late"]
+    to_confirm = TaskRun.objects.visible_to(user).filter(status=RunStatus.TO_CONFIRM).count()
+    held = HeldHousehold.objects.filter(resolved_at__isnull=True).count()
+    counters = [
+        Counter(
+            late,
+            words(
+                late,
+                "personne avec au moins une échéance en retard",
+                "personnes avec au moins une échéance en retard",
+            ),
+            url_with("beneficiaries:list", due="late"),
+        ),
+        Counter(
+            to_confirm,
+            words(to_confirm, "import à valider", "imports à valider"),
+            url_with("pti:run_list", etat=RunStatus.TO_CONFIRM),
+        ),
+        Counter(
+            held,
+            words(
+                held,
+                "foyer du flux CAF ou MSA mis de côté, à traiter",
+                "foyers du flux CAF ou MSA mis de côté, à traiter",
+            ),
+            url_with("beneficiaries:held_households"),
+        ),
+    ]
+    # --- Counters still to come, added here when their pages exist (the merge): -----------
+    # « qualité des données » (beneficiaries:data_quality) and « chiffres manquants des
+    # signataires » (the partners' reporting). Append a Counter(count, label, url) each.
+    return counters
+
+
+def manager_counters(user, today):
+    """The manager's counters, for their structure only (`Beneficiary.visible_to`): référents
+    above `PTI_CASELOAD_THRESHOLD`, people with no référent, people late on a deadline. Two
+    queries; none without a structure."""
+    if not user.organisation_id:
+        return []
+    threshold = settings.PTI_CASELOAD_THRESHOLD
+    overloaded = referents_with_caseload(user).filter(caseload__gt=threshold).count()
+    people = Beneficiary.objects.visible_to(user).aggregate(
+        unassigned=Count("pk", filter=Q(exit__isnull=True) & ~Q(pk__in=open_assignment_ids())),
+        late=Count("pk", filter=late_condition(today)),
+    )
+    return [
+        Counter(
+            overloaded,
+            words(
+                overloaded,
+                f"référent au-dessus du seuil de {threshold} personnes",
+                f"référents au-dessus du seuil de {threshold} personnes",
+            ),
+            url_with("beneficiaries:caseload", anchor="au-dessus-du-seuil"),
+        ),
+        Counter(
+            people["unassigned"],
+            words(people["unassigned"], "personne sans référent", "personnes sans référent"),
+            url_with("beneficiaries:caseload", anchor="sans-referent"),
+        ),
+        Counter(
+            people["late"],
+            words(
+                people["late"],
+                "personne avec au moins une échéance en retard",
+                "personnes avec au moins une échéance en retard",
+            ),
+            url_with("beneficiaries:list", due="late"),
+        ),
+    ]
+
+
+def referent_counters(user, today):
+    """The référent's counters, for their own people still in the dispositif: those late on
+    anything, then those for whom each kind of deadline (deadlines.DUE_LABELS) is due, each
+    leading to « Mon portefeuille » filtered on it. One query."""
+    counts = (
+        Beneficiary.objects.visible_to(user)
+        .filter(exit__isnull=True)
+        .aggregate(
+            late=Count("pk", filter=late_condition(today)),
+            **{code: Count("pk", filter=q) for code, q in due_conditions(today).items()},
+        )
+    )
+    counters = [
+        Counter(
+            counts["late"],
+            words(
+                counts["late"],
+                "personne avec au moins une échéance en retard",
+                "personnes avec au moins une échéance en retard",
+            ),
+            url_with("beneficiaries:portfolio", due="late"),
+        )
+    ]
+    for code, label in DUE_LABELS.items():
+        counters.append(
+            Counter(
+                counts[code],
+                f"{words(counts[code], 'personne', 'personnes')} : {label}",
+                url_with("beneficiaries:portfolio", due=code),
+            )
+        )
+    return counters
+
+
+def operator_counters(user, today):
+    """The operator's counters, for the actions of their organisation: prescriptions waiting
+    for an answer, people started in an action (prescriptions « commencée »). One query."""
+    counts = dict(
+        Prescription.objects.for_operator(user)
+        .filter(status__in=[PrescriptionStatus.SENT, PrescriptionStatus.STARTED])
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    sent = counts.get(PrescriptionStatus.SENT, 0)
+    started = counts.get(PrescriptionStatus.STARTED, 0)
+    return [
+        Counter(
+            sent,
+            words(
+                sent,
+                "prescription en attente de votre réponse",
+                "prescriptions en attente de votre réponse",
+            ),
+            url_with("beneficiaries:operator_inbox", etat=PrescriptionStatus.SENT),
+        ),
+        Counter(
+            started,
+            words(
+                started,
+                "personne entrée dans une de vos actions (prescription commencée)",
+                "personnes entrées dans vos actions (prescriptions commencées)",
+            ),
+            url_with("beneficiaries:operator_inbox", etat=PrescriptionStatus.STARTED),
+        ),
+    ]
+
+
+COUNTERS = {
+    "pilot": pilot_counters,
+    "manager": manager_counters,
+    "referent": referent_counters,
+    "operator": operator_counters,
+}
+
+
+def counters_for(user, today):
+    """The counters of `user`'s home page: a list of Counter, empty for a role without any."""
+    counters = COUNTERS.get(user.role)
+    return counters(user, today) if counters else []
+
+
+@dataclass(frozen=True)
+class StructureFigure:
+    """One line of a structure's indicators: `value` as shown (« 42 », « 61,5 % », « 23,4
+    jours », « — » when nothing to count), `detail` the counts behind a share or a mean."""
+
+    label: str
+    value: str
+    detail: str
+
+
+def french(number):
+    """12.5 -> « 12,5 » (a Decimal or an int)."""
+    return str(number).replace(".", ",")
+
+
+def structure_figures(organisation, year, today):
+    """A few indicators of `year` (up to `today`) for the people followed by `organisation`
+    (evaluation.computations.Computation restricted to the structure: the people who had a
+    référent of that structure at some time in the year): people followed, SDD oriented,
+    mean delay of orientation, contracts in force, dynamic exits. The definitions are the
+    DREES OARSA ones (indicators 1, 2, 3 and 6) and the pact's « sorties dynamiques ». A
+    list of StructureFigure; a fixed number of queries (about eight) whatever the people."""
+    computation = Computation(year, structure=organisation, today=today)
+    subject = computation.oarsa_1_subject()
+    oriented = computation.oarsa_2_oriented()
+    delay = computation.oarsa_3_orientation_delay()
+    contract = computation.oarsa_6_contract_rate()
+    exits = computation.dynamic_exits()
+
+    def share(figure, whole_words):
+        if figure.value is None:
+            return "—", f"aucune personne {whole_words}"
+        return (
+            f"{french(figure.value)} %",
+            f"{figure.numerator} sur {figure.denominator} {whole_words}",
+        )
+
+    people = subject.denominator or 0
+    return [
+        StructureFigure(
+            "Personnes suivies (droit ouvert, pas sorties)",
+            str(people),
+            f"dont {subject.numerator or 0} soumises aux droits et devoirs",
+        ),
+        StructureFigure(
+            "Personnes soumises aux droits et devoirs orientées",
+            *share(oriented, "soumises aux droits et devoirs"),
+        ),
+        StructureFigure(
+            "Délai moyen entre la demande de RSA et la première orientation",
+            f"{french(delay.value)} jours" if delay.value is not None else "—",
+            f"{delay.denominator} personne{'s' if delay.denominator > 1 else ''} entrée"
+            f"{'s' if delay.denominator > 1 else ''} dans l'année et orientée"
+            f"{'s' if delay.denominator > 1 else ''}",
+        ),
+        StructureFigure(
+            "Personnes orientées hors France Travail avec un contrat en cours",
+            *share(contract, "orientées hors France Travail"),
+        ),
+        StructureFigure(
+            "Sorties dynamiques (emploi durable, emploi de transition, sortie positive)",
+            *share(exits, "sorties dans l'année"),
+        ),
+    ]
