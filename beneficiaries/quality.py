@@ -1,0 +1,230 @@
+"""The quality of the people's data: what a pilot should put right before the figures can be
+trusted. Each check counts people still in the parcours (no exit recorded) and leads to the
+people list filtered by the same condition (`BeneficiaryFilter`: « à faire » for the legal
+deadlines, « anomalie » for the others), so that the board, the list, its export and its count
+agree. The items of an import set aside (households of the CNAF flux, rows of a table import)
+lead to the pages where they are reviewed.
+
+Every count is made by the database in a constant number of queries, whatever the number of
+people (`data_quality_counts`): on 100,000 people it stays well under a second.
+"""
+
+import datetime
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from beneficiaries.enums import RightsAndDuties
+from beneficiaries.models import (
+    Beneficiary,
+    FluxListing,
+    HeldHousehold,
+    due_conditions,
+    open_assignment_ids,
+)
+from pti.enums import Role, RunKind, RunStatus
+from pti.models import TaskRun
+
+# The anomalies the people list filters by (`?anomalie=<code>`), in the board's order.
+QUALITY_LABELS = {
+    "no_referent": "soumis aux droits et devoirs sans référent",
+    "no_territory": "foyer sans territoire vérifié (sans commune ou commune d'ailleurs)",
+    "duplicate": "doublon probable (même nom et même date de naissance)",
+    "absent_from_flux": "foyer absent du dernier flux CAF ou MSA",
+}
+
+# The table imports of people whose held rows wait to be corrected and imported again.
+PEOPLE_TABLE_IMPORTS = (RunKind.PEOPLE_IMPORT, RunKind.CAF_CONTACTS_IMPORT)
+
+
+def last_two_fluxes():
+    """(date of the last monthly CNAF/MSA flux, date of the one before), None for each flux
+    that never came: the two latest distinct `FluxListing.listed_on` (one query, served by
+    the index on listed_on)."""
+    dates = list(
+        FluxListing.objects.order_by("-listed_on")
+        .values_list("listed_on", flat=True)
+        .distinct()[:2]
+    )
+    dates += [None] * (2 - len(dates))
+    return dates[0], dates[1]
+
+
+def absent_from_flux(last_on, previous_on):
+    """Q on people: their household was listed by the flux of `previous_on` (a member's
+    FluxListing is of that day: the flux moves it to its own date) and by no member in the
+    flux of `last_on`. A household the last flux closed has its people exited (an Exit), so it
+    is not counted among people still in the parcours. Never anyone before two fluxes."""
+    if last_on is None or previous_on is None:
+        return Q(pk__in=[])
+    listed_before = Beneficiary.objects.filter(flux_listing__listed_on=previous_on).values(
+        "household_id"
+    )
+    listed_last = Beneficiary.objects.filter(flux_listing__listed_on=last_on).values("household_id")
+    return Q(household_id__in=listed_before) & ~Q(household_id__in=listed_last)
+
+
+def quality_conditions(*, fluxes=None):
+    """{code of QUALITY_LABELS: Q on people}, each limited to people with no exit recorded.
+    `fluxes` is `last_two_fluxes()` when the caller already has it (else one query).
+
+    - no_referent: subject to rights and duties (CASF L262-28) with no open ReferentAssignment;
+    - no_territory: their household has no commune, or a commune of another territory than
+      the household's (the territory then says nothing sure of where they live);
+    - duplicate: another person not exited, not anonymised, has the same comparison key of
+      names (`Beneficiary.search_key`, beneficiaries.search.search_key) and birth date;
+    - absent_from_flux: see `absent_from_flux`.
+    """
+    last_on, previous_on = fluxes if fluxes is not None else last_two_fluxes()
+    same_identity = Beneficiary.objects.filter(
+        search_key=OuterRef("search_key"),
+        birth_date=OuterRef("birth_date"),
+        exit__isnull=True,
+        anonymised_on__isnull=True,
+    ).exclude(pk=OuterRef("pk"))
+    conditions = {
+        "no_referent": Q(rights_and_duties=RightsAndDuties.SUBJECT)
+        & ~Q(pk__in=open_assignment_ids()),
+        "no_territory": Q(household__commune__isnull=True)
+        | ~Q(household__commune__territory_id=F("household__territory_id")),
+        "duplicate": Q(anonymised_on__isnull=True) & Q(Exists(same_identity)),
+        "absent_from_flux": absent_from_flux(last_on, previous_on),
+    }
+    return {code: Q(exit__isnull=True) & condition for code, condition in conditions.items()}
+
+
+def data_quality_counts(user, today=None):
+    """What the data-quality board counts for `user` (people of their scope only,
+    `Beneficiary.objects.visible_to`), on `today` (a date, default today), as a dict:
+
+    - "orientation", "expired": people whose orientation is late (no orientation 6 weeks after
+      the right was known) or whose current contract has ended (`due_conditions`);
+    - "no_referent", "no_territory", "duplicate", "absent_from_flux": people
+      (`quality_conditions`), with "no_territory_households" and "absent_from_flux_households"
+      the households they belong to;
+    - "active": people still in the parcours, the denominator;
+    - "last_flux_on", "previous_flux_on": the dates of the last two fluxes (or None);
+    - for a pilot only (None for anyone else): "held_households", households of the CNAF/MSA
+      flux set aside and not yet dealt with; "held_rows", rows held by the last table import
+      of people and of CAF contacts; "held_runs", those runs [(TaskRun, rows held)].
+
+    Five queries at most, whatever the number of people."""
+    today = today or timezone.localdate()
+    fluxes = last_two_fluxes()
+    conditions = quality_conditions(fluxes=fluxes)
+    due = due_conditions(today)
+    people = Beneficiary.objects.visible_to(user).order_by()
+    counts = people.aggregate(
+        active=Count("pk", filter=Q(exit__isnull=True)),
+        orientation=Count("pk", filter=due["orientation"]),
+        expired=Count("pk", filter=due["expired"]),
+        **{code: Count("pk", filter=condition) for code, condition in conditions.items()},
+        no_territory_households=Count(
+            "household_id", distinct=True, filter=conditions["no_territory"]
+        ),
+        absent_from_flux_households=Count(
+            "household_id", distinct=True, filter=conditions["absent_from_flux"]
+        ),
+    )
+    counts["last_flux_on"], counts["previous_flux_on"] = fluxes
+    counts.update(held_households=None, held_rows=None, held_runs=None)
+    if user.role == Role.PILOT:
+        counts["held_households"] = HeldHousehold.objects.filter(resolved_at__isnull=True).count()
+        counts["held_runs"] = last_runs_with_held_rows()
+        counts["held_rows"] = sum(held for _run, held in counts["held_runs"])
+    return counts
+
+
+def last_runs_with_held_rows():
+    """[(TaskRun, rows held)]: the last finished table import of each kind of
+    PEOPLE_TABLE_IMPORTS, when it held rows (kept as a CSV on its page, to correct and import
+    again). One query per kind (two)."""
+    found = []
+    for kind in PEOPLE_TABLE_IMPORTS:
+        run = (
+            TaskRun.objects.filter(kind=kind, status__in=[RunStatus.DONE, RunStatus.FAILED])
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if run is None:
+            continue
+        held = (run.summary or run.analysis or {}).get("held_count", 0)
+        if held:
+            found.append((run, held))
+    return found
+
+
+def flux_dates_label(last_on: datetime.date | None, previous_on: datetime.date | None):
+    """« flux du 05/11/2026 comparé à celui du 05/10/2026 », or why no comparison is made."""
+    if last_on is None or previous_on is None:
+        return "il faut deux flux mensuels importés pour les comparer"
+    return f"flux du {last_on:%d/%m/%Y} comparé à celui du {previous_on:%d/%m/%Y}"
+
+
+def list_url(**criteria):
+    """The people list filtered by `criteria` (BeneficiaryFilter's parameters)."""
+    return f"{reverse('beneficiaries:list')}?{urlencode(criteria)}"
+
+
+def board_rows(counts):
+    """The board's lines from `data_quality_counts`: [(label, number, unit, link, its
+    text, detail or "")], in the order a pilot deals with them; the lines of held items only
+    when they were counted (a pilot)."""
+    rows = [
+        (
+            "Orientation en retard : droit connu depuis plus de 6 semaines, sans orientation",
+            counts["orientation"],
+            "personne",
+            list_url(due="orientation"),
+            "",
+        ),
+        (
+            "Soumis aux droits et devoirs sans référent",
+            counts["no_referent"],
+            "personne",
+            list_url(anomaly="no_referent"),
+            "",
+        ),
+        (
+            "Contrat échu : le contrat en cours est arrivé à son terme",
+            counts["expired"],
+            "personne",
+            list_url(due="expired"),
+            "",
+        ),
+        (
+            "Foyer sans territoire vérifié : sans commune, ou commune d'un autre territoire",
+            counts["no_territory"],
+            "personne",
+            list_url(anomaly="no_territory"),
+            f"{counts['no_territory_households']} foyer(s)",
+        ),
+        (
+            "Doublon probable : même nom et même date de naissance qu'une autre personne",
+            counts["duplicate"],
+            "personne",
+            list_url(anomaly="duplicate", sort="nom"),
+            "triées par nom : les personnes d'un même doublon se suivent",
+        ),
+        (
+            "Foyer absent du dernier flux CAF ou MSA",
+            counts["absent_from_flux"],
+            "personne",
+            list_url(anomaly="absent_from_flux"),
+            f"{counts['absent_from_flux_households']} foyer(s) ; "
+            + flux_dates_label(counts["last_flux_on"], counts["previous_flux_on"]),
+        ),
+    ]
+    if counts["held_households"] is not None:
+        rows.append(
+            (
+                "Foyers du flux CAF ou MSA mis de côté, à traiter",
+                counts["held_households"],
+                "foyer",
+                reverse("beneficiaries:held_households"),
+                "",
+            )
+        )
+    return rows
