@@ -12,13 +12,16 @@ people (`data_quality_counts`): on 100,000 people it stays well under a second.
 import datetime
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.db.models.lookups import In
 from django.urls import reverse
 from django.utils import timezone
 
 from beneficiaries.enums import RightsAndDuties
 from beneficiaries.models import (
     Beneficiary,
+    Exit,
     FluxListing,
     HeldHousehold,
     due_conditions,
@@ -52,47 +55,80 @@ def last_two_fluxes():
     return dates[0], dates[1]
 
 
-def absent_from_flux(last_on, previous_on):
-    """Q on people: their household was listed by the flux of `previous_on` (a member's
-    FluxListing is of that day: the flux moves it to its own date) and by no member in the
-    flux of `last_on`. A household the last flux closed has its people exited (an Exit), so it
-    is not counted among people still in the parcours. Never anyone before two fluxes."""
+def absent_households(last_on, previous_on):
+    """[household id]: the households the flux of `previous_on` listed (a member's
+    FluxListing is of that day: the flux moves it to its own date) and the flux of `last_on`
+    did not list at all (no member's listing is of that day); [] before two fluxes. One query:
+    the people still listed on the previous day are few (those the last flux dropped), found by
+    the index on listed_on, and each of their households is looked for in the last flux."""
     if last_on is None or previous_on is None:
-        return Q(pk__in=[])
-    listed_before = Beneficiary.objects.filter(flux_listing__listed_on=previous_on).values(
-        "household_id"
+        return []
+    listed_last = FluxListing.objects.filter(
+        listed_on=last_on, beneficiary__household_id=OuterRef("household_id")
     )
-    listed_last = Beneficiary.objects.filter(flux_listing__listed_on=last_on).values("household_id")
-    return Q(household_id__in=listed_before) & ~Q(household_id__in=listed_last)
+    return list(
+        Beneficiary.objects.filter(flux_listing__listed_on=previous_on)
+        .filter(~Exists(listed_last))
+        .order_by()
+        .values_list("household_id", flat=True)
+        .distinct()
+    )
+
+
+def identity():
+    """The expression of a person's identity as the duplicates compare it: the comparison
+    key of their names and their birth date, « dupont camille|1985-06-15 »."""
+    return Concat(
+        "search_key", Value("|"), Cast("birth_date", CharField()), output_field=CharField()
+    )
+
+
+def shared_identities():
+    """The identities (`identity`) two people or more still in the parcours and not
+    anonymised share: one GROUP BY, which PostgreSQL hashes once (rather than looking for a
+    twin of each of 100,000 people)."""
+    return (
+        Beneficiary.objects.filter(anonymised_on__isnull=True)
+        .exclude(pk__in=Exit.objects.values("beneficiary_id"))
+        .order_by()
+        .annotate(identity=identity())
+        .values("identity")
+        .annotate(people=Count("pk"))
+        .filter(people__gt=1)
+    )
 
 
 def quality_conditions(*, fluxes=None):
     """{code of QUALITY_LABELS: Q on people}, each limited to people with no exit recorded.
-    `fluxes` is `last_two_fluxes()` when the caller already has it (else one query).
+    `fluxes` is `last_two_fluxes()` when the caller already has it (else one query); the
+    households absent from the last flux are read at once (one query).
 
     - no_referent: subject to rights and duties (CASF L262-28) with no open ReferentAssignment;
     - no_territory: their household has no commune, or a commune of another territory than
       the household's (the territory then says nothing sure of where they live);
     - duplicate: another person not exited, not anonymised, has the same comparison key of
       names (`Beneficiary.search_key`, beneficiaries.search.search_key) and birth date;
-    - absent_from_flux: see `absent_from_flux`.
+    - absent_from_flux: their household is one of `absent_households`.
     """
+    return {
+        code: Q(exit__isnull=True) & condition
+        for code, condition in _conditions(fluxes=fluxes).items()
+    }
+
+
+def _conditions(*, fluxes=None):
+    """`quality_conditions` without their « no exit recorded »."""
     last_on, previous_on = fluxes if fluxes is not None else last_two_fluxes()
-    same_identity = Beneficiary.objects.filter(
-        search_key=OuterRef("search_key"),
-        birth_date=OuterRef("birth_date"),
-        exit__isnull=True,
-        anonymised_on__isnull=True,
-    ).exclude(pk=OuterRef("pk"))
-    conditions = {
+    return {
         "no_referent": Q(rights_and_duties=RightsAndDuties.SUBJECT)
         & ~Q(pk__in=open_assignment_ids()),
         "no_territory": Q(household__commune__isnull=True)
         | ~Q(household__commune__territory_id=F("household__territory_id")),
-        "duplicate": Q(anonymised_on__isnull=True) & Q(Exists(same_identity)),
-        "absent_from_flux": absent_from_flux(last_on, previous_on),
+        "duplicate": Q(anonymised_on__isnull=True)
+        & Q(In(identity(), shared_identities().values("identity"))),
+        # A household the last flux closed has its people exited (an Exit): not counted.
+        "absent_from_flux": Q(household_id__in=absent_households(last_on, previous_on)),
     }
-    return {code: Q(exit__isnull=True) & condition for code, condition in conditions.items()}
 
 
 def data_quality_counts(user, today=None):
@@ -110,14 +146,20 @@ def data_quality_counts(user, today=None):
       flux set aside and not yet dealt with; "held_rows", rows held by the last table import
       of people and of CAF contacts; "held_runs", those runs [(TaskRun, rows held)].
 
-    Five queries at most, whatever the number of people."""
+    Six queries at most, whatever the number of people."""
     today = today or timezone.localdate()
     fluxes = last_two_fluxes()
-    conditions = quality_conditions(fluxes=fluxes)
+    conditions = _conditions(fluxes=fluxes)
     due = due_conditions(today)
-    people = Beneficiary.objects.visible_to(user).order_by()
+    # The people still in the parcours, written as NOT IN (exits) rather than a join to the
+    # exits: PostgreSQL then estimates their number well and hashes the other tables.
+    people = (
+        Beneficiary.objects.visible_to(user)
+        .exclude(pk__in=Exit.objects.values("beneficiary_id"))
+        .order_by()
+    )
     counts = people.aggregate(
-        active=Count("pk", filter=Q(exit__isnull=True)),
+        active=Count("pk"),
         orientation=Count("pk", filter=due["orientation"]),
         expired=Count("pk", filter=due["expired"]),
         **{code: Count("pk", filter=condition) for code, condition in conditions.items()},

@@ -225,7 +225,10 @@ def test_no_flux_comparison_before_two_fluxes(pilot, forez, client_as):
 def test_the_board_makes_as_many_queries_for_one_person_as_for_the_departement(
     pilot, forez, roannais, client_as, assert_constant_queries
 ):
-    person(forez)
+    # Two people, one in each of two fluxes (before two, no household is looked for).
+    listed(person(forez), PREVIOUS_FLUX)
+    FluxListing.objects.update(listed_on=LAST_FLUX)
+    listed(person(forez), PREVIOUS_FLUX)
     client = client_as(pilot)
 
     def page():
