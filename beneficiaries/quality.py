@@ -205,6 +205,11 @@ def flux_dates_label(last_on: datetime.date | None, previous_on: datetime.date |
     return f"flux du {last_on:%d/%m/%Y} comparé à celui du {previous_on:%d/%m/%Y}"
 
 
+def households(number):
+    """« 1 foyer », « 2 foyers »."""
+    return f"{number} foyer{'s' if number > 1 else ''}"
+
+
 def list_url(**criteria):
     """The people list filtered by `criteria` (BeneficiaryFilter's parameters)."""
     return f"{reverse('beneficiaries:list')}?{urlencode(criteria)}"
@@ -241,7 +246,7 @@ def board_rows(counts):
             counts["no_territory"],
             "personne",
             list_url(anomaly="no_territory"),
-            f"{counts['no_territory_households']} foyer(s)",
+            households(counts["no_territory_households"]),
         ),
         (
             "Doublon probable : même nom et même date de naissance qu'une autre personne",
@@ -255,7 +260,7 @@ def board_rows(counts):
             counts["absent_from_flux"],
             "personne",
             list_url(anomaly="absent_from_flux"),
-            f"{counts['absent_from_flux_households']} foyer(s) ; "
+            f"{households(counts['absent_from_flux_households'])} ; "
             + flux_dates_label(counts["last_flux_on"], counts["previous_flux_on"]),
         ),
     ]
