@@ -4,7 +4,7 @@ from django.db.models import F
 
 from beneficiaries.deadlines import DUE_LABELS
 from beneficiaries.enums import Parcours
-from beneficiaries.quality import QUALITY_LABELS, quality_conditions
+from beneficiaries.quality import QUALITY_LABELS, quality_condition
 from beneficiaries.traces import search_fingerprint
 from pti.enums import Role
 from pti.forms import DateInput
@@ -117,7 +117,7 @@ class BeneficiaryFilter(django_filters.FilterSet):
 
     def filter_anomaly(self, queryset, name, value):
         """The people of a check of the data-quality board (beneficiaries.quality)."""
-        return queryset.filter(quality_conditions()[value])
+        return queryset.filter(quality_condition(value))
 
     def filter_state(self, queryset, name, value):
         if value == "active":

@@ -116,6 +116,14 @@ def quality_conditions(*, fluxes=None):
     }
 
 
+def quality_condition(code):
+    """The Q of one check of `quality_conditions` (`code`), reading the fluxes only for the
+    households absent from the last one: what the people list filters by."""
+    if code == "absent_from_flux":
+        return quality_conditions()[code]
+    return Q(exit__isnull=True) & _conditions(fluxes=(None, None))[code]
+
+
 def _conditions(*, fluxes=None):
     """`quality_conditions` without their « no exit recorded »."""
     last_on, previous_on = fluxes if fluxes is not None else last_two_fluxes()
