@@ -4,6 +4,7 @@ from django.db.models import F
 
 from beneficiaries.deadlines import DUE_LABELS
 from beneficiaries.enums import Parcours
+from beneficiaries.quality import QUALITY_LABELS, quality_condition
 from beneficiaries.traces import search_fingerprint
 from pti.enums import Role
 from pti.forms import DateInput
@@ -55,6 +56,12 @@ class BeneficiaryFilter(django_filters.FilterSet):
         choices=[LATE_CHOICE, *DUE_LABELS.items()],
         method="filter_due",
         empty_label="Tout",
+    )
+    anomaly = django_filters.ChoiceFilter(
+        label="Anomalie",
+        choices=list(QUALITY_LABELS.items()),
+        method="filter_anomaly",
+        empty_label="Toutes",
     )
     state = django_filters.ChoiceFilter(
         label="Situation",
@@ -115,6 +122,10 @@ class BeneficiaryFilter(django_filters.FilterSet):
         if value == LATE_CHOICE[0]:
             return queryset.late(self.today)
         return queryset.due(value, self.today)
+
+    def filter_anomaly(self, queryset, name, value):
+        """The people of a check of the data-quality board (beneficiaries.quality)."""
+        return queryset.filter(quality_condition(value))
 
     def filter_state(self, queryset, name, value):
         if value == "active":

@@ -1321,6 +1321,11 @@ class FluxListing(models.Model):
     class Meta:
         verbose_name = "présence dans le flux CNAF ou MSA"
         verbose_name_plural = "présences dans le flux CNAF ou MSA"
+        indexes = [
+            # The dates of the last two fluxes, and the people of the previous one no longer
+            # listed (beneficiaries.quality: the households absent from the last flux).
+            models.Index(fields=["listed_on"], name="flux_listing_listed_on_idx"),
+        ]
 
     def __str__(self):
         return f"Dans le flux du {self.listed_on:%d/%m/%Y}"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("beneficiaires/import/coordonnees-caf/", views.contacts_import, name="import_contacts"),
     path("beneficiaires/import/flux-caf/", views.flux_import, name="import_flux"),
     path("beneficiaires/flux-a-traiter/", views.held_households, name="held_households"),
+    path("beneficiaires/qualite/", views.data_quality, name="data_quality"),
     path("beneficiaires/conservation/", views.retention, name="retention"),
     path(
         "beneficiaires/flux-a-traiter/<int:pk>/traite/",

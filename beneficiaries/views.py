@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.enums import PrescriptionStatus
 from actions.models import Action
 from beneficiaries import forms as people_forms
-from beneficiaries import people_export, services, traces
+from beneficiaries import people_export, quality, services, traces
 from beneficiaries.activity import FILE_WEEKS, activity_weeks, first_of_weeks
 from beneficiaries.deadlines import DUE_LABELS, active_base_start, due_items
 from beneficiaries.enums import (
@@ -864,6 +864,26 @@ def retention(request):
             "recent_runs": TaskRun.objects.filter(kind=RunKind.RETENTION).select_related(
                 "created_by"
             )[:5],
+            "trail": [("Bénéficiaires", reverse("beneficiaries:list"))],
+        },
+    )
+
+
+@role_required(PILOTS)
+def data_quality(request):
+    """The data-quality board: what to put right in the people's files (late orientations,
+    people without référent, expired contracts, households without a sure territory, likely
+    duplicates, households the last flux no longer lists, items of imports set aside), each
+    count leading to the list of the same people (beneficiaries.quality)."""
+    today = timezone.localdate()
+    counts = quality.data_quality_counts(request.user, today)
+    return render(
+        request,
+        "beneficiaries/data_quality.html",
+        {
+            "counts": counts,
+            "rows": quality.board_rows(counts),
+            "today": today,
             "trail": [("Bénéficiaires", reverse("beneficiaries:list"))],
         },
     )

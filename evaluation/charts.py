@@ -208,3 +208,57 @@ def _svg(chart_id, title, description, width, height, parts):
         format_html(PATTERNS, chart_id, TARGET),
         format_html_join("", "{}", ((part,) for part in parts)),
     )
+
+
+def paired_bar_chart(*, chart_id, title, description, rows, names):
+    """Two horizontal bars per row, (label, first, second): the first solid, the second
+    hatched, each with its name and figure written at its end (« freins ouverts 12 »), so that
+    nothing is told by colour or pattern alone. `names` are the two measures' names."""
+    rows = list(rows)
+    top = float(max([v for _, a, b in rows for v in (a, b)] or [1])) or 1.0
+    label_width, bar_width, row_height = 300, 300, 46
+    first_name, second_name = names
+    parts = []
+    for index, (label, first, second) in enumerate(rows):
+        y = 10 + index * row_height
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>',
+                label_width - 8,
+                y + 17,
+                label if len(label) <= 46 else label[:44] + "…",
+            )
+        )
+        width = bar_width * float(first) / top
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="{}" height="16" fill="{}"/>'
+                '<text x="{}" y="{}" font-size="11">{} {}</text>',
+                label_width,
+                y + 2,
+                c(width),
+                BAR,
+                c(label_width + width + 6),
+                y + 14,
+                first_name,
+                figure(first),
+            )
+        )
+        width = bar_width * float(second) / top
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="{}" height="14" fill="url(#{}-hachures)" '
+                'stroke="{}"/><text x="{}" y="{}" font-size="11">{} {}</text>',
+                label_width,
+                y + 21,
+                c(width),
+                chart_id,
+                TARGET,
+                c(label_width + width + 6),
+                y + 32,
+                second_name,
+                figure(second),
+            )
+        )
+    height = row_height * len(rows) + 20
+    return _svg(chart_id, title, description, label_width + bar_width + 150, height, parts)

@@ -4,6 +4,7 @@ from django.utils import timezone
 from actions.models import Action
 from evaluation.enums import Scope, Source
 from evaluation.models import Indicator
+from evaluation.offer import SORTS as OFFER_SORTS
 from pti.forms import StyledFormMixin
 from pti.models import Territory
 
@@ -28,6 +29,24 @@ class PeriodForm(StyledFormMixin, forms.Form):
         if self.is_valid():
             return self.cleaned_data["annee"], self.cleaned_data["territoire"]
         return (years[0] if years else timezone.localdate().year), None
+
+
+class OfferNeedForm(StyledFormMixin, forms.Form):
+    """The territory and the order of the offer-against-need table (?territoire=&tri=)."""
+
+    territoire = forms.ModelChoiceField(
+        label="Territoire",
+        queryset=Territory.objects.all(),
+        required=False,
+        empty_label="Tout le département",
+    )
+    tri = forms.ChoiceField(label="Trier par", choices=list(OFFER_SORTS.items()), required=False)
+
+    def chosen(self):
+        """(territory or None, sort key); an unknown value is ignored, as on the other pages."""
+        if self.is_valid():
+            return self.cleaned_data["territoire"], self.cleaned_data["tri"] or "ecart"
+        return None, "ecart"
 
 
 class TargetForm(StyledFormMixin, forms.Form):

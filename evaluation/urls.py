@@ -9,6 +9,7 @@ urlpatterns = [
     path("evaluation/tableau.<export:fmt>", views.dashboard_export, name="dashboard_export"),
     path("evaluation/oarsa.xlsx", views.oarsa_export, name="oarsa_export"),
     path("evaluation/territoires/", views.territories, name="territories"),
+    path("evaluation/offre-et-besoins/", views.offer_and_need, name="offer_and_need"),
     path("evaluation/orientations/", views.orientations, name="orientations"),
     path("evaluation/actions/", views.actions_view, name="actions"),
     path("evaluation/actions.<export:fmt>", views.actions_export, name="actions_export"),

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.models import Action
-from evaluation import services
-from evaluation.charts import bar_chart, line_chart
+from evaluation import offer, services
+from evaluation.charts import bar_chart, line_chart, paired_bar_chart
 from evaluation.computations import Computation, action_results, percent
 from evaluation.dashboard import (
     Point,
@@ -26,7 +26,14 @@ from evaluation.dashboard import (
 from evaluation.disclosure import secret_legend
 from evaluation.enums import Breakdown, Scope, Source, Unit
 from evaluation.exports import actions_dataset, dashboard_dataset
-from evaluation.forms import EntryForm, PartnerEntryForm, PeriodForm, SnapshotForm, TargetForm
+from evaluation.forms import (
+    EntryForm,
+    OfferNeedForm,
+    PartnerEntryForm,
+    PeriodForm,
+    SnapshotForm,
+    TargetForm,
+)
 from evaluation.models import Indicator, Measurement, Snapshot, Target
 from pti.enums import Role, RunKind
 from pti.models import TaskRun, Territory
@@ -222,6 +229,47 @@ def territories(request):
         "as_of": as_of_label(year),
     }
     return render(request, "evaluation/territories.html", context)
+
+
+@role_required(PILOTS)
+def offer_and_need(request):
+    """Offer against need: per territory and kind of obstacle, the open obstacles against the
+    free places of the actions that treat them, and the prescriptions waiting for a place
+    (evaluation.offer); the needs not covered said in words, a chart with the same figures."""
+    today = timezone.localdate()
+    form = OfferNeedForm(request.GET or None)
+    territory, sort = form.chosen()
+    rows = offer.offer_and_need(today, territory=territory, sort=sort)
+    totals = offer.totals(rows)
+    where = territory.name if territory else "tout le département"
+    chart = paired_bar_chart(
+        chart_id="offre-besoins",
+        title=f"Freins ouverts et places libres par frein, {where}",
+        description=(
+            "Pour chaque frein, la barre pleine compte les freins ouverts des personnes dans le "
+            "dispositif, la barre hachurée les places libres des actions qui le traitent ; "
+            "chaque barre porte son nom et son nombre. Le tableau qui suit le graphique donne "
+            "les mêmes chiffres."
+        ),
+        rows=[(label, need, places) for label, (need, places, _waiting) in totals.items()],
+        names=("freins ouverts", "places libres"),
+    )
+    return render(
+        request,
+        "evaluation/offer_and_need.html",
+        {
+            "form": form,
+            "rows": rows,
+            "totals": totals,
+            "chart": chart,
+            "territory": territory,
+            "where": where,
+            "today": today,
+            "uncovered_label": offer.UNCOVERED,
+            "uncovered_count": sum(1 for row in rows if row.uncovered),
+            "trail": evaluation_trail(),
+        },
+    )
 
 
 @role_required(PILOTS)

@@ -227,6 +227,7 @@ ROUTES = {
     "beneficiaries:import_flux": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:held_households": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:retention": (lambda w: [], GET, roles(PILOT, 200)),
+    "beneficiaries:data_quality": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:held_household_resolve": (lambda w: [w["held"].pk], POST, roles(PILOT, 302)),
     "beneficiaries:file": (lambda w: [w["person"].pk], GET, person(FILE_READERS, 200)),
     "beneficiaries:update": (lambda w: [w["person"].pk], GET, person(FILE_READERS, 200)),
@@ -283,6 +284,7 @@ ROUTES = {
     # Started as a run: the pilot is sent to the run's page.
     "evaluation:oarsa_export": (lambda w: [], POST, roles(PILOT, 302)),
     "evaluation:territories": (lambda w: [], GET, roles(PILOT, 200)),
+    "evaluation:offer_and_need": (lambda w: [], GET, roles(PILOT, 200)),
     "evaluation:orientations": (lambda w: [], GET, roles(PILOT, 200)),
     "evaluation:actions": (lambda w: [], GET, roles(PILOT, 200)),
     "evaluation:actions_export": (lambda w: ["xlsx"], GET, roles(PILOT, 200)),
