@@ -10,10 +10,18 @@ from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from beneficiaries.models import Beneficiary
+from evaluation import precomputed
 from evaluation.computations import Computation
-from evaluation.disclosure import SHOWN, entered_is_secret, live_secret
+from evaluation.disclosure import SHOWN, FigureSecret, entered_is_secret, live_secret
 from evaluation.enums import Direction, Scope
-from evaluation.models import SCOPE_FIELDS, Indicator, Measurement, Snapshot, Target
+from evaluation.models import (
+    SCOPE_FIELDS,
+    Indicator,
+    Measurement,
+    PrecomputedFigures,
+    Snapshot,
+    Target,
+)
 
 
 def available_years(today=None):
@@ -118,21 +126,15 @@ def year_secret(*, year, figures, territory=None, computation=None, key_rates_on
     return live_secret(whole, whole_figures, viewed={territory.pk: figures})
 
 
-def dashboard_rows(*, year, pact, territory=None, for_partner=False, computation=None):
+def dashboard_rows(*, year, pact, territory=None, for_partner=False, year_figures=None):
     """One row per computed or entered indicator of the pact for the year and territory, with
     the département's figures, the figures of the dashboard (`figures`), the year's latest
     snapshot, and for a partner the secret applied (`secret`, else None):
-    (rows, figures, snapshot, secret)."""
-    computation = computation or Computation(year, territory=territory)
-    figures = computation.all()
-    secret = None
-    if for_partner:
-        secret = year_secret(
-            year=year,
-            figures=figures,
-            territory=territory,
-            computation=None if territory else computation,
-        )
+    (rows, figures, snapshot, secret). `year_figures` (a YearFigures) gives the computed
+    figures: the night's when there are some."""
+    year_figures = year_figures or YearFigures.of(year)
+    figures = year_figures.figures(territory)
+    secret = year_figures.secret(figures, territory) if for_partner else None
     scope, obj = (Scope.TERRITORY, territory) if territory else (Scope.PACT, pact)
     secret_scope = territory.pk if territory else None
     targets = {
@@ -200,7 +202,8 @@ def key_series(*, years, figures, pact, territory=None, for_partner=False, secre
     figures its latest snapshot kept (as they were reported); a year without one is computed
     (three queries); the year shown on the dashboard reuses its `figures`. For partners, each
     year's rates keep the secret that year's figures have wherever they are shown: the
-    snapshot's, or the figures computed now (for the dashboard's year, `secret`)."""
+    snapshot's, or the figures computed now (for the dashboard's year, `secret`). A year
+    without a snapshot reads the night's figures when there are some (no computation)."""
     scope, obj = (Scope.TERRITORY, territory) if territory else (Scope.PACT, pact)
     secret_scope = territory.pk if territory else None
     latest = Snapshot.objects.filter(year=OuterRef("year")).order_by("-taken_at", "-pk")
@@ -222,9 +225,18 @@ def key_series(*, years, figures, pact, territory=None, for_partner=False, secre
     codes = dict(Indicator.objects.filter(code__in=KEY_RATES.values()).values_list("pk", "code"))
     points = {(year, codes[pk]): point for (year, pk), point in points.items()}
     kept_years = {year for year, _ in points}
+    nightly = {
+        kept.year: YearFigures(kept.year, kept)
+        for kept in PrecomputedFigures.objects.filter(
+            year__in=[year for year in years[:-1] if year not in kept_years]
+        )
+    }
     for year in years:
         if year == years[-1]:
             year_figures, hidden_by = figures, secret
+        elif year in nightly:
+            year_figures = nightly[year].figures(territory)
+            hidden_by = nightly[year].secret(year_figures, territory) if for_partner else None
         elif year not in kept_years:
             computation = Computation(year, territory=territory)
             if for_partner:
@@ -262,3 +274,62 @@ def as_of_label(year):
     today = timezone.localdate()
     end = datetime.date(year, 12, 31)
     return f"au {min(end, today):%d/%m/%Y}"
+
+
+class YearFigures:
+    """The figures of one year as the pages read them, precomputed or computed now.
+
+    `figures(territory)`: {code: Figure} of the département (None) or of a territory;
+    `secret()`: the secret statistique of those figures for partners (a FigureSecret);
+    `computed_at`: when they were computed (None: now)."""
+
+    def __init__(self, year, kept=None):
+        self.year = year
+        self.kept = kept
+        self.computed_at = kept.computed_at if kept else None
+        self._computations = {}
+
+    @classmethod
+    def of(cls, year):
+        """The year's figures: the nightly ones if any (one query), else computed now."""
+        return cls(year, PrecomputedFigures.objects.filter(year=year).first())
+
+    def computation(self, territory=None):
+        key = territory.pk if territory else None
+        if key not in self._computations:
+            self._computations[key] = Computation(self.year, territory=territory)
+        return self._computations[key]
+
+    def figures(self, territory=None):
+        if self.kept is None:
+            return self.computation(territory).all()
+        key = str(territory.pk) if territory else precomputed.WHOLE
+        data = self.kept.scopes.get(key)
+        if data is None:  # a territory created since the night: computed now
+            return self.computation(territory).all()
+        return precomputed.figures_from_json(data)
+
+    def secret(self, figures, territory=None):
+        """The secret of `figures` (those of `territory`) for readers outside the
+        département. Precomputed: from the kept figures of every scope, no query; computed
+        now: as `evaluation.dashboard.year_secret`."""
+        if self.kept is None:
+            return year_secret(
+                year=self.year,
+                figures=figures,
+                territory=territory,
+                computation=None if territory else self.computation(),
+            )
+        scopes = {
+            (None if key == precomputed.WHOLE else int(key)): precomputed.figures_from_json(data)
+            for key, data in self.kept.scopes.items()
+        }
+        if territory is not None:
+            scopes[territory.pk] = figures
+        return FigureSecret(scopes)
+
+    def as_of_label(self):
+        """« au 02/12/2026 »: the day the figures were computed (today, or the night's)."""
+        if self.computed_at is None:
+            return as_of_label(self.year)
+        return f"au {timezone.localtime(self.computed_at):%d/%m/%Y}"

@@ -16,6 +16,7 @@ from evaluation.charts import bar_chart, line_chart, paired_bar_chart
 from evaluation.computations import Computation, action_results, percent
 from evaluation.dashboard import (
     Point,
+    YearFigures,
     as_of_label,
     available_years,
     dashboard_rows,
@@ -76,9 +77,13 @@ def dashboard(request):
     form, year, territory, years = _period(request)
     pact = services.reference_pact()
     for_partner = request.user.role == Role.PARTNER
-    computation = Computation(year, territory=territory)
+    year_figures = YearFigures.of(year)
     rows, figures, snapshot, secret = dashboard_rows(
-        year=year, pact=pact, territory=territory, for_partner=for_partner, computation=computation
+        year=year,
+        pact=pact,
+        territory=territory,
+        for_partner=for_partner,
+        year_figures=year_figures,
     )
     rates = [r for r in rows if r.indicator.unit == Unit.PERCENT and not r.value_secret]
     charts = {
@@ -146,7 +151,8 @@ def dashboard(request):
         "history_years": history_years,
         "breakdowns": breakdowns,
         "snapshot": snapshot,
-        "as_of": as_of_label(year),
+        "as_of": year_figures.as_of_label(),
+        "computed_at": year_figures.computed_at,
         "for_partner": for_partner,
         "secret_legend": secret_legend() if for_partner else "",
         "snapshot_form": SnapshotForm(initial={"year": year}),
