@@ -17,6 +17,7 @@ from actions.enums import PrescriptionStatus
 from beneficiaries.deadlines import DUE_LABELS
 from beneficiaries.models import (
     Beneficiary,
+    ExitFollowUp,
     HeldHousehold,
     Prescription,
     due_conditions,
@@ -24,6 +25,7 @@ from beneficiaries.models import (
     open_assignment_ids,
     referents_with_caseload,
 )
+from beneficiaries.quality import board_rows, data_quality_counts
 from evaluation.computations import Computation
 from pti.enums import RunStatus
 from pti.models import TaskRun
@@ -85,10 +87,33 @@ def pilot_counters(user, today):
             url_with("beneficiaries:held_households"),
         ),
     ]
-    # --- Counters still to come, added here when their pages exist (the merge): -----------
-    # « qualité des données » (beneficiaries:data_quality) and « chiffres manquants des
-    # signataires » (the partners' reporting). Append a Counter(count, label, url) each.
+    counters.append(follow_ups_counter(user, today))
+    counters.append(data_quality_counter(user, today))
     return counters
+
+
+def follow_ups_counter(user, today):
+    """The follow-ups after an exit due and not recorded within `user`'s scope (the pilots':
+    all, those whose référent has left included), leading to « Suivis après sortie ». One
+    query."""
+    due = ExitFollowUp.objects.visible_to(user).due(today).count()
+    return Counter(
+        due,
+        words(due, "suivi après sortie à renseigner", "suivis après sortie à renseigner"),
+        url_with("beneficiaries:exit_follow_ups", anchor="compteurs"),
+    )
+
+
+def data_quality_counter(user, today):
+    """The numbers of the data-quality board's lines (beneficiaries.quality), added up: a
+    person with two anomalies counts twice, as the board shows them on two lines. Six
+    queries."""
+    total = sum(row[1] or 0 for row in board_rows(data_quality_counts(user, today)))
+    return Counter(
+        total,
+        words(total, "anomalie dans les données", "anomalies dans les données"),
+        url_with("beneficiaries:data_quality"),
+    )
 
 
 def manager_counters(user, today):
@@ -127,6 +152,7 @@ def manager_counters(user, today):
             ),
             url_with("beneficiaries:list", due="late"),
         ),
+        follow_ups_counter(user, today),
     ]
 
 
@@ -161,6 +187,7 @@ def referent_counters(user, today):
                 url_with("beneficiaries:portfolio", due=code),
             )
         )
+    counters.append(follow_ups_counter(user, today))
     return counters
 
 

@@ -22,6 +22,7 @@ from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     ContractFactory,
     ExitFactory,
+    ExitFollowUpFactory,
     InterviewFactory,
     OrientationDecisionFactory,
     PrescriptionFactory,
@@ -136,6 +137,8 @@ def listed(client, url):
         return total
     if url.startswith(reverse("beneficiaries:held_households")):
         return context["waiting"]
+    if url.startswith(reverse("beneficiaries:data_quality")):
+        return sum(row[1] or 0 for row in context["rows"])
     return context["page"].paginator.count
 
 
@@ -211,6 +214,9 @@ def test_the_pilot_counts_the_whole_department(client_as):
     assert count_of(shown, "au moins une échéance en retard") == 2
     assert count_of(shown, "imports à valider") == 2
     assert count_of(shown, "mis de côté, à traiter") == 2
+    # The board's lines added up: the late orientation, the expired contract, the two held
+    # households, and whatever else the world holds, as the board counts it.
+    assert count_of(shown, "anomalies dans les données") >= 4
     assert_links_lead_to_lists_of_the_same_number(client, shown)
 
 
@@ -368,7 +374,25 @@ def test_the_referent_counts_what_is_due_in_their_portfolio_only(client_as):
     assert count_of(shown, "contrat bientôt échu") == 1
     assert count_of(shown, "contrat échu à renouveler") == 0
     assert count_of(shown, "contrat en retard") == 0
-    assert all(url.startswith(reverse("beneficiaries:portfolio")) for _, url in shown.values())
+    assert count_of(shown, "suivi après sortie à renseigner") == 0
+    portfolio = [url for _, url in shown.values() if "suivis" not in url]
+    assert all(url.startswith(reverse("beneficiaries:portfolio")) for url in portfolio)
+    assert_links_lead_to_lists_of_the_same_number(client, shown)
+
+
+def test_the_referent_counts_the_follow_ups_after_exit_due_for_their_people_only(client_as):
+    referent = UserFactory()
+    left = follow(referent, orientation_late())
+    exit_ = ExitFactory(beneficiary=left, exit_on=days_ago(200))
+    ExitFollowUpFactory(exit=exit_, milestone="3")  # due 3 months after: to record
+    ExitFollowUpFactory(exit=exit_, milestone="12")  # not due yet
+    other = follow(UserFactory(organisation=referent.organisation), orientation_late())
+    ExitFollowUpFactory(exit=ExitFactory(beneficiary=other, exit_on=days_ago(200)), milestone="3")
+    client = client_as(referent)
+
+    shown = home_counters(client)
+
+    assert count_of(shown, "suivi après sortie à renseigner") == 1
     assert_links_lead_to_lists_of_the_same_number(client, shown)
 
 
