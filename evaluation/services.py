@@ -231,16 +231,15 @@ def commitment_figure_enter(*, commitment, indicator, year, value, comment, user
 @transaction.atomic
 def target_set(*, indicator, year, scope, obj, value):
     """Create or change the target of an indicator for a year and a scope. The target of a
-    commitment is set while its pact is a draft, for a year of its period; an orientation's
-    and the pact's, for a year of the pact's period. Raises ValidationError (in French)."""
+    commitment is set while its pact is a draft, for a year of its period; an orientation's,
+    for a year of its pact's period (the targets page checks the pact's too; the figures of
+    years before a pact was written may be followed under it). Raises ValidationError."""
     if value is None or value < 0:
         raise ValidationError("Une cible est un nombre positif ou nul.")
     if scope == Scope.COMMITMENT:
         pact = lock_pact(obj.signatory.pact)
         ensure_draft(pact)
         _check_year_in_period(year, pact)
-    elif scope == Scope.PACT:
-        _check_year_in_period(year, obj)
     elif scope == Scope.ORIENTATION:
         _check_year_in_period(year, obj.pact)
     target, _ = Target.objects.update_or_create(

@@ -10,7 +10,7 @@ indicator followed it; the partners' figures hung on the free-text target. Now:
 - the free-text targets no indicator followed are appended to the commitment's description
   (« Cibles rédigées : … ») so that nothing is lost; signatories/0003 then removes the model;
 - a commitment's targets are frozen in the database once its pact left the draft, as its
-  free-text targets were (signatories/0002): what a party commits to is what it signs.
+  free-text targets were (evaluation/0005, after signatories/0003).
 
 The description of a signed commitment is written here with the guard of signatories/0002
 set aside for the time of the move (it is put back as it was)."""
@@ -96,55 +96,6 @@ def move_to_the_commitment(apps, schema_editor):
             commitment.save(update_fields=["description"])
     finally:
         _guard_on(schema_editor)
-
-
-# The status of the pact of a commitment's target (a row of evaluation_target with a
-# commitment), read from NEW or OLD; the row may no longer change once it left the draft.
-TARGET_PACT = (
-    "(SELECT p.status FROM signatories_commitment c"
-    " JOIN signatories_signatory s ON s.id = c.signatory_id"
-    " JOIN pti_pact p ON p.id = s.pact_id WHERE c.id = {side}.commitment_id)"
-)
-
-
-def create_triggers(apps, schema_editor):
-    new, old = TARGET_PACT.format(side="NEW"), TARGET_PACT.format(side="OLD")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"""
-CREATE FUNCTION evaluation_target_commitment_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF (NEW.commitment_id IS NOT NULL AND {new} <> 'draft')
-       OR (TG_OP = 'UPDATE' AND OLD.commitment_id IS NOT NULL AND {old} <> 'draft') THEN
-        RAISE EXCEPTION '{FROZEN.MESSAGE}' USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER evaluation_target_commitment_frozen BEFORE INSERT OR UPDATE ON evaluation_target
-    FOR EACH ROW EXECUTE FUNCTION evaluation_target_commitment_frozen();
-""")
-    elif schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(
-            "CREATE TRIGGER evaluation_target_commitment_frozen_insert BEFORE INSERT ON "
-            f"evaluation_target FOR EACH ROW WHEN NEW.commitment_id IS NOT NULL AND {new} "
-            f"<> 'draft' {FROZEN._RAISE}"
-        )
-        schema_editor.execute(
-            "CREATE TRIGGER evaluation_target_commitment_frozen_update BEFORE UPDATE ON "
-            f"evaluation_target FOR EACH ROW WHEN (NEW.commitment_id IS NOT NULL AND {new} "
-            f"<> 'draft') OR (OLD.commitment_id IS NOT NULL AND {old} <> 'draft') "
-            f"{FROZEN._RAISE}"
-        )
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            "DROP TRIGGER evaluation_target_commitment_frozen ON evaluation_target; "
-            "DROP FUNCTION evaluation_target_commitment_frozen();"
-        )
-    elif schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("DROP TRIGGER evaluation_target_commitment_frozen_update")
-        schema_editor.execute("DROP TRIGGER evaluation_target_commitment_frozen_insert")
 
 
 class Migration(migrations.Migration):
@@ -238,5 +189,4 @@ class Migration(migrations.Migration):
             model_name='figurereminder',
             constraint=models.CheckConstraint(condition=models.Q(('year__gte', 2000), ('year__lte', 2100)), name='figure_reminder_year'),
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
     ]
