@@ -52,7 +52,7 @@ def test_a_commitment_tied_to_an_indicator_is_reported_by_the_partner_and_read_b
     expect(page.get_by_role("heading", level=1)).to_have_text("Indicateurs de l'engagement")
     expect(page.get_by_text("Liez-le maintenant à ses indicateurs")).to_be_visible()
     a11y.check(name="indicateurs-engagement-vide")
-    page.get_by_label("Indicateur").select_option(label=FLUX)
+    page.get_by_role("combobox", name=re.compile("^Indicateur")).select_option(label=FLUX)
     page.get_by_label(f"Cible {THIS_YEAR}").fill("12")
     page.get_by_role("button", name="Lier l'indicateur").click()
     expect(page.get_by_text(f"Les cibles de « {FLUX} » sont enregistrées.")).to_be_visible()
