@@ -78,7 +78,8 @@ def test_pilot_edits_the_amendment_adds_a_signatory_records_the_signature_and_do
 
     # Download the PDF of the amendment.
     page.get_by_role("link", name=re.compile("2023-2027 – avenant n° 1")).click()
-    with page.expect_download() as download_info:
+    # Rendered on demand (a version being signed may still change): give WeasyPrint time.
+    with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("link", name="Télécharger le PDF").click()
     download = download_info.value
     assert (
