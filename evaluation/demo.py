@@ -1,6 +1,9 @@
-"""Demo data of the evaluation: targets for the two last years (the pact, each territory, the
-actions), indicators linked to the partners' commitments with their own figures, the
-département's own figures, and the figures of last year arrêtés in a snapshot."""
+"""Demo data of the evaluation: the commitments of the 2023-2027 pact tied to indicators with
+a target for each year (then the pact is signed and its amendment opened, see
+signatories/demo.py), the partners' figures of 2023-2025 (one corrected), none yet for this
+year and one reminder sent; targets for the two last years (the pact in force, each
+territory, the actions), the département's own figures, and the figures of past years
+arrêtés in snapshots."""
 
 import argparse
 from decimal import Decimal
@@ -13,10 +16,11 @@ from evaluation.catalogue import sync
 from evaluation.computations import Computation
 from evaluation.dashboard import available_years
 from evaluation.enums import Scope
-from evaluation.models import Indicator, Measurement, Snapshot, Target
-from pti.models import Territory, User
+from evaluation.models import FigureReminder, Indicator, Measurement, Snapshot, Target
+from pti.models import Pact, Territory, User
+from signatories.demo import seed_pact_in_force, sign_pact_in_force
 from signatories.enums import BodyKind
-from signatories.models import BodyObjective, CommitmentTarget, GovernanceBody
+from signatories.models import BodyObjective, Commitment, GovernanceBody
 
 PACT_TARGETS = {
     "oarsa-2-orientes": 95,
@@ -34,27 +38,66 @@ PACT_TARGETS = {
     "budget-pdi": 1800000,
 }
 TERRITORY_TARGETS = {"oarsa-6-taux-contrat": 60, "sorties-dynamiques": 60}
-# Commitment targets followed by an entered indicator: (organisation, target label, indicator).
-COMMITMENT_LINKS = [
-    ("Caisse d'allocations familiales de la Loire", "Fichiers transmis", "flux-allocataires"),
+# The indicators of the 2023-2027 commitments: (organisation, indicator, {year: target}).
+COMMITMENT_INDICATORS = [
+    (
+        "Conseil départemental de la Loire",
+        "oarsa-6-taux-contrat",
+        {2023: 55, 2024: 60, 2025: 65, 2026: 70, 2027: 75},
+    ),
     (
         "Préfecture de la Loire – DDETS",
-        "Parcours emploi compétences prescrits à des allocataires",
         "contrats-aides",
+        {2023: 280, 2024: 290, 2025: 300, 2026: 300, 2027: 310},
     ),
-    ("Région Auvergne-Rhône-Alpes", "Entrées en formation qualifiante", "entrees-formation"),
+    (
+        "Région Auvergne-Rhône-Alpes",
+        "entrees-formation",
+        {2023: 420, 2024: 440, 2025: 450, 2026: 460, 2027: 480},
+    ),
+    (
+        "Caisse d'allocations familiales de la Loire",
+        "flux-allocataires",
+        {2023: 12, 2024: 12, 2025: 12, 2026: 12, 2027: 12},
+    ),
+    (
+        "MSA Ardèche Drôme Loire",
+        "oarsa-2-orientes",
+        {2023: 90, 2024: 92, 2025: 94, 2026: 95, 2027: 95},
+    ),
     (
         "France Travail – direction territoriale de la Loire",
-        "Allocataires en accompagnement global",
         "accompagnement-global",
+        {2023: 1000, 2024: 1100, 2025: 1200, 2026: 1250, 2027: 1300},
     ),
 ]
-PARTNER_FIGURES = {
-    "flux-allocataires": 11,
-    "contrats-aides": 276,
-    "entrees-formation": 402,
-    "accompagnement-global": 1134,
-}
+# The partners' figures: (organisation, indicator, {year: value}); 2026 is not reported yet.
+PARTNER_FIGURES = [
+    (
+        "Caisse d'allocations familiales de la Loire",
+        "flux-allocataires",
+        {2023: 12, 2024: 11, 2025: 12},
+    ),
+    ("Préfecture de la Loire – DDETS", "contrats-aides", {2023: 262, 2024: 276, 2025: 291}),
+    ("Région Auvergne-Rhône-Alpes", "entrees-formation", {2023: 398, 2024: 402, 2025: 431}),
+    (
+        "France Travail – direction territoriale de la Loire",
+        "accompagnement-global",
+        {2023: 1012, 2024: 1134, 2025: 1187},
+    ),
+]
+# A figure corrected once: the first entry stays in the history.
+CORRECTION = (
+    "Caisse d'allocations familiales de la Loire",
+    "flux-allocataires",
+    2024,
+    10,
+    "Le fichier de décembre a été transmis en janvier : 11 fichiers sur l'année civile.",
+)
+REMINDER = (
+    "Caisse d'allocations familiales de la Loire",
+    "Merci de saisir le nombre de fichiers transmis cette année avant le comité de pilotage.",
+)
 
 
 def add_arguments(parser):
@@ -70,7 +113,8 @@ def add_arguments(parser):
 def seed(*, options, report):
     # The catalogue comes with the migrations; a database emptied since (tests) gets it back.
     sync(Indicator)
-    if Target.objects.exists():
+    seed_commitments()
+    if Target.objects.exclude(scope=Scope.COMMITMENT).exists():
         report.add(
             f"{Target.objects.count()} cibles, {Snapshot.objects.count()} instantanés (déjà en place)"
         )
@@ -120,29 +164,6 @@ def seed(*, options, report):
                 defaults={"target": max(2, round(last_year * factor))},
             )
     pilot = User.objects.filter(username="pilote").first()
-    for organisation, label, code in COMMITMENT_LINKS:
-        for commitment_target in CommitmentTarget.objects.filter(
-            label=label,
-            commitment__signatory__organisation__name=organisation,
-            commitment__signatory__pact=pact,
-        ):
-            Target.objects.get_or_create(
-                indicator=indicators[code],
-                year=commitment_target.year,
-                scope=Scope.COMMITMENT,
-                commitment_target=commitment_target,
-                defaults={"value": commitment_target.value},
-            )
-            partner = User.objects.filter(organisation__name=organisation).first() or pilot
-            Measurement.objects.create(
-                indicator=indicators[code],
-                year=commitment_target.year,
-                scope=Scope.COMMITMENT,
-                commitment_target=commitment_target,
-                value=Decimal(PARTNER_FIGURES[code]),
-                source="partner" if partner and partner.role == "partner" else "department",
-                entered_by=partner,
-            )
     if pilot:
         for target_year, value in ((year - 1, 1712000), (year, 1540000)):
             services.measurement_enter(
@@ -161,3 +182,76 @@ def seed(*, options, report):
         f"{Target.objects.count()} cibles, chiffres de {len(past_years)} années passées "
         "arrêtés dans des instantanés"
     )
+
+
+def seed_commitments():
+    """The 2023-2027 pact's commitments tied to indicators while it is a draft, then the pact
+    signed (in 2023) and its amendment opened (which carries the targets over); the
+    partners' figures of the past years on the signed version, one corrected, and a reminder
+    for this year's. Re-runnable: each step is done once."""
+    pact = seed_pact_in_force()
+    indicators = {i.code: i for i in Indicator.objects.all()}
+    if (
+        pact.status == "draft"
+        and not Target.objects.filter(commitment__signatory__pact=pact).exists()
+    ):
+        for organisation, code, values in COMMITMENT_INDICATORS:
+            commitment = Commitment.objects.get(
+                signatory__pact=pact, signatory__organisation__name=organisation
+            )
+            services.commitment_indicator_set(
+                commitment=commitment,
+                indicator=indicators[code],
+                values={year: Decimal(value) for year, value in values.items()},
+            )
+    pact = sign_pact_in_force(Pact.objects.get(pk=pact.pk))
+    if Measurement.objects.filter(commitment__signatory__pact=pact).exists():
+        return
+    pilot = User.objects.filter(username="pilote").first()
+    this_year = timezone.localdate().year
+    for organisation, code, values in PARTNER_FIGURES:
+        commitment = Commitment.objects.get(
+            signatory__pact=pact, signatory__organisation__name=organisation
+        )
+        user = User.objects.filter(organisation__name=organisation, role="partner").first() or pilot
+        for year, value in values.items():
+            if year >= this_year:
+                continue
+            Measurement.objects.create(
+                indicator=indicators[code],
+                year=year,
+                scope=Scope.COMMITMENT,
+                commitment=commitment,
+                value=Decimal(
+                    value if (organisation, code, year) != CORRECTION[:3] else CORRECTION[3]
+                ),
+                source="partner" if user.role == "partner" else "department",
+                entered_by=user,
+            )
+    organisation, code, year, _, comment = CORRECTION
+    first = Measurement.objects.get(
+        commitment__signatory__pact=pact,
+        commitment__signatory__organisation__name=organisation,
+        indicator__code=code,
+        year=year,
+    )
+    services.commitment_figure_enter(
+        commitment=first.commitment,
+        indicator=first.indicator,
+        year=year,
+        value=Decimal(dict(PARTNER_FIGURES_BY_KEY)[(organisation, code)][year]),
+        comment=comment,
+        user=first.entered_by,
+        based_on=first.pk,
+    )
+    organisation, message = REMINDER
+    if pilot and pact.period_start <= this_year <= pact.period_end:
+        FigureReminder.objects.create(
+            signatory=pact.signatories.get(organisation__name=organisation),
+            year=this_year,
+            message=message,
+            sent_by=pilot,
+        )
+
+
+PARTNER_FIGURES_BY_KEY = [((o, c), values) for o, c, values in PARTNER_FIGURES]

@@ -9,14 +9,14 @@ from actions.models import Action, AgreementObjective
 from evaluation.disclosure import SNAPSHOT_BREAKDOWNS, entered_is_secret, snapshot_secret
 from evaluation.enums import Breakdown, Direction, Scope, Source, Unit
 from pti.models import Orientation, Pact, Territory
-from signatories.models import CommitmentTarget
+from signatories.models import Commitment, Signatory
 
 SCOPE_FIELDS = {
     Scope.PACT: "pact",
     Scope.ORIENTATION: "orientation",
     Scope.TERRITORY: "territory",
     Scope.ACTION: "action",
-    Scope.COMMITMENT: "commitment_target",
+    Scope.COMMITMENT: "commitment",
     Scope.AGREEMENT_OBJECTIVE: "agreement_objective",
 }
 
@@ -85,8 +85,8 @@ class ScopedModel(models.Model):
     action = models.ForeignKey(
         Action, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    commitment_target = models.ForeignKey(
-        CommitmentTarget, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     agreement_objective = models.ForeignKey(
         AgreementObjective, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -106,6 +106,16 @@ class Target(ScopedModel):
     # Reached from the pact (its PDF prints the targets in an annex).
     pact = models.ForeignKey(
         Pact, on_delete=models.PROTECT, null=True, blank=True, related_name="targets"
+    )
+    # A commitment's measurable targets, one row per indicator and year of its pact's period,
+    # reached from the commitment (the signatory's page, the PDF): they go with it.
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name="engagement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="indicator_targets",
     )
     indicator = models.ForeignKey(
         Indicator, verbose_name="indicateur", on_delete=models.PROTECT, related_name="targets"
@@ -189,8 +199,10 @@ class Measurement(ScopedModel):
         blank=True,
         related_name="measurements",
     )
-    commitment_target = models.ForeignKey(
-        CommitmentTarget,
+    # A partner's figures on its commitment, reached from the commitment (the signatory's
+    # page, the PDF); they stay with the version of the pact they were entered on.
+    commitment = models.ForeignKey(
+        Commitment,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -212,6 +224,7 @@ class Measurement(ScopedModel):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    comment = models.TextField("commentaire", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -233,6 +246,9 @@ class Measurement(ScopedModel):
             models.Index(fields=["indicator", "year", "scope"], name="measurement_lookup_idx"),
             models.Index(
                 fields=["agreement_objective", "-created_at"], name="measurement_objective_idx"
+            ),
+            models.Index(
+                fields=["commitment", "year", "-created_at"], name="measurement_commitment_idx"
             ),
         ]
 
@@ -272,3 +288,35 @@ class PrecomputedFigures(models.Model):
 
     def __str__(self):
         return f"Chiffres {self.year} calculés le {self.computed_at:%d/%m/%Y à %H:%M}"
+
+
+class FigureReminder(models.Model):
+    """The pilot reminded a signatory to report its figures of a year (shown in the
+    application, at the top of the partner's « Mes engagements »; e-mail comes later). It is
+    open until the partner enters a figure of that year after it was sent."""
+
+    signatory = models.ForeignKey(
+        Signatory,
+        verbose_name="signataire",
+        on_delete=models.CASCADE,
+        related_name="figure_reminders",
+    )
+    year = models.PositiveSmallIntegerField("année")
+    message = models.TextField("message", blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField("envoyée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "relance"
+        verbose_name_plural = "relances"
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="figure_reminder_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Relance {self.year} – {self.signatory.organisation}"

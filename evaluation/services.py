@@ -4,14 +4,24 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from actions.enums import ObjectiveMeasure
 from actions.models import Action, AgreementObjective
 from evaluation.computations import Computation, action_results
 from evaluation.enums import Breakdown, Scope, Source
-from evaluation.models import SCOPE_FIELDS, Indicator, Measurement, Snapshot, Target
-from pti.enums import Role
+from evaluation.models import (
+    SCOPE_FIELDS,
+    FigureReminder,
+    Indicator,
+    Measurement,
+    Snapshot,
+    Target,
+)
+from pti.enums import PactStatus, Role
 from pti.models import Pact, Territory
+from pti.services import ensure_draft, lock_pact
+from signatories.models import Commitment
 
 ACTION_MEASURES = {
     "action-personnes": "accompanied",
@@ -140,14 +150,22 @@ def _check_entry(indicator, scope, obj, user):
     if user.role == Role.PARTNER:
         if indicator.source != Source.PARTNER or scope != Scope.COMMITMENT:
             raise ValidationError("Vous ne saisissez que les chiffres de vos engagements.")
-        if obj.commitment.signatory.organisation_id != user.organisation_id:
+        if obj.signatory.organisation_id != user.organisation_id:
             raise ValidationError("Cet engagement n'est pas celui de votre institution.")
     elif user.role != Role.PILOT:
         raise ValidationError("Votre rôle ne permet pas de saisir des chiffres.")
 
 
+def _check_year_in_period(year, pact):
+    if not pact.period_start <= year <= pact.period_end:
+        raise ValidationError(
+            f"L'année {year} est hors de la période du pacte "
+            f"({pact.period_start}-{pact.period_end})."
+        )
+
+
 @transaction.atomic
-def measurement_enter(*, indicator, year, scope, obj, value, user):
+def measurement_enter(*, indicator, year, scope, obj, value, user, comment=""):
     """An entered figure; the earlier ones stay in the history, the latest is the one shown."""
     _check_entry(indicator, scope, obj, user)
     if value is None or value < 0:
@@ -159,6 +177,7 @@ def measurement_enter(*, indicator, year, scope, obj, value, user):
         value=Decimal(value),
         source=Source.PARTNER if user.role == Role.PARTNER else Source.DEPARTMENT,
         entered_by=user,
+        comment=comment.strip(),
         **{SCOPE_FIELDS[scope]: obj},
     )
     measurement.full_clean()
@@ -167,10 +186,62 @@ def measurement_enter(*, indicator, year, scope, obj, value, user):
 
 
 @transaction.atomic
+def commitment_figure_enter(*, commitment, indicator, year, value, comment, user, based_on):
+    """A partner's (or the pilot's) figure of `indicator` for `year` on `commitment` of the
+    pact in force. A figure is never replaced: entering again is a correction, the earlier
+    one stays in the history. `based_on` is the id of the latest figure the form showed (None
+    when there was none): when another figure was entered meanwhile, the entry is refused
+    (ValidationError in French) rather than silently put over it. Returns the Measurement.
+
+    Refused too: a year outside the pact's period or after this year, an indicator the
+    commitment does not follow, a pact not in force."""
+    pact = lock_pact(commitment.signatory.pact)
+    if pact.status != PactStatus.SIGNED:
+        raise ValidationError(
+            "Les chiffres se saisissent sur le pacte en vigueur (signé) : cette version ne "
+            "l'est pas."
+        )
+    _check_year_in_period(year, pact)
+    if year > timezone.localdate().year:
+        raise ValidationError(f"L'année {year} n'est pas encore commencée.")
+    if not commitment.indicator_targets.filter(indicator=indicator).exists():
+        raise ValidationError("Cet indicateur ne suit pas cet engagement.")
+    latest = (
+        Measurement.objects.filter(commitment=commitment, indicator=indicator, year=year)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest != based_on:
+        raise ValidationError(
+            "Un autre chiffre a été saisi pour cette année pendant que vous remplissiez le "
+            "formulaire : relisez-le dans l'historique, puis saisissez de nouveau si besoin."
+        )
+    return measurement_enter(
+        indicator=indicator,
+        year=year,
+        scope=Scope.COMMITMENT,
+        obj=commitment,
+        value=value,
+        user=user,
+        comment=comment,
+    )
+
+
+@transaction.atomic
 def target_set(*, indicator, year, scope, obj, value):
-    """Create or change the target of an indicator for a year and a scope."""
+    """Create or change the target of an indicator for a year and a scope. The target of a
+    commitment is set while its pact is a draft, for a year of its period; an orientation's,
+    for a year of its pact's period (the targets page checks the pact's too; the figures of
+    years before a pact was written may be followed under it). Raises ValidationError."""
     if value is None or value < 0:
         raise ValidationError("Une cible est un nombre positif ou nul.")
+    if scope == Scope.COMMITMENT:
+        pact = lock_pact(obj.signatory.pact)
+        ensure_draft(pact)
+        _check_year_in_period(year, pact)
+    elif scope == Scope.ORIENTATION:
+        _check_year_in_period(year, obj.pact)
     target, _ = Target.objects.update_or_create(
         indicator=indicator,
         year=year,
@@ -179,3 +250,55 @@ def target_set(*, indicator, year, scope, obj, value):
         defaults={"value": value},
     )
     return target
+
+
+@transaction.atomic
+def commitment_indicator_set(*, commitment, indicator, values):
+    """Tie `commitment` to `indicator` with its target for each year: `values` is {year:
+    Decimal or None}; a year without a value has no target. At least one target is needed.
+    Only while the pact is a draft (what a party commits to is what it signs); a year outside
+    the pact's period is refused. Returns the Target rows kept. Raises ValidationError."""
+    pact = lock_pact(
+        Commitment.objects.select_related("signatory").get(pk=commitment.pk).signatory.pact
+    )
+    ensure_draft(pact)
+    for year in values:
+        _check_year_in_period(year, pact)
+    if all(value is None for value in values.values()):
+        raise ValidationError("Donnez une cible pour au moins une année du pacte.")
+    kept = []
+    for year, value in sorted(values.items()):
+        if value is None:
+            Target.objects.filter(
+                scope=Scope.COMMITMENT, commitment=commitment, indicator=indicator, year=year
+            ).delete()
+            continue
+        kept.append(
+            target_set(
+                indicator=indicator, year=year, scope=Scope.COMMITMENT, obj=commitment, value=value
+            )
+        )
+    return kept
+
+
+@transaction.atomic
+def commitment_indicator_remove(*, commitment, indicator):
+    """Untie `commitment` from `indicator`: its targets go (only while the pact is a draft)."""
+    ensure_draft(lock_pact(commitment.signatory.pact))
+    Target.objects.filter(
+        scope=Scope.COMMITMENT, commitment=commitment, indicator=indicator
+    ).delete()
+
+
+@transaction.atomic
+def figure_reminder_send(*, signatory, year, message, user):
+    """Record that the pilot reminded `signatory` (of the pact in force) to report its figures
+    of `year`; the partner sees it on « Mes engagements ». Returns the FigureReminder."""
+    pact = signatory.pact
+    if pact.status != PactStatus.SIGNED:
+        raise ValidationError("On relance les signataires du pacte en vigueur.")
+    _check_year_in_period(year, pact)
+    reminder = FigureReminder(signatory=signatory, year=year, message=message.strip(), sent_by=user)
+    reminder.full_clean()
+    reminder.save()
+    return reminder

@@ -18,4 +18,15 @@ urlpatterns = [
     path("evaluation/instantanes/", views.snapshots, name="snapshots"),
     path("evaluation/engagements/", views.partner_commitments, name="partner_commitments"),
     path("evaluation/engagements/<int:pk>/chiffre/", views.partner_entry, name="partner_entry"),
+    path(
+        "evaluation/engagements/<int:pk>/indicateurs/",
+        views.commitment_indicators,
+        name="commitment_indicators",
+    ),
+    path("evaluation/signataires/", views.signatory_reporting, name="signatory_reporting"),
+    path(
+        "evaluation/signataires/<int:pk>/relance/",
+        views.signatory_remind,
+        name="signatory_remind",
+    ),
 ]

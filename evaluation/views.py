@@ -3,7 +3,7 @@ targets, the snapshots, the partners' commitments and their figures, the exports
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,22 +28,25 @@ from evaluation.disclosure import secret_legend
 from evaluation.enums import Breakdown, Scope, Source, Unit
 from evaluation.exports import actions_dataset, dashboard_dataset
 from evaluation.forms import (
+    CommitmentIndicatorForm,
     EntryForm,
     OfferNeedForm,
     PartnerEntryForm,
     PeriodForm,
+    ReminderForm,
     SnapshotForm,
     TargetForm,
 )
-from evaluation.models import Indicator, Measurement, Snapshot, Target
-from pti.enums import Role, RunKind
-from pti.models import TaskRun, Territory
+from evaluation.models import FigureReminder, Indicator, Measurement, Snapshot, Target
+from pti.enums import PactStatus, Role, RunKind
+from pti.models import Pact, TaskRun, Territory
 from pti.pages import form_error_status, refuse
 from pti.permissions import PILOTS, role_required
 from pti.redirects import safe_next
 from pti.runs import run_start
 from pti.tabular import EXPORT_FORMATS
-from signatories.models import BodyObjective, CommitmentTarget
+from signatories.models import BodyObjective, Commitment, Signatory
+from signatories.views import signatories_trail, signatory_url
 
 DASHBOARD_READERS = frozenset({Role.PILOT, Role.PARTNER})
 PARTNERS = frozenset({Role.PARTNER})
@@ -349,19 +352,41 @@ def actions_export(request, fmt):
 # --- Targets, entries, snapshots -----------------------------------------------------------------
 
 
+def _target_commitments(pact):
+    """The commitments a target may be set for on the targets page: those of the version of
+    the reference pact being prepared (a draft amendment), else of the pact itself (a draft
+    pact); a signed version's are what its parties signed."""
+    if pact is None:
+        return Commitment.objects.none()
+    draft = Pact.objects.filter(code=pact.code, status=PactStatus.DRAFT).first() or pact
+    return (
+        Commitment.objects.filter(signatory__pact=draft)
+        .labelled()
+        .order_by("signatory__position", "orientation__position", "pk")
+    )
+
+
 @role_required(PILOTS)
 @require_http_methods(["GET", "POST"])
 def targets(request):
+    """Targets of the reference pact, an orientation, a territory, an action, or a
+    signatory's commitment (of the version being prepared, else of the pact in force)."""
+    pact = services.reference_pact()
     form = TargetForm(
-        request.POST or None, initial={"year": timezone.localdate().year, "scope": Scope.PACT}
+        request.POST or None,
+        initial={"year": timezone.localdate().year, "scope": Scope.PACT},
+        pact=pact,
+        commitments=_target_commitments(pact),
     )
     if form.is_valid():
         data = form.cleaned_data
         scope = data["scope"]
         obj = {
-            Scope.PACT: services.reference_pact(),
+            Scope.PACT: pact,
+            Scope.ORIENTATION: data["orientation"],
             Scope.TERRITORY: data["territory"],
             Scope.ACTION: data["action"],
+            Scope.COMMITMENT: data["commitment"],
         }[scope]
         try:
             services.target_set(
@@ -377,7 +402,12 @@ def targets(request):
             messages.success(request, "La cible est enregistrée.")
             return redirect("evaluation:targets")
     target_list = Target.objects.select_related(
-        "indicator", "territory", "action", "pact"
+        "indicator",
+        "territory",
+        "action",
+        "pact",
+        "orientation",
+        "commitment__signatory__organisation",
     ).order_by("-year", "indicator__position", "scope")
     return render(
         request,
@@ -409,9 +439,7 @@ def entries(request):
             return redirect("evaluation:entries")
     history = (
         Measurement.objects.filter(snapshot__isnull=True)
-        .select_related(
-            "indicator", "entered_by", "commitment_target__commitment__signatory__organisation"
-        )
+        .select_related("indicator", "entered_by", "commitment__signatory__organisation")
         .order_by("-created_at")[:100]
     )
     return render(
@@ -461,26 +489,124 @@ def snapshots(request):
     )
 
 
-# --- Partners ------------------------------------------------------------------------------------
+# --- Commitments: their indicators, the partners' figures, who reported -------------------------
 
 
-def _partner_targets(user):
-    """The measurable targets of the partner's commitments, with the indicator that follows them."""
-    return (
-        CommitmentTarget.objects.filter(
-            commitment__signatory__organisation_id=user.organisation_id,
-            commitment__signatory__pact__status__in=["signed", "adopted", "archived"],
+def _commitment_trail(commitment):
+    signatory = commitment.signatory
+    return [
+        *signatories_trail(signatory.pact),
+        (str(signatory.organisation), signatory_url(signatory)),
+    ]
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
+def commitment_indicators(request, pk):
+    """The indicators a commitment is measured by, with one target per year of its pact's
+    period: the pilot adds one, changes its targets, removes one while the pact is a draft;
+    read-only afterwards (what a party commits to is what it signs)."""
+    commitment = get_object_or_404(
+        Commitment.objects.select_related(
+            "signatory__pact", "signatory__organisation", "orientation"
+        ),
+        pk=pk,
+    )
+    pact = commitment.signatory.pact
+    here = reverse("evaluation:commitment_indicators", args=[pk])
+    targets = list(
+        commitment.indicator_targets.select_related("indicator").order_by(
+            "indicator__position", "indicator_id", "year"
         )
-        .select_related("commitment__orientation", "commitment__signatory__pact")
-        .prefetch_related(
-            Prefetch(
-                "measurements",
-                queryset=Measurement.objects.select_related("indicator", "entered_by").order_by(
-                    "-created_at"
-                ),
+    )
+    tied = {}
+    for target in targets:
+        tied.setdefault(target.indicator_id, (target.indicator, {}))[1][target.year] = target.value
+    editable = pact.status == PactStatus.DRAFT
+    if request.method == "POST" and not editable:
+        return refuse(
+            request,
+            ValidationError(
+                "Ce pacte n'est plus un projet : les indicateurs de ses engagements ne se "
+                "modifient plus (créez un avenant)."
             ),
+            here,
         )
-        .order_by("year", "label")
+    indicators = Indicator.objects.exclude(pk__in=tied).order_by("position", "code")
+    add_form = CommitmentIndicatorForm(
+        request.POST if request.POST.get("action") == "ajouter" else None,
+        pact=pact,
+        indicators=indicators,
+        prefix="nouvel",
+    )
+    edit_forms = []
+    for indicator_id, (indicator, values) in tied.items():
+        prefix = f"ind{indicator_id}"
+        posted = request.POST.get("action") == prefix
+        edit_forms.append(
+            (
+                indicator,
+                CommitmentIndicatorForm(
+                    request.POST if posted else None,
+                    pact=pact,
+                    indicators=Indicator.objects.all(),
+                    fixed_indicator=indicator,
+                    prefix=prefix,
+                    initial={
+                        "indicator": indicator.pk,
+                        **{f"cible_{year}": value for year, value in values.items()},
+                    },
+                ),
+                values,
+            )
+        )
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "retirer":
+            indicator = get_object_or_404(Indicator, pk=request.POST.get("indicator") or 0)
+            try:
+                services.commitment_indicator_remove(commitment=commitment, indicator=indicator)
+            except ValidationError as error:
+                return refuse(request, error, here)
+            messages.success(request, f"L'indicateur « {indicator} » n'est plus lié.")
+            return redirect(here)
+        form = (
+            add_form
+            if action == "ajouter"
+            else next((f for _, f, _ in edit_forms if f.prefix == action), None)
+        )
+        if form is None:
+            return refuse(request, ValidationError("Formulaire inconnu : rechargez la page."), here)
+        if form.is_valid():
+            try:
+                services.commitment_indicator_set(
+                    commitment=commitment,
+                    indicator=form.cleaned_data["indicator"],
+                    values=form.values(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"Les cibles de « {form.cleaned_data['indicator']} » sont enregistrées.",
+                )
+                return redirect(here)
+    invalid = any(f.is_bound and f.errors for f in [add_form, *(f for _, f, _ in edit_forms)])
+    context = {
+        "commitment": commitment,
+        "pact": pact,
+        "years": list(range(pact.period_start, pact.period_end + 1)),
+        "editable": editable,
+        "add_form": add_form,
+        "edit_forms": edit_forms,
+        "trail": _commitment_trail(commitment),
+    }
+    return render(
+        request,
+        "evaluation/commitment_indicators.html",
+        context,
+        status=422 if invalid else 200,
     )
 
 
@@ -494,80 +620,312 @@ def _computed_figures(years):
     return result
 
 
+def _year_choice(request, years):
+    """The year of ?annee= among `years` (ascending), else this year, else the latest."""
+    today = timezone.localdate().year
+    try:
+        year = int(request.GET.get("annee", ""))
+    except ValueError:
+        year = None
+    if year in years:
+        return year
+    return today if today in years else (years[-1] if years else today)
+
+
+def _reported_years(pacts):
+    """The years a partner may report on: those of the pacts' periods up to this year."""
+    today = timezone.localdate().year
+    return sorted(
+        {y for pact in pacts for y in range(pact.period_start, pact.period_end + 1) if y <= today}
+    )
+
+
+def _commitment_history(commitments, year):
+    """{commitment id: [figures of `year` on it and on the versions it was carried from],
+    newest first}, in two queries whatever the number of commitments (the chain of
+    `carried_from` is read from the organisation's commitments of every version)."""
+    chains = {}
+    if not commitments:
+        return chains
+    organisation_id = commitments[0].signatory.organisation_id
+    parents = dict(
+        Commitment.objects.of_organisation(organisation_id).values_list("pk", "carried_from_id")
+    )
+    wanted = set()
+    for commitment in commitments:
+        chain, current = [], commitment.pk
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        chains[commitment.pk] = chain
+        wanted.update(chain)
+    figures = (
+        Measurement.objects.filter(scope=Scope.COMMITMENT, commitment_id__in=wanted, year=year)
+        .select_related("entered_by", "commitment__signatory__pact", "indicator")
+        .order_by("-created_at", "-pk")
+    )
+    by_commitment = {}
+    for figure in figures:
+        by_commitment.setdefault(figure.commitment_id, []).append(figure)
+    return {
+        pk: sorted(
+            (f for link in chain for f in by_commitment.get(link, [])),
+            key=lambda f: (f.created_at, f.pk),
+            reverse=True,
+        )
+        for pk, chain in chains.items()
+    }
+
+
+def _open_reminders(organisation_id, signatories):
+    """The reminders sent to the organisation's signatories not yet followed by a figure of
+    their year entered after them."""
+    latest_entry = Measurement.objects.filter(
+        scope=Scope.COMMITMENT,
+        commitment__signatory__organisation_id=organisation_id,
+        year=OuterRef("year"),
+        created_at__gt=OuterRef("sent_at"),
+    )
+    return (
+        FigureReminder.objects.filter(signatory__in=signatories)
+        .annotate(answered=Exists(latest_entry))
+        .filter(answered=False)
+        .select_related("signatory__pact")
+    )
+
+
 @role_required(PARTNERS)
 def partner_commitments(request):
-    """The partner's commitment targets with its latest figures; beside a target followed by
-    a computed indicator, the département's figure of that year, under the secret
-    statistique."""
-    links = {
-        t.commitment_target_id: t.indicator
-        for t in Target.objects.filter(
-            scope=Scope.COMMITMENT,
-            commitment_target__commitment__signatory__organisation_id=request.user.organisation_id,
-        ).select_related("indicator")
-    }
-    commitment_targets = list(_partner_targets(request.user))
-    computed = _computed_figures(
-        sorted(
-            {
-                t.year
-                for t in commitment_targets
-                if links.get(t.pk) is not None and links[t.pk].is_computed
-            }
-        )
+    """« Mes engagements »: the partner's commitments in the pact in force, one block per
+    commitment and one row per indicator, for a year of the period up to this year: the
+    target, the latest figure with its comment, who entered it and when (a user's name is
+    the partner's own colleague), the earlier figures of that year, the département's value
+    of a computed indicator under the secret statistique, and the entry form of the figures
+    the partner reports. The commitments of earlier (archived) versions are read-only
+    history below."""
+    organisation_id = request.user.organisation_id
+    in_force = list(
+        Signatory.objects.filter(
+            organisation_id=organisation_id, pact__status=PactStatus.SIGNED
+        ).select_related("pact")
     )
-    rows = []
-    for commitment_target in commitment_targets:
-        indicator = links.get(commitment_target.pk)
-        latest = next(iter(commitment_target.measurements.all()), None)
-        figure = None
-        if indicator is not None and commitment_target.year in computed:
-            figures, secret = computed[commitment_target.year]
-            if indicator.code in figures:
-                hidden = secret.figure(None, indicator.code).value
-                figure = Point(None if hidden else figures[indicator.code].value, hidden)
-        rows.append(
-            {
-                "target": commitment_target,
-                "indicator": indicator,
-                "latest": latest,
-                "computed": figure,
-                "as_of": as_of_label(commitment_target.year),
-                "can_enter": indicator is not None and indicator.source == Source.PARTNER,
-                "form": PartnerEntryForm(prefix=f"cible-{commitment_target.pk}"),
-            }
+    years = _reported_years(s.pact for s in in_force)
+    year = _year_choice(request, years)
+    commitments = list(
+        Commitment.objects.filter(signatory__in=in_force)
+        .select_related("signatory__pact", "signatory__organisation", "orientation")
+        .prefetch_related("indicator_targets__indicator")
+        .order_by("signatory__pact__period_start", "orientation__position", "pk")
+    )
+    history = _commitment_history(commitments, year)
+    computed_codes = {
+        t.indicator.code
+        for c in commitments
+        for t in c.indicator_targets.all()
+        if t.indicator.is_computed
+    }
+    computed = _computed_figures([year]) if computed_codes else {}
+    blocks = []
+    for commitment in commitments:
+        indicators, targets = {}, {}
+        for target in commitment.indicator_targets.all():
+            indicators.setdefault(target.indicator_id, target.indicator)
+            if target.year == year:
+                targets[target.indicator_id] = target.value
+        figures = history.get(commitment.pk, [])
+        rows = []
+        for indicator in sorted(indicators.values(), key=lambda i: (i.position, i.pk)):
+            own = [f for f in figures if f.indicator_id == indicator.pk]
+            latest_own = next((f for f in own if f.commitment_id == commitment.pk), None)
+            figure = None
+            if indicator.is_computed and year in computed:
+                values, secret = computed[year]
+                if indicator.code in values:
+                    hidden = secret.figure(None, indicator.code).value
+                    figure = Point(None if hidden else values[indicator.code].value, hidden)
+            pact = commitment.signatory.pact
+            in_period = pact.period_start <= year <= pact.period_end
+            can_enter = indicator.source == Source.PARTNER and in_period
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "target": targets.get(indicator.pk),
+                    "latest": own[0] if own else None,
+                    "earlier": own[1:],
+                    "computed": figure,
+                    "can_enter": can_enter,
+                    "form": PartnerEntryForm(
+                        auto_id=f"id_%s_{commitment.pk}_{indicator.pk}",
+                        initial={
+                            "indicator": indicator.pk,
+                            "year": year,
+                            "based_on": latest_own.pk if latest_own else None,
+                        },
+                    )
+                    if can_enter
+                    else None,
+                }
+            )
+        blocks.append({"commitment": commitment, "rows": rows})
+    archived = (
+        Commitment.objects.filter(
+            signatory__organisation_id=organisation_id,
+            signatory__pact__status=PactStatus.ARCHIVED,
         )
-    context = {"rows": rows, "secret_legend": secret_legend() if computed else ""}
+        .select_related("signatory__pact", "orientation")
+        .prefetch_related("indicator_targets__indicator", "measurements")
+        .order_by("-signatory__pact__period_start", "-signatory__pact__version", "pk")
+    )
+    context = {
+        "blocks": blocks,
+        "year": year,
+        "years": years,
+        "pacts": [s.pact for s in in_force],
+        "reminders": _open_reminders(organisation_id, in_force),
+        "archived": archived,
+        "as_of": as_of_label(year),
+        "secret_legend": secret_legend() if computed else "",
+    }
     return render(request, "evaluation/partner_commitments.html", context)
 
 
 @role_required(PARTNERS)
 @require_POST
 def partner_entry(request, pk):
-    commitment_target = get_object_or_404(_partner_targets(request.user), pk=pk)
-    link = (
-        Target.objects.filter(scope=Scope.COMMITMENT, commitment_target=commitment_target)
-        .select_related("indicator")
-        .first()
+    """The partner enters (or corrects) a figure of its commitment `pk` in the pact in force."""
+    commitment = get_object_or_404(
+        Commitment.objects.select_related("signatory__pact"),
+        pk=pk,
+        signatory__organisation_id=request.user.organisation_id,
+        signatory__pact__status=PactStatus.SIGNED,
     )
-    form = PartnerEntryForm(request.POST, prefix=f"cible-{pk}")
-    back = reverse("evaluation:partner_commitments")
-    if link is None:
-        return refuse(
-            request, ValidationError("Aucun indicateur n'est associé à cet engagement."), back
-        )
+    form = PartnerEntryForm(request.POST)
+    year = request.POST.get("year", "")
+    back = reverse("evaluation:partner_commitments") + (f"?annee={year}" if year.isdigit() else "")
     if not form.is_valid():
-        return refuse(request, ValidationError("Saisissez un nombre positif ou nul."), back)
+        return refuse(
+            request,
+            ValidationError(
+                "Saisissez un nombre positif ou nul, par exemple 1 500 ou 12,5 "
+                "(le commentaire fait au plus 1 000 caractères)."
+            ),
+            back,
+        )
+    data = form.cleaned_data
     try:
-        services.measurement_enter(
-            indicator=link.indicator,
-            year=commitment_target.year,
+        services.commitment_figure_enter(
+            commitment=commitment,
+            indicator=data["indicator"],
+            year=data["year"],
+            value=data["value"],
+            comment=data["comment"],
+            user=request.user,
+            based_on=data["based_on"],
+        )
+    except ValidationError as error:
+        return refuse(request, error, back)
+    messages.success(
+        request, f"Votre chiffre {data['year']} pour « {data['indicator']} » est enregistré."
+    )
+    return redirect(back)
+
+
+def _pact_in_force():
+    pact = services.reference_pact()
+    return pact if pact is not None and pact.status == PactStatus.SIGNED else None
+
+
+@role_required(PILOTS)
+def signatory_reporting(request):
+    """Who reported: for each signatory of the pact in force and a year of its period up to
+    this year, the figures expected (its commitments' targets of indicators the partner
+    reports), reported, missing, the last entry and the last reminder; in a fixed number of
+    queries."""
+    pact = _pact_in_force()
+    years = _reported_years([pact] if pact else [])
+    year = _year_choice(request, years)
+    rows = []
+    if pact is not None:
+        reported = Measurement.objects.filter(
             scope=Scope.COMMITMENT,
-            obj=commitment_target,
-            value=form.cleaned_data["value"],
+            commitment=OuterRef("commitment"),
+            indicator=OuterRef("indicator"),
+            year=OuterRef("year"),
+        )
+        expected = {
+            row["commitment__signatory"]: row
+            for row in Target.objects.filter(
+                scope=Scope.COMMITMENT,
+                commitment__signatory__pact=pact,
+                year=year,
+                indicator__source=Source.PARTNER,
+            )
+            .annotate(has_figure=Exists(reported))
+            .values("commitment__signatory")
+            .annotate(expected=Count("id"), reported=Count("id", filter=Q(has_figure=True)))
+        }
+        last_entries = dict(
+            Measurement.objects.filter(
+                scope=Scope.COMMITMENT, commitment__signatory__pact=pact, year=year
+            )
+            .values("commitment__signatory")
+            .annotate(last=Max("created_at"))
+            .values_list("commitment__signatory", "last")
+        )
+        reminders = dict(
+            FigureReminder.objects.filter(signatory__pact=pact, year=year)
+            .values("signatory")
+            .annotate(last=Max("sent_at"))
+            .values_list("signatory", "last")
+        )
+        for signatory in pact.signatories.for_signature_page():
+            counts = expected.get(signatory.pk, {"expected": 0, "reported": 0})
+            rows.append(
+                {
+                    "signatory": signatory,
+                    "expected": counts["expected"],
+                    "reported": counts["reported"],
+                    "missing": counts["expected"] - counts["reported"],
+                    "last_entry": last_entries.get(signatory.pk),
+                    "last_reminder": reminders.get(signatory.pk),
+                    "form": ReminderForm(initial={"year": year}, auto_id=f"id_%s_{signatory.pk}"),
+                }
+            )
+    context = {
+        "pact": pact,
+        "year": year,
+        "years": years,
+        "rows": rows,
+        "totals": {
+            key: sum(row[key] for row in rows) for key in ("expected", "reported", "missing")
+        },
+        "trail": evaluation_trail(),
+    }
+    return render(request, "evaluation/signatory_reporting.html", context)
+
+
+@role_required(PILOTS)
+@require_POST
+def signatory_remind(request, pk):
+    """« Relancer »: record a reminder the partner sees on « Mes engagements »."""
+    signatory = get_object_or_404(Signatory.objects.select_related("pact", "organisation"), pk=pk)
+    form = ReminderForm(request.POST)
+    year = request.POST.get("year", "")
+    back = reverse("evaluation:signatory_reporting") + (f"?annee={year}" if year.isdigit() else "")
+    if not form.is_valid():
+        return refuse(request, ValidationError("Le message fait au plus 1 000 caractères."), back)
+    try:
+        services.figure_reminder_send(
+            signatory=signatory,
+            year=form.cleaned_data["year"],
+            message=form.cleaned_data["message"],
             user=request.user,
         )
     except ValidationError as error:
         return refuse(request, error, back)
-    messages.success(request, f"Votre chiffre pour « {commitment_target.label} » est enregistré.")
+    messages.success(
+        request,
+        f"La relance est enregistrée : {signatory.organisation} la verra sur sa page "
+        "« Mes engagements ».",
+    )
     return redirect(back)

@@ -14,7 +14,7 @@ def pact_content(pact):
     orientations = pact.orientations.prefetch_related(
         Prefetch("objectives", queryset=Objective.objects.order_by("position")),
         "commitments__signatory__organisation",
-        "commitments__targets",
+        "commitments__indicator_targets__indicator",
     ).order_by("position")
     return {
         "pact": pact,
@@ -29,13 +29,47 @@ def pact_pdf_content(pact):
     """What the PDF prints: the page's content, each party's commitments, the layout settings."""
     context = pact_content(pact)
     context["signatories"] = pact.signatories.for_signature_page().prefetch_related(
-        "commitments__orientation", "commitments__targets"
+        "commitments__orientation",
+        "commitments__indicator_targets__indicator",
+        "commitments__measurements__indicator",
     )
     context["signature_place"] = settings.PTI_DEPARTMENT_SEAT
     context["brand_colour"] = settings.PTI_BRAND_COLOUR
     context["actions_by_orientation"] = actions_by_orientation(context["orientations"])
     context["indicator_rows"] = indicators_and_targets(pact)
+    context["commitment_rows"] = commitment_figures(context["signatories"])
     return context
+
+
+def pact_figures_content(pact):
+    """What the PDF of the pact's current figures prints (« annexe des chiffres »): the pact's
+    indicator targets and the commitments' with the latest figure today. A signed version's
+    PDF is kept as it was signed (pti.pdf.signed_pact_file); this one is rendered on demand."""
+    signatories = pact.signatories.for_signature_page().prefetch_related(
+        "commitments__orientation",
+        "commitments__indicator_targets__indicator",
+        "commitments__measurements__indicator",
+    )
+    return {
+        "pact": pact,
+        "brand_colour": settings.PTI_BRAND_COLOUR,
+        "indicator_rows": indicators_and_targets(pact),
+        "commitment_rows": commitment_figures(signatories),
+    }
+
+
+def commitment_figures(signatories):
+    """The annex of the commitments' figures: [(signatory, commitment, indicator, target,
+    latest figure or None)], each commitment's indicator targets by year with the latest
+    figure of the year (reverse relations `indicator_targets` and `measurements`, see
+    evaluation/; prefetch them on `signatories`)."""
+    rows = []
+    for signatory in signatories:
+        for commitment in signatory.commitments.all():
+            for indicator, targets in commitment.indicator_rows():
+                for target, figure in targets:
+                    rows.append((signatory, commitment, indicator, target, figure))
+    return rows
 
 
 def indicators_and_targets(pact):

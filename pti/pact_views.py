@@ -14,7 +14,8 @@ from pti.forms import AdoptionForm, ObjectiveForm, OrientationForm, PactForm
 from pti.models import Objective, Orientation, Pact, SignedPactFile
 from pti.pact_content import pact_content
 from pti.pages import confirm_page, form_error_status, form_page, refuse
-from pti.pdf import pact_pdf_filename, signed_or_rendered_pdf
+from pti.pdf import pact_figures_filename, pact_pdf_filename, signed_or_rendered_pdf
+from pti.pdf import pact_figures_pdf as pact_figures_pdf_bytes
 from pti.permissions import PACT_READERS, PILOTS, role_required
 
 
@@ -381,6 +382,16 @@ def _after_move(request, pact, anchor):
         context["can_edit"] = True
         return render(request, "pti/includes/pact_orientations.html", context)
     return redirect(f"{pact_url(pact)}#{anchor}")
+
+
+@role_required(PACT_READERS)
+def pact_figures_pdf(request, pk):
+    """The annex of the pact's current figures as a PDF, rendered now: the signed PDF stays as
+    it was signed, the figures reported since are in this one."""
+    pact = get_object_or_404(Pact, pk=pk)
+    response = HttpResponse(pact_figures_pdf_bytes(pact), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pact_figures_filename(pact)}"'
+    return response
 
 
 @role_required(PACT_READERS)

@@ -9,13 +9,14 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from pti.enums import PactStatus
 from pti.models import Pact, SignedPactFile
-from pti.pact_content import pact_pdf_content
+from pti.pact_content import pact_figures_content, pact_pdf_content
 from pti.tasks_framework import task
 
 
@@ -53,17 +54,40 @@ def annex_rows(rows):
     return [(target, m, m is not None and m.is_secret) for target, m in rows]
 
 
-def render_pact_pdf(context):
-    """The PDF bytes of the pact described by `context` (see pact_content.pact_pdf_content)."""
+def commitment_annex_rows(rows):
+    """The commitments' annex rows (signatory, commitment, indicator, target, figure) with
+    `secret` appended, under the same rule as `annex_rows` (a partner's figure counting fewer
+    people than the threshold is not printed)."""
+    return [(*row, row[4] is not None and row[4].is_secret) for row in rows]
+
+
+def render_pact_pdf(context, template="pti/pdf/pact.html"):
+    """The PDF bytes of the pact described by `context` (see pact_content.pact_pdf_content),
+    or with `template` pti/pdf/pact_figures.html of its current figures
+    (pact_content.pact_figures_content)."""
     context = {
         **context,
         "indicator_rows": annex_rows(context.get("indicator_rows", [])),
+        "commitment_rows": commitment_annex_rows(context.get("commitment_rows", [])),
         "small_cell_threshold": settings.PTI_SMALL_CELL_THRESHOLD,
     }
-    html = render_to_string("pti/pdf/pact.html", context)
+    html = render_to_string(template, context)
     base_url = Path(settings.BASE_DIR / "static").as_uri() + "/"
     document = HTML(string=html, base_url=base_url, url_fetcher=LocalFilesOnly())
     return document.write_pdf(pdf_variant="pdf/ua-1", optimize_images=False)
+
+
+def pact_figures_filename(pact):
+    """…-loire-2023-2027-chiffres-2026-12-02.pdf: the annex of the figures as of today."""
+    return f"{pact_pdf_filename(pact)[:-4]}-chiffres-{timezone.localdate():%Y-%m-%d}.pdf"
+
+
+def pact_figures_pdf(pact):
+    """The PDF bytes of the pact's current figures (« annexe des chiffres »): its indicator
+    targets and its commitments' with the latest figures, rendered now. The pact's own PDF of
+    a signed version stays as it was signed (`signed_pact_file`): the figures reported since
+    reach the reader through this one."""
+    return render_pact_pdf(pact_figures_content(pact), template="pti/pdf/pact_figures.html")
 
 
 def signed_pact_file(pact):

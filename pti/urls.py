@@ -53,6 +53,7 @@ pti_patterns = [
     path("pacte/<int:pk>/adopter/", pact_views.pact_adopt, name="pact_adopt"),
     path("pacte/<int:pk>/archiver/", pact_views.pact_archive, name="pact_archive"),
     path("pacte/<int:pk>/pdf/", pact_views.pact_pdf, name="pact_pdf"),
+    path("pacte/<int:pk>/chiffres.pdf", pact_views.pact_figures_pdf, name="pact_figures_pdf"),
     path(
         "pacte/<int:pk>/orientations/nouvelle/",
         pact_views.orientation_create,

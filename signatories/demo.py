@@ -1,14 +1,18 @@
 """Demo data of the pact's parties: the 21 signatories of the 2016-2020 pact (seed 001) with
-their commitments, the pact adopted and signed, a draft amendment, the bilateral conventions
-of seed 003, and the governance: a steering committee and one CTIP per territory."""
+their commitments, the pact adopted, signed and archived (history); the 2023-2027 pact in
+force, prepared here with its main signatories and their commitments (the evaluation's demo
+ties them to indicators, then has the pact signed and amended); the bilateral conventions of
+seed 003, and the governance: a steering committee and one CTIP per territory."""
 
 import datetime
 from decimal import Decimal
 
-from pti.demo import PACT_CODE
+from django.conf import settings
+
+from pti.demo import LEGAL_FRAME, PACT_CODE, PACT_TITLE, PREAMBLE
 from pti.enums import PactStatus
-from pti.models import Organisation, Pact, Territory
-from pti.services import pact_adopt, pact_update
+from pti.models import Objective, Organisation, Orientation, Pact, Territory
+from pti.services import pact_adopt, pact_archive
 from signatories import services
 from signatories.enums import BodyKind, ConventionKind, ConventionStatus
 from signatories.models import BodyObjective, Convention, GovernanceBody, Meeting
@@ -288,10 +292,59 @@ SIGNATORIES = [
 
 DELIBERATION = datetime.date(2016, 6, 27)
 FIRST_SIGNATURE = datetime.date(2016, 9, 12)
-AMENDMENT_REASON = (
-    "Proroger le pacte jusqu'en 2027 et intégrer la loi pour le plein emploi : le contrat "
-    "d'engagement remplace le CER et le PPAE, France Travail devient l'opérateur de "
-    "l'orientation."
+# The pact in force: 2023-2027, its five orientations renewed (the same keys, so that the
+# offer filed under them follows), signed in 2023 by its main parties.
+PACT_IN_FORCE_CODE = "pti-2023-2027"
+PACT_IN_FORCE_PREAMBLE = (
+    "Le pacte 2023-2027 renouvelle le partenariat du pacte 2016-2020 et intègre la loi pour le "
+    "plein emploi : le contrat d'engagement remplace le CER et le PPAE, France Travail devient "
+    "l'opérateur de l'orientation. Chaque engagement des signataires se mesure par des "
+    "indicateurs, avec une cible par année."
+)
+# (organisation, signer, title, [(orientation number, commitment title)])
+SIGNATORIES_IN_FORCE = [
+    (
+        "Conseil départemental de la Loire",
+        "Bernard Vial",
+        "Président du conseil départemental",
+        [(4, "Signer un contrat d'engagement avec chaque allocataire orienté")],
+    ),
+    (
+        "Préfecture de la Loire – DDETS",
+        "Anne Morel",
+        "Préfète de la Loire",
+        [(5, "Prescrire des parcours emploi compétences aux allocataires du RSA")],
+    ),
+    (
+        "Région Auvergne-Rhône-Alpes",
+        "Luc Garnier",
+        "Vice-président chargé de la formation",
+        [(4, "Ouvrir les formations qualifiantes régionales aux allocataires du RSA")],
+    ),
+    (
+        "Caisse d'allocations familiales de la Loire",
+        "Hélène Brun",
+        "Directrice",
+        [(1, "Transmettre chaque mois le flux des allocataires")],
+    ),
+    (
+        "MSA Ardèche Drôme Loire",
+        "Jean-Marc Vial",
+        "Directeur général",
+        [(4, "Orienter sans délai les allocataires agricoles soumis aux droits et devoirs")],
+    ),
+    (
+        "France Travail – direction territoriale de la Loire",
+        "Sylvie Perrin",
+        "Directrice territoriale",
+        [(4, "Accompagner globalement les allocataires les plus éloignés de l'emploi")],
+    ),
+]
+PACT_IN_FORCE_DELIBERATION = datetime.date(2023, 3, 20)
+PACT_IN_FORCE_FIRST_SIGNATURE = datetime.date(2023, 4, 12)
+PACT_IN_FORCE_AMENDMENT_REASON = (
+    "Porter à 2027 les cibles de France Travail et de la Région après le bilan à mi-parcours ; "
+    "associer de nouveaux partenaires de l'insertion par l'activité économique."
 )
 
 CONVENTIONS = [
@@ -348,17 +401,92 @@ def seed(*, options, report):
     if pact.status == PactStatus.DRAFT:
         _sign_the_pact(pact)
         pact.refresh_from_db()
-    if not Pact.objects.filter(code=pact.code, version__gt=1).exists():
-        amendment = services.pact_amend(pact=pact, reason=AMENDMENT_REASON)
-        pact_update(pact=amendment, expected_version=amendment.lock_version, period_end=2027)
+    if pact.status == PactStatus.SIGNED:
+        # Its period is over and the 2023-2027 pact took over: kept as history.
+        pact = pact_archive(pact=pact)
     _seed_conventions(pact)
     _seed_governance(pact)
+    in_force = seed_pact_in_force()
     summary = pact.signatories.status_summary()
     report.add(
-        f"pacte {pact.period_label} signé par {summary['signed']} signataires ; "
-        f"{Pact.objects.filter(code=pact.code).count() - 1} avenant en projet ; "
+        f"pacte {pact.period_label} signé par {summary['signed']} signataires, archivé ; "
+        f"pacte {in_force.period_label} : {in_force.signatories.count()} signataires ; "
         f"{Convention.objects.count()} conventions ; {GovernanceBody.objects.count()} instances"
     )
+
+
+def seed_pact_in_force():
+    """The first version of the 2023-2027 pact, prepared with its parties and their
+    commitments (a draft: the evaluation's demo ties them to indicators, then signs it)."""
+    pact = Pact.objects.filter(code=PACT_IN_FORCE_CODE, version=1).first()
+    if pact is not None:
+        return pact
+    pact = Pact.objects.create(
+        code=PACT_IN_FORCE_CODE,
+        version=1,
+        title=PACT_TITLE,
+        period_start=2023,
+        period_end=2027,
+        department_name=settings.PTI_DEPARTMENT_NAME,
+        preamble=f"{PACT_IN_FORCE_PREAMBLE}\n\n{PREAMBLE}",
+        legal_frame=LEGAL_FRAME,
+        status=PactStatus.DRAFT,
+    )
+    previous = Pact.objects.get(code=PACT_CODE, version=1)
+    orientations = {}
+    for old in previous.orientations.prefetch_related("objectives").order_by("position"):
+        orientation = Orientation.objects.create(
+            pact=pact,
+            key=old.key,
+            position=old.position,
+            title=old.title,
+            description=old.description,
+        )
+        Objective.objects.bulk_create(
+            Objective(
+                orientation=orientation,
+                key=objective.key,
+                position=objective.position,
+                title=objective.title,
+                description=objective.description,
+            )
+            for objective in old.objectives.all()
+        )
+        orientations[old.position] = orientation
+    organisations = {o.name: o for o in Organisation.objects.all()}
+    for position, (name, signer, title, commitments) in enumerate(SIGNATORIES_IN_FORCE, 1):
+        signatory = services.signatory_add(
+            pact=pact,
+            organisation=organisations[name],
+            signer_name=signer,
+            signer_title=title,
+            position=position,
+        )
+        for number, commitment in commitments:
+            services.commitment_save(
+                signatory=signatory,
+                orientation=orientations[number],
+                title=commitment,
+                description="",
+            )
+    return pact
+
+
+def sign_pact_in_force(pact):
+    """Adopt and sign the 2023-2027 pact as it was in 2023; then open its amendment."""
+    if pact.status == PactStatus.DRAFT:
+        pact_adopt(pact=pact, deliberation_date=PACT_IN_FORCE_DELIBERATION)
+        for day, signatory in enumerate(pact.signatories.order_by("position")):
+            services.signature_record(
+                signatory=signatory,
+                signer_name=signatory.signer_name,
+                signer_title=signatory.signer_title,
+                signed_on=PACT_IN_FORCE_FIRST_SIGNATURE + datetime.timedelta(days=day * 3),
+            )
+        pact.refresh_from_db()
+    if not Pact.objects.filter(code=pact.code, version__gt=1).exists():
+        services.pact_amend(pact=pact, reason=PACT_IN_FORCE_AMENDMENT_REASON)
+    return pact
 
 
 def _sign_the_pact(pact):
@@ -378,10 +506,7 @@ def _sign_the_pact(pact):
                 signatory=signatory,
                 orientation=orientations[number],
                 title=commitment,
-                description="",
-                targets=[
-                    (label, Decimal(value), unit, year) for label, value, unit, year in targets
-                ],
+                description=_written_targets(targets),
             )
         signatories.append(signatory)
     pact_adopt(pact=pact, deliberation_date=DELIBERATION)
@@ -392,6 +517,18 @@ def _sign_the_pact(pact):
             signer_title=signatory.signer_title,
             signed_on=FIRST_SIGNATURE + datetime.timedelta(days=day * 2),
         )
+
+
+def _written_targets(targets):
+    """The 2016-2020 pact's targets, as they were written (before commitments were measured
+    by indicators): « Cibles rédigées : … » in the commitment's description."""
+    if not targets:
+        return ""
+    return (
+        "Cibles rédigées : "
+        + " ; ".join(f"{label} : {value} {unit} en {year}" for label, value, unit, year in targets)
+        + "."
+    )
 
 
 def _seed_conventions(pact):

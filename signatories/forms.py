@@ -74,16 +74,6 @@ class CommitmentForm(LockVersionFormMixin, StyledFormMixin, forms.Form):
         self.fields["orientation"].empty_label = "Choisissez une orientation"
 
 
-class TargetForm(StyledFormMixin, forms.Form):
-    label = forms.CharField(label="Cible", max_length=200)
-    value = forms.DecimalField(label="Valeur", min_value=0, max_digits=12, decimal_places=2)
-    unit = forms.CharField(label="Unité", max_length=40)
-    year = forms.IntegerField(label="Année", min_value=2000, max_value=2100)
-
-
-TargetFormSet = forms.formset_factory(TargetForm, extra=2, can_delete=True)
-
-
 class ConventionForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Convention

@@ -32,6 +32,15 @@ class SignatoryQuerySet(models.QuerySet):
         return self.select_related("organisation").order_by("position", "organisation__name")
 
 
+class CommitmentQuerySet(models.QuerySet):
+    def of_organisation(self, organisation_id):
+        return self.filter(signatory__organisation_id=organisation_id)
+
+    def labelled(self):
+        """With what the choice lists print: « CAF de la Loire — titre »."""
+        return self.select_related("signatory__organisation", "signatory__pact", "orientation")
+
+
 class ConventionQuerySet(models.QuerySet):
     def with_partner(self):
         return self.select_related("partner", "pact")
@@ -118,7 +127,19 @@ class Commitment(LockVersioned):
     )
     title = models.CharField("engagement", max_length=250)
     description = models.TextField("précisions", blank=True)
+    # The commitment of the version this one was copied from by an amendment
+    # (services.pact_amend): the partner's figures entered on it stay its history.
+    carried_from = models.ForeignKey(
+        "self",
+        verbose_name="repris de",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="carried_to",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommitmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "engagement"
@@ -128,36 +149,31 @@ class Commitment(LockVersioned):
     def __str__(self):
         return self.title
 
+    def indicator_rows(self):
+        """The commitment's indicator targets with the latest figure of each year, read from
+        the reverse relations (prefetch `indicator_targets__indicator` and `measurements`):
+        [(indicator, [(target, latest measurement or None)])], indicators in their order,
+        years ascending. The figures are the evaluation's (evaluation.Measurement)."""
+        latest = {}
+        for measurement in sorted(
+            self.measurements.all(), key=lambda m: (m.created_at, m.pk), reverse=True
+        ):
+            latest.setdefault((measurement.indicator_id, measurement.year), measurement)
+        rows = {}
+        for target in sorted(
+            self.indicator_targets.all(),
+            key=lambda t: (t.indicator.position, t.indicator_id, t.year),
+        ):
+            rows.setdefault(target.indicator_id, (target.indicator, []))[1].append(
+                (target, latest.get((target.indicator_id, target.year)))
+            )
+        return list(rows.values())
 
-class CommitmentTarget(models.Model):
-    """A measurable target of a commitment: 300 contrats signés en 2018, for instance."""
-
-    commitment = models.ForeignKey(
-        Commitment, verbose_name="engagement", on_delete=models.CASCADE, related_name="targets"
-    )
-    label = models.CharField("cible", max_length=200)
-    value = models.DecimalField("valeur", max_digits=12, decimal_places=2)
-    unit = models.CharField("unité", max_length=40, help_text="Par exemple : personnes, %, €.")
-    year = models.PositiveSmallIntegerField("année")
-
-    class Meta:
-        verbose_name = "cible d'engagement"
-        verbose_name_plural = "cibles d'engagement"
-        ordering = ["year", "label"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["commitment", "label", "year"],
-                name="commitment_target_unique",
-                violation_error_message="Cette cible existe déjà pour cette année.",
-            ),
-            models.CheckConstraint(condition=Q(value__gte=0), name="commitment_target_positive"),
-            models.CheckConstraint(
-                condition=Q(year__gte=2000, year__lte=2100), name="commitment_target_year"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.label} : {self.value} {self.unit} ({self.year})"
+    @property
+    def choice_label(self):
+        """« CAF de la Loire — Transmettre le flux » (select_related the organisation)."""
+        organisation = self.signatory.organisation
+        return f"{organisation.short_name or organisation.name} — {self.title}"
 
 
 class Convention(LockVersioned):

@@ -17,7 +17,6 @@ from signatories.enums import Attendance, SignatoryStatus
 from signatories.models import (
     BodyObjective,
     Commitment,
-    CommitmentTarget,
     Convention,
     FollowUp,
     GovernanceBody,
@@ -161,13 +160,16 @@ def signature_round_close(*, pact):
 
 @transaction.atomic
 def pact_amend(*, pact, reason):
-    """Open an amendment: a draft copy of the signed pact, its parties and their commitments.
+    """Open an amendment: a draft copy of the signed pact, its parties and their commitments,
+    each commitment with its indicator targets and `carried_from` naming the one it copies
+    (the partner's figures stay on the version they were entered on; its page reads the
+    earlier version's through `carried_from`).
 
     The parties are asked to sign again; the signed version stays as it is.
     """
     amendment, orientation_map = pact_copy_as_amendment(pact=pact, reason=reason)
     for signatory in pact.signatories.exclude(status=SignatoryStatus.DECLINED).prefetch_related(
-        "commitments__targets"
+        "commitments__indicator_targets"
     ):
         copy = Signatory.objects.create(
             pact=amendment,
@@ -182,18 +184,24 @@ def pact_amend(*, pact, reason):
                 orientation=orientation_map[commitment.orientation_id],
                 title=commitment.title,
                 description=commitment.description,
+                carried_from=commitment,
             )
-            CommitmentTarget.objects.bulk_create(
-                CommitmentTarget(
-                    commitment=commitment_copy,
-                    label=target.label,
-                    value=target.value,
-                    unit=target.unit,
-                    year=target.year,
-                )
-                for target in commitment.targets.all()
-            )
+            _copy_indicator_targets(commitment, commitment_copy)
     return amendment
+
+
+def _copy_indicator_targets(commitment, commitment_copy):
+    """Copy the rows that hang on `commitment` through its reverse relation `indicator_targets`
+    (evaluation.Target, which signatories may not import): each row as it is, on the copy.
+    Whatever fields the evaluation gives a target are carried over without this app naming
+    them."""
+    rows = []
+    for target in commitment.indicator_targets.all():
+        target.pk = None
+        target.commitment = commitment_copy
+        rows.append(target)
+    if rows:
+        Commitment.indicator_targets.rel.related_model.objects.bulk_create(rows)
 
 
 # --- Commitments -----------------------------------------------------------------------
@@ -206,9 +214,11 @@ def _check_commitment(signatory, orientation):
 
 @transaction.atomic
 def commitment_save(
-    *, signatory, orientation, title, description, targets, commitment=None, expected_version=None
+    *, signatory, orientation, title, description, commitment=None, expected_version=None
 ):
-    """Create or update a commitment and replace its targets: [(label, value, unit, year)]."""
+    """Create or update a commitment of a draft pact. Its measurable targets are indicator
+    targets (evaluation: the page « indicateurs de l'engagement »). Raises ValidationError (in
+    French) when the pact is no longer a draft or the orientation is another pact's."""
     ensure_draft(lock_pact(signatory.pact))
     _check_commitment(signatory, orientation)
     if commitment is None:
@@ -216,30 +226,18 @@ def commitment_save(
         commitment.orientation = orientation
         commitment.title = title
         commitment.description = description
-        commitment.full_clean(exclude=["lock_version"])
+        commitment.full_clean(exclude=["lock_version", "carried_from"])
         commitment.save()
-    else:
-        commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-        commitment.orientation = orientation
-        commitment.title = title
-        commitment.description = description
-        save_with_lock(
-            commitment,
-            expected_version=expected_version,
-            fields=["orientation", "title", "description"],
-        )
-        commitment.targets.all().delete()
-    seen = set()
-    for label, value, unit, year in targets:
-        if (label, year) in seen:
-            raise ValidationError(f"La cible « {label} » apparaît deux fois pour {year}.")
-        seen.add((label, year))
-        target = CommitmentTarget(
-            commitment=commitment, label=label, value=value, unit=unit, year=year
-        )
-        target.full_clean()
-        target.save()
-    return commitment
+        return commitment
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    commitment.orientation = orientation
+    commitment.title = title
+    commitment.description = description
+    return save_with_lock(
+        commitment,
+        expected_version=expected_version,
+        fields=["orientation", "title", "description"],
+    )
 
 
 @transaction.atomic

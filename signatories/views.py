@@ -29,7 +29,6 @@ from signatories.forms import (
     SignatoryAddForm,
     SignatoryForm,
     SignatureForm,
-    TargetFormSet,
 )
 from signatories.models import (
     Commitment,
@@ -105,7 +104,9 @@ def signatory_list(request, pact_pk):
 @role_required(PILOTS)
 def signatory_detail(request, pk):
     signatory = _signatory(pk)
-    commitments = signatory.commitments.select_related("orientation").prefetch_related("targets")
+    commitments = signatory.commitments.select_related("orientation").prefetch_related(
+        "indicator_targets__indicator", "measurements__entered_by"
+    )
     context = {
         "signatory": signatory,
         "pact": signatory.pact,
@@ -355,15 +356,6 @@ def signatory_export(request, pact_pk, fmt):
 # --- Commitments -----------------------------------------------------------------------
 
 
-def _targets_initial(commitment):
-    if commitment is None:
-        return []
-    return [
-        {"label": t.label, "value": t.value, "unit": t.unit, "year": t.year}
-        for t in commitment.targets.all()
-    ]
-
-
 def _commitment_page(request, *, signatory, commitment=None):
     pact = signatory.pact
     if pact.is_frozen:
@@ -373,28 +365,27 @@ def _commitment_page(request, *, signatory, commitment=None):
             signatory_url(signatory),
         )
     form = CommitmentForm(request.POST or None, pact=pact, instance=commitment)
-    targets = TargetFormSet(
-        request.POST or None, initial=_targets_initial(commitment), prefix="cibles"
-    )
-    if request.method == "POST" and form.is_valid() and targets.is_valid():
-        rows = [
-            (t["label"], t["value"], t["unit"], t["year"])
-            for t in targets.cleaned_data
-            if t and not t.get("DELETE")
-        ]
+    if request.method == "POST" and form.is_valid():
         try:
-            services.commitment_save(
+            saved = services.commitment_save(
                 signatory=signatory,
                 commitment=commitment,
                 expected_version=form.cleaned_data["lock_version"],
                 orientation=form.cleaned_data["orientation"],
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
-                targets=rows,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            if commitment is None:
+                # A new commitment is measured by indicators: the pilot ties them next.
+                messages.success(
+                    request,
+                    "L'engagement est enregistré. Liez-le maintenant à ses indicateurs, avec "
+                    "une cible par année du pacte.",
+                )
+                return redirect("evaluation:commitment_indicators", pk=saved.pk)
             messages.success(request, "L'engagement est enregistré.")
             return redirect(signatory_url(signatory))
     status = 422 if request.method == "POST" else 200
@@ -410,7 +401,7 @@ def _commitment_page(request, *, signatory, commitment=None):
         submit_label="Enregistrer l'engagement",
         cancel_url=signatory_url(signatory),
         status=status,
-        extra={"targets": targets},
+        extra={"commitment": commitment},
         template="signatories/commitment_form.html",
     )
 

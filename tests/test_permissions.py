@@ -46,7 +46,6 @@ from tests.pti.factories import (
 )
 from tests.signatories.factories import (
     CommitmentFactory,
-    CommitmentTargetFactory,
     ConventionFactory,
     GovernanceBodyFactory,
     MeetingFactory,
@@ -121,6 +120,7 @@ ROUTES = {
     # A draft is not archived: refused with a message.
     "pti:pact_archive": (lambda w: [w["pact"].pk], GET, roles(PILOT, 302)),
     "pti:pact_pdf": (lambda w: [w["pact"].pk], GET, roles(PACT_READERS, 200)),
+    "pti:pact_figures_pdf": (lambda w: [w["pact"].pk], GET, roles(PACT_READERS, 200)),
     "pti:orientation_create": (lambda w: [w["pact"].pk], GET, roles(PILOT, 200)),
     "pti:orientation_update": (lambda w: [w["orientation"].pk], GET, roles(PILOT, 200)),
     "pti:orientation_delete": (lambda w: [w["orientation"].pk], GET, roles(PILOT, 200)),
@@ -292,12 +292,16 @@ ROUTES = {
     "evaluation:entries": (lambda w: [], GET, roles(PILOT, 200)),
     "evaluation:snapshots": (lambda w: [], GET, roles(PILOT, 200)),
     "evaluation:partner_commitments": (lambda w: [], GET, roles(PARTNER, 200)),
-    # The world's commitment target is another partner's: a partner does not find it.
-    "evaluation:partner_entry": (
-        lambda w: [w["commitment_target"].pk],
-        POST,
-        roles(PARTNER, 404),
+    # The world's commitment is another partner's: a partner does not find it.
+    "evaluation:partner_entry": (lambda w: [w["commitment"].pk], POST, roles(PARTNER, 404)),
+    "evaluation:commitment_indicators": (
+        lambda w: [w["commitment"].pk],
+        GET,
+        roles(PILOT, 200),
     ),
+    "evaluation:signatory_reporting": (lambda w: [], GET, roles(PILOT, 200)),
+    # The world's pact is not in force: the reminder is refused, back to the page.
+    "evaluation:signatory_remind": (lambda w: [w["signatory"].pk], POST, roles(PILOT, 302)),
 }
 
 # The way in and out: the login page answers everyone (a logged-in user is sent home), logout
@@ -373,7 +377,6 @@ def world():
         "organisation": OrganisationFactory(),
         "signatory": signatory,
         "commitment": CommitmentFactory(signatory=signatory, orientation=orientation),
-        "commitment_target": CommitmentTargetFactory(),
         "convention": ConventionFactory(),
         "body": meeting.body,
         "meeting": meeting,

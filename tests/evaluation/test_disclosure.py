@@ -504,30 +504,35 @@ def test_the_partners_commitments_show_the_departements_figure_under_the_secret(
 ):
     caf = OrganisationFactory(name="CAF de la Loire", caf=True)
     signatory = SignatoryFactory(pact=draft_pact, organisation=caf)
+    draft_pact.period_end = YEAR
+    draft_pact.save()
     oriented = CommitmentTargetFactory(
-        commitment__signatory=signatory, label="Allocataires orientés", year=YEAR
+        commitment__signatory=signatory,
+        commitment__title="Orienter les allocataires",
+        indicator=Indicator.objects.get(code="oarsa-2-orientes"),
+        year=YEAR,
+        value=90,
     )
-    sdd = CommitmentTargetFactory(commitment__signatory=signatory, label="Part des SDD", year=YEAR)
+    CommitmentTargetFactory(
+        commitment=oriented.commitment,
+        indicator=Indicator.objects.get(code="oarsa-1-sdd"),
+        year=YEAR,
+        value=90,
+    )
     frozen(draft_pact)
-    for target, code in ((oriented, "oarsa-2-orientes"), (sdd, "oarsa-1-sdd")):
-        target_set(
-            indicator=Indicator.objects.get(code=code),
-            year=YEAR,
-            scope=Scope.COMMITMENT,
-            obj=target,
-            value=90,
-        )
     subject = people(30, forez)
     people(20, forez, sdd=False)
     orient(subject[:3], organisme(OrganisationKind.FRANCE_TRAVAIL), Parcours.EMPLOYMENT)
 
     page = client_as(UserFactory(partner=True, organisation=caf)).get(
-        reverse("evaluation:partner_commitments")
+        reverse("evaluation:partner_commitments"), {"annee": YEAR}
     )
 
-    caption = "Cibles de vos engagements"
-    assert table_row(page, caption, oriented.commitment.title)[3].startswith(SECRET)  # 3 of 30
-    assert table_row(page, caption, sdd.commitment.title)[3].startswith("60 %")  # 30 of 50
+    caption = f"Indicateurs de l'engagement en {YEAR}"
+    oriented_label = Indicator.objects.get(code="oarsa-2-orientes").label
+    sdd_label = Indicator.objects.get(code="oarsa-1-sdd").label
+    assert table_row(page, caption, oriented_label)[2].startswith(SECRET)  # 3 of 30
+    assert table_row(page, caption, sdd_label)[2].startswith("60 %")  # 30 of 50
     assert "Département, calculé au 31/12/" in page.content.decode()
     assert "secret statistique – moins de 11 personnes" in page.content.decode()
 

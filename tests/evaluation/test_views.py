@@ -207,45 +207,52 @@ def test_the_oarsa_export_writes_a_formula_looking_name_as_text(client_as, pact,
 
 def test_a_partner_enters_its_own_figures_and_only_its_own(client_as, draft_pact):
     caf = OrganisationFactory(name="CAF de la Loire", caf=True)
+    draft_pact.period_end = YEAR + 1
+    draft_pact.save()
+    indicator = Indicator.objects.get(code="flux-allocataires")
     own = CommitmentTargetFactory(
         commitment__signatory=SignatoryFactory(pact=draft_pact, organisation=caf),
-        label="Fichiers transmis",
+        commitment__title="Transmettre le flux",
+        indicator=indicator,
         year=YEAR,
+        value=12,
     )
     other = CommitmentTargetFactory(
-        commitment__signatory=SignatoryFactory(pact=draft_pact), year=YEAR
+        commitment__signatory=SignatoryFactory(pact=draft_pact),
+        commitment__title="Engagement d'un autre",
+        indicator=indicator,
+        year=YEAR,
     )
     frozen(draft_pact)
-    indicator = Indicator.objects.get(code="flux-allocataires")
-    for target in (own, other):
-        Target.objects.create(
-            indicator=indicator,
-            year=YEAR,
-            scope=Scope.COMMITMENT,
-            commitment_target=target,
-            value=12,
-        )
     client = client_as(UserFactory(partner=True, organisation=caf))
-    page = client.get(reverse("evaluation:partner_commitments")).content.decode()
-    assert "Fichiers transmis" in page
-    assert other.label not in page
+    page = client.get(reverse("evaluation:partner_commitments"), {"annee": YEAR}).content.decode()
+    assert "Transmettre le flux" in page
+    assert "Engagement d'un autre" not in page
+    entry = {
+        "indicator": indicator.pk,
+        "year": YEAR,
+        "value": "11",
+        "comment": "Un fichier en retard",
+    }
     response = client.post(
-        reverse("evaluation:partner_entry", args=[own.pk]),
-        {f"cible-{own.pk}-value": "11"},
-        follow=True,
+        reverse("evaluation:partner_entry", args=[own.commitment.pk]), entry, follow=True
     )
-    assert "Votre chiffre pour « Fichiers transmis » est enregistré." in [
+    assert f"Votre chiffre {YEAR} pour « {indicator.label} » est enregistré." in [
         str(m) for m in response.context["messages"]
     ]
-    measurement = Measurement.objects.get(commitment_target=own)
-    assert (measurement.value, measurement.source) == (11, "partner")
+    measurement = Measurement.objects.get(commitment=own.commitment)
+    assert (measurement.value, measurement.source, measurement.comment) == (
+        11,
+        "partner",
+        "Un fichier en retard",
+    )
     assert (
         client.post(
-            reverse("evaluation:partner_entry", args=[other.pk]), {f"cible-{other.pk}-value": "3"}
+            reverse("evaluation:partner_entry", args=[other.commitment.pk]), entry
         ).status_code
         == 404
     )
-    assert not Measurement.objects.filter(commitment_target=other).exists()
+    assert not Measurement.objects.filter(commitment=other.commitment).exists()
 
 
 def test_the_pilot_enters_the_departements_figures_but_never_a_computed_one(client_as, pact):

@@ -163,7 +163,7 @@ YEAR = datetime.date.today().year - 1
 
 @pytest.fixture
 def pact(db):
-    draft = PactFactory()
+    draft = PactFactory(period_start=YEAR - 1, period_end=YEAR + 2)
     OrientationFactory(pact=draft, position=1)
     return frozen(draft)
 

@@ -26,11 +26,13 @@ from django.forms import BaseForm
 from django.urls import reverse
 from django.utils.html import escape
 
+from evaluation.enums import Scope
+from evaluation.models import Target
 from pti import services
 from pti.enums import PactStatus, RunStatus
 from pti.forms import LockVersionFormMixin
 from pti.models import Objective, Orientation, Pact, TaskRun
-from signatories.models import Commitment, CommitmentTarget, Signatory
+from signatories.models import Commitment, Signatory
 from tests.beneficiaries.factories import (
     ObstacleFactory,
     ReferentAssignmentFactory,
@@ -43,6 +45,7 @@ from tests.pti.factories import (
     UserFactory,
 )
 from tests.pti.test_pact_lifecycle import adopted_pact, sign, signed_pact
+from tests.signatories.factories import partner_indicator
 
 pytestmark = pytest.mark.django_db
 
@@ -170,8 +173,12 @@ def with_a_commitment(signatory, orientation):
     commitment = Commitment.objects.create(
         signatory=signatory, orientation=orientation, title="Orienter 300 allocataires"
     )
-    CommitmentTarget.objects.create(
-        commitment=commitment, label="Allocataires orientés", value=300, unit="personnes", year=2018
+    Target.objects.create(
+        scope=Scope.COMMITMENT,
+        commitment=commitment,
+        indicator=partner_indicator(),
+        value=300,
+        year=2018,
     )
 
 
@@ -182,8 +189,8 @@ def signed_parties():
         list(pact.signatories.order_by("pk").values_list("signer_name", "status", "signed_on")),
         list(Commitment.objects.filter(signatory__pact=pact).values_list("title", flat=True)),
         list(
-            CommitmentTarget.objects.filter(commitment__signatory__pact=pact).values_list(
-                "label", "value"
+            Target.objects.filter(commitment__signatory__pact=pact).values_list(
+                "indicator_id", "year", "value"
             )
         ),
     )
@@ -207,14 +214,12 @@ def resave(instance, **values):
             orientation=pact.orientations.first(),
             title="Ajouté",
         ),
-        lambda pact: CommitmentTarget.objects.filter(commitment__signatory__pact=pact).update(
-            value=3
-        ),
-        lambda pact: CommitmentTarget.objects.create(
+        lambda pact: Target.objects.filter(commitment__signatory__pact=pact).update(value=3),
+        lambda pact: Target.objects.create(
+            scope=Scope.COMMITMENT,
             commitment=Commitment.objects.get(signatory__pact=pact),
-            label="Ajoutée",
+            indicator=partner_indicator(),
             value=1,
-            unit="personnes",
             year=2019,
         ),
     ],

@@ -257,7 +257,6 @@ def test_a_signed_pact_refuses_every_edit():
             orientation=orientation,
             title="X",
             description="",
-            targets=[],
         ),
         lambda: signatory_services.signatory_remove(signatory=pact.signatories.first()),
     ]
@@ -276,7 +275,7 @@ def test_an_amendment_is_a_draft_copy_and_the_signed_version_stays_intact():
         commitment = Commitment.objects.create(
             signatory=signatory, orientation=orientation, title="Engagement"
         )
-        CommitmentTargetFactory(commitment=commitment, label="Contrats", value=300, year=2018)
+        CommitmentTargetFactory(commitment=commitment, value=300, year=2018)
 
     pact = signed_pact(committing)
 
@@ -293,7 +292,10 @@ def test_an_amendment_is_a_draft_copy_and_the_signed_version_stays_intact():
     assert {s.status for s in copies} == {SignatoryStatus.EXPECTED}
     copied = Commitment.objects.get(signatory__pact=amendment)
     assert copied.orientation.pact == amendment
-    assert list(copied.targets.values_list("label", "value")) == [("Contrats", 300)]
+    assert list(copied.indicator_targets.values_list("indicator__code", "year", "value")) == [
+        ("test-chiffre-partenaire", 2018, 300)
+    ]
+    assert copied.carried_from == Commitment.objects.get(signatory__pact=pact)
 
     pact.refresh_from_db()
     assert pact.status == PactStatus.SIGNED

@@ -89,10 +89,10 @@ def test_the_pdf_is_tagged_in_french_with_a_title_and_embedded_fonts(demo):
 
 
 def test_a_draft_prints_with_a_visible_projet_watermark(demo, tmp_path):
-    signed = Pact.objects.get(code="pti-2016-2020", version=1)
-    draft = Pact.objects.get(code="pti-2016-2020", version=2)
+    signed = Pact.objects.get(code="pti-2023-2027", version=1)
+    draft = Pact.objects.get(code="pti-2023-2027", version=2)
     draft_pdf = download(demo, draft)
-    assert draft_pdf["Content-Disposition"].endswith('-2016-2027-avenant-1.pdf"')
+    assert draft_pdf["Content-Disposition"].endswith('-2023-2027-avenant-1.pdf"')
     draft_text = text_of(draft_pdf.content)
     assert "PROJET" in draft_text
     assert "Projet : ce document n'a pas été adopté" in draft_text
@@ -169,6 +169,8 @@ def test_the_pdf_lists_the_actions_under_each_orientation_with_their_budget(demo
 
 
 def test_an_amendment_lists_the_actions_filed_under_the_first_version(demo):
-    amendment = Pact.objects.get(code="pti-2016-2020", version=2)
+    # The 2023-2027 pact renewed the 2016-2020 orientations (their keys) and its amendment
+    # copies them: the offer filed under the first pact follows.
+    amendment = Pact.objects.get(code="pti-2023-2027", version=2)
     text = text_of(download(demo, amendment).content)
     assert "FA-2024-007 – Auto-école sociale" in text

@@ -3,10 +3,11 @@ import datetime
 import factory
 from factory.django import DjangoModelFactory
 
+from evaluation.enums import Scope, Source, Unit
+from evaluation.models import Indicator, Target
 from signatories.enums import BodyKind, ConventionKind, SignatoryStatus
 from signatories.models import (
     Commitment,
-    CommitmentTarget,
     Convention,
     GovernanceBody,
     Meeting,
@@ -49,14 +50,31 @@ class CommitmentFactory(DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Engagement {n}")
 
 
-class CommitmentTargetFactory(DjangoModelFactory):
-    class Meta:
-        model = CommitmentTarget
+def partner_indicator():
+    """An indicator the partner reports (the catalogue's are emptied by some tests)."""
+    indicator, _ = Indicator.objects.get_or_create(
+        code="test-chiffre-partenaire",
+        defaults={
+            "label": "Allocataires accompagnés par le partenaire",
+            "definition": "Déclaré par le partenaire.",
+            "unit": Unit.PEOPLE,
+            "source": Source.PARTNER,
+        },
+    )
+    return indicator
 
+
+class CommitmentTargetFactory(DjangoModelFactory):
+    """A commitment's target: an indicator and a year of its pact's period (build it while
+    the pact is a draft: the database freezes a signed pact's targets)."""
+
+    class Meta:
+        model = Target
+
+    scope = Scope.COMMITMENT
     commitment = factory.SubFactory(CommitmentFactory)
-    label = factory.Sequence(lambda n: f"Cible {n}")
+    indicator = factory.LazyFunction(partner_indicator)
     value = 100
-    unit = "personnes"
     year = 2018
 
 

@@ -154,7 +154,7 @@ def test_pilot_creates_an_amendment_from_the_signed_pact(pilot):
     assert "Créer un avenant" not in signed_page
 
 
-def test_a_commitment_with_its_targets(pilot):
+def test_a_new_commitment_leads_to_its_indicators(pilot):
     pact = PactFactory()
     orientation = OrientationFactory(pact=pact, position=1)
     signatory = SignatoryFactory(pact=pact)
@@ -165,41 +165,17 @@ def test_a_commitment_with_its_targets(pilot):
             "title": "Accompagner les allocataires de moins de 26 ans",
             "description": "",
             "lock_version": "",
-            "cibles-TOTAL_FORMS": "2",
-            "cibles-INITIAL_FORMS": "0",
-            "cibles-0-label": "Jeunes accompagnés",
-            "cibles-0-value": "120",
-            "cibles-0-unit": "personnes",
-            "cibles-0-year": "2018",
         },
     )
-    assert response.status_code == 302
     commitment = Commitment.objects.get(signatory=signatory)
-    assert list(commitment.targets.values_list("label", "value", "unit", "year")) == [
-        ("Jeunes accompagnés", 120, "personnes", 2018)
-    ]
-
-
-def test_a_commitment_target_with_a_bad_value_keeps_the_form(pilot):
-    pact = PactFactory()
-    orientation = OrientationFactory(pact=pact, position=1)
-    signatory = SignatoryFactory(pact=pact)
-    response = pilot.post(
-        reverse("signatories:commitment_create", args=[signatory.pk]),
-        {
-            "orientation": orientation.pk,
-            "title": "Engagement",
-            "cibles-TOTAL_FORMS": "1",
-            "cibles-INITIAL_FORMS": "0",
-            "cibles-0-label": "Jeunes accompagnés",
-            "cibles-0-value": "beaucoup",
-            "cibles-0-unit": "personnes",
-            "cibles-0-year": "2018",
-        },
+    assert response.status_code == 302
+    assert response["Location"] == reverse("evaluation:commitment_indicators", args=[commitment.pk])
+    page = pilot.get(reverse("signatories:signatory_detail", args=[signatory.pk]))
+    assert (
+        "Aucun indicateur : lier un indicateur"
+        in " ".join(page.content.decode().replace("<a href", " <a href").split())
+        or "lier un indicateur" in page.content.decode()
     )
-    assert response.status_code == 422
-    assert "Saisissez un nombre, par exemple 1 500 ou 12,5" in response.content.decode()
-    assert not Commitment.objects.exists()
 
 
 def test_commitments_of_a_signed_pact_are_not_edited(pilot):
@@ -211,8 +187,6 @@ def test_commitments_of_a_signed_pact_are_not_edited(pilot):
         {
             "orientation": commitment.orientation_id,
             "title": "Changé",
-            "cibles-TOTAL_FORMS": "0",
-            "cibles-INITIAL_FORMS": "0",
         },
         follow=True,
     )
