@@ -38,6 +38,36 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**query)
 
 
+class TargetQuerySet(ScopedQuerySet):
+    def partner_figures_by_signatory(self, *, pact, year):
+        """{signatory id: {"expected": n, "reported": n}} for `pact` and `year`: the targets
+        of its commitments that the partner reports itself (indicators of source PARTNER),
+        and how many of them have at least one figure entered. One query; a signatory with
+        nothing expected is absent."""
+        reported = Measurement.objects.filter(
+            scope=Scope.COMMITMENT,
+            commitment=models.OuterRef("commitment"),
+            indicator=models.OuterRef("indicator"),
+            year=models.OuterRef("year"),
+        )
+        rows = (
+            self.filter(
+                scope=Scope.COMMITMENT,
+                commitment__signatory__pact=pact,
+                year=year,
+                indicator__source=Source.PARTNER,
+            )
+            .annotate(has_figure=models.Exists(reported))
+            .values("commitment__signatory")
+            .annotate(
+                expected=models.Count("id"),
+                reported=models.Count("id", filter=Q(has_figure=True)),
+            )
+            .order_by()
+        )
+        return {row["commitment__signatory"]: row for row in rows}
+
+
 class Indicator(models.Model):
     code = models.SlugField("code", max_length=60, unique=True)
     label = models.CharField("libellé", max_length=200)
@@ -123,7 +153,7 @@ class Target(ScopedModel):
     year = models.PositiveSmallIntegerField("année")
     value = models.DecimalField("cible", max_digits=12, decimal_places=2)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = TargetQuerySet.as_manager()
 
     class Meta:
         verbose_name = "cible"

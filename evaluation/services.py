@@ -47,6 +47,13 @@ def reference_pact():
     )
 
 
+def pact_in_force():
+    """The signed pact the partners report on (`reference_pact`), None when the reference
+    pact is not signed (a draft, or an archived one with no successor)."""
+    pact = reference_pact()
+    return pact if pact is not None and pact.status == PactStatus.SIGNED else None
+
+
 def _figure_rows(figure, indicator, snapshot, year, scope, obj):
     base = {
         "indicator": indicator,

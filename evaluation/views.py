@@ -3,7 +3,7 @@ targets, the snapshots, the partners' commitments and their figures, the exports
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -830,40 +830,18 @@ def partner_entry(request, pk):
     return redirect(back)
 
 
-def _pact_in_force():
-    pact = services.reference_pact()
-    return pact if pact is not None and pact.status == PactStatus.SIGNED else None
-
-
 @role_required(PILOTS)
 def signatory_reporting(request):
     """Who reported: for each signatory of the pact in force and a year of its period up to
     this year, the figures expected (its commitments' targets of indicators the partner
     reports), reported, missing, the last entry and the last reminder; in a fixed number of
     queries."""
-    pact = _pact_in_force()
+    pact = services.pact_in_force()
     years = _reported_years([pact] if pact else [])
     year = _year_choice(request, years)
     rows = []
     if pact is not None:
-        reported = Measurement.objects.filter(
-            scope=Scope.COMMITMENT,
-            commitment=OuterRef("commitment"),
-            indicator=OuterRef("indicator"),
-            year=OuterRef("year"),
-        )
-        expected = {
-            row["commitment__signatory"]: row
-            for row in Target.objects.filter(
-                scope=Scope.COMMITMENT,
-                commitment__signatory__pact=pact,
-                year=year,
-                indicator__source=Source.PARTNER,
-            )
-            .annotate(has_figure=Exists(reported))
-            .values("commitment__signatory")
-            .annotate(expected=Count("id"), reported=Count("id", filter=Q(has_figure=True)))
-        }
+        expected = Target.objects.partner_figures_by_signatory(pact=pact, year=year)
         last_entries = dict(
             Measurement.objects.filter(
                 scope=Scope.COMMITMENT, commitment__signatory__pact=pact, year=year

@@ -27,6 +27,8 @@ from beneficiaries.models import (
 )
 from beneficiaries.quality import board_rows, data_quality_counts
 from evaluation.computations import Computation
+from evaluation.models import Target
+from evaluation.services import pact_in_force
 from pti.enums import RunStatus
 from pti.models import TaskRun
 
@@ -56,7 +58,9 @@ def url_with(name, anchor="", **params):
 
 def pilot_counters(user, today):
     """The pilot's counters, département-wide: people late on a deadline, imports waiting for
-    a confirmation, households of the CNAF/MSA flux set aside. Three queries."""
+    a confirmation, households of the CNAF/MSA flux set aside, follow-ups after exit to
+    record, the data-quality board's anomalies, the signatories' figures of the year not yet
+    reported. About a dozen queries, whatever the number of people."""
     late = Beneficiary.objects.visible_to(user).aggregate(
         late=Count("pk", filter=late_condition(today, whole=True))
     )["late"]
@@ -89,7 +93,56 @@ def pilot_counters(user, today):
     ]
     counters.append(follow_ups_counter(user, today))
     counters.append(data_quality_counter(user, today))
+    missing = missing_figures_counter(today)
+    if missing is not None:
+        counters.append(missing)
     return counters
+
+
+def missing_figures_counter(today):
+    """The figures the signatories of the pact in force have not reported for this year,
+    leading to « Chiffres des signataires » (evaluation:signatory_reporting). None without a
+    pact in force covering this year."""
+    pact = pact_in_force()
+    if pact is None or not pact.period_start <= today.year <= pact.period_end:
+        return None
+    counts = Target.objects.partner_figures_by_signatory(pact=pact, year=today.year)
+    missing = sum(row["expected"] - row["reported"] for row in counts.values())
+    return Counter(
+        missing,
+        words(
+            missing,
+            f"chiffre {today.year} attendu des signataires, pas encore saisi",
+            f"chiffres {today.year} attendus des signataires, pas encore saisis",
+        ),
+        url_with("evaluation:signatory_reporting", annee=today.year),
+    )
+
+
+def partner_counters(user, today):
+    """The partner's counter: the figures of this year its institution has still to enter on
+    its commitments of the pact in force, leading to « Mes engagements ». Two queries."""
+    if not user.organisation_id:
+        return []
+    pact = pact_in_force()
+    if pact is None or not pact.period_start <= today.year <= pact.period_end:
+        return []
+    counts = Target.objects.partner_figures_by_signatory(pact=pact, year=today.year)
+    mine = pact.signatories.filter(organisation_id=user.organisation_id).values_list(
+        "pk", flat=True
+    )
+    missing = sum(counts[pk]["expected"] - counts[pk]["reported"] for pk in mine if pk in counts)
+    return [
+        Counter(
+            missing,
+            words(
+                missing,
+                f"chiffre {today.year} de vos engagements à saisir",
+                f"chiffres {today.year} de vos engagements à saisir",
+            ),
+            url_with("evaluation:partner_commitments", annee=today.year),
+        )
+    ]
 
 
 def follow_ups_counter(user, today):
@@ -230,6 +283,7 @@ COUNTERS = {
     "manager": manager_counters,
     "referent": referent_counters,
     "operator": operator_counters,
+    "partner": partner_counters,
 }
 
 

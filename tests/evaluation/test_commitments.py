@@ -448,3 +448,28 @@ def test_the_pdf_annex_prints_each_commitments_targets_and_latest_figure(
     figures = client_as(partner_user).get(reverse("pti:pact_figures_pdf", args=[in_force.pk]))
     assert figures.status_code == 200
     assert f"{THIS_YEAR - 1} 12 11" in pdf_text(figures.content)
+
+
+def test_the_home_pages_count_the_figures_of_the_year_still_to_enter(
+    client_as, in_force, partner_user, commitment, flux
+):
+    def counters(user):
+        page = client_as(user).get(reverse("pti:home"))
+        return {counter.label: (counter.count, counter.url) for counter in page.context["counters"]}
+
+    pilot_user = UserFactory(pilot=True)
+    other_partner = UserFactory(partner=True)  # an institution with no commitment
+    pilot_label = f"chiffre {THIS_YEAR} attendu des signataires, pas encore saisi"
+    partner_label = f"chiffre {THIS_YEAR} de vos engagements à saisir"
+    reporting = reverse("evaluation:signatory_reporting") + f"?annee={THIS_YEAR}"
+    mine = reverse("evaluation:partner_commitments") + f"?annee={THIS_YEAR}"
+    assert counters(pilot_user)[pilot_label] == (1, reporting)
+    assert counters(partner_user)[partner_label] == (1, mine)
+    assert counters(other_partner)[partner_label] == (0, mine)
+
+    client_as(partner_user).post(
+        reverse("evaluation:partner_entry", args=[commitment.pk]), entry(flux, THIS_YEAR, "12")
+    )
+
+    assert counters(pilot_user)[pilot_label] == (0, reporting)
+    assert counters(partner_user)[partner_label] == (0, mine)
