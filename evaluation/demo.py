@@ -17,6 +17,7 @@ from evaluation.computations import Computation
 from evaluation.dashboard import available_years
 from evaluation.enums import Scope
 from evaluation.models import FigureReminder, Indicator, Measurement, Snapshot, Target
+from evaluation.precomputed import figures_precompute
 from pti.models import Pact, Territory, User
 from signatories.demo import seed_pact_in_force, sign_pact_in_force
 from signatories.enums import BodyKind
@@ -114,6 +115,16 @@ def seed(*, options, report):
     # The catalogue comes with the migrations; a database emptied since (tests) gets it back.
     sync(Indicator)
     seed_commitments()
+    seed_targets_and_snapshots(options=options, report=report)
+    # What the nightly `compute_figures` does, so that the dashboard opens at once.
+    year = timezone.localdate().year
+    kept = figures_precompute(year=year)
+    report.add(f"chiffres {year} du tableau de bord calculés ({len(kept.scopes)} périmètres)")
+
+
+def seed_targets_and_snapshots(*, options, report):
+    """The pact's and the territories' targets of last year and this year, and the past
+    years' figures stopped in snapshots (unless --no-snapshots). Once."""
     if Target.objects.exclude(scope=Scope.COMMITMENT).exists():
         report.add(
             f"{Target.objects.count()} cibles, {Snapshot.objects.count()} instantanés (déjà en place)"

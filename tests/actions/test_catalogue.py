@@ -189,6 +189,9 @@ def test_an_operator_sees_its_own_actions_with_their_places(client_as, offer):
     content = response.content.decode()
     assert [a.title for a in response.context["actions"]] == ["Location de scooters"]
     assert "0 / 10" in content
+    week = reverse("beneficiaries:operator_week", args=[offer["scooters"].pk])
+    assert f'<a href="{week}">Saisir les heures du groupe' in content
+    assert client.get(week).status_code == 200
     assert (
         client.get(reverse("actions:action_detail", args=[offer["scooters"].pk])).status_code == 200
     )
