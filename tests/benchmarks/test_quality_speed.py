@@ -1,6 +1,8 @@
 """How long the pilot's evaluation dashboard, the offer-against-need page and the data-quality
 board take on 100,000 people (goal: under 1 s each, server time through the test client), with
-the SQL time and the number of queries of each.
+the SQL time and the number of queries of each; the pilot's home page is measured beside them.
+The dashboard reads the figures the nightly `compute_figures` keeps (evaluation.precomputed),
+computed here first as the night would.
 
 Run with `make bench DATABASE_URL=postgres://…`: the figures that matter are PostgreSQL's.
 The demo's people are listed in two monthly CNAF fluxes first (the demo has none), 3 % of the
@@ -18,7 +20,12 @@ SQL time / queries of a page (the session's and the user's queries included):
   in snapshots; 11.3 s of it is `Computation.all()` for the current year, computed live.
   The goal of 1 s is not met for the dashboard: it needs the current year's figures
   precomputed (nightly, « chiffres au … ») or its grouped queries rewritten.
-This test itself, run once (seeding 7 min, load average 10 to 13): dashboard 9,822 / 8,628 ms
+With the night's figures (PrecomputedFigures), on the same 100,000 people (load average 9):
+dashboard 56 / 22 ms / 22 queries (4,205 / 3,738 ms / 70 computed in the request), the same
+for a territory 54 ms, for a partner 121 ms; `compute_figures` for the five years of the
+history: 41 s. Offer against need 198 / 182 ms / 12, data-quality board 525 / 502 ms / 12,
+the pilot's home 1,172 / 1,135 ms / 20 (the late people and the board's anomalies counted).
+This test itself, run once before the night's figures (seeding 7 min, load average 10 to 13): dashboard 9,822 / 8,628 ms
 / 66 queries, offer against need 302 / 278 ms / 12, data-quality board 1,257 / 1,096 ms / 13
 (over the goal on that loaded machine: its aggregate still looks up each person's current
 orientation and contract, the rules of `due_conditions` shared with the lists).
@@ -43,7 +50,12 @@ from pti.models import User
 pytestmark = [pytest.mark.benchmark_suite, pytest.mark.django_db]
 
 PEOPLE = 100_000
-PAGES = ("evaluation:dashboard", "evaluation:offer_and_need", "beneficiaries:data_quality")
+PAGES = (
+    "evaluation:dashboard",
+    "evaluation:offer_and_need",
+    "beneficiaries:data_quality",
+    "pti:home",
+)
 
 
 def list_in_two_fluxes(today):
@@ -88,6 +100,7 @@ def departement_of_100_000_people():
         pytest.skip("la mesure se fait sur PostgreSQL (DATABASE_URL=postgres://…)")
     call_command("seed_demo", beneficiaries=PEOPLE, snapshots=False, stdout=StringIO())
     list_in_two_fluxes(timezone.localdate())
+    call_command("compute_figures", stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return Beneficiary.objects.count()
@@ -101,6 +114,6 @@ def test_the_pilots_boards_on_100_000_people(departement_of_100_000_people, caps
     with capsys.disabled():
         for name, (server, sql, queries) in figures.items():
             print(f"\n{name}: {server:.0f} ms server, {sql:.0f} ms SQL, {queries} queries")
-    # The dashboard is measured, not held to 1 s yet (see above).
+    assert figures["evaluation:dashboard"][0] < 1000, figures
     assert figures["evaluation:offer_and_need"][0] < 1000, figures
     assert figures["beneficiaries:data_quality"][0] < 1000, figures
