@@ -25,10 +25,11 @@ dashboard 56 / 22 ms / 22 queries (4,205 / 3,738 ms / 70 computed in the request
 for a territory 54 ms, for a partner 121 ms; `compute_figures` for the five years of the
 history: 41 s. Offer against need 198 / 182 ms / 12, data-quality board 525 / 502 ms / 12,
 the pilot's home 1,172 / 1,135 ms / 20 (the late people and the board's anomalies counted).
-This test itself, run once before the night's figures (seeding 7 min, load average 10 to 13): dashboard 9,822 / 8,628 ms
-/ 66 queries, offer against need 302 / 278 ms / 12, data-quality board 1,257 / 1,096 ms / 13
-(over the goal on that loaded machine: its aggregate still looks up each person's current
-orientation and contract, the rules of `due_conditions` shared with the lists).
+This test itself, run once before the night's figures (seeding 7 min, load average 10 to 13):
+dashboard 9,822 / 8,628 ms / 66 queries, offer against need 302 / 278 ms / 12,
+data-quality board 1,257 / 1,096 ms / 13 (over the goal on that loaded machine: its
+aggregate still looks up each person's current orientation and contract, the rules of
+`due_conditions` shared with the lists).
 """
 
 import datetime
