@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from home.counters import counters_for, structure_figures
-from pti.enums import Role
+from pti.enums import PactStatus, Role
 from pti.models import Pact, TaskRun
 
 
@@ -16,9 +16,16 @@ def home(request):
     today = timezone.localdate()
     context = {"role": user.role, "today": today, "counters": counters_for(user, today)}
     if user.role in (Role.PILOT, Role.PARTNER):
-        context["current_pact"] = pact = Pact.objects.current().first()
+        # The pact in force first (what the partners report on), else the one being prepared.
+        in_force = Pact.objects.in_force().order_by("-period_start", "-version").first()
+        context["current_pact"] = pact = in_force or Pact.objects.current().first()
         context["signatures"] = (
             pact.signatories.status_summary() if pact and user.role == Role.PILOT else None
+        )
+        context["draft"] = (
+            Pact.objects.current().exclude(status=PactStatus.SIGNED).first()
+            if in_force and user.role == Role.PILOT
+            else None
         )
     if user.role == Role.MANAGER and user.organisation_id:
         context["year"] = today.year

@@ -28,7 +28,7 @@ from tests.beneficiaries.factories import (
     PrescriptionFactory,
     ReferentAssignmentFactory,
 )
-from tests.pti.factories import OrganisationFactory, PactFactory, UserFactory
+from tests.pti.factories import OrganisationFactory, PactFactory, UserFactory, frozen
 from tests.signatories.factories import SignatoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -486,3 +486,17 @@ def test_headings_follow_each_other_in_order(client_as, structure_world):
         levels = [int(level) for level in re.findall(r"<h([1-6])", main)]
         assert levels[0] == 1
         assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+
+
+def test_the_pilot_sees_the_pact_in_force_and_its_amendment_in_preparation(client_as):
+    signed = frozen(PactFactory(period_start=2023, period_end=2027))
+    amendment = PactFactory(
+        code=signed.code, period_start=2023, period_end=2027, version=2, amends=signed
+    )
+
+    page = client_as(UserFactory(pilot=True)).get(reverse("pti:home")).content.decode()
+
+    assert "Pacte en vigueur" in page
+    assert "2023-2027 – version 1, statut : <strong>signé</strong>" in page
+    url = reverse("pti:pact_detail", args=[amendment.pk])
+    assert f'En préparation : <a href="{url}">avenant (version 2)</a>' in page
