@@ -677,6 +677,11 @@ class Computation:
             prefix="beneficiary__",
         )
 
+    @cached_property
+    def hours_done_rows(self):
+        """The rows of `hours_done`, grouped by the five dimensions and the parcours."""
+        return self._hours_done_rows()
+
     def hours_done(self):
         """The share of people at 15 hours of activity done a week (CASF L262-35, loi du
         18 décembre 2023 pour le plein emploi), in one grouped query.
@@ -690,6 +695,16 @@ class Computation:
         reaches the rule when hours done >= weeks x 15 hours, or weeks x the planned hours when a
         reduction is recorded (0 when the hours are removed). Breakdowns: the five dimensions
         and the parcours of the person's latest orientation at the end of the period."""
+        rows = self.hours_done_rows
+        return self.share_of_rows(
+            "heures-activite",
+            rows,
+            "hit",
+            "n",
+            extra_breakdowns={Breakdown.PARCOURS: self.hours_parcours_cells(rows)},
+        )
+
+    def _hours_done_rows(self):
         last_sunday = self.as_of - datetime.timedelta(days=self.as_of.isoweekday() % 7)
         last_monday = last_sunday - datetime.timedelta(days=6)
         contracts = (
@@ -736,6 +751,11 @@ class Computation:
             n=Count("pk", filter=Q(weeks__gt=0)),
             hit=Count("pk", filter=Q(weeks__gt=0, done__gte=due)),
         )
+        return rows
+
+    @staticmethod
+    def hours_parcours_cells(rows):
+        """The share at 15 hours done by parcours (rows of `hours_done_rows`)."""
         by_parcours = defaultdict(lambda: [0, 0])
         for row in rows:
             by_parcours[row["dim_parcours"]][0] += row["hit"]
@@ -745,13 +765,7 @@ class Computation:
             for value, (hit, n) in sorted(by_parcours.items(), key=lambda item: item[0] or "~")
             if n
         ]
-        return self.share_of_rows(
-            "heures-activite",
-            rows,
-            "hit",
-            "n",
-            extra_breakdowns={Breakdown.PARCOURS: parcours_cells},
-        )
+        return parcours_cells
 
     def caseload(self):
         """People followed per référent at the end of the year."""
@@ -821,6 +835,12 @@ class Computation:
             if "oarsa-5-parcours" in territory_figures:
                 territory_figures["oarsa-5-parcours"].breakdowns[Breakdown.PARCOURS] = (
                     self.parcours_cells(rows)
+                )
+        if "heures-activite" in figures:
+            rows = self.hours_done_rows
+            for pk, territory_figures in result.items():
+                territory_figures["heures-activite"].breakdowns[Breakdown.PARCOURS] = (
+                    self.hours_parcours_cells([row for row in rows if row["dim_territory"] == pk])
                 )
         if "sorties-par-motif" in figures:
             categories = defaultdict(dict)
