@@ -1063,8 +1063,9 @@ class Attendance(models.Model):
     week = models.DateField("semaine du", help_text="Le lundi de la semaine.")
     hours = models.DecimalField("heures réalisées", max_digits=4, decimal_places=2)
     sessions = models.PositiveSmallIntegerField("séances suivies", null=True, blank=True)
+    # Emptied when the file is anonymised (beneficiaries.retention); always set by a write.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     recorded_at = models.DateTimeField("saisi le", auto_now=True)
 

@@ -273,6 +273,16 @@ CLASSIFICATION = {
         "sessions_planned": KEPT,
         "sessions_attended": KEPT,
     },
+    "beneficiaries.Attendance": {
+        "id": KEPT,
+        "prescription": KEPT,
+        # A week (its Monday) and its hours: the grain the indicator of hours done counts by.
+        "week": KEPT,
+        "hours": KEPT,
+        "sessions": KEPT,
+        "recorded_by": NULLED,
+        "recorded_at": MONTH,
+    },
     "beneficiaries.FluxListing": {
         "beneficiary": KEPT,
         "listed_on": MONTH,
