@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from evaluation.catalogue import sync
+from evaluation.models import Indicator
 from pti.services import pact_adopt
 from signatories.services import signature_record
 from tests.pti.factories import (
@@ -30,6 +32,8 @@ FLUX = "Fichiers mensuels du flux des allocataires transmis"
 def test_a_commitment_tied_to_an_indicator_is_reported_by_the_partner_and_read_by_the_pilot(
     page, live_server, a11y, log_in
 ):
+    # A browser test's database is emptied between tests, the migrations' catalogue with it.
+    sync(Indicator)
     pact = PactFactory(period_start=THIS_YEAR - 1, period_end=THIS_YEAR + 3)
     OrientationFactory(pact=pact, position=1, title="Partage de la connaissance")
     caf = OrganisationFactory(name="Caisse d'allocations familiales de la Loire", short_name="CAF")
