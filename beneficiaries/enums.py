@@ -126,6 +126,12 @@ class ExitContract(models.TextChoices):
     NONE = "none", "sans emploi ni formation"
 
 
+# The situations at exit that are a job: an action « interrompue par l'emploi » goes with one.
+EXIT_JOBS = [
+    c for c in ExitContract if c not in (ExitContract.QUALIFYING_TRAINING, ExitContract.NONE)
+]
+
+
 class FollowUpMilestone(models.TextChoices):
     """When a person is asked again what became of them after an exit for resources or
     activity: 3, 6 and 12 calendar months after the exit (`beneficiaries.follow_ups`)."""

@@ -7,6 +7,7 @@ from beneficiaries import cells
 from beneficiaries.allocataire import allocataire_number
 from beneficiaries.contacts import email_address, phone_number
 from beneficiaries.enums import (
+    EXIT_JOBS,
     EXITS_FOR_ACTIVITY,
     FIXED_TERM_CONTRACTS,
     FOLLOW_UP_EMPLOYMENT,
@@ -34,6 +35,7 @@ from beneficiaries.services import (
     FOLLOW_UP_KIND_REFUSED,
     FOLLOW_UP_KIND_REQUIRED,
     HOMONYM_LABEL,
+    INTERRUPTED_WITHOUT_JOB,
     LENGTH_REFUSED,
     PRESCRIPTION_AT_EXIT_REQUIRED,
     PROBABLE_HOMONYM,
@@ -371,6 +373,10 @@ class ExitForm(StyledFormMixin, forms.Form):
             for name, pk in self.running.items():
                 if not at_exit[pk]:
                     self.add_error(name, PRESCRIPTION_AT_EXIT_REQUIRED)
+        if cleaned.get("contract_type") not in EXIT_JOBS:
+            for name, pk in self.running.items():
+                if at_exit[pk] == PrescriptionAtExit.INTERRUPTED:
+                    self.add_error(name, INTERRUPTED_WITHOUT_JOB)
         cleaned["prescriptions_at_exit"] = {pk: value for pk, value in at_exit.items() if value}
         fixed_term = (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED)
         category, contract_type = cleaned.get("category"), cleaned.get("contract_type")

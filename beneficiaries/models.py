@@ -1178,6 +1178,15 @@ class Exit(models.Model):
         return ExitOutcome(exit_outcome(self.contract_type, self.contract_days))
 
     @property
+    def situation_label(self):
+        """« CDI », « CDD, 180 jours »…: what the person left for, "" after a death, a move, a
+        sanction or a closure, which say nothing of it (EXITS_FOR_ACTIVITY)."""
+        if self.category not in EXITS_FOR_ACTIVITY:
+            return ""
+        label = self.get_contract_type_display()
+        return f"{label}, {self.contract_days} jours" if self.contract_days else label
+
+    @property
     def closure_label(self):
         """The French label of the CAF/MSA closure reason (beneficiaries.closures), with its
         code: « déménagement hors du département (MUT) »; "" for an exit recorded here."""

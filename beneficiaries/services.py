@@ -13,6 +13,7 @@ from actions.enums import PLACE_HOLDING_STATUSES, ActionStatus, PrescriptionStat
 from actions.services import action_release_place, action_take_place, actions_release_places
 from beneficiaries import follow_ups
 from beneficiaries.enums import (
+    EXIT_JOBS,
     EXITS_FOR_ACTIVITY,
     FIXED_TERM_CONTRACTS,
     FOLLOW_UP_EMPLOYMENT,
@@ -895,6 +896,10 @@ LENGTH_REFUSED = (
     "Laissez la durée vide : seule une fin de droit ou une sortie des droits et devoirs dit "
     "quel contrat la personne a trouvé."
 )
+INTERRUPTED_WITHOUT_JOB = (
+    "« interrompue par l'emploi » ne va qu'avec une sortie vers un emploi : choisissez "
+    "« terminée » ou « se poursuit », ou dites l'emploi trouvé."
+)
 PRESCRIPTION_AT_EXIT_REQUIRED = (
     "Dites si cette action est terminée, interrompue par l'emploi ou se poursuit."
 )
@@ -965,6 +970,10 @@ def exit_record(
         if asked and prescription.status == PrescriptionStatus.STARTED and not said:
             raise ValidationError(
                 f"Action « {prescription.action.title} » : {PRESCRIPTION_AT_EXIT_REQUIRED}"
+            )
+        if said == PrescriptionAtExit.INTERRUPTED and contract_type not in EXIT_JOBS:
+            raise ValidationError(
+                f"Action « {prescription.action.title} » : {INTERRUPTED_WITHOUT_JOB}"
             )
         if said == PrescriptionAtExit.CONTINUES:
             continue

@@ -110,7 +110,7 @@ def build_timeline(
                 exit_.exit_on,
                 "sortie",
                 f"Sortie : {exit_.get_category_display()}",
-                exit_.get_contract_type_display(),
+                exit_.situation_label,
             )
         )
     events.sort(key=lambda event: event.on, reverse=True)

@@ -353,3 +353,41 @@ def test_a_length_the_exit_cannot_hold_is_refused_on_its_field(category, contrac
     )
     assert not form.is_valid()
     assert message in form.errors["contract_days"][0]
+
+
+@pytest.mark.parametrize("situation", [ExitContract.NONE, ExitContract.QUALIFYING_TRAINING])
+def test_an_action_interrupted_by_a_job_needs_an_exit_to_a_job(client_as, situation):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    action = started(person, "Remobilisation")
+    data = exit_data(
+        category=ExitCategory.OUT_OF_DUTIES,
+        contract_type=situation,
+        **{f"prescription_{action.pk}": PrescriptionAtExit.INTERRUPTED},
+    )
+    response = client_as(referent).post(reverse("beneficiaries:exit_add", args=[person.pk]), data)
+    assert response.status_code == 422
+    assert "« interrompue par l&#x27;emploi » ne va qu&#x27;avec une sortie vers un emploi" in (
+        response.content.decode()
+    )
+    assert not Exit.objects.exists()
+    with pytest.raises(ValidationError, match="ne va qu'avec une sortie vers un emploi"):
+        record(
+            person,
+            referent,
+            category=ExitCategory.OUT_OF_DUTIES,
+            contract_type=situation,
+            prescriptions_at_exit={action.pk: PrescriptionAtExit.INTERRUPTED},
+        )
+    assert not Exit.objects.exists()
+
+
+def test_the_file_says_no_situation_after_a_death(client_as):
+    referent = UserFactory(referent=True)
+    person = follow(referent)
+    record(person, referent)  # a death, the form's situation left empty
+    page = client_as(referent).get(reverse("beneficiaries:file", args=[person.pk]))
+    content = page.content.decode()
+    assert "du dispositif le" in content
+    assert ": décès." in content
+    assert "sans emploi ni formation" not in content
