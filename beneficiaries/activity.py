@@ -30,6 +30,7 @@ class ActivityWeek:
     recorded: bool
     contract: object | None
     in_progress: bool
+    after_exit: bool = False
 
     @property
     def sunday(self):
@@ -48,6 +49,8 @@ class ActivityWeek:
     @property
     def status(self):
         """The week in words (never by colour alone)."""
+        if self.after_exit:
+            return "après la sortie du dispositif"
         if self.in_progress:
             return "semaine en cours"
         if self.contract is None:
@@ -57,11 +60,19 @@ class ActivityWeek:
                 return "atteint le plan réduit"
             return "15 heures atteintes"
         missing = self.reference - self.done
+        if not self.recorded:
+            # Counted as 0 h, as the indicator of hours done counts it (nothing was reported).
+            return f"aucune heure saisie : {missing.normalize():f} h attendues".replace(".", ",")
         return f"en dessous du plan : {missing.normalize():f} h manquantes".replace(".", ",")
 
     @property
     def under_plan(self):
-        return not self.in_progress and self.contract is not None and self.done < self.reference
+        return (
+            not self.in_progress
+            and not self.after_exit
+            and self.contract is not None
+            and self.done < self.reference
+        )
 
 
 def reference_hours(contract):
@@ -83,10 +94,11 @@ def contract_of_week(contracts, monday):
     return max(covering, key=lambda c: (c.start_date, c.pk), default=None)
 
 
-def activity_weeks(*, contracts, hours_by_week, today, weeks=FILE_WEEKS):
+def activity_weeks(*, contracts, hours_by_week, today, weeks=FILE_WEEKS, exit_on=None):
     """The last `weeks` ISO weeks up to the current one, oldest first, as ActivityWeek:
     `contracts` the person's contracts (all versions), `hours_by_week` {Monday: hours done}
-    (AttendanceQuerySet.weekly_hours_of), `today` a date."""
+    (AttendanceQuerySet.weekly_hours_of), `today` a date, `exit_on` the day the person left
+    the dispositif (the weeks that start after it are said to be after the exit)."""
     current = week_start(today)
     mondays = [current - datetime.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     return [
@@ -96,6 +108,7 @@ def activity_weeks(*, contracts, hours_by_week, today, weeks=FILE_WEEKS):
             recorded=monday in hours_by_week,
             contract=contract_of_week(contracts, monday),
             in_progress=monday == current,
+            after_exit=exit_on is not None and monday > exit_on,
         )
         for monday in mondays
     ]

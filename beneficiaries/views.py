@@ -339,7 +339,10 @@ def file_context(request, person, bound=None):
         "lifted_obstacles": [o for o in obstacles if o.status == ObstacleStatus.LIFTED],
         "prescriptions": prescriptions,
         "activity_weeks": activity_weeks(
-            contracts=contracts, hours_by_week=hours_by_week, today=today
+            contracts=contracts,
+            hours_by_week=hours_by_week,
+            today=today,
+            exit_on=exit_.exit_on if exit_ else None,
         ),
         "exit": exit_,
         "timeline": build_timeline(

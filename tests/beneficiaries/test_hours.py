@@ -13,12 +13,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.enums import PrescriptionStatus
-from beneficiaries.enums import ContractKind, FileOperation, HoursReduction
+from beneficiaries.enums import (
+    ContractKind,
+    ExitCategory,
+    ExitContract,
+    FileOperation,
+    HoursReduction,
+)
 from beneficiaries.models import Attendance, FileAccess, RefusedAccess, week_start
 from tests.actions.factories import ActionFactory
 from tests.beneficiaries.factories import (
     BeneficiaryFactory,
     ContractFactory,
+    ExitFactory,
     PrescriptionFactory,
     ReferentAssignmentFactory,
 )
@@ -301,11 +308,11 @@ def test_the_file_sets_each_week_against_the_plan_and_says_a_week_under_it(clien
     weeks = response.context["activity_weeks"]
     assert [w.monday for w in weeks] == [weeks_ago(n) for n in range(7, -1, -1)]
     assert [(w.done, w.planned, w.status) for w in weeks] == [
-        (0, 15, "en dessous du plan : 15 h manquantes"),  # 7 weeks ago: nothing recorded
-        (0, 15, "en dessous du plan : 15 h manquantes"),
+        (0, 15, "aucune heure saisie : 15 h attendues"),  # 7 weeks ago: nothing recorded
+        (0, 15, "aucune heure saisie : 15 h attendues"),
         (15, 15, "15 heures atteintes"),
         (13, 15, "en dessous du plan : 2 h manquantes"),
-        (0, 10, "en dessous du plan : 10 h manquantes"),  # the revision from 3 weeks ago
+        (0, 10, "aucune heure saisie : 10 h attendues"),  # the revision from 3 weeks ago
         (10, 10, "atteint le plan réduit"),
         (4, 10, "en dessous du plan : 6 h manquantes"),
         (2, 10, "semaine en cours"),
@@ -318,3 +325,26 @@ def test_the_file_sets_each_week_against_the_plan_and_says_a_week_under_it(clien
     ) in text
     assert "10 h (réduit : santé) Atteint le plan réduit" in text
     assert "réduction motivée (santé, temps partiel thérapeutique)" in text
+
+
+def test_the_weeks_after_an_exit_are_not_judged(client_as):
+    referent = UserFactory(referent=True)
+    person = ReferentAssignmentFactory(referent=referent).beneficiary
+    ContractFactory(
+        beneficiary=person,
+        kind=ContractKind.CE,
+        start_date=weeks_ago(10),
+        end_date=TODAY + datetime.timedelta(days=200),
+        weekly_hours=Decimal(15),
+    )
+    ExitFactory(
+        beneficiary=person,
+        exit_on=weeks_ago(2) + datetime.timedelta(days=2),  # the Wednesday two weeks ago
+        category=ExitCategory.MOVED,
+        contract_type=ExitContract.NONE,
+    )
+    response = client_as(referent).get(reverse("beneficiaries:file", args=[person.pk]))
+    weeks = response.context["activity_weeks"]
+    assert weeks[-3].status == "aucune heure saisie : 15 h attendues"  # the week of the exit
+    assert [w.status for w in weeks[-2:]] == ["après la sortie du dispositif"] * 2
+    assert not any(w.under_plan for w in weeks[-2:])
