@@ -497,6 +497,6 @@ def test_the_pilot_sees_the_pact_in_force_and_its_amendment_in_preparation(clien
     page = client_as(UserFactory(pilot=True)).get(reverse("pti:home")).content.decode()
 
     assert "Pacte en vigueur" in page
-    assert "2023-2027 – version 1, statut : <strong>signé</strong>" in page
+    assert "2023-2027 – version initiale, statut : <strong>signé</strong>" in page
     url = reverse("pti:pact_detail", args=[amendment.pk])
-    assert f'En préparation : <a href="{url}">avenant (version 2)</a>' in page
+    assert f'En préparation : <a href="{url}">avenant n° 1</a>' in page
