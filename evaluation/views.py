@@ -408,6 +408,7 @@ def targets(request):
         "pact",
         "orientation",
         "commitment__signatory__organisation",
+        "commitment__signatory__pact",
     ).order_by("-year", "indicator__position", "scope")
     return render(
         request,
