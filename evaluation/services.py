@@ -9,7 +9,7 @@ from django.utils import timezone
 from actions.enums import ObjectiveMeasure
 from actions.models import Action, AgreementObjective
 from evaluation.computations import Computation, action_results
-from evaluation.enums import Breakdown, Scope, Source
+from evaluation.enums import Breakdown, Scope, Source, Unit
 from evaluation.models import (
     SCOPE_FIELDS,
     FigureReminder,
@@ -163,6 +163,10 @@ def _check_entry(indicator, scope, obj, user):
         raise ValidationError("Votre rôle ne permet pas de saisir des chiffres.")
 
 
+# The units a target is a whole number in: people and things are counted, never split.
+WHOLE_UNITS = (Unit.PEOPLE, Unit.COUNT)
+
+
 def _check_year_in_period(year, pact):
     if not pact.period_start <= year <= pact.period_end:
         raise ValidationError(
@@ -243,6 +247,11 @@ def target_set(*, indicator, year, scope, obj, value):
     years before a pact was written may be followed under it). Raises ValidationError."""
     if value is None or value < 0:
         raise ValidationError("Une cible est un nombre positif ou nul.")
+    if indicator.unit in WHOLE_UNITS and value != int(value):
+        raise ValidationError(
+            f"« {indicator.label} » se compte en {indicator.get_unit_display()} : donnez un "
+            "nombre entier."
+        )
     if scope == Scope.COMMITMENT:
         pact = lock_pact(obj.signatory.pact)
         ensure_draft(pact)

@@ -127,7 +127,7 @@ def test_the_pilot_ties_an_indicator_on_the_page_with_french_numbers(client_as, 
             "action": "ajouter",
             "nouvel-indicator": flux.pk,
             f"nouvel-cible_{THIS_YEAR - 1}": "1 500",
-            f"nouvel-cible_{THIS_YEAR}": "12,5",
+            f"nouvel-cible_{THIS_YEAR}": "12",
         },
         follow=True,
     )
@@ -135,7 +135,7 @@ def test_the_pilot_ties_an_indicator_on_the_page_with_french_numbers(client_as, 
     assert f"Les cibles de « {flux.label} » sont enregistrées." in messages_of(response)
     assert dict(commitment.indicator_targets.values_list("year", "value")) == {
         THIS_YEAR - 1: Decimal("1500"),
-        THIS_YEAR: Decimal("12.5"),
+        THIS_YEAR: Decimal("12"),
     }
     detail = pilot.get(reverse("signatories:signatory_detail", args=[commitment.signatory.pk]))
     rows = table(detail, "Indicateurs et cibles de l'engagement")
@@ -473,3 +473,11 @@ def test_the_home_pages_count_the_figures_of_the_year_still_to_enter(
 
     assert counters(pilot_user)[pilot_label] == (0, reporting)
     assert counters(partner_user)[partner_label] == (0, mine)
+
+
+def test_a_target_counted_in_people_or_things_is_a_whole_number(commitment, flux):
+    with pytest.raises(ValidationError, match="donnez un nombre entier"):
+        tie(commitment, flux, {THIS_YEAR: "11.5"})
+    assert not Target.objects.exists()
+    tie(commitment, flux, {THIS_YEAR: "12"})
+    assert Target.objects.get().value == 12
