@@ -170,6 +170,34 @@ def _archive(pact, *, on):
 
 
 @transaction.atomic
+def orientations_copy(*, source, target):
+    """Copy the orientations of the pact `source`, with their operational objectives, into the
+    pact `target` (same keys, positions, titles, descriptions). Returns {orientation id of
+    `source`: its copy}. Used by an amendment, and by a new pact that takes up the former
+    one's orientations."""
+    copies = {}
+    for orientation in source.orientations.prefetch_related("objectives").order_by("position"):
+        copy = Orientation.objects.create(
+            pact=target,
+            key=orientation.key,
+            position=orientation.position,
+            title=orientation.title,
+            description=orientation.description,
+        )
+        Objective.objects.bulk_create(
+            Objective(
+                orientation=copy,
+                key=objective.key,
+                position=objective.position,
+                title=objective.title,
+                description=objective.description,
+            )
+            for objective in orientation.objectives.all()
+        )
+        copies[orientation.pk] = copy
+    return copies
+
+
 def pact_copy_as_amendment(*, pact, reason):
     """A new draft version of a signed pact, with copies of its orientations and objectives.
 
@@ -200,26 +228,7 @@ def pact_copy_as_amendment(*, pact, reason):
         amends=pact,
         amendment_reason=reason.strip(),
     )
-    orientation_map = {}
-    for orientation in pact.orientations.prefetch_related("objectives"):
-        copy = Orientation.objects.create(
-            pact=amendment,
-            key=orientation.key,
-            position=orientation.position,
-            title=orientation.title,
-            description=orientation.description,
-        )
-        Objective.objects.bulk_create(
-            Objective(
-                orientation=copy,
-                key=objective.key,
-                position=objective.position,
-                title=objective.title,
-                description=objective.description,
-            )
-            for objective in orientation.objectives.all()
-        )
-        orientation_map[orientation.pk] = copy
+    orientation_map = orientations_copy(source=pact, target=amendment)
     return amendment, orientation_map
 
 

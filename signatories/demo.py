@@ -11,8 +11,8 @@ from django.conf import settings
 
 from pti.demo import LEGAL_FRAME, PACT_CODE, PACT_TITLE, PREAMBLE
 from pti.enums import PactStatus
-from pti.models import Objective, Organisation, Orientation, Pact, Territory
-from pti.services import pact_adopt, pact_archive
+from pti.models import Organisation, Pact, Territory
+from pti.services import orientations_copy, pact_adopt, pact_archive
 from signatories import services
 from signatories.enums import BodyKind, ConventionKind, ConventionStatus
 from signatories.models import BodyObjective, Convention, GovernanceBody, Meeting
@@ -433,26 +433,9 @@ def seed_pact_in_force():
         status=PactStatus.DRAFT,
     )
     previous = Pact.objects.get(code=PACT_CODE, version=1)
-    orientations = {}
-    for old in previous.orientations.prefetch_related("objectives").order_by("position"):
-        orientation = Orientation.objects.create(
-            pact=pact,
-            key=old.key,
-            position=old.position,
-            title=old.title,
-            description=old.description,
-        )
-        Objective.objects.bulk_create(
-            Objective(
-                orientation=orientation,
-                key=objective.key,
-                position=objective.position,
-                title=objective.title,
-                description=objective.description,
-            )
-            for objective in old.objectives.all()
-        )
-        orientations[old.position] = orientation
+    orientations = {
+        copy.position: copy for copy in orientations_copy(source=previous, target=pact).values()
+    }
     organisations = {o.name: o for o in Organisation.objects.all()}
     for position, (name, signer, title, commitments) in enumerate(SIGNATORIES_IN_FORCE, 1):
         signatory = services.signatory_add(
