@@ -99,15 +99,27 @@ def pilot_counters(user, today):
     return counters
 
 
+def missing_figures(year, organisation_id=None):
+    """How many figures of `year` the signatories of the pact in force have not entered yet
+    (Target.objects.partner_figures_by_signatory), those of `organisation_id`'s signatory
+    only when given; None without a pact in force whose period holds `year`. Two queries."""
+    pact = pact_in_force()
+    if pact is None or not pact.period_start <= year <= pact.period_end:
+        return None
+    counts = Target.objects.partner_figures_by_signatory(pact=pact, year=year)
+    if organisation_id is not None:
+        signatories = pact.signatories.filter(organisation_id=organisation_id)
+        counts = {pk: counts[pk] for pk in signatories.values_list("pk", flat=True) if pk in counts}
+    return sum(row["expected"] - row["reported"] for row in counts.values())
+
+
 def missing_figures_counter(today):
     """The figures the signatories of the pact in force have not reported for this year,
     leading to « Chiffres des signataires » (evaluation:signatory_reporting). None without a
     pact in force covering this year."""
-    pact = pact_in_force()
-    if pact is None or not pact.period_start <= today.year <= pact.period_end:
+    missing = missing_figures(today.year)
+    if missing is None:
         return None
-    counts = Target.objects.partner_figures_by_signatory(pact=pact, year=today.year)
-    missing = sum(row["expected"] - row["reported"] for row in counts.values())
     return Counter(
         missing,
         words(
@@ -121,17 +133,12 @@ def missing_figures_counter(today):
 
 def partner_counters(user, today):
     """The partner's counter: the figures of this year its institution has still to enter on
-    its commitments of the pact in force, leading to « Mes engagements ». Two queries."""
+    its commitments of the pact in force, leading to « Mes engagements ». Three queries."""
     if not user.organisation_id:
         return []
-    pact = pact_in_force()
-    if pact is None or not pact.period_start <= today.year <= pact.period_end:
+    missing = missing_figures(today.year, user.organisation_id)
+    if missing is None:
         return []
-    counts = Target.objects.partner_figures_by_signatory(pact=pact, year=today.year)
-    mine = pact.signatories.filter(organisation_id=user.organisation_id).values_list(
-        "pk", flat=True
-    )
-    missing = sum(counts[pk]["expected"] - counts[pk]["reported"] for pk in mine if pk in counts)
     return [
         Counter(
             missing,
