@@ -36,6 +36,34 @@ DUE_LABELS = {
     "no_contact": "sans contact : dossier bientôt clos",
 }
 
+# The same items counted, as « Mon portefeuille » writes them after a number: the singular
+# for 0 and 1, the plural from 2 (« 1 contrat en retard », « 4 contrats en retard »).
+DUE_COUNT_LABELS = {
+    "orientation": ("orientation en retard", "orientations en retard"),
+    "contract": ("contrat en retard", "contrats en retard"),
+    "review": ("révision du parcours social", "révisions du parcours social"),
+    "expired": ("contrat échu à renouveler", "contrats échus à renouveler"),
+    "ending": ("contrat bientôt échu", "contrats bientôt échus"),
+    "interview": (
+        "personne sans entretien depuis 3 mois",
+        "personnes sans entretien depuis 3 mois",
+    ),
+    "answer": ("prescription sans réponse", "prescriptions sans réponse"),
+    "legacy": ("CER ou PPAE à transformer", "CER ou PPAE à transformer"),
+    "no_contact": (
+        "sans contact : dossier bientôt clos",
+        "sans contact : dossiers bientôt clos",
+    ),
+}
+
+
+def due_count_label(code, count):
+    """The words after `count` (0 or more items due) for the due item `code` of DUE_LABELS,
+    agreed in number as French does: singular for 0 and 1, plural from 2. KeyError for an
+    unknown code."""
+    one, many = DUE_COUNT_LABELS[code]
+    return one if count <= 1 else many
+
 
 ONE_DAY = datetime.timedelta(days=1)
 

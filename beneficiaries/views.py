@@ -23,7 +23,7 @@ from actions.models import Action
 from beneficiaries import forms as people_forms
 from beneficiaries import people_export, quality, services, traces
 from beneficiaries.activity import FILE_WEEKS, activity_weeks, first_of_weeks
-from beneficiaries.deadlines import DUE_LABELS, active_base_start, due_items
+from beneficiaries.deadlines import DUE_LABELS, active_base_start, due_count_label, due_items
 from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
     FileOperation,
@@ -150,7 +150,9 @@ def portfolio(request):
         view=PeopleView.PORTFOLIO,
         template="beneficiaries/portfolio.html",
         extra={
-            "counts": [(code, label, counts[code]) for code, label in DUE_LABELS.items()],
+            "counts": [
+                (code, due_count_label(code, counts[code]), counts[code]) for code in DUE_LABELS
+            ],
             "active_total": counts["total"],
             "today": today,
             "follow_ups_due": ExitFollowUp.objects.visible_to(request.user).due(today).count(),

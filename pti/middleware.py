@@ -1,8 +1,12 @@
 """Request hygiene shared by every page: answers that no cache may keep, and parameters that
 no database can take."""
 
+from django.conf import settings
+from django.http import Http404
 from django.utils.cache import patch_cache_control
-from django.views.defaults import bad_request
+from django.views.defaults import bad_request, page_not_found
+
+from pti.views import server_error
 
 
 class PrivateResponseMiddleware:
@@ -48,3 +52,30 @@ class RejectNulCharactersMiddleware:
             for query in parameters
             for key, values in query.lists()
         )
+
+
+class FrenchErrorPagesMiddleware:
+    """In debug mode (`make run`), the 404 and 500 answers are the application's French
+    pages, as on a server, instead of Django's English technical pages: a demonstration or a
+    user trying the product sees what they will see in production. A developer who wants the
+    traceback in the browser sets `PTI_TECHNICAL_ERROR_PAGES=true`. Without debug mode this
+    middleware does nothing (Django already answers with `404.html` and `handler500`).
+
+    The technical pages are recognised by the robots tag Django writes in both of them; the
+    error itself is still logged by Django before this middleware sees the answer."""
+
+    TECHNICAL_PAGE_MARK = b'<meta name="robots" content="NONE,NOARCHIVE">'
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.active = settings.DEBUG and not settings.PTI_TECHNICAL_ERROR_PAGES
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not self.active or response.status_code not in (404, 500) or response.streaming:
+            return response
+        if self.TECHNICAL_PAGE_MARK not in response.content:
+            return response
+        if response.status_code == 404:
+            return page_not_found(request, Http404())
+        return server_error(request)

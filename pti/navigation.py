@@ -22,14 +22,24 @@ FILE_READERS = frozenset({Role.PILOT, Role.MANAGER, Role.REFERENT})
 
 @dataclass(frozen=True)
 class NavEntry:
+    """A header link: its `label`, the view `url_name` it leads to, the `roles` it is shown
+    to, and `sections`: other path prefixes whose pages belong to it (a référent's person
+    file, /beneficiaires/<pk>/, is reached from « Mon portefeuille »)."""
+
     label: str
     url_name: str
     roles: frozenset
+    sections: tuple = ()
 
 
 NAVIGATION = (
     NavEntry("Accueil", "pti:home", ALL_ROLES),
-    NavEntry("Mon portefeuille", "beneficiaries:portfolio", REFERENTS),
+    NavEntry(
+        "Mon portefeuille",
+        "beneficiaries:portfolio",
+        REFERENTS,
+        sections=("/beneficiaires/", "/suivis-apres-sortie/", "/freins/", "/prescriptions/"),
+    ),
     NavEntry("Bénéficiaires", "beneficiaries:list", FILE_READERS),
     NavEntry("Référents", "beneficiaries:caseload", MANAGERS),
     # A référent reaches it from the counter of « Mon portefeuille ».
@@ -40,7 +50,12 @@ NAVIGATION = (
     NavEntry(
         "Catalogue des actions", "actions:catalogue", frozenset({Role.REFERENT, Role.MANAGER})
     ),
-    NavEntry("Mes actions", "actions:my_actions", frozenset({Role.OPERATOR})),
+    NavEntry(
+        "Mes actions",
+        "actions:my_actions",
+        frozenset({Role.OPERATOR}),
+        sections=("/operateur/actions/",),
+    ),
     NavEntry("Évaluation", "evaluation:dashboard", PILOTS | PARTNERS),
     NavEntry("Mes engagements", "evaluation:partner_commitments", PARTNERS),
     NavEntry("Conventions", "signatories:convention_list", PILOTS),
@@ -64,15 +79,19 @@ def _matches(url, path):
 
 
 def navigation_for(request):
-    """The role's entries, as NavLinks; the one whose address is the longest prefix of the
-    page's is current, so that « Mes engagements » (/evaluation/engagements/) is highlighted
-    alone rather than with « Évaluation » (/evaluation/)."""
+    """The role's entries, as NavLinks; at most one is current: the entry with the longest
+    address or section that starts the page's path, so that « Mes engagements »
+    (/evaluation/engagements/) is highlighted alone rather than with « Évaluation »
+    (/evaluation/)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    entries = [
-        (entry.label, reverse(entry.url_name)) for entry in NAVIGATION if user.role in entry.roles
+    entries = [(entry, reverse(entry.url_name)) for entry in NAVIGATION if user.role in entry.roles]
+    matching = [
+        (len(prefix), url)
+        for entry, url in entries
+        for prefix in (url, *entry.sections)
+        if _matches(prefix, request.path)
     ]
-    matching = [url for _label, url in entries if _matches(url, request.path)]
-    current = max(matching, key=len, default=None)
-    return [NavLink(label, url, url == current) for label, url in entries]
+    current = max(matching, default=(0, None))[1]
+    return [NavLink(entry.label, url, url == current) for entry, url in entries]

@@ -135,6 +135,8 @@ def contrast_ratio_with_white(hex_colour):
 # --- Core ------------------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# In debug mode, Django's English technical 404/500 pages instead of the French ones.
+PTI_TECHNICAL_ERROR_PAGES = env_bool("PTI_TECHNICAL_ERROR_PAGES", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
 if not SECRET_KEY:
@@ -202,6 +204,8 @@ MIDDLEWARE = [
     "pti.authentication.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside the CSP middleware, so that the French error page is rendered with its nonce.
+    "pti.middleware.FrenchErrorPagesMiddleware",
     # A NUL character in a parameter: 400 before any view reads it (its page needs the nonce).
     "pti.middleware.RejectNulCharactersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -390,6 +390,14 @@ def world():
     }
 
 
+def current_entries(response):
+    """The header's menu entries marked as the current page, in an HTML answer."""
+    if not response.get("Content-Type", "").startswith("text/html") or response.streaming:
+        return []
+    header = response.content.decode().split("</header>")[0]
+    return [part.split(">")[1].split("<")[0] for part in header.split('aria-current="page"')[1:]]
+
+
 def request(client, method, url, data=None):
     return getattr(client, method)(url, data or {})
 
@@ -406,6 +414,8 @@ def test_each_actor_gets_what_it_may_see_and_nothing_else(client, world, actor):
         expected = statuses.get(actor, 302)
         if response.status_code != expected:
             wrong.append(f"{method.upper()} {name} ({url}): {response.status_code}, not {expected}")
+        elif method == "get" and len(current_entries(response)) > 1:
+            wrong.append(f"{name}: several menu entries marked current {current_entries(response)}")
         elif (
             actor == "anonymous"
             and expected == 302

@@ -74,6 +74,25 @@ def test_the_portfolio_shows_the_referents_people_with_counts_at_the_top(client_
     assert [p.pk for p in due.context["page"].object_list] == [late.pk]
 
 
+def test_the_portfolio_counters_agree_in_number(client_as, sophie):
+    """« 1 orientation en retard », « 2 orientations en retard », « 0 contrat en retard »."""
+    for name in ("Arnaud", "Bernard"):
+        follow(sophie, last_name=name, right_known_on=TODAY - datetime.timedelta(days=60))
+    text = " ".join(
+        html.unescape(
+            client_as(sophie).get(reverse("beneficiaries:portfolio")).content.decode()
+        ).split()
+    )
+    assert '<span class="fw-bold">2</span> orientations en retard' in text
+    assert '<span class="fw-bold">0</span> contrat en retard' in text
+
+
+def test_every_due_item_has_its_counted_words():
+    from beneficiaries.deadlines import DUE_COUNT_LABELS, DUE_LABELS
+
+    assert set(DUE_COUNT_LABELS) == set(DUE_LABELS)
+
+
 def test_the_portfolio_is_sortable_and_filters_stay_in_the_url(client_as, sophie):
     follow(sophie, last_name="Arnaud")
     follow(sophie, last_name="Zidane")

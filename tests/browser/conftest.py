@@ -1,8 +1,8 @@
 """Browser tests: Chromium driven by Playwright against the live server.
 
-Every page a test visits is checked with axe-core (WCAG 2.1 A and AA rules); a serious or
-critical violation fails the test, and so does a page visited but never checked. Any
-request that would leave the server fails the test too.
+Every page a test visits is checked with axe-core (WCAG 2.1 A and AA rules), 1280 and 390 px
+wide; a serious or critical violation fails the test, and so does a page visited but never
+checked. Any request that would leave the server fails the test too.
 
 Chromium comes from the system (`apt-get install chromium`). Without it the tests are
 skipped on a developer's machine, and fail under CI=true.
@@ -17,6 +17,8 @@ import pytest
 
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js").read_text()
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Every checked page is checked on a desktop and on a phone (RGAA: content readable at 320 CSS px).
+VIEWPORT_WIDTHS = (1280, 390)
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--headless",
@@ -89,8 +91,22 @@ class Accessibility:
             self.visited.append(urlsplit(frame.url).path)
 
     def check(self, *, name=None):
+        """Runs axe on the page at the desktop width, then at a phone's width (390 px)."""
         page = self.page
         page.wait_for_load_state("domcontentloaded")
+        path = urlsplit(page.url).path
+        desktop = page.viewport_size
+        try:
+            for width in VIEWPORT_WIDTHS:
+                page.set_viewport_size({"width": width, "height": desktop["height"]})
+                self._run_axe(path, width)
+                screenshot(page, name or path, width)
+        finally:
+            page.set_viewport_size(desktop)
+        self.checked.add(path)
+
+    def _run_axe(self, path, width):
+        page = self.page
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(AXE_SOURCE)
         violations = page.evaluate(
@@ -104,22 +120,21 @@ class Accessibility:
             WCAG_TAGS,
         )
         blocking = [v for v in violations if v["impact"] in ("serious", "critical")]
-        path = urlsplit(page.url).path
-        assert not blocking, f"violations d'accessibilité sur {path} : " + "; ".join(
+        assert not blocking, f"violations d'accessibilité sur {path} à {width} px : " + "; ".join(
             f"{v['id']} ({v['impact']}) {v['help']} -> {v['nodes']}" for v in blocking
         )
-        self.checked.add(path)
-        screenshot(page, name or path)
 
     def unchecked_pages(self):
         return sorted({path for path in self.visited if path not in self.checked})
 
 
-def screenshot(page, name):
+def screenshot(page, name, width=None):
     """With PTI_SCREENSHOTS=<folder>, keep a picture of each checked page to look at."""
     folder = os.environ.get("PTI_SCREENSHOTS")
     if folder:
         slug = name.strip("/").replace("/", "_") or "accueil"
+        if width is not None and width != VIEWPORT_WIDTHS[0]:
+            slug = f"{slug}-{width}px"
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{slug}.png"), full_page=True)
 

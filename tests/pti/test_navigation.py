@@ -35,3 +35,20 @@ def test_the_home_entry_is_marked_on_the_home_page_only(client_as):
     assert current_entries(client_as(pilot).get("/evaluation/cibles/").content.decode()) == [
         "Évaluation"
     ]
+
+
+def test_a_referent_on_a_persons_file_sees_the_portfolio_marked(client_as):
+    from tests.beneficiaries.factories import ReferentAssignmentFactory
+
+    referent = UserFactory(referent=True)
+    person = ReferentAssignmentFactory(referent=referent).beneficiary
+    content = client_as(referent).get(f"/beneficiaires/{person.pk}/").content.decode()
+    assert current_entries(content) == ["Mon portefeuille"]
+    content = client_as(referent).get("/suivis-apres-sortie/").content.decode()
+    assert current_entries(content) == ["Mon portefeuille"]
+
+
+def test_a_pilot_on_the_data_quality_board_sees_the_people_list_marked(client_as):
+    pilot = UserFactory(pilot=True)
+    content = client_as(pilot).get("/beneficiaires/qualite/").content.decode()
+    assert current_entries(content) == ["Bénéficiaires"]
