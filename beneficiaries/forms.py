@@ -284,6 +284,7 @@ class InterviewForm(StyledFormMixin, forms.Form):
         # The browser would cut a longer pasted text without a word: the form refuses it
         # with a message instead, keeping what was typed.
         self.fields["note"].widget.attrs.pop("maxlength", None)
+        self.fields["note"].widget.attrs["data-pti-max"] = INTERVIEW_NOTE_MAX  # text_limits.js
 
 
 class ObstacleForm(StyledFormMixin, forms.Form):

@@ -35,8 +35,8 @@ def scene():
         beneficiary=BeneficiaryFactory(first_name="Inès", last_name="Martin"),
         start_date=datetime.date.today() - datetime.timedelta(days=40),
     ).beneficiary
-    ActionFactory(title="Atelier CV")
-    return {"referent": referent, "manager": manager, "person": person}
+    action = ActionFactory(title="Atelier CV")
+    return {"referent": referent, "manager": manager, "person": person, "action": action}
 
 
 def log_in_on(page, live_server, username):
@@ -72,6 +72,8 @@ def test_after_an_interview_the_message_is_in_view_focused_and_the_form_blank(
     form = open_form(page, "form-entretien")
     form.get_by_label("Type").select_option(label="entretien téléphonique")
     form.get_by_label("Note courte").fill("Point sur la recherche de logement.")
+    # The count of characters, as the limit is not set in the browser (it would cut a paste).
+    expect(form.get_by_text("35 caractères sur 2000 au plus.")).to_be_visible()
     form.get_by_role("button", name="Enregistrer l'entretien").click()
 
     message = page.locator("#retour-saisie")
@@ -160,7 +162,9 @@ def test_every_quick_entry_is_saved_without_javascript(
     )
     save(
         "form-prescription",
-        lambda f: f.get_by_label("Action du catalogue").select_option(label="Atelier CV"),
+        lambda f: f.get_by_label("Action du catalogue").select_option(
+            value=str(scene["action"].pk)
+        ),
         "Prescrire",
         "La prescription est enregistrée.",
     )
