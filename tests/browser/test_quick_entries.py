@@ -146,6 +146,7 @@ def test_every_quick_entry_is_saved_without_javascript(
         feedback = nojs.locator("#retour-saisie")
         expect(feedback).to_have_text(f"Succès : {message}")
         assert nojs.url.endswith("#retour-saisie")
+        expect(feedback).to_be_in_viewport()
         expect(nojs.get_by_text("Formulaire expiré")).to_have_count(0)
         shoot(nojs, f"sans-javascript-{anchor}")
 
