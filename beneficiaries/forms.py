@@ -29,7 +29,7 @@ from beneficiaries.enums import (
     RightsAndDuties,
     Sex,
 )
-from beneficiaries.models import MAX_WEEKLY_HOURS, Beneficiary, week_start
+from beneficiaries.models import INTERVIEW_NOTE_MAX, MAX_WEEKLY_HOURS, Beneficiary, week_start
 from beneficiaries.services import (
     FOLLOW_UP_DAYS_REQUIRED,
     FOLLOW_UP_KIND_REFUSED,
@@ -260,6 +260,9 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         return {field: self.cleaned_data[field] for field in self.Meta.fields}
 
 
+INTERVIEW_NOTE_MAX_LABEL = f"{INTERVIEW_NOTE_MAX:,}".replace(",", " ")  # « 2 000 »
+
+
 class InterviewForm(StyledFormMixin, forms.Form):
     prefix = "entretien"
 
@@ -268,10 +271,20 @@ class InterviewForm(StyledFormMixin, forms.Form):
     note = forms.CharField(
         label="Note courte",
         required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Les faits utiles au parcours, sans jugement ni donnée de santé détaillée.",
+        max_length=INTERVIEW_NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "Les faits utiles au parcours, sans jugement ni donnée de santé détaillée ; "
+            f"{INTERVIEW_NOTE_MAX_LABEL} caractères au plus."
+        ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser would cut a longer pasted text without a word: the form refuses it
+        # with a message instead, keeping what was typed.
+        self.fields["note"].widget.attrs.pop("maxlength", None)
+        self.fields["note"].widget.attrs["data-pti-max"] = INTERVIEW_NOTE_MAX  # text_limits.js
 
 
 class ObstacleForm(StyledFormMixin, forms.Form):

@@ -18,7 +18,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import NoReverseMatch, reverse
 
 from actions.enums import Obstacle as ObstacleKind
@@ -654,6 +655,8 @@ class ReferentAssignment(models.Model):
         null=True,
         blank=True,
     )
+    # When the row was recorded: orders the history's entries of a same day.
+    created_at = models.DateTimeField("enregistrée le", auto_now_add=True)
 
     objects = ReferentAssignmentQuerySet.as_manager()
 
@@ -717,6 +720,7 @@ class OrientationDecision(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    created_at = models.DateTimeField("enregistrée le", auto_now_add=True)
 
     class Meta:
         verbose_name = "décision d'orientation"
@@ -875,6 +879,11 @@ class PlannedAction(models.Model):
         return self.description
 
 
+# The longest interview note, in characters: the form says it and refuses more, the database
+# holds it (interview_note_length).
+INTERVIEW_NOTE_MAX = 2000
+
+
 class Interview(models.Model):
     beneficiary = models.ForeignKey(
         Beneficiary,
@@ -884,15 +893,26 @@ class Interview(models.Model):
     )
     kind = models.CharField("type", max_length=20, choices=InterviewKind.choices)
     date = models.DateField("date")
-    note = models.CharField("note", max_length=500, blank=True)
+    # A text the database also holds to INTERVIEW_NOTE_MAX characters: never cut silently.
+    note = models.TextField("note", blank=True)
     referent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    created_at = models.DateTimeField("enregistré le", auto_now_add=True)
 
     class Meta:
         verbose_name = "entretien"
         verbose_name_plural = "entretiens"
         ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("note"), INTERVIEW_NOTE_MAX),
+                name="interview_note_length",
+                violation_error_message=(
+                    f"La note d'entretien tient en {INTERVIEW_NOTE_MAX} caractères au plus."
+                ),
+            ),
+        ]
         indexes = [
             # "No interview for 3 months": the last interview of each person.
             models.Index(fields=["beneficiary", "-date"], name="interview_last_idx"),
@@ -919,6 +939,7 @@ class Obstacle(models.Model):
     actions = models.ManyToManyField(
         Action, verbose_name="actions mobilisées", blank=True, related_name="+"
     )
+    created_at = models.DateTimeField("enregistré le", auto_now_add=True)
 
     class Meta:
         verbose_name = "frein"
@@ -968,6 +989,7 @@ class Prescription(models.Model):
     sessions_planned = models.PositiveSmallIntegerField("séances prévues", default=0)
     sessions_attended = models.PositiveSmallIntegerField("séances suivies", default=0)
     lock_version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField("enregistrée le", auto_now_add=True)
 
     objects = PrescriptionQuerySet.as_manager()
 
@@ -1126,6 +1148,7 @@ class Exit(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    created_at = models.DateTimeField("enregistrée le", auto_now_add=True)
 
     class Meta:
         verbose_name = "sortie"

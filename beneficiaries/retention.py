@@ -196,6 +196,7 @@ CLASSIFICATION = {
         "reason": KEPT,
         "note": ERASED_TEXT,
         "assigned_by": NULLED,
+        "created_at": MONTH,
     },
     "beneficiaries.OrientationDecision": {
         "id": KEPT,
@@ -210,6 +211,7 @@ CLASSIFICATION = {
         "team_consulted": KEPT,
         "is_current": KEPT,
         "recorded_by": NULLED,
+        "created_at": MONTH,
     },
     "beneficiaries.Contract": {
         "id": KEPT,
@@ -244,6 +246,7 @@ CLASSIFICATION = {
         "date": MONTH,
         "note": ERASED_TEXT,
         "referent": NULLED,
+        "created_at": MONTH,
     },
     "beneficiaries.Obstacle": {
         "id": KEPT,
@@ -255,6 +258,7 @@ CLASSIFICATION = {
         "lifted_on": MONTH,
         "note": ERASED_TEXT,
         "actions": KEPT,
+        "created_at": MONTH,
     },
     "beneficiaries.Prescription": {
         "id": KEPT,
@@ -272,6 +276,7 @@ CLASSIFICATION = {
         "outcome": ERASED_TEXT,
         "sessions_planned": KEPT,
         "sessions_attended": KEPT,
+        "created_at": MONTH,
     },
     "beneficiaries.Attendance": {
         "id": KEPT,
@@ -297,6 +302,7 @@ CLASSIFICATION = {
         "closure_reason": KEPT,  # the CAF's code (MUT, PCG…): what the category was read from
         "note": ERASED_TEXT,
         "recorded_by": NULLED,
+        "created_at": MONTH,
     },
     "beneficiaries.ExitFollowUp": {
         "id": KEPT,

@@ -598,7 +598,12 @@ def obstacle_identify(*, beneficiary, kind, identified_on, note, by):
 
 @transaction.atomic
 def obstacle_progress(*, obstacle, status, on, actions, by):
-    """identified -> being addressed -> lifted, with the actions used to lift it."""
+    """identified -> being addressed -> lifted, with the actions used to lift it.
+
+    `status` is ObstacleStatus.ADDRESSED or LIFTED, `on` the date it happened (not in the
+    future, not before the identification); a frein lifted straight from « identifié » keeps
+    no « en cours de traitement » date, as that step never happened. Raises ValidationError
+    for a step back or a bad date."""
     _lock_person(obstacle.beneficiary_id)
     obstacle = Obstacle.objects.select_for_update().get(pk=obstacle.pk)
     order = [ObstacleStatus.IDENTIFIED, ObstacleStatus.ADDRESSED, ObstacleStatus.LIFTED]
@@ -611,7 +616,6 @@ def obstacle_progress(*, obstacle, status, on, actions, by):
     if status == ObstacleStatus.ADDRESSED:
         obstacle.addressed_on = on
     else:
-        obstacle.addressed_on = obstacle.addressed_on or on
         obstacle.lifted_on = on
     obstacle.full_clean()
     obstacle.save()

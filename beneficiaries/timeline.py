@@ -1,117 +1,127 @@
 """One timeline of everything that happened in a person's parcours, newest first."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass
 class Event:
+    """One line of the history. `on` is the day it happened; `recorded_at` (the time its row
+    was recorded) and `step` (its rank in the life of that row: identified 0, lifted 1...)
+    order the entries of a same day."""
+
     on: date
     kind: str
     title: str
     detail: str = ""
+    recorded_at: datetime | None = None
+    step: int = 0
 
 
 def build_timeline(
     *, assignments, orientations, contracts, interviews, obstacles, prescriptions, exit_
 ):
+    """[Event], newest first: the day of each, then, for a same day, the latest recorded row
+    first, and within a row its latest step first (a frein lifted above its identification).
+    Takes the rows already read (lists or querysets), reads nothing more."""
     events = []
+
+    def add(row, on, kind, title, detail="", step=0):
+        events.append(Event(on, kind, title, detail, getattr(row, "created_at", None), step))
+
     for assignment in assignments:
         who = assignment.referent.get_full_name() or str(assignment.referent)
-        events.append(
-            Event(
-                assignment.start_date,
-                "référent",
-                f"Référent : {who}",
-                assignment.get_reason_display(),
-            )
+        add(
+            assignment,
+            assignment.start_date,
+            "référent",
+            f"Référent : {who}",
+            assignment.get_reason_display(),
         )
     for orientation in orientations:
         title = "Réorientation" if orientation.is_reorientation else "Orientation"
-        events.append(
-            Event(
-                orientation.decided_on,
-                "orientation",
-                f"{title} : parcours {orientation.get_parcours_display()}, {orientation.organisme}",
-                orientation.reason,
-            )
+        add(
+            orientation,
+            orientation.decided_on,
+            "orientation",
+            f"{title} : parcours {orientation.get_parcours_display()}, {orientation.organisme}",
+            orientation.reason,
         )
     for contract in contracts:
         verb = "révisé" if contract.revises_id else "établi"
         detail = f"{contract.weekly_hours.normalize():f} h par semaine".replace(".", ",")
         if contract.signed_on:
             detail += f", signé le {contract.signed_on:%d/%m/%Y}"
-        events.append(
-            Event(contract.start_date, "contrat", f"{contract.get_kind_display()} {verb}", detail)
+        add(
+            contract,
+            contract.start_date,
+            "contrat",
+            f"{contract.get_kind_display()} {verb}",
+            detail,
         )
     for interview in interviews:
-        events.append(
-            Event(interview.date, "entretien", interview.get_kind_display(), interview.note)
-        )
+        add(interview, interview.date, "entretien", interview.get_kind_display(), interview.note)
     for obstacle in obstacles:
-        events.append(
-            Event(
-                obstacle.identified_on, "frein", f"Frein identifié : {obstacle.get_kind_display()}"
-            )
-        )
+        name = obstacle.get_kind_display()
+        add(obstacle, obstacle.identified_on, "frein", f"Frein identifié : {name}")
         if obstacle.addressed_on:
-            events.append(
-                Event(
-                    obstacle.addressed_on,
-                    "frein",
-                    f"Frein en cours de traitement : {obstacle.get_kind_display()}",
-                )
+            add(
+                obstacle,
+                obstacle.addressed_on,
+                "frein",
+                f"Frein en cours de traitement : {name}",
+                step=1,
             )
         if obstacle.lifted_on:
-            events.append(
-                Event(obstacle.lifted_on, "frein", f"Frein levé : {obstacle.get_kind_display()}")
-            )
+            add(obstacle, obstacle.lifted_on, "frein", f"Frein levé : {name}", step=2)
     for prescription in prescriptions:
-        events.append(
-            Event(
-                prescription.prescribed_on,
-                "prescription",
-                f"Prescription : {prescription.action.title}",
-                prescription.note,
-            )
+        title = prescription.action.title
+        add(
+            prescription,
+            prescription.prescribed_on,
+            "prescription",
+            f"Prescription : {title}",
+            prescription.note,
         )
         if prescription.answered_on:
             answer = "refusée" if prescription.refusal_reason else "acceptée"
-            detail = prescription.refusal_reason
-            events.append(
-                Event(
-                    prescription.answered_on,
-                    "prescription",
-                    f"Réponse de l'opérateur : {answer}",
-                    detail,
-                )
+            add(
+                prescription,
+                prescription.answered_on,
+                "prescription",
+                f"Réponse de l'opérateur : {answer}",
+                prescription.refusal_reason,
+                step=1,
             )
         if prescription.started_on:
-            events.append(
-                Event(
-                    prescription.started_on,
-                    "prescription",
-                    f"Entrée en action : {prescription.action.title}",
-                )
+            add(
+                prescription,
+                prescription.started_on,
+                "prescription",
+                f"Entrée en action : {title}",
+                step=2,
             )
         if prescription.ended_on:
-            events.append(
-                Event(
-                    prescription.ended_on,
-                    "prescription",
-                    f"Sortie d'action ({prescription.get_status_display()}) : "
-                    f"{prescription.action.title}",
-                    prescription.outcome,
-                )
+            add(
+                prescription,
+                prescription.ended_on,
+                "prescription",
+                f"Sortie d'action ({prescription.get_status_display()}) : {title}",
+                prescription.outcome,
+                step=3,
             )
     if exit_ is not None:
-        events.append(
-            Event(
-                exit_.exit_on,
-                "sortie",
-                f"Sortie : {exit_.get_category_display()}",
-                exit_.situation_label,
-            )
+        add(
+            exit_,
+            exit_.exit_on,
+            "sortie",
+            f"Sortie : {exit_.get_category_display()}",
+            exit_.situation_label,
         )
-    events.sort(key=lambda event: event.on, reverse=True)
+    events.sort(key=_order, reverse=True)
     return events
+
+
+def _order(event):
+    recorded = event.recorded_at.timestamp() if event.recorded_at else 0.0
+    return (event.on, recorded, event.step)

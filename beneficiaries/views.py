@@ -360,6 +360,8 @@ def file_context(request, person, bound=None):
         "sees_health_notes": is_own_referent,
         "can_orient": user.role in ASSIGNERS,
         "can_assign": user.role in ASSIGNERS,
+        "entry_feedback": NO_FEEDBACK,
+        "announce_entry": False,
         **forms,
     }
 
@@ -409,21 +411,57 @@ def beneficiary_file(request, pk):
     services.record_access(
         user=request.user, beneficiary=person, operation=FileOperation.READ, what="dossier"
     )
-    return render(request, "beneficiaries/file.html", file_context(request, person))
+    context = file_context(request, person)
+    context["entry_feedback"], context["messages"] = _entry_feedback(request)
+    return render(request, "beneficiaries/file.html", context)
 
 
-def _after_entry(request, person, *, success, form_key=None, form=None, error=None):
-    """The answer to a quick entry: the file's parcours block (htmx) or the page."""
+# The message of a quick entry is shown next to the form just used (its place: the anchor of
+# that form, or of the block the button was in), not at the top of the page.
+NO_FEEDBACK = {"text": "", "place": ""}
+ENTRY_TAG = "saisie"
+# Where the page opens after a quick entry saved without JavaScript: the message itself.
+FEEDBACK_ANCHOR = "#retour-saisie"
+FEEDBACK_PLACES = {
+    "interview_form": "form-entretien",
+    "obstacle_form": "form-frein",
+    "prescription_form": "form-prescription",
+    "exit_form": "form-sortie",
+    "orientation_form": "form-orientation",
+    "assignment_form": "form-referent",
+    "progress_form": "freins",
+}
+
+
+def _entry_feedback(request):
+    """({text, place} of the quick entry just saved, or NO_FEEDBACK; [the other messages]),
+    reading the messages left by a redirect after a quick entry saved without JavaScript."""
+    feedback, others = NO_FEEDBACK, []
+    for message in messages.get_messages(request):
+        tags = message.extra_tags.split()
+        if ENTRY_TAG in tags:
+            feedback = {"text": message.message, "place": tags[-1]}
+        else:
+            others.append(message)
+    return feedback, others
+
+
+def _after_entry(request, person, *, success, place, form_key=None, form=None):
+    """The answer to a quick entry: the file's block (htmx) or the page (a redirect to the
+    message without JavaScript). Saved: the message `success` is shown at `place` (an anchor
+    of the file), focused, and announced to screen readers; the forms are blank again.
+    Refused (`form` bound with errors): the form stays open with its errors, HTTP 422."""
     person = _person(request, person.pk)  # read again: the entry may have changed it
     if form is None:
-        messages.success(request, success)
         if request.htmx:
             context = file_context(request, person)
-            context["show_messages"] = True
+            context["entry_feedback"] = {"text": success, "place": place}
+            context["announce_entry"] = True
             return render(request, "beneficiaries/includes/file_body.html", context)
-        return redirect(file_url(person) + "#parcours")
+        messages.success(request, success, extra_tags=f"{ENTRY_TAG} {place}")
+        return redirect(file_url(person) + FEEDBACK_ANCHOR)
     context = file_context(request, person, bound={form_key: form})
-    context["show_messages"] = bool(request.htmx)
+    context["announce_entry"] = bool(request.htmx)  # empties the last announcement
     template = (
         "beneficiaries/includes/file_body.html" if request.htmx else "beneficiaries/file.html"
     )
@@ -441,8 +479,15 @@ def _quick_entry(request, pk, *, form_class, form_key, save, success, form_kwarg
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return _after_entry(request, person, success=success)
-    return _after_entry(request, person, success=success, form_key=form_key, form=form)
+            return _after_entry(request, person, success=success, place=FEEDBACK_PLACES[form_key])
+    return _after_entry(
+        request,
+        person,
+        success=success,
+        place=FEEDBACK_PLACES[form_key],
+        form_key=form_key,
+        form=form,
+    )
 
 
 @traces.refusals_traced(RefusedTarget.FILE)
@@ -534,7 +579,10 @@ def prescription_send(request, pk):
     except ValidationError as error:
         return refuse(request, error, file_url(prescription.beneficiary))
     return _after_entry(
-        request, prescription.beneficiary, success="La prescription est envoyée à l'opérateur."
+        request,
+        prescription.beneficiary,
+        success="La prescription est envoyée à l'opérateur.",
+        place="prescriptions",
     )
 
 
@@ -553,7 +601,12 @@ def prescription_cancel(request, pk):
         )
     except ValidationError as error:
         return refuse(request, error, file_url(prescription.beneficiary))
-    return _after_entry(request, prescription.beneficiary, success="La prescription est annulée.")
+    return _after_entry(
+        request,
+        prescription.beneficiary,
+        success="La prescription est annulée.",
+        place="prescriptions",
+    )
 
 
 def _started_prescriptions(person):
@@ -599,9 +652,14 @@ def exit_follow_up_record(request, pk, milestone):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                return _after_entry(request, person, success=success)
+                return _after_entry(request, person, success=success, place="suivis")
     return _after_entry(
-        request, person, success=success, form_key=f"follow_up_form_{milestone}", form=form
+        request,
+        person,
+        success=success,
+        place="suivis",
+        form_key=f"follow_up_form_{milestone}",
+        form=form,
     )
 
 

@@ -374,6 +374,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
             "reason": "departure",
             "note": ERASED,
             "assigned_by_id": None,
+            "created_at": month_of(first.created_at),
         },
         {
             "id": second.pk,
@@ -385,6 +386,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
             "reason": "first",
             "note": "",
             "assigned_by_id": None,
+            "created_at": month_of(second.created_at),
         },
     ]
     orientation, reorientation = f["orientations"]
@@ -402,6 +404,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
             "team_consulted": False,
             "is_current": False,
             "recorded_by_id": None,
+            "created_at": month_of(orientation.created_at),
         },
         {
             "id": reorientation.pk,
@@ -416,6 +419,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
             "team_consulted": True,
             "is_current": True,
             "recorded_by_id": None,
+            "created_at": month_of(reorientation.created_at),
         },
     ]
     contract, revision = f["contracts"]
@@ -475,6 +479,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
         "date": D(2022, 5, 1),
         "note": ERASED,
         "referent_id": None,
+        "created_at": month_of(f["interview"].created_at),
     }
     assert Obstacle.objects.filter(beneficiary=person).values().get() == {
         "id": f["obstacle"].pk,
@@ -485,6 +490,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
         "addressed_on": D(2021, 5, 1),
         "lifted_on": D(2022, 2, 1),
         "note": ERASED,
+        "created_at": month_of(f["obstacle"].created_at),
     }
     assert list(f["obstacle"].actions.all()) == [f["action"]]
     refused, completed = f["prescriptions"]
@@ -505,6 +511,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
             "outcome": "",
             "sessions_planned": 0,
             "sessions_attended": 0,
+            "created_at": month_of(refused.created_at),
         },
         {
             "id": completed.pk,
@@ -522,6 +529,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
             "outcome": ERASED,
             "sessions_planned": 10,
             "sessions_attended": 8,
+            "created_at": month_of(completed.created_at),
         },
     ]
     assert FluxListing.objects.filter(beneficiary=person).values().get() == {
@@ -538,6 +546,7 @@ def test_a_full_file_keeps_what_the_table_says_column_by_column(full_file):
         "note": ERASED,
         "closure_reason": "",
         "recorded_by_id": None,
+        "created_at": month_of(f["exit"].created_at),
     }
     # A log is left to its own period, then purged whoever it names.
     assert list(FileAccess.objects.all()) == [f["access"]]

@@ -1036,7 +1036,7 @@ def test_an_obstacle_goes_from_identified_to_addressed_to_lifted(person, referen
     assert list(obstacle.actions.all()) == [action]
 
 
-def test_lifting_an_obstacle_directly_dates_both_steps(person, referent):
+def test_lifting_an_obstacle_directly_invents_no_step_in_between(person, referent):
     obstacle = ObstacleFactory(beneficiary=person, identified_on=D(2025, 1, 10))
 
     services.obstacle_progress(
@@ -1045,7 +1045,7 @@ def test_lifting_an_obstacle_directly_dates_both_steps(person, referent):
 
     obstacle.refresh_from_db()
     assert obstacle.status == ObstacleStatus.LIFTED
-    assert (obstacle.addressed_on, obstacle.lifted_on) == (D(2025, 3, 1), D(2025, 3, 1))
+    assert (obstacle.addressed_on, obstacle.lifted_on) == (None, D(2025, 3, 1))
 
 
 @pytest.mark.parametrize(

@@ -412,7 +412,7 @@ def test_a_quick_entry_without_javascript_redirects_to_the_file(client_as, sophi
         reverse("beneficiaries:obstacle_add", args=[person.pk]),
         {"frein-kind": "housing", "frein-identified_on": TODAY.isoformat()},
     )
-    assert response.url == reverse("beneficiaries:file", args=[person.pk]) + "#parcours"
+    assert response.url == reverse("beneficiaries:file", args=[person.pk]) + "#retour-saisie"
     assert person.obstacles.get().kind == "housing"
 
 

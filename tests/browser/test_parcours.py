@@ -56,7 +56,7 @@ def test_a_referent_logs_a_parcours_and_an_operator_accepts_the_prescription(
     form.get_by_label("Type").select_option(label="entretien téléphonique")
     form.get_by_label("Note courte").fill("Point sur la recherche de logement.")
     form.get_by_role("button", name="Enregistrer l'entretien").click()
-    expect(page.locator(".pti-messages")).to_contain_text("L'entretien est enregistré.")
+    expect(page.locator("#retour-saisie")).to_contain_text("L'entretien est enregistré.")
     expect(timeline).to_contain_text("Point sur la recherche de logement.")
 
     # An obstacle.
@@ -121,7 +121,7 @@ def test_a_referent_logs_a_parcours_and_an_operator_accepts_the_prescription(
     form.get_by_label("Situation à la sortie").select_option(label="CDD")
     form.get_by_label("Durée du contrat (jours)").fill("200")
     form.get_by_role("button", name="Enregistrer la sortie").click()
-    expect(page.locator(".pti-messages")).to_contain_text("La sortie est enregistrée.")
+    expect(page.locator("#retour-saisie")).to_contain_text("La sortie est enregistrée.")
     expect(timeline).to_contain_text("Sortie : sortie des droits et devoirs")
     for entry in (
         "Point sur la recherche de logement.",
