@@ -46,6 +46,7 @@ from pti.enums import Role
 from pti.forms import (
     BirthDateField,
     DateInput,
+    LimitedTextField,
     LockVersionFormMixin,
     PastDateField,
     StyledFormMixin,
@@ -268,23 +269,15 @@ class InterviewForm(StyledFormMixin, forms.Form):
 
     kind = forms.ChoiceField(label="Type", choices=InterviewKind.choices)
     date = forms.DateField(label="Date", widget=DateInput, initial=today)
-    note = forms.CharField(
+    note = LimitedTextField(
         label="Note courte",
         required=False,
         max_length=INTERVIEW_NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=(
             "Les faits utiles au parcours, sans jugement ni donnée de santé détaillée ; "
             f"{INTERVIEW_NOTE_MAX_LABEL} caractères au plus."
         ),
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The browser would cut a longer pasted text without a word: the form refuses it
-        # with a message instead, keeping what was typed.
-        self.fields["note"].widget.attrs.pop("maxlength", None)
-        self.fields["note"].widget.attrs["data-pti-max"] = INTERVIEW_NOTE_MAX  # text_limits.js
 
 
 class ObstacleForm(StyledFormMixin, forms.Form):
@@ -292,7 +285,9 @@ class ObstacleForm(StyledFormMixin, forms.Form):
 
     kind = forms.ChoiceField(label="Frein", choices=ObstacleKind.choices)
     identified_on = forms.DateField(label="Identifié le", widget=DateInput, initial=today)
-    note = forms.CharField(label="Note", required=False, max_length=500)
+    note = LimitedTextField(
+        label="Note", required=False, max_length=500, help_text="500 caractères au plus."
+    )
 
 
 class ObstacleProgressForm(StyledFormMixin, forms.Form):
@@ -314,11 +309,12 @@ class PrescriptionForm(StyledFormMixin, forms.Form):
     prefix = "prescription"
 
     action = forms.ModelChoiceField(label="Action du catalogue", queryset=Action.objects.none())
-    note = forms.CharField(
+    note = LimitedTextField(
         label="Message à l'opérateur",
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="500 caractères au plus.",
     )
     send = forms.BooleanField(
         label="Envoyer tout de suite à l'opérateur", required=False, initial=True

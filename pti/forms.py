@@ -93,6 +93,24 @@ def frenchify_number_field(name, field):
     field.error_messages["invalid"] = INVALID_DECIMAL if decimal else INVALID_INTEGER
 
 
+class LimitedTextField(forms.CharField):
+    """A text of at most `max_length` characters, refused above with Django's French message
+    (« Assurez-vous que cette valeur comporte au plus 500 caractères (actuellement 612). »),
+    what was typed kept. The browser gets no `maxlength`, which would cut a pasted text
+    without a word; `data-pti-max` lets static/js/text_limits.js count as the user types."""
+
+    def __init__(self, *, max_length, widget=None, **kwargs):
+        super().__init__(
+            max_length=max_length, widget=widget or forms.Textarea(attrs={"rows": 3}), **kwargs
+        )
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        attrs["data-pti-max"] = str(self.max_length)
+        return attrs
+
+
 class StyledFormMixin:
     """Gives every widget its Bootstrap class, and every number field the French input
     (`frenchify_number_field`); errors and labels come from forms/field.html."""

@@ -386,3 +386,29 @@ def test_the_database_holds_the_interview_note_limit(sophie):
         Interview(beneficiary=person, kind="individual", date=TODAY, note="x" * 2001).full_clean()
     with transaction.atomic(), pytest.raises(IntegrityError):
         InterviewFactory(beneficiary=person, note="x" * 2001)
+
+
+@pytest.mark.parametrize(
+    "name, url_name",
+    [
+        ("frein-note", "beneficiaries:obstacle_add"),
+        ("prescription-note", "beneficiaries:prescription_add"),
+    ],
+)
+def test_the_frein_and_prescription_notes_are_not_cut_by_the_browser(
+    client, sophie, name, url_name
+):
+    """Their 500 characters are said and refused with a message, never cut by `maxlength`."""
+    person = follow(sophie)
+    client.force_login(sophie)
+    content = client.get(reverse("beneficiaries:file", args=[person.pk])).content.decode()
+    field = re.search(rf'<textarea name="{name}"[^>]*>', content).group(0)
+    assert "maxlength" not in field
+    assert 'data-pti-max="500"' in field
+    response = client.post(
+        reverse(url_name, args=[person.pk]),
+        {"frein-kind": "mobility", "frein-identified_on": TODAY.isoformat(), name: "y" * 501},
+    )
+    assert response.status_code == 422
+    assert "au plus 500 caractères (actuellement 501)" in response.content.decode()
+    assert "y" * 501 in response.content.decode()
