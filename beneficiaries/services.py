@@ -1171,9 +1171,9 @@ def exit_follow_up_record(
     if due > _today():
         raise ValidationError(f"Ce suivi n'est à faire qu'à partir du {due:%d/%m/%Y}.")
     _not_in_future(recorded_on, "La date de la situation constatée")
-    check_event_dates(person, recorded_on=recorded_on)
     if recorded_on < exit_.exit_on:
         raise ValidationError("La situation constatée ne peut pas précéder la sortie.")
+    check_event_dates(person, recorded_on=recorded_on)
     if situation == FollowUpSituation.EMPLOYED:
         if contract_type not in FOLLOW_UP_EMPLOYMENT:
             raise ValidationError(FOLLOW_UP_KIND_REQUIRED)
