@@ -49,11 +49,13 @@ from pti.forms import (
     LimitedTextField,
     LockVersionFormMixin,
     PastDateField,
+    SmallDecimalInput,
     StyledFormMixin,
     frenchify_number_field,
 )
 from pti.models import Commune, Organisation, User
 from pti.services import MISSING_VERSION
+from pti.submissions import TOKEN_FIELD, OnceFormMixin
 
 
 def today():
@@ -78,7 +80,7 @@ class CommuneChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({', '.join(codes)})"
 
 
-class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
+class BeneficiaryForm(OnceFormMixin, LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     payer = forms.ChoiceField(label="Organisme payeur", choices=Payer.choices)
     caf_number = forms.CharField(
         label="Numéro d'allocataire",
@@ -154,6 +156,7 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         if not self.instance.pk and self.data.get(HOMONYM_FIELD):
             self._add_homonym_field()
         if self.instance.pk:
+            del self.fields[TOKEN_FIELD]  # an update, saved as often as it is posted
             household = self.instance.household
             # The household is versioned too: a save based on an older household is refused.
             self.fields["household_lock_version"] = forms.IntegerField(
@@ -264,7 +267,7 @@ class BeneficiaryForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
 INTERVIEW_NOTE_MAX_LABEL = f"{INTERVIEW_NOTE_MAX:,}".replace(",", " ")  # « 2 000 »
 
 
-class InterviewForm(StyledFormMixin, forms.Form):
+class InterviewForm(OnceFormMixin, StyledFormMixin, forms.Form):
     prefix = "entretien"
 
     kind = forms.ChoiceField(label="Type", choices=InterviewKind.choices)
@@ -280,7 +283,7 @@ class InterviewForm(StyledFormMixin, forms.Form):
     )
 
 
-class ObstacleForm(StyledFormMixin, forms.Form):
+class ObstacleForm(OnceFormMixin, StyledFormMixin, forms.Form):
     prefix = "frein"
 
     kind = forms.ChoiceField(label="Frein", choices=ObstacleKind.choices)
@@ -305,7 +308,7 @@ class ObstacleProgressForm(StyledFormMixin, forms.Form):
         self.fields["actions"].queryset = Action.objects.in_catalogue().order_by("title")
 
 
-class PrescriptionForm(StyledFormMixin, forms.Form):
+class PrescriptionForm(OnceFormMixin, StyledFormMixin, forms.Form):
     prefix = "prescription"
 
     action = forms.ModelChoiceField(label="Action du catalogue", queryset=Action.objects.none())
@@ -333,7 +336,7 @@ class PrescriptionForm(StyledFormMixin, forms.Form):
         )
 
 
-class ExitForm(StyledFormMixin, forms.Form):
+class ExitForm(OnceFormMixin, StyledFormMixin, forms.Form):
     prefix = "sortie"
 
     exit_on = forms.DateField(label="Date de sortie", widget=DateInput, initial=today)
@@ -408,7 +411,7 @@ class ExitForm(StyledFormMixin, forms.Form):
         return cleaned
 
 
-class OrientationForm(StyledFormMixin, forms.Form):
+class OrientationForm(OnceFormMixin, StyledFormMixin, forms.Form):
     prefix = "orientation"
 
     parcours = forms.ChoiceField(
@@ -476,7 +479,7 @@ class ReassignAllForm(AssignmentForm):
         self.fields["reason"].initial = AssignmentReason.LEAVE
 
 
-class ContractForm(LockVersionFormMixin, StyledFormMixin, forms.Form):
+class ContractForm(OnceFormMixin, LockVersionFormMixin, StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(
         label="Type de contrat", choices=ContractKind.choices, initial=ContractKind.CE
     )
@@ -491,12 +494,21 @@ class ContractForm(LockVersionFormMixin, StyledFormMixin, forms.Form):
     objectives = forms.CharField(
         label="Objectifs du plan d'action", widget=forms.Textarea(attrs={"rows": 4})
     )
+    # The model's limits: 0 to 35 hours, one decimal (« 15,5 » typed in a text box is read).
     weekly_hours = forms.DecimalField(
         label="Heures d'activité par semaine",
         min_value=0,
         max_value=35,
         decimal_places=1,
         initial=15,
+        widget=SmallDecimalInput,  # min 0, max 35, step 0.1 from the field's limits
+        help_text="De 0 à 35, par exemple 15 ou 12,5.",
+        error_messages={
+            "invalid": "Saisissez un nombre d'heures, par exemple 15 ou 12,5.",
+            "min_value": "Les heures ne peuvent pas être négatives.",
+            "max_value": "Au plus 35 heures par semaine.",
+            "max_decimal_places": "Une décimale au plus, par exemple 12,5.",
+        },
     )
     hours_reduction = forms.ChoiceField(
         label="Motif si moins de 15 heures",
@@ -701,7 +713,7 @@ class HeldResolutionForm(StyledFormMixin, forms.Form):
     )
 
 
-class ExitFollowUpForm(StyledFormMixin, forms.Form):
+class ExitFollowUpForm(OnceFormMixin, StyledFormMixin, forms.Form):
     """The situation found at a follow-up after the exit (one form per milestone on the file,
     each with its own prefix so that the three never share a field id)."""
 

@@ -815,6 +815,16 @@ class Contract(LockVersioned):
                 condition=Q(is_current=True),
                 name="contract_one_current_per_beneficiary",
             ),
+            # Two contracts of one person never start the same day (a form posted twice):
+            # the first version of each contract counts, its revisions may keep its start.
+            # Overlapping periods are refused by services.contract_create under the person's
+            # lock (an exclusion constraint would need btree_gist on PostgreSQL only).
+            models.UniqueConstraint(
+                fields=["beneficiary", "start_date"],
+                condition=Q(revises__isnull=True),
+                name="contract_one_first_version_per_start",
+                violation_error_message="Un contrat de cette personne commence déjà ce jour-là.",
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__gt=F("start_date")),
                 name="contract_dates_ordered",

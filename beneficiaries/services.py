@@ -29,6 +29,7 @@ from beneficiaries.enums import (
     RefusedTarget,
     Sex,
 )
+from beneficiaries.event_dates import check_event_dates
 from beneficiaries.households import SINGLE_ROLES, household_situation
 from beneficiaries.models import (
     Attendance,
@@ -392,7 +393,7 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
     """Name the person's référent from `start_date`; the previous assignment ends that day."""
     _check_referent(referent, by)
     _not_in_future(start_date, "La date de désignation")
-    _lock_person(beneficiary.pk)
+    check_event_dates(_lock_person(beneficiary.pk), start_date=start_date)
     current = ReferentAssignment.objects.open().filter(beneficiary=beneficiary).first()
     if current is not None:
         if current.referent_id == referent.pk:
@@ -475,7 +476,7 @@ def orientation_decide(
 ):
     _not_in_future(decided_on, "La date de décision")
     _not_in_future(notified_on, "La date de notification")
-    _lock_person(beneficiary.pk)
+    check_event_dates(_lock_person(beneficiary.pk), decided_on=decided_on, notified_on=notified_on)
     previous = OrientationDecision.objects.filter(beneficiary=beneficiary, is_current=True).first()
     if previous is not None:
         if not reason.strip():
@@ -516,6 +517,7 @@ def _build_contract(beneficiary, values, planned, by):
         contract.hours_reduction = ""
     contract.full_clean(exclude=["lock_version", "revises", "is_current"])
     _not_in_future(contract.signed_on, "La date de signature")
+    check_event_dates(beneficiary, start_date=contract.start_date, signed_on=contract.signed_on)
     return contract
 
 
@@ -526,11 +528,39 @@ def _save_planned(contract, planned):
     )
 
 
+def _check_no_overlap(contract, *, revised=None):
+    """Refuses `contract` (a new one, or the revision of `revised`) when its period overlaps
+    another contract of the person: the latest version of any other contract (a version
+    revised since is history). Two periods that only share the day one ends and the other
+    starts do not overlap. The caller holds the person's lock, so that two posts at once
+    cannot both pass."""
+    others = Contract.objects.filter(
+        beneficiary_id=contract.beneficiary_id,
+        revision__isnull=True,
+        start_date__lt=contract.end_date,
+        end_date__gt=contract.start_date,
+    )
+    if revised is not None:
+        others = others.exclude(pk=revised.pk)
+    other = others.order_by("start_date", "pk").first()
+    if other is not None:
+        raise ValidationError(
+            f"Un contrat couvre déjà cette période : {other.get_kind_display()} du "
+            f"{other.start_date:%d/%m/%Y} au {other.end_date:%d/%m/%Y}. Révisez-le plutôt que "
+            "d'en enregistrer un autre."
+        )
+
+
 @transaction.atomic
 def contract_create(*, beneficiary, values, planned, by):
-    """A new contract (first one, or after the previous one ended); it becomes the current one."""
-    _lock_person(beneficiary.pk)
-    contract = _build_contract(beneficiary, values, planned, by)
+    """A new contract (first one, or after the previous one ended); it becomes the current one.
+    `values`: the ContractForm's values; `planned`: [(PlannedActionKind, description, Action or
+    None)]. Raises ValidationError (French message) for a period that overlaps another
+    contract of the person (to be revised instead), a date before the person's birth or RSA
+    request or more than a year ahead (event_dates), a contract the model refuses."""
+    person = _lock_person(beneficiary.pk)
+    contract = _build_contract(person, values, planned, by)
+    _check_no_overlap(contract)
     Contract.objects.filter(beneficiary=beneficiary, is_current=True).update(is_current=False)
     contract.save()
     _save_planned(contract, planned)
@@ -551,6 +581,7 @@ def contract_revise(*, contract, expected_version, values, planned, reason, by):
     if not reason.strip():
         raise ValidationError("Indiquez le motif de la révision.")
     revision = _build_contract(current.beneficiary, values, planned, by)
+    _check_no_overlap(revision, revised=current)
     revision.revises = current
     revision.revision_reason = reason.strip()
     current.is_current = False
@@ -572,8 +603,10 @@ def contract_revise(*, contract, expected_version, values, planned, reason, by):
 
 @transaction.atomic
 def interview_add(*, beneficiary, kind, date, note, by):
-    _lock_person(beneficiary.pk)
+    """An interview of the person with `by` on `date` (not in the future, nor before the
+    person's birth or RSA request: event_dates)."""
     _not_in_future(date, "La date de l'entretien")
+    check_event_dates(_lock_person(beneficiary.pk), date=date)
     interview = Interview(beneficiary=beneficiary, kind=kind, date=date, note=note, referent=by)
     interview.full_clean()
     interview.save()
@@ -585,8 +618,8 @@ def interview_add(*, beneficiary, kind, date, note, by):
 
 @transaction.atomic
 def obstacle_identify(*, beneficiary, kind, identified_on, note, by):
-    _lock_person(beneficiary.pk)
     _not_in_future(identified_on, "La date")
+    check_event_dates(_lock_person(beneficiary.pk), identified_on=identified_on)
     if beneficiary.obstacles.filter(kind=kind).exclude(status=ObstacleStatus.LIFTED).exists():
         raise ValidationError("Ce frein est déjà identifié et n'est pas levé.")
     obstacle = Obstacle(beneficiary=beneficiary, kind=kind, identified_on=identified_on, note=note)
@@ -601,10 +634,10 @@ def obstacle_progress(*, obstacle, status, on, actions, by):
     """identified -> being addressed -> lifted, with the actions used to lift it.
 
     `status` is ObstacleStatus.ADDRESSED or LIFTED, `on` the date it happened (not in the
-    future, not before the identification); a frein lifted straight from « identifié » keeps
-    no « en cours de traitement » date, as that step never happened. Raises ValidationError
-    for a step back or a bad date."""
-    _lock_person(obstacle.beneficiary_id)
+    future, not before the identification, plausible for the person: event_dates); a frein
+    lifted straight from « identifié » keeps no « en cours de traitement » date, as that step
+    never happened. Raises ValidationError for a step back or a bad date."""
+    check_event_dates(_lock_person(obstacle.beneficiary_id), on=on)
     obstacle = Obstacle.objects.select_for_update().get(pk=obstacle.pk)
     order = [ObstacleStatus.IDENTIFIED, ObstacleStatus.ADDRESSED, ObstacleStatus.LIFTED]
     if order.index(status) <= order.index(obstacle.status):
@@ -724,6 +757,7 @@ def prescription_refuse(*, prescription, reason, by):
 def prescription_start(*, prescription, started_on, sessions_planned, by):
     prescription = _lock_prescription(prescription, [PrescriptionStatus.ACCEPTED], "commencer")
     _not_in_future(started_on, "La date d'entrée")
+    check_event_dates(prescription.beneficiary, started_on=started_on)
     prescription.status = PrescriptionStatus.STARTED
     prescription.started_on = started_on
     prescription.sessions_planned = sessions_planned
@@ -868,6 +902,7 @@ def prescription_end(*, prescription, completed, ended_on, outcome, by):
         allowed += [PrescriptionStatus.PROPOSED, PrescriptionStatus.SENT]
     prescription = _lock_prescription(prescription, allowed, "clore")
     _not_in_future(ended_on, "La date de sortie")
+    check_event_dates(prescription.beneficiary, ended_on=ended_on)
     holding = prescription.status in PLACE_HOLDING_STATUSES
     prescription.status = (
         PrescriptionStatus.COMPLETED if completed else PrescriptionStatus.ABANDONED
@@ -946,6 +981,7 @@ def exit_record(
     if Exit.objects.filter(beneficiary=beneficiary).exists():
         raise ValidationError("La sortie de cette personne est déjà enregistrée.")
     _not_in_future(exit_on, "La date de sortie")
+    check_event_dates(beneficiary, exit_on=exit_on)
     if exit_on < beneficiary.right_opened_on:
         raise ValidationError("La sortie ne peut pas précéder l'ouverture du droit.")
     if contract_type not in (ExitContract.CDD, ExitContract.TEMP, ExitContract.SUBSIDISED):
@@ -1141,6 +1177,7 @@ def exit_follow_up_record(
     _not_in_future(recorded_on, "La date de la situation constatée")
     if recorded_on < exit_.exit_on:
         raise ValidationError("La situation constatée ne peut pas précéder la sortie.")
+    check_event_dates(person, recorded_on=recorded_on)
     if situation == FollowUpSituation.EMPLOYED:
         if contract_type not in FOLLOW_UP_EMPLOYMENT:
             raise ValidationError(FOLLOW_UP_KIND_REQUIRED)

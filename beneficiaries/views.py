@@ -58,6 +58,7 @@ from pti.models import TaskRun
 from pti.pages import form_error_status, form_page, refuse
 from pti.permissions import PILOTS, role_required
 from pti.runs import run_start
+from pti.submissions import ALREADY_SAVED, AlreadySaved, submission_save
 from pti.tabular import french_number
 
 PAGE_SIZE = 50
@@ -475,7 +476,17 @@ def _quick_entry(request, pk, *, form_class, form_key, save, success, form_kwarg
     form = form_class(request.POST, **(form_kwargs or {}))
     if form.is_valid():
         try:
-            save(person, form.cleaned_data)
+            submission_save(
+                getattr(form, "submission_token", None),
+                user=request.user,
+                save=lambda: save(person, form.cleaned_data),
+                url_of=lambda _: file_url(person),
+            )
+        except AlreadySaved:
+            # Posted again (back button, double click): the file shows what the first saved.
+            return _after_entry(
+                request, person, success=ALREADY_SAVED, place=FEEDBACK_PLACES[form_key]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -646,9 +657,16 @@ def exit_follow_up_record(request, pk, milestone):
             form.add_error(None, "La sortie de cette personne n'est pas enregistrée.")
         else:
             try:
-                services.exit_follow_up_record(
-                    exit_=exit_, milestone=milestone, by=request.user, **form.cleaned_data
+                submission_save(
+                    form.submission_token,
+                    user=request.user,
+                    save=lambda: services.exit_follow_up_record(
+                        exit_=exit_, milestone=milestone, by=request.user, **form.cleaned_data
+                    ),
+                    url_of=lambda _: file_url(person) + "#suivis",
                 )
+            except AlreadySaved:
+                return _after_entry(request, person, success=ALREADY_SAVED, place="suivis")
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -750,19 +768,28 @@ def contract_edit(request, pk, revise=False):
             if line and not line.get("DELETE")
         ]
         try:
-            if revise:
-                services.contract_revise(
-                    contract=current,
-                    expected_version=form.cleaned_data["lock_version"],
-                    values=form.values(),
-                    planned=lines,
-                    reason=form.cleaned_data["revision_reason"],
-                    by=request.user,
-                )
-            else:
-                services.contract_create(
-                    beneficiary=person, values=form.values(), planned=lines, by=request.user
-                )
+            submission_save(
+                form.submission_token,
+                user=request.user,
+                save=lambda: (
+                    services.contract_revise(
+                        contract=current,
+                        expected_version=form.cleaned_data["lock_version"],
+                        values=form.values(),
+                        planned=lines,
+                        reason=form.cleaned_data["revision_reason"],
+                        by=request.user,
+                    )
+                    if revise
+                    else services.contract_create(
+                        beneficiary=person, values=form.values(), planned=lines, by=request.user
+                    )
+                ),
+                url_of=lambda _: file_url(person) + "#contrat",
+            )
+        except AlreadySaved as done:
+            messages.info(request, ALREADY_SAVED)
+            return redirect(done.url or file_url(person) + "#contrat")
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -800,14 +827,22 @@ def beneficiary_create(request):
     existing, is_homonym = [], False
     if form.is_valid():
         try:
-            person = services.beneficiary_create(
-                household_values=form.household_values(),
-                person_values=form.person_values(),
-                territory=form.cleaned_data["commune"].territory,
+            person = submission_save(
+                form.submission_token,
                 user=request.user,
-                referent=form.cleaned_data.get("referent"),
-                homonyms_confirmed=form.homonyms_confirmed,
+                save=lambda: services.beneficiary_create(
+                    household_values=form.household_values(),
+                    person_values=form.person_values(),
+                    territory=form.cleaned_data["commune"].territory,
+                    user=request.user,
+                    referent=form.cleaned_data.get("referent"),
+                    homonyms_confirmed=form.homonyms_confirmed,
+                ),
+                url_of=file_url,
             )
+        except AlreadySaved as done:
+            messages.info(request, ALREADY_SAVED)
+            return redirect(done.url or reverse("beneficiaries:list"))
         except services.OutOfScope as refusal:
             services.record_refusal(user=request.user, refusal=refusal, page="beneficiaries:create")
             form.add_error(None, refusal)

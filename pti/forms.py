@@ -69,12 +69,37 @@ class FrenchNumberInput(forms.TextInput):
         return super().format_value(value)
 
 
+class SmallDecimalInput(forms.NumberInput):
+    """A small number with decimals and no thousands (hours in a week): a number input, its
+    spin buttons and limits (`min`, `max`, `step` in attrs) kept, the decimal keyboard on
+    phones. A browser without it (a text box) may post « 15,5 »: it is read as French writes
+    it (pti.numbers), as FrenchNumberInput reads it."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", **(attrs or {})})
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            try:
+                return f"{parse_french_number(value):f}"
+            except ValueError:
+                return value  # for the field's message
+        return value
+
+    def format_value(self, value):
+        # A number input shows a dot whatever the language: « 15.5 », never « 15,5 ».
+        if isinstance(value, Decimal):
+            return f"{value.normalize():f}"
+        return super().format_value(value)
+
+
 def frenchify_number_field(name, field):
     """Gives an IntegerField or DecimalField typed in a box the French input (FrenchNumberInput,
     without thousands separator for a field named « year » or « …_year ») and a message that
     says how to write the number. Other fields (hidden, a list to choose from) are left
     alone."""
-    if isinstance(field.widget, forms.HiddenInput) or not isinstance(
+    if isinstance(field.widget, forms.HiddenInput | SmallDecimalInput) or not isinstance(
         field.widget, forms.NumberInput | forms.TextInput
     ):
         return

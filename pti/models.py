@@ -665,3 +665,31 @@ def worker_alive(worker):
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return True
+
+
+class FormSubmission(models.Model):
+    """A create form that was posted and saved: its one-time `token` (rendered hidden with the
+    form, `pti.submissions`) and where what it created is shown (`url`). Saved in the same
+    transaction as the object; a second post of the same form finds it and creates nothing.
+    Rows older than `pti.submissions.KEPT_DAYS` are pruned on write."""
+
+    token = models.UUIDField("jeton du formulaire")
+    user = models.ForeignKey(
+        "User", verbose_name="envoyé par", on_delete=models.CASCADE, related_name="+"
+    )
+    url = models.CharField("page de ce qui a été créé", max_length=300, blank=True)
+    created_at = models.DateTimeField("enregistré le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "formulaire enregistré"
+        verbose_name_plural = "formulaires enregistrés"
+        constraints = [
+            models.UniqueConstraint(fields=["token"], name="form_submission_token_once"),
+        ]
+        indexes = [
+            # The pruning of the old tokens (pti.submissions.submission_claim).
+            models.Index(fields=["created_at"], name="form_submission_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"formulaire {self.token}"

@@ -509,6 +509,9 @@ PTI_DELAYS = {
 }
 # Every CER and PPAE must have become a contrat d'engagement by this date.
 PTI_LEGACY_CONTRACTS_DEADLINE = os.environ.get("PTI_LEGACY_CONTRACTS_DEADLINE", "2027-01-01")
+# The date of an event of a file (an interview, a contract's start…) is at most this many years
+# after today: beyond, it is a typing error (beneficiaries/event_dates.py).
+PTI_EVENT_YEARS_AHEAD = env_int("PTI_EVENT_YEARS_AHEAD", 1, minimum=1)
 # People per référent above which a caseload is flagged (seed 004: 50 in the Loiret).
 PTI_CASELOAD_THRESHOLD = env_int("PTI_CASELOAD_THRESHOLD", 50, minimum=1)
 # A contract of this many days or more is durable employment (6 months).

@@ -389,7 +389,7 @@ def test_the_database_holds_the_interview_note_limit(sophie):
 
 
 @pytest.mark.parametrize(
-    "name, url_name",
+    ("name", "url_name"),
     [
         ("frein-note", "beneficiaries:obstacle_add"),
         ("prescription-note", "beneficiaries:prescription_add"),

@@ -32,6 +32,8 @@ def test_a_referent_logs_a_parcours_and_an_operator_accepts_the_prescription(
         Beneficiary.objects.assigned_to(referent)
         .active()
         .exclude(prescriptions__action=action)
+        # A new contract from today: the person has none running (one would be revised).
+        .exclude(contracts__end_date__gt=datetime.date.today())
         .order_by("last_name")
         .first()
     )
