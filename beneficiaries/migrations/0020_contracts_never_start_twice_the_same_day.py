@@ -34,7 +34,7 @@ def chain_contracts_saved_twice(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("beneficiaries", "0018_data_quality_indexes"),
+        ("beneficiaries", "0019_entries_created_at_and_longer_interview_notes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
