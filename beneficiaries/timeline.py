@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
+
 
 @dataclass
 class Event:
@@ -13,9 +15,36 @@ class Event:
 
 
 def build_timeline(
-    *, assignments, orientations, contracts, interviews, obstacles, prescriptions, exit_
+    *,
+    assignments,
+    orientations,
+    contracts,
+    interviews,
+    obstacles,
+    prescriptions,
+    exit_,
+    reorientation_requests=(),
 ):
     events = []
+    for asked in reorientation_requests:
+        events.append(
+            Event(
+                timezone.localtime(asked.requested_at).date(),
+                "orientation",
+                f"Réorientation demandée : parcours {asked.get_proposed_parcours_display()}, "
+                f"{asked.proposed_organisme}",
+                asked.reason,
+            )
+        )
+        if asked.decided_at:
+            events.append(
+                Event(
+                    timezone.localtime(asked.decided_at).date(),
+                    "orientation",
+                    f"Réorientation {asked.get_status_display()}",
+                    asked.decision_note,
+                )
+            )
     for assignment in assignments:
         who = assignment.referent.get_full_name() or str(assignment.referent)
         events.append(
@@ -75,6 +104,14 @@ def build_timeline(
                 prescription.note,
             )
         )
+        if prescription.refusal_seen_on:
+            events.append(
+                Event(
+                    prescription.refusal_seen_on,
+                    "prescription",
+                    f"Refus pris en compte : {prescription.action.title}",
+                )
+            )
         if prescription.answered_on:
             answer = "refusée" if prescription.refusal_reason else "acceptée"
             detail = prescription.refusal_reason

@@ -20,6 +20,7 @@ from beneficiaries.models import (
     ExitFollowUp,
     HeldHousehold,
     Prescription,
+    ReorientationRequest,
     due_conditions,
     late_condition,
     open_assignment_ids,
@@ -92,6 +93,7 @@ def pilot_counters(user, today):
         ),
     ]
     counters.append(follow_ups_counter(user, today))
+    counters.append(reorientations_counter(user))
     counters.append(data_quality_counter(user, today))
     missing = missing_figures_counter(today)
     if missing is not None:
@@ -213,13 +215,15 @@ def manager_counters(user, today):
             url_with("beneficiaries:list", due="late"),
         ),
         follow_ups_counter(user, today),
+        reorientations_counter(user),
     ]
 
 
 def referent_counters(user, today):
     """The référent's counters, for their own people still in the dispositif: those late on
     anything, then those for whom each kind of deadline (deadlines.DUE_LABELS) is due, each
-    leading to « Mon portefeuille » filtered on it. One query."""
+    leading to « Mon portefeuille » filtered on it; the refused prescriptions are counted as
+    prescriptions (`refusals_counter`). Two queries."""
     counts = (
         Beneficiary.objects.visible_to(user)
         .filter(exit__isnull=True)
@@ -240,6 +244,9 @@ def referent_counters(user, today):
         )
     ]
     for code, label in DUE_LABELS.items():
+        if code == "refused":
+            counters.append(refusals_counter(user))
+            continue
         counters.append(
             Counter(
                 counts[code],
@@ -249,6 +256,40 @@ def referent_counters(user, today):
         )
     counters.append(follow_ups_counter(user, today))
     return counters
+
+
+def refusals_counter(user):
+    """The prescriptions refused by an operator that `user`'s people (still in the
+    dispositif) have and the référent has not dealt with yet
+    (`PrescriptionQuerySet.refusals_to_see`), leading to « Mon portefeuille » filtered on
+    « prescription refusée » (which lists the people: one with two refusals is one line).
+    One query."""
+    people = Beneficiary.objects.visible_to(user).filter(exit__isnull=True)
+    count = Prescription.objects.refusals_to_see().filter(beneficiary__in=people).count()
+    return Counter(
+        count,
+        words(
+            count,
+            "prescription refusée par un opérateur, à prendre en compte",
+            "prescriptions refusées par un opérateur, à prendre en compte",
+        ),
+        url_with("beneficiaries:portfolio", due="refused"),
+    )
+
+
+def reorientations_counter(user):
+    """The reorientation requests waiting for a decision about the people `user` (a manager
+    or a pilot) sees, leading to « Demandes de réorientation ». One query."""
+    count = ReorientationRequest.objects.visible_to(user).pending().count()
+    return Counter(
+        count,
+        words(
+            count,
+            "demande de réorientation à décider",
+            "demandes de réorientation à décider",
+        ),
+        url_with("beneficiaries:reorientation_list"),
+    )
 
 
 def operator_counters(user, today):
