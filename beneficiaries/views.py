@@ -353,9 +353,9 @@ def file_context(request, person, bound=None):
         "current_assignment": next((a for a in assignments if a.end_date is None), None),
         "orientation": orientation,
         "pending_reorientation": pending_request,
-        "can_request_reorientation": bool(
-            orientation and not exit_ and not pending_request and not person.anonymised_on
-        ),
+        # A refused request's form stays shown with its errors.
+        "can_request_reorientation": forms["reorientation_form"].is_bound
+        or bool(orientation and not exit_ and not pending_request and not person.anonymised_on),
         "can_decide_reorientation": user.role in ASSIGNERS,
         "contract": next((c for c in contracts if c.is_current), None),
         "earlier_contracts": [c for c in contracts if not c.is_current],
