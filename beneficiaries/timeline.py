@@ -26,16 +26,9 @@ def build_timeline(
     reorientation_requests=(),
 ):
     events = []
+    # Newest first within a day too (the sort is stable): a decision, then the orientation it
+    # recorded, then the request.
     for asked in reorientation_requests:
-        events.append(
-            Event(
-                timezone.localtime(asked.requested_at).date(),
-                "orientation",
-                f"Réorientation demandée : parcours {asked.get_proposed_parcours_display()}, "
-                f"{asked.proposed_organisme}",
-                asked.reason,
-            )
-        )
         if asked.decided_at:
             events.append(
                 Event(
@@ -63,6 +56,16 @@ def build_timeline(
                 "orientation",
                 f"{title} : parcours {orientation.get_parcours_display()}, {orientation.organisme}",
                 orientation.reason,
+            )
+        )
+    for asked in reorientation_requests:
+        events.append(
+            Event(
+                timezone.localtime(asked.requested_at).date(),
+                "orientation",
+                f"Réorientation demandée : parcours {asked.get_proposed_parcours_display()}, "
+                f"{asked.proposed_organisme}",
+                asked.reason,
             )
         )
     for contract in contracts:
