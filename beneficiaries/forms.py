@@ -453,7 +453,10 @@ class ReorientationDecisionForm(StyledFormMixin, forms.Form):
     which decision), where the équipe pluridisciplinaire's opinion can be written."""
 
     decision_note = forms.CharField(
-        label="Motif de la décision (avis de l'équipe pluridisciplinaire le cas échéant)",
+        label=(
+            "Motif de la décision (obligatoire pour refuser ; avis de l'équipe "
+            "pluridisciplinaire le cas échéant)"
+        ),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -60,7 +60,7 @@ def url_with(name, anchor="", **params):
 def pilot_counters(user, today):
     """The pilot's counters, département-wide: people late on a deadline, imports waiting for
     a confirmation, households of the CNAF/MSA flux set aside, follow-ups after exit to
-    record, the data-quality board's anomalies, the signatories' figures of the year not yet
+    record, reorientation requests to decide, the data-quality board's anomalies, the signatories' figures of the year not yet
     reported. About a dozen queries, whatever the number of people."""
     late = Beneficiary.objects.visible_to(user).aggregate(
         late=Count("pk", filter=late_condition(today, whole=True))
@@ -180,8 +180,9 @@ def data_quality_counter(user, today):
 
 def manager_counters(user, today):
     """The manager's counters, for their structure only (`Beneficiary.visible_to`): référents
-    above `PTI_CASELOAD_THRESHOLD`, people with no référent, people late on a deadline. Two
-    queries; none without a structure."""
+    above `PTI_CASELOAD_THRESHOLD`, people with no référent, people late on a deadline,
+    follow-ups after exit, reorientation requests to decide. Four queries; none without a
+    structure."""
     if not user.organisation_id:
         return []
     threshold = settings.PTI_CASELOAD_THRESHOLD
@@ -288,7 +289,7 @@ def reorientations_counter(user):
             "demande de réorientation à décider",
             "demandes de réorientation à décider",
         ),
-        url_with("beneficiaries:reorientation_list"),
+        url_with("beneficiaries:reorientation_list", anchor="en-attente"),
     )
 
 
