@@ -60,8 +60,9 @@ def url_with(name, anchor="", **params):
 def pilot_counters(user, today):
     """The pilot's counters, département-wide: people late on a deadline, imports waiting for
     a confirmation, households of the CNAF/MSA flux set aside, follow-ups after exit to
-    record, reorientation requests to decide, the data-quality board's anomalies, the signatories' figures of the year not yet
-    reported. About a dozen queries, whatever the number of people."""
+    record, reorientation requests to decide, the data-quality board's anomalies, the
+    signatories' figures of the year not yet reported. About a dozen queries, whatever the
+    number of people."""
     late = Beneficiary.objects.visible_to(user).aggregate(
         late=Count("pk", filter=late_condition(today, whole=True))
     )["late"]
