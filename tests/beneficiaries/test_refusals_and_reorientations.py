@@ -446,3 +446,13 @@ def test_the_manager_and_pilot_homes_count_pending_requests(client_as, manager, 
     ReorientationRequestFactory()
     page = client_as(pilot).get(reverse("pti:home")).content.decode()
     assert "demandes de réorientation à décider" in page
+
+
+def test_anonymisation_erases_the_reasons_and_keeps_the_reorientation(oriented):
+    from beneficiaries.retention import ERASED, anonymised_values
+
+    request = ReorientationRequestFactory(beneficiary=oriented, refused=True)
+    values = anonymised_values(ReorientationRequest, request, TODAY)
+    assert values["reason"] == ERASED
+    assert values["decision_note"] == ERASED
+    assert "proposed_parcours" not in values or values["proposed_parcours"] == "employment"
