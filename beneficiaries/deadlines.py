@@ -32,6 +32,7 @@ DUE_LABELS = {
     "ending": "contrat bientôt échu",
     "interview": "pas d'entretien depuis 3 mois",
     "answer": "prescription sans réponse",
+    "refused": "prescription refusée",
     "legacy": "CER ou PPAE à transformer",
     "no_contact": "sans contact : dossier bientôt clos",
 }
@@ -49,6 +50,7 @@ DUE_COUNT_LABELS = {
         "personnes sans entretien depuis 3 mois",
     ),
     "answer": ("prescription sans réponse", "prescriptions sans réponse"),
+    "refused": ("prescription refusée", "prescriptions refusées"),
     "legacy": ("CER ou PPAE à transformer", "CER ou PPAE à transformer"),
     "no_contact": (
         "sans contact : dossier bientôt clos",
@@ -160,6 +162,21 @@ class Due:
     late: bool
     # The label already says the date (the lists then do not repeat it).
     date_in_label: bool = False
+    # What the badge says when the item is not late (« À venir » by default).
+    badge: str = "À venir"
+
+
+def refused_due(row):
+    """The Due « prescription refusée » of a row annotated by `with_followup()`: the latest
+    refusal not yet dealt with (`PrescriptionQuerySet.refusals_to_see`), its action and the
+    operator's reason, and how many there are when more than one."""
+    count = row.refused_prescriptions
+    latest = (
+        f"prescription refusée le {row.refused_on:%d/%m/%Y} : {row.refused_action} "
+        f"(motif : {row.refused_reason})"
+    )
+    label = latest if count == 1 else f"{count} prescriptions refusées, dont la dernière : {latest}"
+    return Due("refused", label, row.refused_on, False, date_in_label=True, badge="À traiter")
 
 
 def due_items(row, today):
@@ -201,6 +218,8 @@ def due_items(row, today):
         items.append(Due("interview", "pas d'entretien depuis 3 mois", row.last_interview_on, True))
     if row.pending_prescriptions:
         items.append(Due("answer", "prescription sans réponse", None, False))
+    if row.refused_prescriptions:
+        items.append(refused_due(row))
     if row.last_contact_on < notice_start(today):
         closing = closing_on(row.last_contact_on)
         late = closing <= today

@@ -51,6 +51,7 @@ from beneficiaries.models import (
     PlannedAction,
     Prescription,
     ReferentAssignment,
+    ReorientationRequest,
     week_start,
 )
 from beneficiaries.search import search_key
@@ -171,6 +172,7 @@ def seed(*, options, report):
         Generator(referents, seed=existing or 1).create(missing)
         _recount_places()
     _seed_exit_follow_ups(report)
+    _seed_reorientation_requests(report)
     weeks = _seed_attendance(today=timezone.localdate())
     seconds = (timezone.now() - started).total_seconds()
     report.add(
@@ -721,6 +723,40 @@ class Generator:
 
 
 # --- The follow-ups after an exit -----------------------------------------------------------------
+
+DEMO_REORIENTATION_REASONS = [
+    "Le diagnostic montre un projet professionnel prêt : orientation vers l'emploi.",
+    "Les freins de santé sont levés ; la personne souhaite un accompagnement vers l'emploi.",
+]
+
+
+def _seed_reorientation_requests(report):
+    """Two reorientation requests of the demo référent (`referent`) waiting for the demo
+    manager's decision, towards France Travail. Made through the service, as a référent
+    would; none added when the demo référent has some already."""
+    demo = User.objects.filter(username="referent").first()
+    france_travail = Organisation.objects.filter(kind="france_travail", is_active=True).first()
+    if demo is None or france_travail is None:
+        return
+    if ReorientationRequest.objects.filter(requested_by=demo).exists():
+        return
+    people = (
+        Beneficiary.objects.assigned_to(demo)
+        .active()
+        .filter(orientations__is_current=True)
+        .exclude(orientations__is_current=True, orientations__organisme=france_travail)
+        .order_by("pk")[: len(DEMO_REORIENTATION_REASONS)]
+    )
+    for person, reason in zip(people, DEMO_REORIENTATION_REASONS, strict=False):
+        services.reorientation_request(
+            beneficiary=person,
+            reason=reason,
+            proposed_parcours=Parcours.EMPLOYMENT,
+            proposed_organisme=france_travail,
+            by=demo,
+        )
+    report.add(f"{len(people)} demandes de réorientation en attente")
+
 
 LEFT_REFERENT = "referent-parti"
 

@@ -36,6 +36,20 @@ class Parcours(models.TextChoices):
     SOCIAL = "social", "social"
 
 
+# The kinds of organisation (pti.enums.OrganisationKind) that can be named organisme référent
+# by an orientation (CASF L262-29: France Travail, the département, a délégataire, a mission
+# locale, Cap emploi...).
+REFERENT_ORGANISME_KINDS = [
+    "france_travail",
+    "departement",
+    "ccas",
+    "mission_locale",
+    "cap_emploi",
+    "plie",
+    "association",
+]
+
+
 class AssignmentReason(models.TextChoices):
     FIRST = "first", "première désignation"
     REORIENTATION = "reorientation", "réorientation"
@@ -203,6 +217,7 @@ class PeopleView(models.TextChoices):
     IMPORT_PREVIEW = "import_preview", "aperçu d'un import"
     EXIT_FOLLOW_UPS = "exit_follow_ups", "suivis après sortie"
     EXPORT = "export", "export"
+    REORIENTATIONS = "reorientations", "demandes de réorientation"
 
 
 class RefusedTarget(models.TextChoices):
@@ -213,3 +228,13 @@ class RefusedTarget(models.TextChoices):
     PRESCRIPTION = "prescription", "prescription"
     ACTION = "action", "groupe d'une action"
     OBSTACLE = "obstacle", "frein"
+    REORIENTATION = "reorientation", "demande de réorientation"
+
+
+class ReorientationStatus(models.TextChoices):
+    """Where a référent's request for a reorientation stands: the manager or the pilot decides
+    (for the président du conseil départemental, CASF L262-31 and L262-39)."""
+
+    PENDING = "pending", "en attente"
+    ACCEPTED = "accepted", "acceptée"
+    REFUSED = "refused", "refusée"

@@ -12,6 +12,7 @@ from beneficiaries.enums import (
     FIXED_TERM_CONTRACTS,
     FOLLOW_UP_EMPLOYMENT,
     RECORDED_EXITS,
+    REFERENT_ORGANISME_KINDS,
     AssignmentReason,
     ContractKind,
     ExitContract,
@@ -430,16 +431,48 @@ class OrientationForm(OnceFormMixin, StyledFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisme"].queryset = Organisation.objects.active().filter(
-            kind__in=[
-                "france_travail",
-                "departement",
-                "ccas",
-                "mission_locale",
-                "cap_emploi",
-                "plie",
-                "association",
-            ]
+            kind__in=REFERENT_ORGANISME_KINDS
         )
+
+
+class ReorientationRequestForm(StyledFormMixin, forms.Form):
+    """« Demander une réorientation »: why, and what the référent proposes."""
+
+    prefix = "reorientation"
+
+    reason = forms.CharField(
+        label="Motif de la demande",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Indiquez le motif de la demande."},
+    )
+    proposed_parcours = forms.ChoiceField(
+        label="Parcours proposé", choices=Parcours.choices, widget=forms.RadioSelect
+    )
+    proposed_organisme = forms.ModelChoiceField(
+        label="Organisme référent proposé", queryset=Organisation.objects.none()
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposed_organisme"].queryset = Organisation.objects.active().filter(
+            kind__in=REFERENT_ORGANISME_KINDS
+        )
+
+
+class ReorientationDecisionForm(StyledFormMixin, forms.Form):
+    """The decision on a reorientation request: a note, required to refuse (the view says
+    which decision), where the équipe pluridisciplinaire's opinion can be written."""
+
+    decision_note = forms.CharField(
+        label=(
+            "Motif de la décision (obligatoire pour refuser ; avis de l'équipe "
+            "pluridisciplinaire le cas échéant)"
+        ),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class AssignmentForm(StyledFormMixin, forms.Form):

@@ -57,6 +57,7 @@ from beneficiaries.enums import (
     PeopleView,
     PlannedActionKind,
     RefusedTarget,
+    ReorientationStatus,
     RightsAndDuties,
     Sex,
 )
@@ -157,8 +158,10 @@ class BeneficiaryQuerySet(models.QuerySet):
     def with_followup(self):
         """Each person with what the deadlines and the lists need, one row per person:
         current orientation and contract, last interview, last contact, prescriptions waiting,
-        référent, exit date and outcome (`exit_outcome`, an ExitOutcome value, None without
-        an exit: the rule of beneficiaries.outcomes, as the indicators count it)."""
+        refusals not yet dealt with (`refused_prescriptions`, and the latest's `refused_on`,
+        `refused_action`, `refused_reason`), référent, exit date and outcome (`exit_outcome`,
+        an ExitOutcome value, None without an exit: the rule of beneficiaries.outcomes, as
+        the indicators count it)."""
         orientation = OrientationDecision.objects.filter(
             beneficiary=OuterRef("pk"), is_current=True
         )
@@ -171,8 +174,17 @@ class BeneficiaryQuerySet(models.QuerySet):
             .annotate(count=Count("pk"))
             .values("count")
         )
+        refused = Prescription.objects.refusals_to_see().filter(beneficiary=OuterRef("pk"))
+        refused_count = (
+            refused.order_by().values("beneficiary").annotate(count=Count("pk")).values("count")
+        )
+        latest_refused = refused.order_by("-answered_on", "-pk")
         people = self.with_last_contact()
         return people.annotate(
+            refused_prescriptions=Coalesce(Subquery(refused_count[:1]), Value(0)),
+            refused_on=Subquery(latest_refused.values("answered_on")[:1]),
+            refused_action=Subquery(latest_refused.values("action__title")[:1]),
+            refused_reason=Subquery(latest_refused.values("refusal_reason")[:1]),
             orientation_decided_on=Subquery(orientation.values("decided_on")[:1]),
             orientation_notified_on=Subquery(orientation.values("notified_on")[:1]),
             parcours=Subquery(orientation.values("parcours")[:1]),
@@ -316,6 +328,9 @@ def due_conditions(today):
                 )
             )
         ),
+        "refused": Q(
+            Exists(Prescription.objects.refusals_to_see().filter(beneficiary=OuterRef("pk")))
+        ),
         "legacy": Q(Exists(contract.filter(kind__in=[ContractKind.CER, ContractKind.PPAE]))),
         # No contact for long enough to be closed within the notice period.
         "no_contact": no_contact_since(notice_start(today)),
@@ -422,6 +437,20 @@ class PrescriptionQuerySet(models.QuerySet):
 
     def awaiting_answer(self):
         return self.filter(status=PrescriptionStatus.SENT)
+
+    def refusals_to_see(self):
+        """The prescriptions an operator refused that the référent has not dealt with yet:
+        neither marked « prise en compte » (`refusal_seen_on`) nor followed by a new
+        prescription of the same person made after the refusal (created later, dated on or
+        after the day of the refusal). Served by prescription_person_status_idx."""
+        later = Prescription.objects.filter(
+            beneficiary=OuterRef("beneficiary_id"),
+            pk__gt=OuterRef("pk"),
+            prescribed_on__gte=OuterRef("answered_on"),
+        )
+        return self.filter(status=PrescriptionStatus.REFUSED, refusal_seen_on__isnull=True).filter(
+            ~Exists(later)
+        )
 
 
 class ExitFollowUpQuerySet(models.QuerySet):
@@ -761,6 +790,140 @@ class OrientationDecision(models.Model):
         return f"Parcours {self.get_parcours_display()} – {self.organisme}"
 
 
+class ReorientationRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The requests about the people `user` sees (`BeneficiaryQuerySet.visible_to`)."""
+        return self.filter(beneficiary__in=Beneficiary.objects.visible_to(user))
+
+    def pending(self):
+        return self.filter(status=ReorientationStatus.PENDING)
+
+
+class ReorientationRequest(models.Model):
+    """A référent (or a manager, a pilot) asks that a person be reoriented, often after the
+    diagnostic: a proposed parcours and organisme référent, and why. A manager or a pilot
+    accepts it (a new OrientationDecision, `orientation`, through the same rules as
+    « Réorienter ») or refuses it, saying why. The équipe pluridisciplinaire's opinion is
+    written in the decision's note for now."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name="bénéficiaire",
+        on_delete=models.CASCADE,
+        related_name="reorientation_requests",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="demandée par",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField("demandée le", auto_now_add=True)
+    reason = models.TextField("motif")
+    proposed_parcours = models.CharField(
+        "parcours proposé", max_length=20, choices=Parcours.choices
+    )
+    proposed_organisme = models.ForeignKey(
+        Organisation,
+        verbose_name="organisme référent proposé",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        "état",
+        max_length=10,
+        choices=ReorientationStatus.choices,
+        default=ReorientationStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="décidée par",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+    decision_note = models.TextField("motif de la décision", blank=True)
+    orientation = models.OneToOneField(
+        OrientationDecision,
+        verbose_name="orientation qui en résulte",
+        on_delete=models.PROTECT,
+        related_name="request",
+        null=True,
+        blank=True,
+    )
+
+    objects = ReorientationRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "demande de réorientation"
+        verbose_name_plural = "demandes de réorientation"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ReorientationStatus.values),
+                name="reorientation_request_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_parcours__in=Parcours.values),
+                name="reorientation_request_parcours_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="reorientation_request_has_reason",
+                violation_error_message="Une demande de réorientation est motivée.",
+            ),
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(status=ReorientationStatus.PENDING),
+                name="reorientation_request_one_pending",
+                violation_error_message=(
+                    "Une demande de réorientation est déjà en attente pour cette personne."
+                ),
+            ),
+            # A decision says who and when; a pending request has neither.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status=ReorientationStatus.PENDING,
+                        decided_by__isnull=True,
+                        decided_at__isnull=True,
+                    )
+                    | (
+                        ~Q(status=ReorientationStatus.PENDING)
+                        & Q(decided_by__isnull=False, decided_at__isnull=False)
+                    )
+                ),
+                name="reorientation_request_decision_dated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReorientationStatus.REFUSED) | ~Q(decision_note=""),
+                name="reorientation_request_refusal_has_reason",
+                violation_error_message="Un refus de réorientation est motivé.",
+            ),
+            # Accepted if and only if it led to an orientation.
+            models.CheckConstraint(
+                condition=Q(status=ReorientationStatus.ACCEPTED, orientation__isnull=False)
+                | (~Q(status=ReorientationStatus.ACCEPTED) & Q(orientation__isnull=True)),
+                name="reorientation_request_accepted_has_orientation",
+            ),
+        ]
+        indexes = [
+            # « Demandes de réorientation »: the pending ones, oldest first; the home counters.
+            models.Index(
+                fields=["requested_at"],
+                condition=Q(status=ReorientationStatus.PENDING),
+                name="reorientation_pending_idx",
+            ),
+            # The recently decided ones.
+            models.Index(fields=["-decided_at"], name="reorientation_decided_idx"),
+        ]
+
+    def __str__(self):
+        return f"Demande de réorientation du {self.requested_at:%d/%m/%Y}"
+
+
 class Contract(LockVersioned):
     """The contrat d'engagement (since 2025) or a legacy CER / PPAE. A revision is a new
     contract that replaces the current one; the earlier version is kept."""
@@ -993,6 +1156,16 @@ class Prescription(models.Model):
     note = models.CharField("message à l'opérateur", max_length=500, blank=True)
     answered_on = models.DateField("réponse le", null=True, blank=True)
     refusal_reason = models.CharField("motif du refus", max_length=250, blank=True)
+    # The référent has read the operator's refusal (« Prise en compte »): the due item goes.
+    refusal_seen_on = models.DateField("refus pris en compte le", null=True, blank=True)
+    refusal_seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="refus pris en compte par",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     started_on = models.DateField("entrée le", null=True, blank=True)
     ended_on = models.DateField("sortie le", null=True, blank=True)
     outcome = models.CharField("issue", max_length=250, blank=True)
@@ -1015,6 +1188,17 @@ class Prescription(models.Model):
                 condition=~Q(status=PrescriptionStatus.REFUSED) | ~Q(refusal_reason=""),
                 name="prescription_refusal_has_reason",
                 violation_error_message="Un refus est motivé.",
+            ),
+            models.CheckConstraint(
+                condition=Q(refusal_seen_on__isnull=True) | Q(status=PrescriptionStatus.REFUSED),
+                name="prescription_refusal_seen_only_if_refused",
+                violation_error_message="Seul un refus de l'opérateur se prend en compte.",
+            ),
+            models.CheckConstraint(
+                condition=Q(refusal_seen_on__isnull=True, refusal_seen_by__isnull=True)
+                | Q(refusal_seen_on__isnull=False, refusal_seen_by__isnull=False),
+                name="prescription_refusal_seen_says_who",
+                violation_error_message="La prise en compte d'un refus dit qui l'a faite.",
             ),
             models.CheckConstraint(
                 condition=Q(sessions_attended__lte=F("sessions_planned")),

@@ -61,7 +61,7 @@ def _dues(person, today):
     """« En retard : contrat échu à renouveler (01/02/2025) ; À venir : … », as the page says."""
     texts = []
     for due in due_items(person, today):
-        text = f"{'En retard' if due.late else 'À venir'} : {due.label}"
+        text = f"{'En retard' if due.late else due.badge} : {due.label}"
         if due.date and not due.date_in_label:
             text += f" ({due.date:%d/%m/%Y})"
         texts.append(text)

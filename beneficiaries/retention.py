@@ -271,12 +271,32 @@ CLASSIFICATION = {
         "note": ERASED_TEXT,
         "answered_on": MONTH,
         "refusal_reason": ERASED_TEXT,
+        "refusal_seen_on": MONTH,
+        # Staff, not the person; kept, because a refusal taken into account has its date and
+        # who together (prescription_refusal_seen_says_who).
+        "refusal_seen_by": KEPT,
         "started_on": MONTH,
         "ended_on": MONTH,
         "outcome": ERASED_TEXT,
         "sessions_planned": KEPT,
         "sessions_attended": KEPT,
         "created_at": MONTH,
+    },
+    "beneficiaries.ReorientationRequest": {
+        "id": KEPT,
+        "beneficiary": KEPT,
+        # Staff, not the person; required (who asked), and who decided goes with the date
+        # (reorientation_request_decision_dated).
+        "requested_by": KEPT,
+        "requested_at": MONTH,
+        "reason": ERASED_TEXT,
+        "proposed_parcours": KEPT,
+        "proposed_organisme": KEPT,
+        "status": KEPT,
+        "decided_by": KEPT,
+        "decided_at": MONTH,
+        "decision_note": ERASED_TEXT,
+        "orientation": KEPT,  # the reorientations of the year (DREES OARSA indicator 9)
     },
     "beneficiaries.Attendance": {
         "id": KEPT,

@@ -17,6 +17,7 @@ from beneficiaries.enums import (
     EXITS_FOR_ACTIVITY,
     FIXED_TERM_CONTRACTS,
     FOLLOW_UP_EMPLOYMENT,
+    REFERENT_ORGANISME_KINDS,
     AssignmentReason,
     ContractKind,
     ExitContract,
@@ -27,6 +28,7 @@ from beneficiaries.enums import (
     ObstacleStatus,
     PrescriptionAtExit,
     RefusedTarget,
+    ReorientationStatus,
     Sex,
 )
 from beneficiaries.event_dates import check_event_dates
@@ -46,6 +48,7 @@ from beneficiaries.models import (
     Prescription,
     ReferentAssignment,
     RefusedAccess,
+    ReorientationRequest,
     week_start,
 )
 from beneficiaries.search import identity_keys, search_key
@@ -508,6 +511,100 @@ def orientation_decide(
     return decision
 
 
+# --- Reorientation requests -------------------------------------------------------------------
+
+
+@transaction.atomic
+def reorientation_request(*, beneficiary, reason, proposed_parcours, proposed_organisme, by):
+    """A request that `beneficiary` be reoriented to `proposed_parcours` (a Parcours value)
+    with `proposed_organisme` (an Organisation of REFERENT_ORGANISME_KINDS), for `reason`
+    (text, required). A ReorientationRequest, pending. Raises ValidationError (French) when
+    the person is not oriented yet, has left, already has a pending request, or when the
+    proposal is the current orientation itself. The decision (CASF L262-31) is
+    `reorientation_decide`'s."""
+    person = _lock_person(beneficiary.pk)
+    if Exit.objects.filter(beneficiary=person).exists():
+        raise ValidationError("Cette personne est sortie du dispositif : elle n'est plus orientée.")
+    current = OrientationDecision.objects.filter(beneficiary=person, is_current=True).first()
+    if current is None:
+        raise ValidationError(
+            "Cette personne n'est pas encore orientée : une réorientation suppose une "
+            "orientation en cours."
+        )
+    if ReorientationRequest.objects.filter(
+        beneficiary=person, status=ReorientationStatus.PENDING
+    ).exists():
+        raise ValidationError(
+            "Une demande de réorientation est déjà en attente pour cette personne : "
+            "attendez sa décision."
+        )
+    if proposed_organisme.kind not in REFERENT_ORGANISME_KINDS:
+        raise ValidationError("Cet organisme ne peut pas être organisme référent.")
+    if current.parcours == proposed_parcours and current.organisme_id == proposed_organisme.pk:
+        raise ValidationError(
+            "C'est l'orientation en cours : proposez un autre parcours ou un autre organisme."
+        )
+    request = ReorientationRequest(
+        beneficiary=person,
+        requested_by=by,
+        reason=reason.strip(),
+        proposed_parcours=proposed_parcours,
+        proposed_organisme=proposed_organisme,
+    )
+    request.full_clean()
+    request.save()
+    record_access(
+        user=by, beneficiary=person, operation=FileOperation.CREATE, what="demande de réorientation"
+    )
+    return request
+
+
+@transaction.atomic
+def reorientation_decide(*, request, accept, by, decision_note=""):
+    """The manager's or the pilot's decision on a pending `request`. Accepted (`accept`
+    True): a new orientation is recorded through `orientation_decide` (decided today, the
+    request's reason as the reorientation's, the same rules as « Réorienter ») and linked to
+    the request. Refused: `decision_note` (the reason, required) is recorded. The request,
+    updated. Raises ValidationError (French) when it is decided already, or refused without
+    a reason."""
+    request = (
+        ReorientationRequest.objects.select_for_update(of=("self",))
+        .select_related("beneficiary", "proposed_organisme")
+        .get(pk=request.pk)
+    )
+    if request.status != ReorientationStatus.PENDING:
+        raise ValidationError(
+            f"Cette demande est déjà {request.get_status_display()} : elle ne se décide "
+            "qu'une fois."
+        )
+    note = decision_note.strip()
+    if not accept and not note:
+        raise ValidationError("Indiquez le motif du refus de la réorientation.")
+    if accept:
+        request.orientation = orientation_decide(
+            beneficiary=request.beneficiary,
+            parcours=request.proposed_parcours,
+            organisme=request.proposed_organisme,
+            decided_on=_today(),
+            notified_on=None,
+            by=by,
+            reason=request.reason,
+        )
+    request.status = ReorientationStatus.ACCEPTED if accept else ReorientationStatus.REFUSED
+    request.decided_by = by
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.full_clean()
+    request.save()
+    record_access(
+        user=by,
+        beneficiary=request.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="réorientation acceptée" if accept else "réorientation refusée",
+    )
+    return request
+
+
 # --- Contracts -------------------------------------------------------------------------------
 
 
@@ -749,6 +846,31 @@ def prescription_refuse(*, prescription, reason, by):
         beneficiary=prescription.beneficiary,
         operation=FileOperation.UPDATE,
         what="prescription refusée",
+    )
+    return prescription
+
+
+@transaction.atomic
+def prescription_refusal_acknowledge(*, prescription, by):
+    """The référent has read the operator's refusal of `prescription` (« Prise en compte »):
+    records who and when, and the due item « prescription refusée » goes from the file and
+    the portfolio. Raises ValidationError (French) for a prescription that is not refused, or
+    whose refusal was already taken into account."""
+    prescription = _lock_prescription(
+        prescription, [PrescriptionStatus.REFUSED], "prendre en compte"
+    )
+    if prescription.refusal_seen_on is not None:
+        raise ValidationError(
+            f"Ce refus a déjà été pris en compte le {prescription.refusal_seen_on:%d/%m/%Y}."
+        )
+    prescription.refusal_seen_on = _today()
+    prescription.refusal_seen_by = by
+    _touch(prescription, ["refusal_seen_on", "refusal_seen_by"])
+    record_access(
+        user=by,
+        beneficiary=prescription.beneficiary,
+        operation=FileOperation.UPDATE,
+        what="refus de prescription pris en compte",
     )
     return prescription
 

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.utils import timezone
+
 
 @dataclass
 class Event:
@@ -19,7 +21,15 @@ class Event:
 
 
 def build_timeline(
-    *, assignments, orientations, contracts, interviews, obstacles, prescriptions, exit_
+    *,
+    assignments,
+    orientations,
+    contracts,
+    interviews,
+    obstacles,
+    prescriptions,
+    exit_,
+    reorientation_requests=(),
 ):
     """[Event], newest first: the day of each, then, for a same day, the latest recorded row
     first, and within a row its latest step first (a frein lifted above its identification).
@@ -29,6 +39,28 @@ def build_timeline(
     def add(row, on, kind, title, detail="", step=0):
         events.append(Event(on, kind, title, detail, getattr(row, "created_at", None), step))
 
+    for asked in reorientation_requests:
+        requested_at = timezone.localtime(asked.requested_at)
+        events.append(
+            Event(
+                requested_at.date(),
+                "orientation",
+                f"Réorientation demandée : parcours {asked.get_proposed_parcours_display()}, "
+                f"{asked.proposed_organisme}",
+                asked.reason,
+                asked.requested_at,
+            )
+        )
+        if asked.decided_at:
+            events.append(
+                Event(
+                    timezone.localtime(asked.decided_at).date(),
+                    "orientation",
+                    f"Réorientation {asked.get_status_display()}",
+                    asked.decision_note,
+                    asked.decided_at,
+                )
+            )
     for assignment in assignments:
         who = assignment.referent.get_full_name() or str(assignment.referent)
         add(
@@ -83,6 +115,14 @@ def build_timeline(
             f"Prescription : {title}",
             prescription.note,
         )
+        if prescription.refusal_seen_on:
+            add(
+                prescription,
+                prescription.refusal_seen_on,
+                "prescription",
+                f"Refus pris en compte : {title}",
+                step=2,
+            )
         if prescription.answered_on:
             answer = "refusée" if prescription.refusal_reason else "acceptée"
             add(

@@ -30,6 +30,23 @@ urlpatterns = [
     path("beneficiaires/<int:pk>/prescriptions/", views.prescription_add, name="prescription_add"),
     path("prescriptions/<int:pk>/envoyer/", views.prescription_send, name="prescription_send"),
     path("prescriptions/<int:pk>/annuler/", views.prescription_cancel, name="prescription_cancel"),
+    path(
+        "prescriptions/<int:pk>/refus-pris-en-compte/",
+        views.prescription_refusal_seen,
+        name="prescription_refusal_seen",
+    ),
+    path(
+        "beneficiaires/<int:pk>/demande-de-reorientation/",
+        views.reorientation_request_add,
+        name="reorientation_request_add",
+    ),
+    path("reorientations/", views.reorientation_list, name="reorientation_list"),
+    path(
+        "reorientations/<int:pk>/accepter/", views.reorientation_accept, name="reorientation_accept"
+    ),
+    path(
+        "reorientations/<int:pk>/refuser/", views.reorientation_refuse, name="reorientation_refuse"
+    ),
     path("beneficiaires/<int:pk>/sortie/", views.exit_add, name="exit_add"),
     path(
         "beneficiaires/<int:pk>/sortie/suivi-<str:milestone>-mois/",

@@ -32,6 +32,7 @@ from beneficiaries.enums import (
     Parcours,
     PeopleView,
     RefusedTarget,
+    ReorientationStatus,
 )
 from beneficiaries.filters import BeneficiaryFilter, ListTraceFilter, TraceFilter
 from beneficiaries.follow_ups import due_on, is_late, last_late_due_on, late_on
@@ -44,7 +45,9 @@ from beneficiaries.models import (
     ListAccess,
     Obstacle,
     Prescription,
+    ReferentAssignment,
     RefusedAccess,
+    ReorientationRequest,
     referents_with_caseload,
     week_start,
 )
@@ -307,7 +310,20 @@ def file_context(request, person, bound=None):
     )
     interviews = list(person.interviews.all())
     obstacles = list(person.obstacles.prefetch_related("actions"))
-    prescriptions = list(person.prescriptions.select_related("action__operator"))
+    prescriptions = list(person.prescriptions.select_related("action__operator", "refusal_seen_by"))
+    refusals_to_see = set(
+        Prescription.objects.refusals_to_see()
+        .filter(beneficiary=person)
+        .values_list("pk", flat=True)
+    )
+    for prescription in prescriptions:
+        prescription.refusal_to_see = prescription.pk in refusals_to_see
+    requests = list(
+        person.reorientation_requests.select_related(
+            "requested_by", "proposed_organisme", "decided_by"
+        )
+    )
+    pending_request = next((r for r in requests if r.status == ReorientationStatus.PENDING), None)
     exit_ = getattr(person, "exit", None)
     hours_by_week = Attendance.objects.weekly_hours_of(
         person, first_of_weeks(today), week_start(today)
@@ -326,8 +342,11 @@ def file_context(request, person, bound=None):
         if user.role in ASSIGNERS
         else None,
         "progress_form": people_forms.ObstacleProgressForm(),
+        "reorientation_form": people_forms.ReorientationRequestForm(),
+        "decision_form": people_forms.ReorientationDecisionForm(),
     }
     forms.update(bound or {})
+    orientation = next((o for o in orientations if o.is_current), None)
     return {
         "follow_ups": _follow_ups(person, exit_, today, bound or {}),
         "person": person,
@@ -335,7 +354,12 @@ def file_context(request, person, bound=None):
         "dues": due_items(followup, today),
         "assignments": assignments,
         "current_assignment": next((a for a in assignments if a.end_date is None), None),
-        "orientation": next((o for o in orientations if o.is_current), None),
+        "orientation": orientation,
+        "pending_reorientation": pending_request,
+        # A refused request's form stays shown with its errors.
+        "can_request_reorientation": forms["reorientation_form"].is_bound
+        or bool(orientation and not exit_ and not pending_request and not person.anonymised_on),
+        "can_decide_reorientation": user.role in ASSIGNERS,
         "contract": next((c for c in contracts if c.is_current), None),
         "earlier_contracts": [c for c in contracts if not c.is_current],
         "open_obstacles": [o for o in obstacles if o.status != ObstacleStatus.LIFTED],
@@ -356,6 +380,7 @@ def file_context(request, person, bound=None):
             obstacles=obstacles,
             prescriptions=prescriptions,
             exit_=exit_,
+            reorientation_requests=requests,
         ),
         # Health is special-category data: its notes are shown to the person's référent only.
         "sees_health_notes": is_own_referent,
@@ -431,6 +456,8 @@ FEEDBACK_PLACES = {
     "orientation_form": "form-orientation",
     "assignment_form": "form-referent",
     "progress_form": "freins",
+    "reorientation_form": "form-demande-reorientation",
+    "decision_form": "orientation",
 }
 
 
@@ -620,6 +647,24 @@ def prescription_cancel(request, pk):
     )
 
 
+@traces.refusals_traced(RefusedTarget.PRESCRIPTION)
+@role_required(FILE_READERS)
+@require_POST
+def prescription_refusal_seen(request, pk):
+    """« Prise en compte »: the référent has read the operator's refusal."""
+    prescription = _own_prescription(request, pk)
+    try:
+        services.prescription_refusal_acknowledge(prescription=prescription, by=request.user)
+    except ValidationError as error:
+        return refuse(request, error, file_url(prescription.beneficiary))
+    return _after_entry(
+        request,
+        prescription.beneficiary,
+        success="Le refus de l'opérateur est pris en compte.",
+        place="prescriptions",
+    )
+
+
 def _started_prescriptions(person):
     """The actions the person has started, asked about at their exit."""
     return person.prescriptions.filter(status=PrescriptionStatus.STARTED).select_related("action")
@@ -694,6 +739,103 @@ def orientation_add(request, pk):
         save=lambda person, data: services.orientation_decide(
             beneficiary=person, by=request.user, **data
         ),
+    )
+
+
+@traces.refusals_traced(RefusedTarget.FILE)
+@role_required(FILE_READERS)
+@require_POST
+def reorientation_request_add(request, pk):
+    """« Demander une réorientation »: the référent (or a manager, a pilot) proposes a
+    parcours and an organisme, with a reason; a manager or a pilot decides."""
+    return _quick_entry(
+        request,
+        pk,
+        form_class=people_forms.ReorientationRequestForm,
+        form_key="reorientation_form",
+        success="La demande de réorientation est envoyée : un responsable la décidera.",
+        save=lambda person, data: services.reorientation_request(
+            beneficiary=person, by=request.user, **data
+        ),
+    )
+
+
+def _reorientation_decision(request, pk, *, accept):
+    reorientation = get_object_or_404(
+        ReorientationRequest.objects.visible_to(request.user).select_related("beneficiary"),
+        pk=pk,
+    )
+    person = _person(request, reorientation.beneficiary_id)
+    form = people_forms.ReorientationDecisionForm(request.POST)
+    success = "La réorientation est acceptée : la nouvelle orientation est enregistrée."
+    if not accept:
+        success = "La demande de réorientation est refusée."
+    if form.is_valid():
+        try:
+            services.reorientation_decide(
+                request=reorientation, accept=accept, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _after_entry(request, person, success=success, place="orientation")
+    return _after_entry(
+        request,
+        person,
+        success=success,
+        place="orientation",
+        form_key="decision_form",
+        form=form,
+    )
+
+
+@traces.refusals_traced(RefusedTarget.REORIENTATION)
+@role_required(ASSIGNERS)
+@require_POST
+def reorientation_accept(request, pk):
+    return _reorientation_decision(request, pk, accept=True)
+
+
+@traces.refusals_traced(RefusedTarget.REORIENTATION)
+@role_required(ASSIGNERS)
+@require_POST
+def reorientation_refuse(request, pk):
+    return _reorientation_decision(request, pk, accept=False)
+
+
+# How long the decided requests stay on « Demandes de réorientation ».
+RECENT_DECISIONS_DAYS = 60
+
+
+@role_required(ASSIGNERS)
+@require_GET
+def reorientation_list(request):
+    """« Demandes de réorientation »: those of the people the manager or the pilot sees,
+    pending first (oldest first, with their age in days), then those decided in the last
+    RECENT_DECISIONS_DAYS days (newest first). Three queries whatever the number of rows."""
+    now = timezone.now()
+    today = timezone.localdate()
+    requests = ReorientationRequest.objects.visible_to(request.user).select_related(
+        "beneficiary", "requested_by", "proposed_organisme", "decided_by"
+    )
+    pending = list(requests.pending().order_by("requested_at", "pk"))
+    for row in pending:
+        row.age_days = (today - timezone.localtime(row.requested_at).date()).days
+    decided = list(
+        requests.exclude(status=ReorientationStatus.PENDING)
+        .filter(decided_at__gte=now - datetime.timedelta(days=RECENT_DECISIONS_DAYS))
+        .order_by("-decided_at", "-pk")
+    )
+    traces.record_list_access(
+        user=request.user,
+        view=PeopleView.REORIENTATIONS,
+        shown=len(pending) + len(decided),
+        total=len(pending) + len(decided),
+    )
+    return render(
+        request,
+        "beneficiaries/reorientation_list.html",
+        {"pending": pending, "decided": decided, "recent_days": RECENT_DECISIONS_DAYS},
     )
 
 
@@ -1200,7 +1342,15 @@ def operator_prescription(request, pk):
 
 
 def _operator_context(prescription, **bound):
+    # Whom the operator calls about the person: their référent (name, structure, e-mail).
+    assignment = (
+        ReferentAssignment.objects.open()
+        .filter(beneficiary_id=prescription.beneficiary_id)
+        .select_related("referent", "structure")
+        .first()
+    )
     context = {
+        "referent_assignment": assignment,
         "prescription": prescription,
         "person": prescription.beneficiary,
         "refusal_form": people_forms.RefusalForm(),

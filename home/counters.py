@@ -20,6 +20,7 @@ from beneficiaries.models import (
     ExitFollowUp,
     HeldHousehold,
     Prescription,
+    ReorientationRequest,
     due_conditions,
     late_condition,
     open_assignment_ids,
@@ -59,8 +60,9 @@ def url_with(name, anchor="", **params):
 def pilot_counters(user, today):
     """The pilot's counters, département-wide: people late on a deadline, imports waiting for
     a confirmation, households of the CNAF/MSA flux set aside, follow-ups after exit to
-    record, the data-quality board's anomalies, the signatories' figures of the year not yet
-    reported. About a dozen queries, whatever the number of people."""
+    record, reorientation requests to decide, the data-quality board's anomalies, the
+    signatories' figures of the year not yet reported. About a dozen queries, whatever the
+    number of people."""
     late = Beneficiary.objects.visible_to(user).aggregate(
         late=Count("pk", filter=late_condition(today, whole=True))
     )["late"]
@@ -92,6 +94,7 @@ def pilot_counters(user, today):
         ),
     ]
     counters.append(follow_ups_counter(user, today))
+    counters.append(reorientations_counter(user))
     counters.append(data_quality_counter(user, today))
     missing = missing_figures_counter(today)
     if missing is not None:
@@ -178,8 +181,9 @@ def data_quality_counter(user, today):
 
 def manager_counters(user, today):
     """The manager's counters, for their structure only (`Beneficiary.visible_to`): référents
-    above `PTI_CASELOAD_THRESHOLD`, people with no référent, people late on a deadline. Two
-    queries; none without a structure."""
+    above `PTI_CASELOAD_THRESHOLD`, people with no référent, people late on a deadline,
+    follow-ups after exit, reorientation requests to decide. Four queries; none without a
+    structure."""
     if not user.organisation_id:
         return []
     threshold = settings.PTI_CASELOAD_THRESHOLD
@@ -213,13 +217,16 @@ def manager_counters(user, today):
             url_with("beneficiaries:list", due="late"),
         ),
         follow_ups_counter(user, today),
+        reorientations_counter(user),
     ]
 
 
 def referent_counters(user, today):
     """The référent's counters, for their own people still in the dispositif: those late on
     anything, then those for whom each kind of deadline (deadlines.DUE_LABELS) is due, each
-    leading to « Mon portefeuille » filtered on it. One query."""
+    leading to « Mon portefeuille » filtered on it, people with a prescription refused by an
+    operator and not yet dealt with included: each number is the total of the list it leads
+    to. One query."""
     counts = (
         Beneficiary.objects.visible_to(user)
         .filter(exit__isnull=True)
@@ -249,6 +256,21 @@ def referent_counters(user, today):
         )
     counters.append(follow_ups_counter(user, today))
     return counters
+
+
+def reorientations_counter(user):
+    """The reorientation requests waiting for a decision about the people `user` (a manager
+    or a pilot) sees, leading to « Demandes de réorientation ». One query."""
+    count = ReorientationRequest.objects.visible_to(user).pending().count()
+    return Counter(
+        count,
+        words(
+            count,
+            "demande de réorientation à décider",
+            "demandes de réorientation à décider",
+        ),
+        url_with("beneficiaries:reorientation_list", anchor="en-attente"),
+    )
 
 
 def operator_counters(user, today):

@@ -44,6 +44,7 @@ NAVIGATION = (
     NavEntry("Référents", "beneficiaries:caseload", MANAGERS),
     # A référent reaches it from the counter of « Mon portefeuille ».
     NavEntry("Suivis après sortie", "beneficiaries:exit_follow_ups", MANAGERS),
+    NavEntry("Réorientations", "beneficiaries:reorientation_list", MANAGERS),
     NavEntry("Prescriptions reçues", "beneficiaries:operator_inbox", OPERATORS),
     NavEntry("Pacte", "pti:pact_list", PACT_READERS),
     NavEntry("Offre d'insertion", "actions:action_list", PILOTS),

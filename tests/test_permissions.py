@@ -36,6 +36,7 @@ from tests.beneficiaries.factories import (
     ObstacleFactory,
     PrescriptionFactory,
     ReferentAssignmentFactory,
+    ReorientationRequestFactory,
 )
 from tests.pti.factories import (
     ObjectiveFactory,
@@ -257,6 +258,29 @@ ROUTES = {
         POST,
         person(FILE_READERS, 302),
     ),
+    # The world's prescription is not refused: taking its refusal into account is refused.
+    "beneficiaries:prescription_refusal_seen": (
+        lambda w: [w["prescription"].pk],
+        POST,
+        person(FILE_READERS, 302),
+    ),
+    "beneficiaries:reorientation_request_add": (
+        lambda w: [w["person"].pk],
+        POST,
+        person(FILE_READERS, 422),
+    ),
+    "beneficiaries:reorientation_list": (lambda w: [], GET, roles(ASSIGNERS, 200)),
+    # The world's request is refused already: deciding it again is refused (422).
+    "beneficiaries:reorientation_accept": (
+        lambda w: [w["reorientation"].pk],
+        POST,
+        person(ASSIGNERS, 422),
+    ),
+    "beneficiaries:reorientation_refuse": (
+        lambda w: [w["reorientation"].pk],
+        POST,
+        person(ASSIGNERS, 422),
+    ),
     "beneficiaries:exit_add": (lambda w: [w["person"].pk], POST, person(FILE_READERS, 422)),
     # The world's person has no exit: an empty form is refused (422), outside the scope 404.
     "beneficiaries:exit_follow_up_record": (
@@ -363,6 +387,7 @@ def world():
         "users": users,
         "person": followed,
         "obstacle": ObstacleFactory(beneficiary=followed),
+        "reorientation": ReorientationRequestFactory(beneficiary=followed, refused=True),
         "prescription": PrescriptionFactory(
             beneficiary=followed, action=action, status=PrescriptionStatus.SENT
         ),

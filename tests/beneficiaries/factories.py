@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import factory
 from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from actions.enums import Obstacle as ObstacleKind
@@ -32,6 +33,7 @@ from beneficiaries.models import (
     OrientationDecision,
     Prescription,
     ReferentAssignment,
+    ReorientationRequest,
 )
 from beneficiaries.search import search_key as make_search_key
 from tests.actions.factories import ActionFactory
@@ -163,3 +165,24 @@ class ExitFollowUpFactory(DjangoModelFactory):
     due_on = factory.LazyAttribute(
         lambda row: row.exit.exit_on + relativedelta(months=int(row.milestone))
     )
+
+
+class ReorientationRequestFactory(DjangoModelFactory):
+    """A pending request; `refused=True` for one decided already."""
+
+    class Meta:
+        model = ReorientationRequest
+
+    beneficiary = factory.SubFactory(BeneficiaryFactory)
+    requested_by = factory.SubFactory(UserFactory, referent=True)
+    reason = "Le diagnostic montre un projet professionnel prêt."
+    proposed_parcours = Parcours.EMPLOYMENT
+    proposed_organisme = factory.SubFactory(OrganisationFactory)
+
+    class Params:
+        refused = factory.Trait(
+            status="refused",
+            decided_by=factory.SubFactory(UserFactory, manager=True),
+            decided_at=factory.LazyFunction(timezone.now),
+            decision_note="Le parcours en cours vient de commencer.",
+        )

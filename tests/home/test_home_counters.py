@@ -137,6 +137,8 @@ def listed(client, url):
         return total
     if url.startswith(reverse("beneficiaries:held_households")):
         return context["waiting"]
+    if url.startswith(reverse("beneficiaries:reorientation_list")):
+        return len(context["pending"])
     if url.startswith(reverse("beneficiaries:data_quality")):
         return sum(row[1] or 0 for row in context["rows"])
     return context["page"].paginator.count
