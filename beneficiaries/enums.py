@@ -203,6 +203,7 @@ class PeopleView(models.TextChoices):
     IMPORT_PREVIEW = "import_preview", "aperçu d'un import"
     EXIT_FOLLOW_UPS = "exit_follow_ups", "suivis après sortie"
     EXPORT = "export", "export"
+    REASSIGNMENT = "reassignment", "réaffectation de personnes"
 
 
 class RefusedTarget(models.TextChoices):

@@ -380,11 +380,47 @@ def beneficiary_update(
 # --- Référents -------------------------------------------------------------------------------
 
 
+# A bulk reassignment is done in the request up to this many people (a few seconds at most);
+# a larger selection is refused with a message asking to narrow it.
+REASSIGN_MAX_PEOPLE = 500
+
+_OTHER_ORGANISME = (
+    "{referent} n'est pas un référent de l'organisme vers lequel la personne est orientée, "
+    "ni de la structure qui la suit : {names}."
+)
+_OTHER_ORGANISME_MANY = (
+    "{referent} n'est pas un référent de l'organisme vers lequel ces personnes sont orientées, "
+    "ni de la structure qui les suit : {names}. Retirez-les de la sélection ou choisissez un "
+    "autre référent."
+)
+
+
 def _check_referent(referent, by):
     if referent.role != Role.REFERENT or not referent.is_active:
         raise ValidationError(f"{referent} n'est pas un référent en activité.")
+    if referent.departed_on is not None:
+        raise ValidationError(
+            f"{referent} a quitté sa structure : choisissez un référent en poste."
+        )
     if by.role == Role.MANAGER and referent.organisation_id != by.organisation_id:
         raise ValidationError("Vous ne pouvez désigner qu'un référent de votre structure.")
+
+
+def _referent_fits(referent, oriented_to, followed_by):
+    """Whether `referent` may follow a person oriented to the organisation `oriented_to` (an
+    id, None when not oriented) and followed now by the structure `followed_by` (an id, None
+    when no one follows them): a référent of either, anyone when both are None."""
+    allowed = {oriented_to, followed_by} - {None}
+    return not allowed or referent.organisation_id in allowed
+
+
+def people_names(people, shown=5):
+    """« DUPONT Jean, MARTIN Léa et 3 autres »: the first `shown` of `people` by name."""
+    names = [f"{p.last_name.upper()} {p.first_name}" for p in people]
+    if len(names) <= shown:
+        return ", ".join(names)
+    rest = len(names) - shown
+    return f"{', '.join(names[:shown])} et {rest} autre{'s' if rest > 1 else ''}"
 
 
 @transaction.atomic
@@ -394,6 +430,13 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
     _not_in_future(start_date, "La date de désignation")
     _lock_person(beneficiary.pk)
     current = ReferentAssignment.objects.open().filter(beneficiary=beneficiary).first()
+    oriented_to = (
+        OrientationDecision.objects.filter(beneficiary=beneficiary, is_current=True)
+        .values_list("organisme_id", flat=True)
+        .first()
+    )
+    if not _referent_fits(referent, oriented_to, current.structure_id if current else None):
+        raise ValidationError(_OTHER_ORGANISME.format(referent=referent, names=str(beneficiary)))
     if current is not None:
         if current.referent_id == referent.pk:
             raise ValidationError(f"{referent} est déjà le référent de cette personne.")
@@ -417,25 +460,93 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
 
 
 @transaction.atomic
-def referent_reassign_all(*, from_referent, to_referent, start_date, reason, by, note=""):
-    """Move every person of one référent to another (leave, departure). Returns how many."""
+def referent_reassign_people(*, people_ids, to_referent, start_date, reason, by, note=""):
+    """Move exactly the people `people_ids` (Beneficiary ids) to `to_referent` from
+    `start_date`: each current assignment ends that day and a new one opens, each file traced
+    (« référent réaffecté »). People not yet followed get their first assignment. Returns how
+    many were moved, always len(set(people_ids)).
+
+    All or nothing (one transaction, the people and their assignments locked); raises
+    ValidationError, nothing moved, when: the selection is empty or above
+    REASSIGN_MAX_PEOPLE; one of the ids is outside `by`'s scope (Beneficiary.visible_to);
+    `to_referent` is not an active référent, has departed, or (for a manager) is of another
+    structure; someone has left the dispositif (an exit), is anonymised, or is followed by
+    `to_referent` already; `to_referent` is of neither the organisme the person is oriented
+    to nor the structure following them (naming them); a current assignment starts after
+    `start_date`. CASF L262-27: the référent is named by the organisme of the orientation."""
     _check_referent(to_referent, by)
-    if by.role == Role.MANAGER and from_referent.organisation_id != by.organisation_id:
-        raise ValidationError("Ce référent n'est pas de votre structure.")
-    if from_referent.pk == to_referent.pk:
-        raise ValidationError("Choisissez deux référents différents.")
     _not_in_future(start_date, "La date de réaffectation")
-    current = list(
-        ReferentAssignment.objects.open().filter(referent=from_referent).select_for_update()
-    )
-    if any(a.start_date > start_date for a in current):
+    ids = set(people_ids)
+    if not ids:
+        raise ValidationError("Sélectionnez au moins une personne.")
+    if len(ids) > REASSIGN_MAX_PEOPLE:
         raise ValidationError(
-            "Certaines désignations commencent après cette date : choisissez une date plus tardive."
+            f"Vous avez sélectionné {len(ids)} personnes : on ne peut en réaffecter que "
+            f"{REASSIGN_MAX_PEOPLE} à la fois. Filtrez la liste pour réduire la sélection."
         )
-    ReferentAssignment.objects.filter(pk__in=[a.pk for a in current]).update(end_date=start_date)
+    people = list(
+        Beneficiary.objects.visible_to(by)
+        .filter(pk__in=ids)
+        .select_for_update(of=("self",))
+        .order_by("last_name", "first_name", "pk")
+    )
+    if len(people) != len(ids):
+        outside = len(ids) - len(people)
+        raise ValidationError(
+            f"{outside} des personnes choisies "
+            f"{'ne sont' if outside > 1 else 'n’est'} pas dans votre périmètre : "
+            "personne n'a été réaffecté."
+        )
+    current = {
+        a.beneficiary_id: a
+        for a in ReferentAssignment.objects.open()
+        .filter(beneficiary_id__in=ids)
+        .select_for_update()
+    }
+    oriented = dict(
+        OrientationDecision.objects.filter(is_current=True, beneficiary_id__in=ids).values_list(
+            "beneficiary_id", "organisme_id"
+        )
+    )
+    exited = set(
+        Exit.objects.filter(beneficiary_id__in=ids).values_list("beneficiary_id", flat=True)
+    )
+    refusals = [
+        (
+            [p for p in people if p.pk in exited or p.anonymised_on],
+            "Ces personnes ont quitté le dispositif : {names}. Retirez-les de la sélection.",
+        ),
+        (
+            [p for p in people if p.pk in current and current[p.pk].referent_id == to_referent.pk],
+            f"Ces personnes sont déjà suivies par {to_referent} : {{names}}.",
+        ),
+        (
+            [
+                p
+                for p in people
+                if not _referent_fits(
+                    to_referent,
+                    oriented.get(p.pk),
+                    current[p.pk].structure_id if p.pk in current else None,
+                )
+            ],
+            _OTHER_ORGANISME_MANY.replace("{referent}", str(to_referent)),
+        ),
+        (
+            [p for p in people if p.pk in current and current[p.pk].start_date > start_date],
+            "Le référent actuel de ces personnes a été désigné après cette date : {names}. "
+            "Choisissez une date plus tardive.",
+        ),
+    ]
+    for concerned, message in refusals:
+        if concerned:
+            raise ValidationError(message.format(names=people_names(concerned)))
+    ReferentAssignment.objects.filter(pk__in=[a.pk for a in current.values()]).update(
+        end_date=start_date
+    )
     ReferentAssignment.objects.bulk_create(
         ReferentAssignment(
-            beneficiary_id=a.beneficiary_id,
+            beneficiary=person,
             referent=to_referent,
             structure_id=to_referent.organisation_id,
             start_date=start_date,
@@ -443,18 +554,18 @@ def referent_reassign_all(*, from_referent, to_referent, start_date, reason, by,
             note=note,
             assigned_by=by,
         )
-        for a in current
+        for person in people
     )
     FileAccess.objects.bulk_create(
         FileAccess(
-            beneficiary_id=a.beneficiary_id,
+            beneficiary=person,
             user=by,
             operation=FileOperation.UPDATE,
             what="référent réaffecté",
         )
-        for a in current
+        for person in people
     )
-    return len(current)
+    return len(people)
 
 
 # --- Orientation -----------------------------------------------------------------------------

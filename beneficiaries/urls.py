@@ -46,6 +46,8 @@ urlpatterns = [
         name="contract_revise",
     ),
     path("structure/", views.caseload, name="caseload"),
+    path("structure/reaffectation/", views.reassign_select, name="reassign"),
+    path("structure/reaffectation/confirmation/", views.reassign_confirm, name="reassign_confirm"),
     path("journal/", views.journal, name="journal"),
     path("journal/tentatives-refusees/", views.refused_accesses, name="refused_accesses"),
     path("operateur/prescriptions/", views.operator_inbox, name="operator_inbox"),
