@@ -385,13 +385,12 @@ def beneficiary_update(
 REASSIGN_MAX_PEOPLE = 500
 
 _OTHER_ORGANISME = (
-    "{referent} n'est pas un référent de l'organisme vers lequel la personne est orientée, "
-    "ni de la structure qui la suit : {names}."
+    "{referent} n'est pas un référent de l'organisme vers lequel la personne est orientée : "
+    "{names}."
 )
 _OTHER_ORGANISME_MANY = (
-    "{referent} n'est pas un référent de l'organisme vers lequel ces personnes sont orientées, "
-    "ni de la structure qui les suit : {names}. Retirez-les de la sélection ou choisissez un "
-    "autre référent."
+    "{referent} n'est pas un référent de l'organisme vers lequel ces personnes sont orientées : "
+    "{names}. Retirez-les de la sélection ou choisissez un autre référent."
 )
 
 
@@ -406,12 +405,13 @@ def _check_referent(referent, by):
         raise ValidationError("Vous ne pouvez désigner qu'un référent de votre structure.")
 
 
-def _referent_fits(referent, oriented_to, followed_by):
+def _referent_fits(referent, oriented_to, by):
     """Whether `referent` may follow a person oriented to the organisation `oriented_to` (an
-    id, None when not oriented) and followed now by the structure `followed_by` (an id, None
-    when no one follows them): a référent of either, anyone when both are None."""
-    allowed = {oriented_to, followed_by} - {None}
-    return not allowed or referent.organisation_id in allowed
+    id, None when not oriented yet), named by `by`: a référent of that organisme, or of the
+    manager's own structure (which follows the person or to which they are oriented)."""
+    if oriented_to is None or referent.organisation_id == oriented_to:
+        return True
+    return by.role == Role.MANAGER and referent.organisation_id == by.organisation_id
 
 
 def people_names(people, shown=5):
@@ -435,7 +435,7 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
         .values_list("organisme_id", flat=True)
         .first()
     )
-    if not _referent_fits(referent, oriented_to, current.structure_id if current else None):
+    if not _referent_fits(referent, oriented_to, by):
         raise ValidationError(_OTHER_ORGANISME.format(referent=referent, names=str(beneficiary)))
     if current is not None:
         if current.referent_id == referent.pk:
@@ -471,8 +471,8 @@ def referent_reassign_people(*, people_ids, to_referent, start_date, reason, by,
     REASSIGN_MAX_PEOPLE; one of the ids is outside `by`'s scope (Beneficiary.visible_to);
     `to_referent` is not an active référent, has departed, or (for a manager) is of another
     structure; someone has left the dispositif (an exit), is anonymised, or is followed by
-    `to_referent` already; `to_referent` is of neither the organisme the person is oriented
-    to nor the structure following them (naming them); a current assignment starts after
+    `to_referent` already; `to_referent` is not of the organisme the person is oriented to
+    (a manager may name one of their structure) (naming them); a current assignment starts after
     `start_date`. CASF L262-27: the référent is named by the organisme of the orientation."""
     _check_referent(to_referent, by)
     _not_in_future(start_date, "La date de réaffectation")
@@ -521,15 +521,7 @@ def referent_reassign_people(*, people_ids, to_referent, start_date, reason, by,
             f"Ces personnes sont déjà suivies par {to_referent} : {{names}}.",
         ),
         (
-            [
-                p
-                for p in people
-                if not _referent_fits(
-                    to_referent,
-                    oriented.get(p.pk),
-                    current[p.pk].structure_id if p.pk in current else None,
-                )
-            ],
+            [p for p in people if not _referent_fits(to_referent, oriented.get(p.pk), by)],
             _OTHER_ORGANISME_MANY.replace("{referent}", str(to_referent)),
         ),
         (

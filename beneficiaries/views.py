@@ -342,10 +342,11 @@ def file_context(request, person, bound=None):
         "orientation_form": people_forms.OrientationForm(),
         "assignment_form": people_forms.AssignmentForm(
             user=user,
-            organisations={
-                *(o.organisme_id for o in orientations if o.is_current),
-                *(a.structure_id for a in assignments if a.end_date is None),
-            },
+            # A pilot names a référent of the organisme the person is oriented to; a manager
+            # one of their structure (AssignmentForm), which follows the person.
+            organisations={o.organisme_id for o in orientations if o.is_current}
+            if user.role == Role.PILOT
+            else None,
         )
         if user.role in ASSIGNERS
         else None,
