@@ -507,6 +507,24 @@ class ReassignAllForm(ReassignTargetForm):
         return cleaned
 
 
+class DepartureForm(StyledFormMixin, forms.Form):
+    """A référent of the structure who leaves, and when."""
+
+    prefix = "depart"
+
+    referent = forms.ModelChoiceField(
+        label="Référent qui part",
+        queryset=User.objects.none(),
+        error_messages={"required": "Choisissez le référent qui part."},
+    )
+    departed_on = forms.DateField(label="Date de départ", widget=DateInput, initial=today)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referent"].queryset = assignable_referents_for(user)
+        self.fields["referent"].label_from_instance = referent_label
+
+
 class ReassignConfirmForm(StyledFormMixin, forms.Form):
     """When and why a selection of people changes référent."""
 

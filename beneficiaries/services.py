@@ -50,6 +50,7 @@ from beneficiaries.models import (
 from beneficiaries.search import identity_keys, search_key
 from pti.bulk import insert_rows, update_rows
 from pti.enums import Role
+from pti.models import User
 from pti.services import check_lock_version, save_with_lock
 
 # A prescription in these states is part of a parcours still going on.
@@ -457,6 +458,30 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
         user=by, beneficiary=beneficiary, operation=FileOperation.UPDATE, what="référent désigné"
     )
     return assignment
+
+
+@transaction.atomic
+def referent_record_departure(*, referent, departed_on, by):
+    """Record that `referent` leaves (or has left) on `departed_on` (a date): from now on no
+    one is assigned to them (User.objects.assignable_referents); those they follow stay
+    theirs until moved. A manager records it for a référent of their structure, a pilot for
+    any. Raises ValidationError otherwise, or when a departure is already recorded. Returns
+    the referent, locked and saved."""
+    referent = User.objects.select_for_update().get(pk=referent.pk)
+    if referent.role != Role.REFERENT:
+        raise ValidationError(f"{referent} n'est pas un référent.")
+    if by.role == Role.MANAGER and referent.organisation_id != by.organisation_id:
+        raise ValidationError("Ce référent n'est pas de votre structure.")
+    if by.role not in (Role.MANAGER, Role.PILOT):
+        raise ValidationError("Seuls les responsables et les pilotes déclarent un départ.")
+    if referent.departed_on is not None:
+        raise ValidationError(
+            f"Le départ de {referent} est déjà enregistré (le {referent.departed_on:%d/%m/%Y})."
+        )
+    referent.departed_on = departed_on
+    referent.full_clean()
+    referent.save(update_fields=["departed_on"])
+    return referent
 
 
 @transaction.atomic

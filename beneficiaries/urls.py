@@ -46,6 +46,7 @@ urlpatterns = [
         name="contract_revise",
     ),
     path("structure/", views.caseload, name="caseload"),
+    path("structure/depart/", views.referent_departure, name="referent_departure"),
     path("structure/reaffectation/", views.reassign_select, name="reassign"),
     path("structure/reaffectation/confirmation/", views.reassign_confirm, name="reassign_confirm"),
     path("journal/", views.journal, name="journal"),

@@ -1023,6 +1023,10 @@ def file_accesses(request, pk):
 @role_required(ASSIGNERS)
 @require_GET
 def caseload(request):
+    return _caseload_page(request)
+
+
+def _caseload_page(request, departure_form=None):
     """The structure's référents with how many people each follows (those who have left too,
     while they still follow someone), and who is not assigned. The tool « Réaffecter toutes les
     personnes d'un référent » goes to the confirmation page of `reassign_confirm`."""
@@ -1047,10 +1051,37 @@ def caseload(request):
         "threshold": threshold,
         "over_threshold": sum(1 for referent in referents if referent.caseload > threshold),
         "form": people_forms.ReassignAllForm(user=user),
+        "departure_form": departure_form or people_forms.DepartureForm(user=user),
         "page": page,
         "query": query,
     }
-    return render(request, "beneficiaries/caseload.html", context)
+    return render(
+        request,
+        "beneficiaries/caseload.html",
+        context,
+        status=form_error_status(departure_form) if departure_form else 200,
+    )
+
+
+@role_required(ASSIGNERS)
+@require_POST
+def referent_departure(request):
+    """Record that a référent of the structure leaves (services.referent_record_departure):
+    back to the caseload, where they stay listed while they follow people, to be moved."""
+    form = people_forms.DepartureForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            referent = services.referent_record_departure(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Départ de {referent} enregistré : plus personne ne lui sera confié. "
+                "Réaffectez les personnes qu'il ou elle suit encore.",
+            )
+            return redirect("beneficiaries:caseload")
+    return _caseload_page(request, departure_form=form)
 
 
 # Not filters: the selection and the choices of the reassignment pages.

@@ -405,3 +405,49 @@ def test_the_selection_and_confirmation_pages_make_constant_queries(
         assert listed.status_code == 200
 
     assert_constant_queries(pages, pages, between=lambda: [follow(sophie) for _ in range(30)])
+
+
+# --- Departures --------------------------------------------------------------------------------
+
+
+def test_a_manager_records_a_departure_and_the_referent_receives_no_one(
+    client_as, ccas, sophie, claire, manager
+):
+    person = follow(claire)
+    client = client_as(manager)
+    response = client.post(
+        reverse("beneficiaries:referent_departure"),
+        {"depart-referent": sophie.pk, "depart-departed_on": TODAY.isoformat()},
+        follow=True,
+    )
+    assert messages_of(response)[0].startswith("Départ de Sophie Durand enregistré")
+    sophie.refresh_from_db()
+    assert sophie.departed_on == TODAY
+    refused = client.get(
+        reverse("beneficiaries:reassign_confirm"),
+        {"personne": [person.pk], "vers": sophie.pk},
+        follow=True,
+    )
+    assert messages_of(refused) == [
+        "Ce référent ne peut pas recevoir de personnes : choisissez-en un autre, en poste."
+    ]
+    assert current_referent(person) == claire
+
+
+def test_a_manager_cannot_record_the_departure_of_another_structures_referent(client_as, manager):
+    other = UserFactory(referent=True)
+    response = client_as(manager).post(
+        reverse("beneficiaries:referent_departure"),
+        {"depart-referent": other.pk, "depart-departed_on": TODAY.isoformat()},
+    )
+    assert response.status_code == 422
+    other.refresh_from_db()
+    assert other.departed_on is None
+
+
+def test_a_departure_without_a_referent_says_so(client_as, manager):
+    response = client_as(manager).post(
+        reverse("beneficiaries:referent_departure"), {"depart-departed_on": TODAY.isoformat()}
+    )
+    assert response.status_code == 422
+    assert "Choisissez le référent qui part." in response.content.decode()
