@@ -1,7 +1,5 @@
 """The manager moves three chosen people of a référent to another one, from the labels."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -37,7 +35,9 @@ def test_the_manager_moves_three_chosen_people_to_another_referent(page, live_se
 
     for name in ["ARNAUD Léa", "CHEVALIER Léa", "FABRE Léa"]:
         page.get_by_label(f"Sélectionner {name}").check()
-    page.get_by_label("Nouveau référent").select_option(label=re.compile("^Claire Martin"))
+    page.get_by_label("Nouveau référent").select_option(
+        label="Claire Martin – CCAS de Saint-Étienne"
+    )
     page.get_by_role("button", name="Réaffecter les personnes cochées").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer la réaffectation")
