@@ -1215,6 +1215,8 @@ def reassign_confirm(request):
     target_form = people_forms.ReassignTargetForm(data, user=user)
     if not target_form.is_valid():
         messages.error(request, target_form.errors["vers"][0])
+        if "de" in data:  # from the caseload's tool
+            return redirect("beneficiaries:caseload")
         return redirect(f"{reverse('beneficiaries:reassign')}?{_filters_query(request)}")
     target = target_form.cleaned_data["vers"]
     form = people_forms.ReassignConfirmForm(request.POST or None)

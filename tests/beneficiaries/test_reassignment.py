@@ -451,3 +451,14 @@ def test_a_departure_without_a_referent_says_so(client_as, manager):
     )
     assert response.status_code == 422
     assert "Choisissez le référent qui part." in response.content.decode()
+
+
+def test_the_caseload_tool_without_a_new_referent_goes_back_to_the_caseload(
+    client_as, sophie, manager
+):
+    follow(sophie)
+    response = client_as(manager).get(
+        reverse("beneficiaries:reassign_confirm"), {"de": sophie.pk, "vers": ""}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("beneficiaries:caseload")
+    assert messages_of(response) == ["Choisissez le nouveau référent."]
