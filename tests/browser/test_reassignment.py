@@ -17,6 +17,7 @@ def test_the_manager_moves_three_chosen_people_to_another_referent(page, live_se
     sophie = UserFactory(referent=True, organisation=ccas, first_name="Sophie", last_name="Durand")
     claire = UserFactory(referent=True, organisation=ccas, first_name="Claire", last_name="Martin")
     UserFactory(manager=True, organisation=ccas, username="responsable-test")
+    ReferentAssignmentFactory(referent=claire, beneficiary=BeneficiaryFactory(last_name="Garnier"))
     for name in ["Arnaud", "Bernard", "Chevalier", "Dupuis", "Fabre"]:
         ReferentAssignmentFactory(
             referent=sophie, beneficiary=BeneficiaryFactory(last_name=name, first_name="Léa")
@@ -27,17 +28,21 @@ def test_the_manager_moves_three_chosen_people_to_another_referent(page, live_se
     a11y.check(name="referents")
     page.get_by_role("link", name="Réaffecter des personnes choisies").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Réaffecter des personnes")
-    page.get_by_label("Référent", exact=True).select_option(label="Sophie Durand")
-    page.get_by_role("button", name="Rechercher").click()
     results = page.locator("#resultats")
+    expect(results.get_by_role("status")).to_have_text("6 personnes")
+    # Choosing a filter refreshes the list (the « Rechercher » button without JavaScript).
+    page.get_by_label("Référent", exact=True).select_option(label="Sophie Durand")
     expect(results.get_by_role("status")).to_have_text("5 personnes")
     a11y.check(name="reaffectation-selection")
 
     for name in ["ARNAUD Léa", "CHEVALIER Léa", "FABRE Léa"]:
         page.get_by_label(f"Sélectionner {name}").check()
+    # Choosing the new référent leaves the list and its boxes as they are.
     page.get_by_label("Nouveau référent").select_option(
         label="Claire Martin – CCAS de Saint-Étienne"
     )
+    for name in ["ARNAUD Léa", "CHEVALIER Léa", "FABRE Léa"]:
+        expect(page.get_by_label(f"Sélectionner {name}")).to_be_checked()
     page.get_by_role("button", name="Réaffecter les personnes cochées").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer la réaffectation")
@@ -57,4 +62,4 @@ def test_the_manager_moves_three_chosen_people_to_another_referent(page, live_se
     expect(results.get_by_role("link", name="ARNAUD Léa")).to_have_count(0)
     a11y.check(name="reaffectation-apres")
     moved = Beneficiary.objects.assigned_to(claire).values_list("last_name", flat=True)
-    assert sorted(moved) == ["Arnaud", "Chevalier", "Fabre"]
+    assert sorted(moved) == ["Arnaud", "Chevalier", "Fabre", "Garnier"]
