@@ -218,6 +218,7 @@ class PeopleView(models.TextChoices):
     EXIT_FOLLOW_UPS = "exit_follow_ups", "suivis après sortie"
     EXPORT = "export", "export"
     REORIENTATIONS = "reorientations", "demandes de réorientation"
+    REASSIGNMENT = "reassignment", "réaffectation de personnes"
 
 
 class RefusedTarget(models.TextChoices):

@@ -142,7 +142,7 @@ class BeneficiaryForm(OnceFormMixin, LockVersionFormMixin, StyledFormMixin, form
         if not self.instance.pk and user is not None:
             # A new file is followed from the start: a manager's by a référent of their
             # structure (otherwise the manager would not see it), a pilot's possibly later.
-            referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+            referents = User.objects.assignable_referents()
             if user.role == Role.MANAGER:
                 referents = referents.filter(organisation_id=user.organisation_id)
             self.fields["referent"] = forms.ModelChoiceField(
@@ -475,6 +475,22 @@ class ReorientationDecisionForm(StyledFormMixin, forms.Form):
     )
 
 
+def assignable_referents_for(user, organisations=None):
+    """The référents `user` may name: in post (User.objects.assignable_referents), of the
+    manager's structure for a manager, of `organisations` (ids) when given (the organisme a
+    person is oriented to, the structure following them)."""
+    referents = User.objects.assignable_referents().select_related("organisation")
+    if user.role == Role.MANAGER:
+        referents = referents.filter(organisation_id=user.organisation_id)
+    if organisations:
+        referents = referents.filter(organisation_id__in=organisations)
+    return referents.order_by("last_name", "first_name")
+
+
+def referent_label(user):
+    return f"{user.get_full_name() or user} – {user.organisation}"
+
+
 class AssignmentForm(StyledFormMixin, forms.Form):
     prefix = "referent"
 
@@ -483,33 +499,85 @@ class AssignmentForm(StyledFormMixin, forms.Form):
     reason = forms.ChoiceField(label="Motif", choices=AssignmentReason.choices)
     note = forms.CharField(label="Précision", required=False, max_length=250)
 
+    def __init__(self, *args, user, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referent"].queryset = assignable_referents_for(user, organisations)
+        self.fields["referent"].label_from_instance = referent_label
+
+
+class ReassignTargetForm(StyledFormMixin, forms.Form):
+    """The référent who receives a selection of people (sent by GET: ?vers=)."""
+
+    vers = forms.ModelChoiceField(
+        label="Nouveau référent",
+        queryset=User.objects.none(),
+        error_messages={
+            "required": "Choisissez le nouveau référent.",
+            "invalid_choice": "Ce référent ne peut pas recevoir de personnes : choisissez-en "
+            "un autre, en poste.",
+        },
+    )
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        referents = User.objects.filter(role=Role.REFERENT, is_active=True).select_related(
-            "organisation"
-        )
-        if user.role == Role.MANAGER:
-            referents = referents.filter(organisation_id=user.organisation_id)
-        self.fields["referent"].queryset = referents.order_by("last_name", "first_name")
-        self.fields["referent"].label_from_instance = lambda u: (
-            f"{u.get_full_name() or u} – {u.organisation}"
-        )
+        self.fields["vers"].queryset = assignable_referents_for(user)
+        self.fields["vers"].label_from_instance = referent_label
 
 
-class ReassignAllForm(AssignmentForm):
-    prefix = "reaffectation"
-    from_referent = forms.ModelChoiceField(label="Personnes de", queryset=User.objects.none())
+class ReassignAllForm(ReassignTargetForm):
+    """All the people a référent follows now, to another one (sent by GET to the confirmation
+    page). The référents who have left are offered as the origin: their people are to move."""
 
-    field_order = ["from_referent", "referent", "start_date", "reason", "note"]
+    de = forms.ModelChoiceField(
+        label="Personnes de",
+        queryset=User.objects.none(),
+        error_messages={"required": "Choisissez le référent dont les personnes partent."},
+    )
+
+    field_order = ["de", "vers"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
-        self.fields["from_referent"].queryset = self.fields["referent"].queryset
-        self.fields["from_referent"].label_from_instance = self.fields[
-            "referent"
-        ].label_from_instance
-        self.fields["referent"].label = "Vers"
-        self.fields["reason"].initial = AssignmentReason.LEAVE
+        referents = User.objects.filter(role=Role.REFERENT).select_related("organisation")
+        if user.role == Role.MANAGER:
+            referents = referents.filter(organisation_id=user.organisation_id)
+        self.fields["de"].queryset = referents.order_by("last_name", "first_name")
+        self.fields["de"].label_from_instance = referent_label
+        self.fields["vers"].label = "Vers"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("de") and cleaned.get("de") == cleaned.get("vers"):
+            self.add_error("vers", "Choisissez deux référents différents.")
+        return cleaned
+
+
+class DepartureForm(StyledFormMixin, forms.Form):
+    """A référent of the structure who leaves, and when."""
+
+    prefix = "depart"
+
+    referent = forms.ModelChoiceField(
+        label="Référent qui part",
+        queryset=User.objects.none(),
+        error_messages={"required": "Choisissez le référent qui part."},
+    )
+    departed_on = forms.DateField(label="Date de départ", widget=DateInput, initial=today)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referent"].queryset = assignable_referents_for(user)
+        self.fields["referent"].label_from_instance = referent_label
+
+
+class ReassignConfirmForm(StyledFormMixin, forms.Form):
+    """When and why a selection of people changes référent."""
+
+    start_date = forms.DateField(label="À partir du", widget=DateInput, initial=today)
+    reason = forms.ChoiceField(
+        label="Motif", choices=AssignmentReason.choices, initial=AssignmentReason.CASELOAD
+    )
+    note = forms.CharField(label="Précision", required=False, max_length=250)
 
 
 class ContractForm(OnceFormMixin, LockVersionFormMixin, StyledFormMixin, forms.Form):

@@ -268,6 +268,11 @@ class BeneficiaryQuerySet(models.QuerySet):
     def assigned_to(self, user):
         return self.filter(pk__in=open_assignment_ids().filter(referent=user))
 
+    def followed_by(self, referent):
+        """The people `referent` follows now: an open assignment and no exit, as the caseload
+        counts them (`referents_with_caseload`)."""
+        return self.assigned_to(referent).filter(exit__isnull=True)
+
     def unassigned(self):
         return self.exclude(pk__in=open_assignment_ids()).filter(exit__isnull=True)
 
@@ -394,20 +399,27 @@ def late_condition(today, *, whole=False):
 
 
 def referents_with_caseload(user):
-    """The active référents a pilot (all of them) or a manager (those of their structure) looks
-    after, each with `caseload`: the people they follow now (an open assignment, no exit).
+    """The référents a pilot (all of them) or a manager (those of their structure) looks
+    after, each with `caseload`: the people they follow now (an open assignment, no exit), the
+    very people a reassignment of all of theirs moves. The référents who have left (departure
+    recorded, account deactivated) are kept while they still follow someone, to be moved.
     A queryset of User, heaviest first."""
-    referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+    referents = User.objects.filter(role=Role.REFERENT)
     if user.role == Role.MANAGER:
         referents = referents.filter(organisation_id=user.organisation_id)
-    return referents.annotate(
-        caseload=Count(
-            "assignments",
-            filter=Q(
-                assignments__end_date__isnull=True, assignments__beneficiary__exit__isnull=True
-            ),
+    return (
+        referents.annotate(
+            caseload=Count(
+                "assignments",
+                filter=Q(
+                    assignments__end_date__isnull=True,
+                    assignments__beneficiary__exit__isnull=True,
+                ),
+            )
         )
-    ).order_by("-caseload", "last_name")
+        .filter(Q(is_active=True, departed_on__isnull=True) | Q(caseload__gt=0))
+        .order_by("-caseload", "last_name")
+    )
 
 
 class HouseholdQuerySet(models.QuerySet):

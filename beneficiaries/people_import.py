@@ -317,7 +317,7 @@ class ReferentIndex:
 
     def load(self):
         self.by_username, self.by_name, self.by_pk = {}, {}, {}
-        referents = User.objects.filter(role=Role.REFERENT, is_active=True)
+        referents = User.objects.assignable_referents()
         if self.user.role != Role.PILOT:
             # A référent of another structure is not named: the same words as for no one.
             referents = referents.filter(organisation_id=self.user.organisation_id)
@@ -1267,9 +1267,7 @@ class _Writer:
         if wanted:
             self.referents.update(
                 (referent.pk, referent)
-                for referent in User.objects.filter(
-                    pk__in=wanted, role=Role.REFERENT, is_active=True
-                )
+                for referent in User.objects.assignable_referents().filter(pk__in=wanted)
                 if self.is_pilot or referent.organisation_id == self.user.organisation_id
             )
         self.stale.extend(

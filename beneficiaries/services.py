@@ -54,6 +54,7 @@ from beneficiaries.models import (
 from beneficiaries.search import identity_keys, search_key
 from pti.bulk import insert_rows, update_rows
 from pti.enums import Role
+from pti.models import User
 from pti.services import check_lock_version, save_with_lock
 
 # A prescription in these states is part of a parcours still going on.
@@ -384,11 +385,47 @@ def beneficiary_update(
 # --- Référents -------------------------------------------------------------------------------
 
 
+# A bulk reassignment is done in the request up to this many people (a few seconds at most);
+# a larger selection is refused with a message asking to narrow it.
+REASSIGN_MAX_PEOPLE = 500
+
+_OTHER_ORGANISME = (
+    "{referent} n'est pas un référent de l'organisme vers lequel la personne est orientée : "
+    "{names}."
+)
+_OTHER_ORGANISME_MANY = (
+    "{referent} n'est pas un référent de l'organisme vers lequel ces personnes sont orientées : "
+    "{names}. Retirez-les de la sélection ou choisissez un autre référent."
+)
+
+
 def _check_referent(referent, by):
     if referent.role != Role.REFERENT or not referent.is_active:
         raise ValidationError(f"{referent} n'est pas un référent en activité.")
+    if referent.departed_on is not None:
+        raise ValidationError(
+            f"{referent} a quitté sa structure : choisissez un référent en poste."
+        )
     if by.role == Role.MANAGER and referent.organisation_id != by.organisation_id:
         raise ValidationError("Vous ne pouvez désigner qu'un référent de votre structure.")
+
+
+def _referent_fits(referent, oriented_to, by):
+    """Whether `referent` may follow a person oriented to the organisation `oriented_to` (an
+    id, None when not oriented yet), named by `by`: a référent of that organisme, or of the
+    manager's own structure (which follows the person or to which they are oriented)."""
+    if oriented_to is None or referent.organisation_id == oriented_to:
+        return True
+    return by.role == Role.MANAGER and referent.organisation_id == by.organisation_id
+
+
+def people_names(people, shown=5):
+    """« DUPONT Jean, MARTIN Léa et 3 autres »: the first `shown` of `people` by name."""
+    names = [f"{p.last_name.upper()} {p.first_name}" for p in people]
+    if len(names) <= shown:
+        return ", ".join(names)
+    rest = len(names) - shown
+    return f"{', '.join(names[:shown])} et {rest} autre{'s' if rest > 1 else ''}"
 
 
 @transaction.atomic
@@ -398,6 +435,13 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
     _not_in_future(start_date, "La date de désignation")
     check_event_dates(_lock_person(beneficiary.pk), start_date=start_date)
     current = ReferentAssignment.objects.open().filter(beneficiary=beneficiary).first()
+    oriented_to = (
+        OrientationDecision.objects.filter(beneficiary=beneficiary, is_current=True)
+        .values_list("organisme_id", flat=True)
+        .first()
+    )
+    if not _referent_fits(referent, oriented_to, by):
+        raise ValidationError(_OTHER_ORGANISME.format(referent=referent, names=str(beneficiary)))
     if current is not None:
         if current.referent_id == referent.pk:
             raise ValidationError(f"{referent} est déjà le référent de cette personne.")
@@ -421,25 +465,109 @@ def referent_assign(*, beneficiary, referent, start_date, reason, by, note=""):
 
 
 @transaction.atomic
-def referent_reassign_all(*, from_referent, to_referent, start_date, reason, by, note=""):
-    """Move every person of one référent to another (leave, departure). Returns how many."""
-    _check_referent(to_referent, by)
-    if by.role == Role.MANAGER and from_referent.organisation_id != by.organisation_id:
+def referent_record_departure(*, referent, departed_on, by):
+    """Record that `referent` leaves (or has left) on `departed_on` (a date): from now on no
+    one is assigned to them (User.objects.assignable_referents); those they follow stay
+    theirs until moved. A manager records it for a référent of their structure, a pilot for
+    any. Raises ValidationError otherwise, or when a departure is already recorded. Returns
+    the referent, locked and saved."""
+    referent = User.objects.select_for_update().get(pk=referent.pk)
+    if referent.role != Role.REFERENT:
+        raise ValidationError(f"{referent} n'est pas un référent.")
+    if by.role == Role.MANAGER and referent.organisation_id != by.organisation_id:
         raise ValidationError("Ce référent n'est pas de votre structure.")
-    if from_referent.pk == to_referent.pk:
-        raise ValidationError("Choisissez deux référents différents.")
-    _not_in_future(start_date, "La date de réaffectation")
-    current = list(
-        ReferentAssignment.objects.open().filter(referent=from_referent).select_for_update()
-    )
-    if any(a.start_date > start_date for a in current):
+    if by.role not in (Role.MANAGER, Role.PILOT):
+        raise ValidationError("Seuls les responsables et les pilotes déclarent un départ.")
+    if referent.departed_on is not None:
         raise ValidationError(
-            "Certaines désignations commencent après cette date : choisissez une date plus tardive."
+            f"Le départ de {referent} est déjà enregistré (le {referent.departed_on:%d/%m/%Y})."
         )
-    ReferentAssignment.objects.filter(pk__in=[a.pk for a in current]).update(end_date=start_date)
+    referent.departed_on = departed_on
+    referent.full_clean()
+    referent.save(update_fields=["departed_on"])
+    return referent
+
+
+@transaction.atomic
+def referent_reassign_people(*, people_ids, to_referent, start_date, reason, by, note=""):
+    """Move exactly the people `people_ids` (Beneficiary ids) to `to_referent` from
+    `start_date`: each current assignment ends that day and a new one opens, each file traced
+    (« référent réaffecté »). People not yet followed get their first assignment. Returns how
+    many were moved, always len(set(people_ids)).
+
+    All or nothing (one transaction, the people and their assignments locked); raises
+    ValidationError, nothing moved, when: the selection is empty or above
+    REASSIGN_MAX_PEOPLE; one of the ids is outside `by`'s scope (Beneficiary.visible_to);
+    `to_referent` is not an active référent, has departed, or (for a manager) is of another
+    structure; someone has left the dispositif (an exit), is anonymised, or is followed by
+    `to_referent` already; `to_referent` is not of the organisme the person is oriented to
+    (a manager may name one of their structure) (naming them); a current assignment starts after
+    `start_date`. CASF L262-27: the référent is named by the organisme of the orientation."""
+    _check_referent(to_referent, by)
+    _not_in_future(start_date, "La date de réaffectation")
+    ids = set(people_ids)
+    if not ids:
+        raise ValidationError("Sélectionnez au moins une personne.")
+    if len(ids) > REASSIGN_MAX_PEOPLE:
+        raise ValidationError(
+            f"Vous avez sélectionné {len(ids)} personnes : on ne peut en réaffecter que "
+            f"{REASSIGN_MAX_PEOPLE} à la fois. Filtrez la liste pour réduire la sélection."
+        )
+    people = list(
+        Beneficiary.objects.visible_to(by)
+        .filter(pk__in=ids)
+        .select_for_update(of=("self",))
+        .order_by("last_name", "first_name", "pk")
+    )
+    if len(people) != len(ids):
+        outside = len(ids) - len(people)
+        raise ValidationError(
+            f"{outside} des personnes choisies "
+            f"{'ne sont' if outside > 1 else 'n’est'} pas dans votre périmètre : "
+            "personne n'a été réaffecté."
+        )
+    current = {
+        a.beneficiary_id: a
+        for a in ReferentAssignment.objects.open()
+        .filter(beneficiary_id__in=ids)
+        .select_for_update()
+    }
+    oriented = dict(
+        OrientationDecision.objects.filter(is_current=True, beneficiary_id__in=ids).values_list(
+            "beneficiary_id", "organisme_id"
+        )
+    )
+    exited = set(
+        Exit.objects.filter(beneficiary_id__in=ids).values_list("beneficiary_id", flat=True)
+    )
+    refusals = [
+        (
+            [p for p in people if p.pk in exited or p.anonymised_on],
+            "Ces personnes ont quitté le dispositif : {names}. Retirez-les de la sélection.",
+        ),
+        (
+            [p for p in people if p.pk in current and current[p.pk].referent_id == to_referent.pk],
+            f"Ces personnes sont déjà suivies par {to_referent} : {{names}}.",
+        ),
+        (
+            [p for p in people if not _referent_fits(to_referent, oriented.get(p.pk), by)],
+            _OTHER_ORGANISME_MANY.replace("{referent}", str(to_referent)),
+        ),
+        (
+            [p for p in people if p.pk in current and current[p.pk].start_date > start_date],
+            "Le référent actuel de ces personnes a été désigné après cette date : {names}. "
+            "Choisissez une date plus tardive.",
+        ),
+    ]
+    for concerned, message in refusals:
+        if concerned:
+            raise ValidationError(message.format(names=people_names(concerned)))
+    ReferentAssignment.objects.filter(pk__in=[a.pk for a in current.values()]).update(
+        end_date=start_date
+    )
     ReferentAssignment.objects.bulk_create(
         ReferentAssignment(
-            beneficiary_id=a.beneficiary_id,
+            beneficiary=person,
             referent=to_referent,
             structure_id=to_referent.organisation_id,
             start_date=start_date,
@@ -447,18 +575,18 @@ def referent_reassign_all(*, from_referent, to_referent, start_date, reason, by,
             note=note,
             assigned_by=by,
         )
-        for a in current
+        for person in people
     )
     FileAccess.objects.bulk_create(
         FileAccess(
-            beneficiary_id=a.beneficiary_id,
+            beneficiary=person,
             user=by,
             operation=FileOperation.UPDATE,
             what="référent réaffecté",
         )
-        for a in current
+        for person in people
     )
-    return len(current)
+    return len(people)
 
 
 # --- Orientation -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -107,10 +107,21 @@ def _rows_with_dues(page, today):
     return page
 
 
-def _people_listing(request, *, people, view, template, extra=None):
+def _people_listing(
+    request,
+    *,
+    people,
+    view,
+    template,
+    extra=None,
+    partial="beneficiaries/includes/people_table.html",
+    ignored=(),
+):
     """A list of people with the search and filters of BeneficiaryFilter, traced. A search is
     posted and answered by a redirection to a URL that carries a handle instead of the text
-    (pti.searches): no name, CAF number or birth date ever travels in a URL."""
+    (pti.searches): no name, CAF number or birth date ever travels in a URL. `partial` is the
+    fragment an htmx request gets; `ignored` the parameters of the URL that are not filters
+    (left out of the pages' links and of `query_fields`, the filters as (name, value) pairs)."""
     if request.method == "POST":
         fields = [*BeneficiaryFilter.base_filters, "page"]
         query = searches.redirect_query(request, text_field="q", fields=fields)
@@ -119,6 +130,8 @@ def _people_listing(request, *, people, view, template, extra=None):
     params, expired = searches.resolved_query(request, text_field="q")
     if expired:
         messages.info(request, "Cette recherche n'est plus disponible : saisissez-la à nouveau.")
+    for name in ignored:
+        params.pop(name, None)
     filterset = BeneficiaryFilter(
         params or None, queryset=people.with_followup(), user=request.user, today=today
     )
@@ -131,11 +144,18 @@ def _people_listing(request, *, people, view, template, extra=None):
         shown=len(page.object_list),
         total=page.paginator.count,
     )
-    context = {"filter": filterset, "page": _rows_with_dues(page, today), "query": query}
+    context = {
+        "filter": filterset,
+        "page": _rows_with_dues(page, today),
+        "query": query,
+        "query_fields": [
+            (name, value) for name, values in QueryDict(query).lists() for value in values
+        ],
+        "selectable": False,
+        "check_all": False,
+    }
     context.update(extra or {})
-    return render(
-        request, "beneficiaries/includes/people_table.html" if request.htmx else template, context
-    )
+    return render(request, partial if request.htmx else template, context)
 
 
 # --- Lists -------------------------------------------------------------------------------------
@@ -338,7 +358,14 @@ def file_context(request, person, bound=None):
             prescriptions=[p for p in prescriptions if p.status == PrescriptionStatus.STARTED]
         ),
         "orientation_form": people_forms.OrientationForm(),
-        "assignment_form": people_forms.AssignmentForm(user=user)
+        "assignment_form": people_forms.AssignmentForm(
+            user=user,
+            # A pilot names a référent of the organisme the person is oriented to; a manager
+            # one of their structure (AssignmentForm), which follows the person.
+            organisations={o.organisme_id for o in orientations if o.is_current}
+            if user.role == Role.PILOT
+            else None,
+        )
         if user.role in ASSIGNERS
         else None,
         "progress_form": people_forms.ObstacleProgressForm(),
@@ -1230,30 +1257,18 @@ def file_accesses(request, pk):
 
 
 @role_required(ASSIGNERS)
-@require_http_methods(["GET", "POST"])
+@require_GET
 def caseload(request):
-    """The structure's référents with how many people each follows, and who is not assigned."""
+    return _caseload_page(request)
+
+
+def _caseload_page(request, departure_form=None):
+    """The structure's référents with how many people each follows (those who have left too,
+    while they still follow someone), and who is not assigned. The tool « Réaffecter toutes les
+    personnes d'un référent » goes to the confirmation page of `reassign_confirm`."""
     user = request.user
     referents = list(referents_with_caseload(user).select_related("organisation"))
     threshold = settings.PTI_CASELOAD_THRESHOLD
-    form = people_forms.ReassignAllForm(request.POST or None, user=user)
-    if form.is_valid():
-        try:
-            moved = services.referent_reassign_all(
-                from_referent=form.cleaned_data["from_referent"],
-                to_referent=form.cleaned_data["referent"],
-                start_date=form.cleaned_data["start_date"],
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
-                by=user,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(
-                request, f"{moved} personne(s) réaffectée(s) à {form.cleaned_data['referent']}."
-            )
-            return redirect("beneficiaries:caseload")
     unassigned = (
         people_of(user)
         .unassigned()
@@ -1271,11 +1286,228 @@ def caseload(request):
         "referents": referents,
         "threshold": threshold,
         "over_threshold": sum(1 for referent in referents if referent.caseload > threshold),
-        "form": form,
+        "form": people_forms.ReassignAllForm(user=user),
+        "departure_form": departure_form or people_forms.DepartureForm(user=user),
         "page": page,
         "query": query,
     }
-    return render(request, "beneficiaries/caseload.html", context, status=form_error_status(form))
+    return render(
+        request,
+        "beneficiaries/caseload.html",
+        context,
+        status=form_error_status(departure_form) if departure_form else 200,
+    )
+
+
+@role_required(ASSIGNERS)
+@require_POST
+def referent_departure(request):
+    """Record that a référent of the structure leaves (services.referent_record_departure):
+    back to the caseload, where they stay listed while they follow people, to be moved."""
+    form = people_forms.DepartureForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            referent = services.referent_record_departure(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Départ de {referent} enregistré : plus personne ne lui sera confié. "
+                "Réaffectez les personnes qu'il ou elle suit encore.",
+            )
+            return redirect("beneficiaries:caseload")
+    return _caseload_page(request, departure_form=form)
+
+
+# Not filters: the selection and the choices of the reassignment pages.
+SELECTION_PARAMETERS = ("cocher", "vers", "personne", "selection", "de")
+# The confirmation page names this many people, then « et N autres ».
+CONFIRMATION_SHOWN = 50
+
+
+@role_required(ASSIGNERS)
+@require_http_methods(["GET", "POST"])
+def reassign_select(request):
+    """« Réaffecter des personnes »: the people list with its filters and search, a box per
+    row (all of the page's checked with ?cocher=page), the new référent; the selection goes by
+    GET to `reassign_confirm`, the checked people or the whole filtered list."""
+    return _people_listing(
+        request,
+        people=people_of(request.user),
+        view=PeopleView.REASSIGNMENT,
+        template="beneficiaries/reassign_select.html",
+        partial="beneficiaries/includes/reassign_results.html",
+        ignored=SELECTION_PARAMETERS,
+        extra={
+            "selectable": True,
+            "check_all": request.GET.get("cocher") == "page",
+            "exportable": False,
+            "breadcrumb": [("Référents", reverse("beneficiaries:caseload"))],
+            "target_form": people_forms.ReassignTargetForm(
+                initial={"vers": request.GET.get("vers")}, user=request.user
+            ),
+        },
+    )
+
+
+def _ids(values):
+    """The whole numbers of `values` (strings), anything else left out."""
+    return {int(value) for value in values if value.isdigit()}
+
+
+def _filters_query(request):
+    """The filters of the request (the search as its handle), without the selection."""
+    query = request.GET.copy()
+    for name in (*SELECTION_PARAMETERS, "page"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+class _Refused(Exception):
+    """The selection cannot be confirmed: `message` says why, `url` where to go back."""
+
+    def __init__(self, message, url):
+        super().__init__(message)
+        self.url = url
+
+
+def _chosen_people(request, target):
+    """The people chosen on the list (GET): ?de=<référent> all those the référent follows now,
+    ?selection=liste the whole filtered list, otherwise the ids checked (?personne=). Returns
+    (ids to move, how many were set aside: left the dispositif or followed by `target`
+    already, the query string of the list to go back to). Raises _Refused."""
+    user = request.user
+    people = people_of(user)
+    back = reverse("beneficiaries:reassign")
+    if "de" in request.GET:
+        form = people_forms.ReassignAllForm(request.GET, user=user)
+        if not form.is_valid():
+            errors = [str(e) for field in form.errors.values() for e in field]
+            raise _Refused(" ".join(errors), reverse("beneficiaries:caseload"))
+        origin = form.cleaned_data["de"]
+        chosen = people.followed_by(origin)
+        query = QueryDict(mutable=True)
+        query["referent"] = origin.pk
+        filters = query.urlencode()
+    elif request.GET.get("selection") == "liste":
+        params, expired = searches.resolved_query(request, text_field="q")
+        filters = _filters_query(request)
+        if expired:
+            raise _Refused("Cette recherche n'est plus disponible : saisissez-la à nouveau.", back)
+        for name in SELECTION_PARAMETERS:
+            params.pop(name, None)
+        filterset = BeneficiaryFilter(
+            params, queryset=people.with_followup(), user=user, today=timezone.localdate()
+        )
+        chosen = people.filter(pk__in=filterset.qs.order_by().values("pk"))
+    else:
+        filters = _filters_query(request)
+        ids = _ids(request.GET.getlist("personne"))
+        if not ids:
+            raise _Refused(
+                "Cochez au moins une personne, ou sélectionnez toute la liste filtrée.",
+                f"{back}?{filters}",
+            )
+        chosen = people.filter(pk__in=ids)
+        outside = len(ids) - chosen.count()
+        if outside:
+            raise _Refused(
+                f"{outside} des personnes choisies "
+                f"{'ne sont' if outside > 1 else 'n’est'} pas dans votre périmètre : "
+                "personne n'a été réaffecté.",
+                f"{back}?{filters}",
+            )
+    total = chosen.count()
+    moving = chosen.filter(exit__isnull=True).exclude(
+        pk__in=ReferentAssignment.objects.open().filter(referent=target).values("beneficiary_id")
+    )
+    count = moving.count()
+    if count > services.REASSIGN_MAX_PEOPLE:
+        raise _Refused(
+            f"La sélection compte {french_number(count)} personnes : on ne peut en réaffecter "
+            f"que {services.REASSIGN_MAX_PEOPLE} à la fois. Filtrez la liste (par territoire, "
+            "par parcours…) pour la réduire.",
+            f"{back}?{filters}",
+        )
+    if not count:
+        raise _Refused(
+            f"Aucune personne à réaffecter : celles choisies sont sorties du dispositif ou "
+            f"déjà suivies par {target}.",
+            f"{back}?{filters}",
+        )
+    return list(moving.values_list("pk", flat=True)), total - count, filters
+
+
+@role_required(ASSIGNERS)
+@require_http_methods(["GET", "POST"])
+def reassign_confirm(request):
+    """The confirmation of a reassignment: how many people, who (the first
+    CONFIRMATION_SHOWN, then « et N autres »), from when and why. GET comes from the list
+    (`reassign_select`) or the caseload (`?de=`); POST moves exactly the people listed, ids
+    scoped again by the service (services.referent_reassign_people), and says how many."""
+    user = request.user
+    data = request.POST if request.method == "POST" else request.GET
+    target_form = people_forms.ReassignTargetForm(data, user=user)
+    if not target_form.is_valid():
+        messages.error(request, target_form.errors["vers"][0])
+        if "de" in data:  # from the caseload's tool
+            return redirect("beneficiaries:caseload")
+        return redirect(f"{reverse('beneficiaries:reassign')}?{_filters_query(request)}")
+    target = target_form.cleaned_data["vers"]
+    form = people_forms.ReassignConfirmForm(request.POST or None)
+    if request.method == "POST":
+        ids = _ids(request.POST.getlist("personne"))
+        set_aside = 0
+        filters = QueryDict(request.POST.get("retour", "")).urlencode()
+        if form.is_valid():
+            try:
+                moved = services.referent_reassign_people(
+                    people_ids=ids, to_referent=target, by=user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"{moved} personne{'s' if moved > 1 else ''} "
+                    f"réaffectée{'s' if moved > 1 else ''} à {target}.",
+                )
+                return redirect(f"{reverse('beneficiaries:reassign')}?{filters}")
+    else:
+        try:
+            ids, set_aside, filters = _chosen_people(request, target)
+        except _Refused as refusal:
+            messages.error(request, str(refusal))
+            return redirect(refusal.url)
+    people = people_of(user).filter(pk__in=ids)
+    shown = list(
+        people.select_related("household__territory").order_by("last_name", "first_name", "pk")[
+            :CONFIRMATION_SHOWN
+        ]
+    )
+    count = len(ids)
+    traces.record_list_access(
+        user=user, view=PeopleView.REASSIGNMENT, shown=len(shown), total=max(count, len(shown))
+    )
+    context = {
+        "target": target,
+        "ids": sorted(ids),
+        "count": count,
+        "shown": shown,
+        "others": max(count - len(shown), 0),
+        "set_aside": set_aside,
+        "form": form,
+        "retour": filters,
+        "back_url": f"{reverse('beneficiaries:reassign')}?{filters}",
+        "breadcrumb": [
+            ("Référents", reverse("beneficiaries:caseload")),
+            ("Réaffecter des personnes", f"{reverse('beneficiaries:reassign')}?{filters}"),
+        ],
+    }
+    return render(
+        request, "beneficiaries/reassign_confirm.html", context, status=form_error_status(form)
+    )
 
 
 # --- Operators ---------------------------------------------------------------------------------

@@ -35,12 +35,12 @@ class PtiUserAdmin(UserAdmin):
         "has_second_factor",
         "must_change_password",
     ]
-    list_filter = ["role", "is_active", "organisation__kind", "must_change_password"]
+    list_filter = ["role", "is_active", "organisation__kind", "must_change_password", "departed_on"]
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation"]
     fieldsets = [
         *UserAdmin.fieldsets,
-        ("Rôle dans le PTI", {"fields": ["role", "organisation"]}),
+        ("Rôle dans le PTI", {"fields": ["role", "organisation", "departed_on"]}),
         ("Connexion", {"fields": ["must_change_password"]}),
     ]
     add_fieldsets = [

@@ -38,6 +38,11 @@ class PtiUserManager(UserManager):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 
+    def assignable_referents(self):
+        """The référents who may be named for a person: an active account and no departure
+        recorded (`User.departed_on`). A departed référent stays in the people's history."""
+        return self.filter(role=Role.REFERENT, is_active=True, departed_on__isnull=True)
+
 
 # --- Models ----------------------------------------------------------------------------
 
@@ -218,6 +223,14 @@ class User(AbstractUser):
         default=False,
         help_text="À sa prochaine connexion, la personne devra choisir son propre mot de passe.",
     )
+    # A référent who leaves (or has left) the structure: no one is assigned to them any more,
+    # the people they still follow are shown on the caseload page to be moved.
+    departed_on = models.DateField(
+        "départ le",
+        null=True,
+        blank=True,
+        help_text="Un référent parti ne reçoit plus de personnes ; il reste dans l'historique.",
+    )
 
     objects = PtiUserManager()
 
@@ -234,10 +247,20 @@ class User(AbstractUser):
                 name="user_organisation_required_for_role",
                 violation_error_message="Ce rôle demande une organisation de rattachement.",
             ),
+            models.CheckConstraint(
+                condition=Q(departed_on__isnull=True) | Q(role=Role.REFERENT),
+                name="user_departure_of_referent_only",
+                violation_error_message="Seul un référent peut être déclaré parti.",
+            ),
         ]
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    @property
+    def has_departed(self):
+        """A référent who left: departure recorded or account deactivated."""
+        return self.departed_on is not None or not self.is_active
 
     @property
     def is_pilot(self):

@@ -291,6 +291,11 @@ ROUTES = {
     "beneficiaries:orientation_add": (lambda w: [w["person"].pk], POST, person(ASSIGNERS, 422)),
     "beneficiaries:referent_assign": (lambda w: [w["person"].pk], POST, person(ASSIGNERS, 422)),
     "beneficiaries:caseload": (lambda w: [], GET, roles(ASSIGNERS, 200)),
+    "beneficiaries:reassign": (lambda w: [], GET, roles(ASSIGNERS, 200)),
+    # An empty form: refused with its message (422).
+    "beneficiaries:referent_departure": (lambda w: [], POST, roles(ASSIGNERS, 422)),
+    # Without a référent chosen, back to the list with a message.
+    "beneficiaries:reassign_confirm": (lambda w: [], POST, roles(ASSIGNERS, 302)),
     "beneficiaries:journal": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:refused_accesses": (lambda w: [], GET, roles(PILOT, 200)),
     "beneficiaries:operator_inbox": (lambda w: [], GET, roles(OPERATOR, 200)),

@@ -399,7 +399,7 @@ def test_an_assignment_in_the_future_is_refused(person, referent):
     assert not ReferentAssignment.objects.exists()
 
 
-def test_referent_reassign_all_moves_every_open_assignment():
+def test_referent_reassign_people_moves_exactly_the_people_given():
     pilot = UserFactory(pilot=True)
     leaving = UserFactory(referent=True)
     taking_over = UserFactory(referent=True)
@@ -415,8 +415,8 @@ def test_referent_reassign_all_moves_every_open_assignment():
     ReferentAssignmentFactory(beneficiary=past.beneficiary, referent=other)
     FileAccess.objects.all().delete()
 
-    count = services.referent_reassign_all(
-        from_referent=leaving,
+    count = services.referent_reassign_people(
+        people_ids=[p.pk for p in moved],
         to_referent=taking_over,
         start_date=D(2025, 2, 3),
         reason=AssignmentReason.DEPARTURE,
@@ -444,19 +444,20 @@ def test_referent_reassign_all_moves_every_open_assignment():
     }
 
 
-def test_referent_reassign_all_to_the_same_referent_is_refused(referent):
-    ReferentAssignmentFactory(referent=referent)
+def test_referent_reassign_people_already_followed_by_the_referent_is_refused(referent):
+    assignment = ReferentAssignmentFactory(referent=referent)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.referent_reassign_all(
-            from_referent=referent,
+        services.referent_reassign_people(
+            people_ids=[assignment.beneficiary_id],
             to_referent=referent,
             start_date=D(2025, 2, 3),
             reason=AssignmentReason.LEAVE,
             by=UserFactory(pilot=True),
         )
 
-    assert messages(excinfo) == "Choisissez deux référents différents."
+    name = f"{assignment.beneficiary.last_name.upper()} Camille"
+    assert messages(excinfo) == f"Ces personnes sont déjà suivies par {referent} : {name}."
     assert ReferentAssignment.objects.get().end_date is None
 
 

@@ -296,29 +296,6 @@ def test_a_contract_with_fewer_hours_needs_a_reason(client_as, sophie):
 # --- Managers ------------------------------------------------------------------------------------
 
 
-def test_a_manager_reassigns_every_person_of_a_referent_on_leave(client_as, ccas, sophie):
-    marc = UserFactory(referent=True, organisation=ccas)
-    people = [follow(sophie) for _ in range(3)]
-    manager = client_as(UserFactory(manager=True, organisation=ccas))
-    response = manager.post(
-        reverse("beneficiaries:caseload"),
-        {
-            "reaffectation-from_referent": sophie.pk,
-            "reaffectation-referent": marc.pk,
-            "reaffectation-start_date": TODAY.isoformat(),
-            "reaffectation-reason": "leave",
-        },
-        follow=True,
-    )
-    assert "3 personne(s) réaffectée(s)" in messages_of(response)[0]
-    for person in people:
-        assert (
-            ReferentAssignment.objects.get(beneficiary=person, end_date__isnull=True).referent
-            == marc
-        )
-        assert ReferentAssignment.objects.filter(beneficiary=person).count() == 2
-
-
 def test_the_caseload_flags_referents_above_the_threshold(client_as, ccas, sophie, settings):
     settings.PTI_CASELOAD_THRESHOLD = 2
     for _ in range(3):
