@@ -105,7 +105,8 @@ def test_pilot_edits_the_amendment_records_the_answers_closes_the_round_and_down
     expect(page.get_by_role("heading", name="Refus (1)")).to_be_visible()
     expect(page.get_by_text("Caisse d'allocations familiales de la Loire – motif")).to_be_visible()
     a11y.check(name="cloturer-signature")
-    page.get_by_role("button", name="Clôturer et déclarer le pacte signé").click()
+    # Signing renders the signed PDF once (at once in tests): give WeasyPrint time.
+    page.get_by_role("button", name="Clôturer et déclarer le pacte signé").click(timeout=120_000)
     expect(page.locator(".pti-messages")).to_contain_text("La signature est close")
     a11y.check(name="avenant-signe")
 
