@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse
 
 from actions.enums import (
     ApplicationDecision,
@@ -145,6 +146,26 @@ class DecisionForm(StyledFormMixin, forms.Form):
     decided_on = forms.DateField(label="Date de la décision", widget=DateInput)
 
 
+def narrow_action_choices(field, operator_id, checked=()):
+    """Offer in the « Actions financées » field `field` only the actions of the operator
+    `operator_id` (none until an operator is chosen), plus those `checked` (pks) so that a
+    wrong choice stays visible beside its error. Every action stays valid for the field, so
+    that a wrong one is refused by AgreementForm.clean with a French message naming it."""
+    field.queryset = Action.objects.order_by("title")
+    offered = Action.objects.none()
+    if operator_id:
+        offered = Action.objects.filter(operator_id=operator_id)
+    checked_ids = [int(pk) for pk in checked if str(pk).isdigit()]
+    if checked_ids:
+        offered = offered | Action.objects.filter(pk__in=checked_ids)
+    field.widget.choices = [(action.pk, str(action)) for action in offered.order_by("title")]
+    field.help_text = (
+        "Les actions de l'opérateur choisi."
+        if operator_id
+        else "Choisissez d'abord l'opérateur : ses actions s'afficheront ici."
+    )
+
+
 class AgreementForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     actions = forms.ModelMultipleChoiceField(
         label="Actions financées",
@@ -161,12 +182,18 @@ class AgreementForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["operator"].queryset = Organisation.objects.active()
-        operator_id = self.data.get("operator") or self.instance.operator_id
-        actions = Action.objects.order_by("title")
-        self.fields["actions"].queryset = (
-            actions.filter(operator_id=operator_id) if operator_id else actions
+        self.fields["operator"].template_name = "actions/includes/agreement_operator_field.html"
+        self.fields["operator"].widget.attrs.update(
+            {
+                "hx-get": reverse("actions:agreement_action_choices"),
+                "hx-target": "#actions-de-l-operateur",
+                "hx-swap": "outerHTML",
+                "hx-trigger": "change",
+            }
         )
-        self.fields["actions"].help_text = "Les actions de l'opérateur choisi."
+        self.fields["actions"].template_name = "actions/includes/agreement_actions_field.html"
+        self.operator_id = self._operator_id()
+        narrow_action_choices(self.fields["actions"], self.operator_id, self._checked_actions())
         ordinals = ["1re", "2e", "3e", "4e"]
         for offset, ordinal in enumerate(ordinals):
             self.fields[f"amount_{offset}"] = forms.DecimalField(
@@ -181,8 +208,33 @@ class AgreementForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
             for amount in self.instance.amounts.all():
                 self.initial[f"amount_{amount.year - self.instance.start_year}"] = amount.amount
 
+    def _operator_id(self):
+        """The operator chosen: posted, asked for (the « Choisir l'opérateur » step), or the
+        agreement's; None when none is chosen yet."""
+        value = self.data.get("operator") or self.initial.get("operator")
+        if value in (None, ""):
+            return self.instance.operator_id
+        try:
+            return int(getattr(value, "pk", value))
+        except (TypeError, ValueError):
+            return None
+
+    def _checked_actions(self):
+        if self.is_bound:
+            return self.data.getlist("actions") if hasattr(self.data, "getlist") else []
+        return [getattr(a, "pk", a) for a in self.initial.get("actions") or []]
+
     def clean(self):
         cleaned = super().clean()
+        operator = cleaned.get("operator")
+        if operator is not None:
+            for action in cleaned.get("actions") or []:
+                if action.operator_id != operator.pk:
+                    self.add_error(
+                        "actions",
+                        f"« {action.title} » n'est pas une action de {operator} : une "
+                        "convention ne finance que les actions de son opérateur.",
+                    )
         start, end = cleaned.get("start_year"), cleaned.get("end_year")
         if start and end and not 0 <= end - start <= 3:
             self.add_error("end_year", "Une convention pluriannuelle couvre de 1 à 4 années.")

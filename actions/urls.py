@@ -21,6 +21,11 @@ urlpatterns = [
     path("candidatures/<int:pk>/decision/", views.application_decide, name="application_decide"),
     path("conventions-pluriannuelles/", views.agreement_list, name="agreement_list"),
     path("conventions-pluriannuelles/nouvelle/", views.agreement_edit, name="agreement_create"),
+    path(
+        "conventions-pluriannuelles/actions-de-l-operateur/",
+        views.agreement_action_choices,
+        name="agreement_action_choices",
+    ),
     path("conventions-pluriannuelles/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path(
         "conventions-pluriannuelles/<int:pk>/modifier/",

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions import services
 from actions.filters import ActionAdminFilter, CatalogueFilter
@@ -359,7 +359,12 @@ def agreement_list(request):
 @require_http_methods(["GET", "POST"])
 def agreement_edit(request, pk=None):
     agreement = get_object_or_404(FundingAgreement, pk=pk) if pk else None
-    form = AgreementForm(request.POST or None, instance=agreement)
+    if request.POST.get("etape") == "operateur":
+        # Without JavaScript: « Choisir l'opérateur » shows the form again, as typed, with
+        # that operator's actions; nothing is saved and nothing is refused yet.
+        form = AgreementForm(initial=typed_values(request.POST), instance=agreement)
+    else:
+        form = AgreementForm(request.POST or None, instance=agreement)
     if form.is_valid():
         values = {f: form.cleaned_data[f] for f in AgreementForm.Meta.fields}
         try:
@@ -384,6 +389,23 @@ def agreement_edit(request, pk=None):
         cancel_url=reverse("actions:agreement_list"),
         status=form_error_status(form),
     )
+
+
+def typed_values(data):
+    """What a posted form held, as a form's `initial` (lists only for the actions)."""
+    return {
+        key: values if key == "actions" else values[-1]
+        for key, values in data.lists()
+        if key not in ("csrfmiddlewaretoken", "etape")
+    }
+
+
+@role_required(PILOTS)
+@require_GET
+def agreement_action_choices(request):
+    """The « Actions financées » field for the operator `?operator=` (htmx, on change)."""
+    form = AgreementForm(initial={"operator": request.GET.get("operator") or None})
+    return HttpResponse(form["actions"].as_field_group())
 
 
 @role_required(PILOTS)

@@ -259,8 +259,7 @@ class PactForm(LockVersionFormMixin, StyledFormMixin, forms.ModelForm):
         start, end = cleaned.get("period_start"), cleaned.get("period_end")
         if start and end and end < start:
             self.add_error("period_end", "La dernière année doit suivre la première.")
-        if start and end and end - start > 9:
-            self.add_error("period_end", "Un pacte couvre au plus dix ans.")
+        # At most ten years: Pact.clean (Pact.period_error), run by the model form.
         return cleaned
 
 

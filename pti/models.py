@@ -402,8 +402,41 @@ class Pact(LockVersioned):
         "amends_id",
     ]
 
+    # A pact is concluded for a few years (the PDI's horizon); a version never commits the
+    # parties for more than this many years from the year it takes effect.
+    MAX_PERIOD_YEARS = 10
+
+    def period_error(self, period_start, period_end):
+        """The French message refusing the period `period_start`-`period_end` (years, ints)
+        for this version, or None when it is valid.
+
+        The first version covers at most ten years of its own period. An amendment takes
+        effect when it is signed, not in the first year of the pact it amends: its ten years
+        run from the year it takes effect (the year of its signature, or this year while it
+        is prepared), so an amendment may extend a pact beyond ten years from its start
+        (2016-2020 extended to 2027 in 2026) but not commit the parties for more than ten
+        years from its own signature."""
+        if period_start is None or period_end is None or period_end < period_start:
+            return None
+        if self.amends_id is None:
+            if period_end - period_start + 1 > self.MAX_PERIOD_YEARS:
+                return "Un pacte couvre au plus dix ans."
+            return None
+        takes_effect = max(period_start, (self.signed_on or timezone.localdate()).year)
+        last_year = takes_effect + self.MAX_PERIOD_YEARS - 1
+        if period_end > last_year:
+            return (
+                "Un avenant engage les parties pour au plus dix ans à compter de son entrée en "
+                f"vigueur ({takes_effect}) : la dernière année ne peut pas dépasser {last_year}."
+            )
+        return None
+
     def clean(self):
-        """A version that is no longer a draft is frozen: refuse any change to it."""
+        """A version's period is at most ten years (`period_error`); a version that is no
+        longer a draft is frozen: refuse any change to it."""
+        error = self.period_error(self.period_start, self.period_end)
+        if error:
+            raise ValidationError({"period_end": error}, code="pact_period_too_long")
         if self.pk is None:
             return
         stored = Pact.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS).first()

@@ -466,6 +466,7 @@ def sign_pact_in_force(pact):
                 signer_title=signatory.signer_title,
                 signed_on=PACT_IN_FORCE_FIRST_SIGNATURE + datetime.timedelta(days=day * 3),
             )
+        services.signature_round_close(pact=pact)
         pact.refresh_from_db()
     if not Pact.objects.filter(code=pact.code, version__gt=1).exists():
         services.pact_amend(pact=pact, reason=PACT_IN_FORCE_AMENDMENT_REASON)
@@ -500,6 +501,7 @@ def _sign_the_pact(pact):
             signer_title=signatory.signer_title,
             signed_on=FIRST_SIGNATURE + datetime.timedelta(days=day * 2),
         )
+    services.signature_round_close(pact=pact)
 
 
 def _written_targets(targets):

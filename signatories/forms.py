@@ -2,7 +2,7 @@ from django import forms
 
 from pti.forms import DateInput, LockVersionFormMixin, StyledFormMixin
 from pti.models import Organisation, Territory
-from signatories.enums import Attendance
+from signatories.enums import Attendance, SignatoryStatus
 from signatories.models import (
     BodyObjective,
     Convention,
@@ -180,3 +180,63 @@ class FollowUpForm(StyledFormMixin, forms.ModelForm):
         model = FollowUp
         fields = ["description", "owner", "due_date"]
         widgets = {"due_date": DateInput}
+
+
+class SignatureRowForm(forms.Form):
+    """One party's answer on the signatures page; the rules are the service's
+    (services.signature_row_errors), the form only reads the values."""
+
+    signatory_id = forms.IntegerField(widget=forms.HiddenInput)
+    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(
+        label="Réponse",
+        choices=[
+            (SignatoryStatus.EXPECTED, "sans réponse"),
+            (SignatoryStatus.SIGNED, "signé"),
+            (SignatoryStatus.DECLINED, "refusé"),
+        ],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    signed_on = forms.DateField(
+        label="Date de signature",
+        required=False,
+        widget=DateInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    signer_name = forms.CharField(
+        label="Nom de la personne qui signe",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    signer_title = forms.CharField(
+        label="Sa qualité",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    decline_reason = forms.CharField(
+        label="Motif du refus",
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+    def describe_errors(self):
+        """Tie each field in error to its message (aria-describedby) and mark it invalid."""
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-describedby"] = f"{self[name].auto_id}-erreur"
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+
+
+class BaseSignatureFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        ids = [form.cleaned_data.get("signatory_id") for form in self.forms if form.cleaned_data]
+        if len(ids) != len(set(ids)):
+            raise forms.ValidationError("Une partie figure deux fois : rechargez la page.")
+
+
+SignatureFormSet = forms.formset_factory(
+    SignatureRowForm, formset=BaseSignatureFormSet, extra=0, max_num=500, validate_max=True
+)

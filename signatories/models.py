@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Count, F, Q
 
+from pti.enums import OrganisationKind
 from pti.models import LockVersioned, Organisation, Orientation, Pact, Territory
 from signatories.enums import (
     Attendance,
@@ -10,19 +11,44 @@ from signatories.enums import (
     SignatoryStatus,
 )
 
+
+def signature_count_label(counts):
+    """« 20 signataires sur 22 parties ; 1 refus ; 1 sans réponse » from the counts of
+    `SignatoryQuerySet.status_summary` (French plurals: 0 and 1 are singular)."""
+    signed, total = counts["signed"], counts["total"]
+    return (
+        f"{signed} signataire{'s' if signed > 1 else ''} sur {total} partie"
+        f"{'s' if total > 1 else ''} ; {counts['declined']} refus ; "
+        f"{counts['expected']} sans réponse"
+    )
+
+
 # --- QuerySets -------------------------------------------------------------------------
 
 
 class SignatoryQuerySet(models.QuerySet):
     def status_summary(self):
-        """How many parties are expected, have signed, have declined (one query)."""
+        """How many parties there are (`total`), have signed, have not answered yet
+        (`expected`), have declined, and whether the Département signed
+        (`departement_signed`, a bool): one query. `awaited` is every party but those who
+        declined; `label` says it all in French: « 20 signataires sur 22 parties ; 1 refus ;
+        1 sans réponse »."""
         counts = self.aggregate(
             total=Count("id"),
             signed=Count("id", filter=Q(status=SignatoryStatus.SIGNED)),
             expected=Count("id", filter=Q(status=SignatoryStatus.EXPECTED)),
             declined=Count("id", filter=Q(status=SignatoryStatus.DECLINED)),
+            departement_signatures=Count(
+                "id",
+                filter=Q(
+                    status=SignatoryStatus.SIGNED,
+                    organisation__kind=OrganisationKind.DEPARTEMENT,
+                ),
+            ),
         )
         counts["awaited"] = counts["total"] - counts["declined"]
+        counts["departement_signed"] = counts.pop("departement_signatures") > 0
+        counts["label"] = signature_count_label(counts)
         return counts
 
     def signed(self):

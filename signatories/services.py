@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from pti.enums import PactStatus
 from pti.services import (
+    check_lock_version,
     ensure_draft,
     lock_pact,
     pact_copy_as_amendment,
@@ -77,7 +78,8 @@ def signatory_remove(*, signatory):
 
 @transaction.atomic
 def signature_record(*, signatory, signer_name, signer_title, signed_on):
-    """Record that a party signed. When the last awaited party signs, the pact is signed."""
+    """Record that one party signed. The pact stays adopted: the pilot closes the round
+    (`signature_round_close`), even once every party answered."""
     pact = lock_pact(signatory.pact)
     if pact.status != PactStatus.ADOPTED:
         raise ValidationError(
@@ -113,15 +115,12 @@ def signature_record(*, signatory, signer_name, signer_title, signed_on):
             "updated_at",
         ],
     )
-    if not pact.signatories.filter(status=SignatoryStatus.EXPECTED).exists():
-        last_signature = pact.signatories.signed().order_by("-signed_on").first()
-        pact_mark_signed(pact=pact, signed_on=last_signature.signed_on)
     return signatory
 
 
 @transaction.atomic
 def signatory_decline(*, signatory, reason):
-    """A party declines to sign; the round may then end without it."""
+    """A party declines to sign; the pilot may then close the round without it."""
     pact = lock_pact(signatory.pact)
     if pact.status != PactStatus.ADOPTED:
         raise ValidationError("Un refus se note pendant la signature du pacte adopté.")
@@ -137,25 +136,142 @@ def signatory_decline(*, signatory, reason):
         expected_version=signatory.lock_version,  # a step of the round, checked by status
         fields=["status", "decline_reason", "updated_at"],
     )
-    if not pact.signatories.filter(status=SignatoryStatus.EXPECTED).exists():
-        last_signature = pact.signatories.signed().order_by("-signed_on").first()
-        if last_signature:
-            pact_mark_signed(pact=pact, signed_on=last_signature.signed_on)
     return signatory
+
+
+ROUND_CLOSE_NEEDS_DEPARTEMENT = (
+    "Le Département n'a pas signé : la signature ne peut pas être clôturée. Le pacte est "
+    "conclu par le président du conseil départemental avec les partenaires (article L. 263-2 "
+    "du code de l'action sociale et des familles) ; enregistrez d'abord sa signature."
+)
 
 
 @transaction.atomic
 def signature_round_close(*, pact):
-    """The pilot ends the round before every party signed: the pact is signed as it stands."""
+    """The pilot ends the signature round: the pact is signed as it stands, on the date of its
+    last signature; the parties who declined or did not answer stay as such.
+
+    Raises ValidationError (French) unless the pact is adopted and the Département (a party
+    of kind « conseil départemental ») signed: the pact is the Département's, concluded by
+    the président du conseil départemental (CASF L. 263-2), so without its signature there
+    is no pact, whatever the other parties did."""
     pact = lock_pact(pact)
     if pact.status != PactStatus.ADOPTED:
         raise ValidationError("Seule la signature d'un pacte adopté peut être clôturée.")
+    if not pact.signatories.status_summary()["departement_signed"]:
+        raise ValidationError(ROUND_CLOSE_NEEDS_DEPARTEMENT)
     last_signature = pact.signatories.signed().order_by("-signed_on").first()
-    if last_signature is None:
-        raise ValidationError(
-            "Aucune signature n'est enregistrée : le pacte ne peut pas être clos."
-        )
     return pact_mark_signed(pact=pact, signed_on=last_signature.signed_on)
+
+
+class SignatureRowsInvalid(ValidationError):
+    """Some rows of the signatures page are wrong: `row_errors` is {signatory id: {field:
+    [French messages]}}; nothing was saved."""
+
+    def __init__(self, row_errors):
+        self.row_errors = row_errors
+        super().__init__(
+            "Certaines lignes sont à corriger : rien n'a été enregistré.", code="rows_invalid"
+        )
+
+
+def signature_row_errors(*, pact, status, signed_on, signer_name, signer_title, today=None):
+    """The French errors of one answer of the signatures page, as {field: message}; empty
+    when the answer is valid. `status` is a SignatoryStatus value, `signed_on` a date or
+    None. A signature needs its date (not in the future, not before the deliberation that
+    opened the round), the name and the quality of the person who signed."""
+    today = today or timezone.localdate()
+    errors = {}
+    if status == SignatoryStatus.SIGNED:
+        if signed_on is None:
+            errors["signed_on"] = "Indiquez la date de la signature."
+        elif signed_on > today:
+            errors["signed_on"] = "La date de signature ne peut pas être dans le futur."
+        elif pact.deliberation_date and signed_on < pact.deliberation_date:
+            errors["signed_on"] = (
+                "La date de signature ne peut pas précéder la délibération qui a adopté le "
+                f"pacte ({pact.deliberation_date:%d/%m/%Y})."
+            )
+        if not signer_name.strip():
+            errors["signer_name"] = "Indiquez le nom de la personne qui a signé."
+        if not signer_title.strip():
+            errors["signer_title"] = "Indiquez la qualité de la personne qui a signé."
+    elif signed_on is not None:
+        errors["signed_on"] = "Une date ne s'indique que pour une signature : effacez-la."
+    return errors
+
+
+@transaction.atomic
+def signatures_save(*, pact, rows):
+    """Save the answers of every party of an adopted pact at once (the signatures page).
+
+    `rows` is a list of dicts {"signatory_id": int, "expected_version": int, "status":
+    SignatoryStatus value, "signed_on": date or None, "signer_name": str, "signer_title":
+    str, "decline_reason": str}, one per party. All or nothing: raises ConcurrentEdit when
+    a party was changed by someone else since the page was opened, SignatureRowsInvalid
+    (with each row's French errors) when a row is wrong, ValidationError when the pact is
+    not being signed. Returns the number of parties whose answer changed. The pact stays
+    adopted: the pilot closes the round (`signature_round_close`)."""
+    pact = lock_pact(pact)
+    if pact.status != PactStatus.ADOPTED:
+        raise ValidationError(
+            "Les signatures se recueillent une fois le pacte adopté par l'assemblée "
+            "départementale, et avant sa clôture."
+        )
+    signatories = {
+        signatory.pk: signatory
+        for signatory in pact.signatories.select_for_update(of=("self",)).select_related(
+            "organisation"
+        )
+    }
+    if {row["signatory_id"] for row in rows} - set(signatories):
+        raise ValidationError(
+            "Une des parties de la page n'est plus signataire de ce pacte : rien n'a été "
+            "enregistré. Rechargez la page."
+        )
+    for row in rows:
+        check_lock_version(signatories[row["signatory_id"]], row["expected_version"])
+    today = timezone.localdate()
+    row_errors = {}
+    for row in rows:
+        errors = signature_row_errors(
+            pact=pact,
+            status=row["status"],
+            signed_on=row["signed_on"],
+            signer_name=row["signer_name"],
+            signer_title=row["signer_title"],
+            today=today,
+        )
+        if errors:
+            row_errors[row["signatory_id"]] = {
+                field: [message] for field, message in errors.items()
+            }
+    if row_errors:
+        raise SignatureRowsInvalid(row_errors)
+    changed = 0
+    fields = ["status", "signed_on", "signer_name", "signer_title", "decline_reason"]
+    for row in rows:
+        signatory = signatories[row["signatory_id"]]
+        values = {
+            "status": row["status"],
+            "signed_on": row["signed_on"],
+            "signer_name": row["signer_name"].strip(),
+            "signer_title": row["signer_title"].strip(),
+            "decline_reason": (
+                row["decline_reason"].strip() if row["status"] == SignatoryStatus.DECLINED else ""
+            ),
+        }
+        if all(getattr(signatory, field) == value for field, value in values.items()):
+            continue
+        for field, value in values.items():
+            setattr(signatory, field, value)
+        save_with_lock(
+            signatory,
+            expected_version=signatory.lock_version,  # checked above for every row
+            fields=[*fields, "updated_at"],
+        )
+        changed += 1
+    return changed
 
 
 @transaction.atomic

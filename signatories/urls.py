@@ -19,6 +19,7 @@ urlpatterns = [
         views.signature_round_close,
         name="signature_round_close",
     ),
+    path("pacte/<int:pact_pk>/signatures/", views.signatures_edit, name="signatures_edit"),
     path("pacte/<int:pact_pk>/avenant/", views.pact_amend, name="pact_amend"),
     path("signataires/<int:pk>/", views.signatory_detail, name="signatory_detail"),
     path("signataires/<int:pk>/modifier/", views.signatory_update, name="signatory_update"),

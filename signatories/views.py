@@ -11,12 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pti.enums import PactStatus
 from pti.imports import import_view
-from pti.models import Pact
+from pti.models import FROZEN_MESSAGES, Pact
 from pti.pact_views import pact_trail, pact_url
 from pti.pages import confirm_page, form_error_status, form_page, refuse
 from pti.permissions import PILOTS, role_required
 from pti.tabular import EXPORT_FORMATS
 from signatories import services
+from signatories.enums import SignatoryStatus
 from signatories.forms import (
     AmendmentForm,
     BodyObjectiveForm,
@@ -29,6 +30,7 @@ from signatories.forms import (
     SignatoryAddForm,
     SignatoryForm,
     SignatureForm,
+    SignatureFormSet,
 )
 from signatories.models import (
     Commitment,
@@ -53,6 +55,15 @@ def signatories_trail(pact):
 
 def signatory_url(signatory):
     return reverse("signatories:signatory_detail", args=[signatory.pk])
+
+
+def _closed_to_changes(pact, *, statuses, message=None):
+    """The refusal (a ValidationError in French) of a page that changes the parties of
+    `pact` unless it is in one of `statuses`; None when the change is open. The page is then
+    not offered at all, and its post refused the same way."""
+    if pact.status in statuses:
+        return None
+    return ValidationError(message or FROZEN_MESSAGES[pact.status])
 
 
 def _signatory(pk):
@@ -120,6 +131,17 @@ def signatory_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def signatory_update(request, pk):
     signatory = _signatory(pk)
+    closed = _closed_to_changes(
+        signatory.pact,
+        statuses=(PactStatus.DRAFT, PactStatus.ADOPTED),
+        message="Ce pacte est signé : ses signataires ne peuvent plus être modifiés.",
+    )
+    if closed is None and signatory.status == SignatoryStatus.SIGNED:
+        closed = ValidationError(
+            "Cette signature est enregistrée : elle ne peut plus être modifiée."
+        )
+    if closed:
+        return refuse(request, closed, signatories_url(signatory.pact))
     form = SignatoryForm(request.POST or None, instance=signatory)
     if form.is_valid():
         try:
@@ -151,6 +173,9 @@ def signatory_update(request, pk):
 def signatory_remove(request, pk):
     signatory = _signatory(pk)
     pact = signatory.pact
+    closed = _closed_to_changes(pact, statuses=(PactStatus.DRAFT,))
+    if closed:
+        return refuse(request, closed, signatories_url(pact))
     if request.method == "POST":
         try:
             services.signatory_remove(signatory=signatory)
@@ -195,20 +220,11 @@ def signature_record(request, pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            pact.refresh_from_db()
-            if pact.status == PactStatus.SIGNED:
-                messages.success(
-                    request,
-                    f"Signature de {signatory.organisation} enregistrée. Toutes les parties ont "
-                    "signé : le pacte est signé.",
-                )
-            else:
-                summary = pact.signatories.status_summary()
-                messages.success(
-                    request,
-                    f"Signature de {signatory.organisation} enregistrée "
-                    f"({summary['signed']} sur {summary['awaited']}).",
-                )
+            summary = pact.signatories.status_summary()
+            messages.success(
+                request,
+                f"Signature de {signatory.organisation} enregistrée ({summary['label']}).",
+            )
             return redirect(signatories_url(pact))
     return form_page(
         request,
@@ -226,6 +242,15 @@ def signature_record(request, pk):
 def signatory_decline(request, pk):
     signatory = _signatory(pk)
     pact = signatory.pact
+    closed = _closed_to_changes(
+        pact,
+        statuses=(PactStatus.ADOPTED,),
+        message="Un refus se note pendant la signature du pacte adopté.",
+    )
+    if closed is None and signatory.status == SignatoryStatus.SIGNED:
+        closed = ValidationError("Cette organisation a déjà signé.")
+    if closed:
+        return refuse(request, closed, signatories_url(pact))
     form = DeclineForm(request.POST or None)
     if form.is_valid():
         try:
@@ -248,7 +273,100 @@ def signatory_decline(request, pk):
 
 @role_required(PILOTS)
 @require_http_methods(["GET", "POST"])
+def signatures_edit(request, pact_pk):
+    """The signatures page: every party's answer (signed, declined, none yet), saved at once."""
+    pact = get_object_or_404(Pact, pk=pact_pk)
+    if pact.status != PactStatus.ADOPTED:
+        return refuse(
+            request,
+            ValidationError(
+                "Les signatures se recueillent une fois le pacte adopté, avant sa clôture."
+            ),
+            signatories_url(pact),
+        )
+    signatories = list(pact.signatories.for_signature_page())
+    initial = [
+        {
+            "signatory_id": signatory.pk,
+            "lock_version": signatory.lock_version,
+            "status": signatory.status,
+            "signed_on": signatory.signed_on,
+            "signer_name": signatory.signer_name,
+            "signer_title": signatory.signer_title,
+            "decline_reason": signatory.decline_reason,
+        }
+        for signatory in signatories
+    ]
+    formset = SignatureFormSet(request.POST or None, initial=initial, prefix="reponses")
+    page_errors = []
+    if request.method == "POST":
+        if formset.is_valid():
+            rows = [
+                {
+                    "signatory_id": form.cleaned_data["signatory_id"],
+                    "expected_version": form.cleaned_data["lock_version"],
+                    "status": form.cleaned_data["status"],
+                    "signed_on": form.cleaned_data["signed_on"],
+                    "signer_name": form.cleaned_data["signer_name"],
+                    "signer_title": form.cleaned_data["signer_title"],
+                    "decline_reason": form.cleaned_data["decline_reason"],
+                }
+                for form in formset.forms
+            ]
+            try:
+                changed = services.signatures_save(pact=pact, rows=rows)
+            except services.SignatureRowsInvalid as error:
+                forms_by_id = {form.cleaned_data["signatory_id"]: form for form in formset}
+                for signatory_id, fields in error.row_errors.items():
+                    for field, field_messages in fields.items():
+                        for message in field_messages:
+                            forms_by_id[signatory_id].add_error(field, message)
+                page_errors = error.messages
+            except ValidationError as error:
+                page_errors = error.messages
+            else:
+                summary = pact.signatories.status_summary()
+                messages.success(
+                    request,
+                    f"{changed} réponse{'s' if changed > 1 else ''} enregistrée"
+                    f"{'s' if changed > 1 else ''}. {summary['label']}.",
+                )
+                return redirect(signatures_url(pact))
+        else:
+            page_errors = [
+                *formset.non_form_errors(),
+                "Certaines lignes sont à corriger : rien n'a été enregistré.",
+            ]
+    by_id = {signatory.pk: signatory for signatory in signatories}
+    rows = []
+    for form in formset.forms:
+        if form.is_bound:
+            form.describe_errors()
+        try:
+            signatory = by_id.get(int(form["signatory_id"].value()))
+        except (TypeError, ValueError):
+            signatory = None
+        rows.append((signatory, form))
+    context = {
+        "pact": pact,
+        "rows": rows,
+        "formset": formset,
+        "page_errors": page_errors,
+        "summary": pact.signatories.status_summary(),
+        "trail": signatories_trail(pact),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "signatories/signatures_edit.html", context, status=status)
+
+
+def signatures_url(pact):
+    return reverse("signatories:signatures_edit", args=[pact.pk])
+
+
+@role_required(PILOTS)
+@require_http_methods(["GET", "POST"])
 def signature_round_close(request, pact_pk):
+    """Close the signature round, after a page that names who has not answered or refused."""
     pact = get_object_or_404(Pact, pk=pact_pk)
     if request.method == "POST":
         try:
@@ -263,20 +381,17 @@ def signature_round_close(request, pact_pk):
             ValidationError("Seule la signature d'un pacte adopté peut être clôturée."),
             pact_url(pact),
         )
+    signatories = list(pact.signatories.for_signature_page())
     summary = pact.signatories.status_summary()
-    return confirm_page(
-        request,
-        title="Clôturer la signature",
-        message=(
-            f"{summary['signed']} partie(s) sur {summary['awaited']} ont signé. Clôturer la "
-            "signature déclare le pacte signé tel quel : les parties qui n'ont pas signé "
-            "figureront comme telles sur la page des signatures."
-        ),
-        confirm_label="Clôturer et déclarer le pacte signé",
-        cancel_url=pact_url(pact),
-        breadcrumb=pact_trail(pact),
-        danger=False,
-    )
+    context = {
+        "pact": pact,
+        "summary": summary,
+        "unanswered": [s for s in signatories if s.status == SignatoryStatus.EXPECTED],
+        "declined": [s for s in signatories if s.status == SignatoryStatus.DECLINED],
+        "refusal": "" if summary["departement_signed"] else services.ROUND_CLOSE_NEEDS_DEPARTEMENT,
+        "trail": pact_trail(pact),
+    }
+    return render(request, "signatories/round_close.html", context)
 
 
 @role_required(PILOTS)
@@ -428,6 +543,9 @@ def commitment_delete(request, pk):
         Commitment.objects.select_related("signatory__pact", "signatory__organisation"), pk=pk
     )
     signatory = commitment.signatory
+    closed = _closed_to_changes(signatory.pact, statuses=(PactStatus.DRAFT,))
+    if closed:
+        return refuse(request, closed, signatory_url(signatory))
     if request.method == "POST":
         try:
             services.commitment_delete(commitment=commitment)

@@ -967,3 +967,59 @@ def test_call_detail_makes_a_constant_number_of_queries(
     assert_constant_queries(
         small, large, between=lambda: [add_application(n) for n in range(2, 16)]
     )
+
+
+def test_an_action_of_another_operator_is_refused_with_a_message_naming_it(pilot_client, operator):
+    foreign = ActionFactory(title="Crèche solidaire", operator__name="Pôle petite enfance")
+
+    response = pilot_client.post(
+        reverse("actions:agreement_create"), agreement_data(operator, [foreign])
+    )
+
+    assert response.status_code == 422
+    assert (
+        "« Crèche solidaire » n'est pas une action de Mobilité solidaire Loire : une "
+        "convention ne finance que les actions de son opérateur."
+    ) in page(response)
+    assert not FundingAgreement.objects.exists()
+
+
+def test_the_new_agreement_offers_no_action_before_an_operator_is_chosen(pilot_client):
+    ActionFactory(title="Garage solidaire")
+
+    content = page(pilot_client.get(reverse("actions:agreement_create")))
+
+    assert "Choisissez d'abord l'opérateur : ses actions s'afficheront ici." in content
+    assert "Garage solidaire" not in content
+    assert 'hx-get="/conventions-pluriannuelles/actions-de-l-operateur/"' in content
+
+
+def test_choosing_the_operator_without_javascript_offers_only_its_actions(pilot_client, operator):
+    ActionFactory(title="Garage solidaire", operator=operator)
+    ActionFactory(title="Crèche solidaire", operator__name="Pôle petite enfance")
+    typed = agreement_data(operator) | {"etape": "operateur", "title": "Convention en cours"}
+
+    response = pilot_client.post(reverse("actions:agreement_create"), typed)
+
+    content = page(response)
+    assert response.status_code == 200
+    assert "Garage solidaire" in content
+    assert "Crèche solidaire" not in content
+    assert 'value="Convention en cours"' in content
+    assert "Erreur" not in content
+    assert not FundingAgreement.objects.exists()
+
+
+def test_choosing_the_operator_with_javascript_reloads_its_actions(pilot_client, operator):
+    ActionFactory(title="Garage solidaire", operator=operator)
+    ActionFactory(title="Crèche solidaire", operator__name="Pôle petite enfance")
+
+    response = pilot_client.get(
+        reverse("actions:agreement_action_choices"), {"operator": operator.pk}
+    )
+
+    content = page(response)
+    assert 'id="actions-de-l-operateur"' in content
+    assert "Garage solidaire" in content
+    assert "Crèche solidaire" not in content
+    assert "<html" not in content

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from evaluation.catalogue import sync
 from evaluation.models import Indicator
 from pti.services import pact_adopt
-from signatories.services import signature_record
+from signatories.services import signature_record, signature_round_close
 from tests.pti.factories import (
     OrganisationFactory,
     OrientationFactory,
@@ -38,6 +38,7 @@ def test_a_commitment_tied_to_an_indicator_is_reported_by_the_partner_and_read_b
     OrientationFactory(pact=pact, position=1, title="Partage de la connaissance")
     caf = OrganisationFactory(name="Caisse d'allocations familiales de la Loire", short_name="CAF")
     signatory = SignatoryFactory(pact=pact, organisation=caf, signer_name="Hélène Brun")
+    departement = SignatoryFactory(pact=pact, organisation__departement=True)
     UserFactory(pilot=True, username="pilote-test")
     UserFactory(partner=True, username="caf-test", organisation=caf)
 
@@ -69,6 +70,10 @@ def test_a_commitment_tied_to_an_indicator_is_reported_by_the_partner_and_read_b
     signature_record(
         signatory=signatory, signer_name="Hélène Brun", signer_title="Directrice", signed_on=today
     )
+    signature_record(
+        signatory=departement, signer_name="Bernard Vial", signer_title="Président", signed_on=today
+    )
+    signature_round_close(pact=pact)
 
     # The partner enters its figure of this year with a comment.
     log_in("caf-test", PASSWORD)

@@ -1,5 +1,7 @@
 import datetime
 import re
+import shutil
+import subprocess
 from io import StringIO
 
 import pytest
@@ -10,7 +12,7 @@ from pypdf import PdfReader
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_pilot_edits_the_amendment_adds_a_signatory_records_the_signature_and_downloads_the_pdf(
+def test_pilot_edits_the_amendment_records_the_answers_closes_the_round_and_downloads_the_pdf(
     page, live_server, a11y, log_in
 ):
     call_command("seed_demo", "--beneficiaries", "50", "--no-snapshots", stdout=StringIO())
@@ -63,28 +65,65 @@ def test_pilot_edits_the_amendment_adds_a_signatory_records_the_signature_and_do
     page.get_by_role("button", name="Adopter le pacte").click()
     expect(page.locator(".pti-messages")).to_contain_text("Le pacte est adopté")
     a11y.check(name="avenant-adopte")
-    page.get_by_role("link", name="Recueillir les signatures").click()
-    page.get_by_role("link", name="Enregistrer la signature de Mobilité solidaire Loire").click()
-    a11y.check(name="signature")
-    page.get_by_label("Nom de la personne qui a signé").fill("Jacques Berthier")
-    page.get_by_role("button", name="Enregistrer la signature").click()
-    expect(page.locator(".pti-messages")).to_contain_text(
-        "Signature de Mobilité solidaire Loire enregistrée (1 sur 7)"
-    )
-    row = page.get_by_role("row", name=re.compile("Mobilité solidaire Loire"))
-    expect(row).to_contain_text("signé")
-    expect(row).to_contain_text("Jacques Berthier")
-    a11y.check(name="signataires-apres-signature")
+    expect(page.get_by_role("link", name="Clôturer la signature")).to_have_count(0)
+    page.get_by_role("link", name="Enregistrer les signatures").click()
 
-    # Download the PDF of the amendment.
+    # Record three answers on the one page, saved at once.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Signatures du pacte 2023-2027")
+    a11y.check(name="signatures")
+    today = datetime.date.today().isoformat()
+    departement = "Conseil départemental de la Loire"
+    page.get_by_label(f"Réponse – {departement}").select_option(label="signé")
+    page.get_by_label(f"Date de signature – {departement}").fill(today)
+    page.get_by_label("Réponse – Caisse d'allocations familiales de la Loire").select_option(
+        label="refusé"
+    )
+    page.get_by_label("Motif du refus – Caisse d'allocations familiales de la Loire").fill(
+        "Attend la délibération de son conseil d'administration"
+    )
+    mobilite = "Mobilité solidaire Loire"
+    page.get_by_label(f"Réponse – {mobilite}").select_option(label="signé")
+    page.get_by_label(f"Date de signature – {mobilite}").fill(today)
+    # A signature without the name of the person who signed is refused, row by row.
+    page.get_by_role("button", name="Enregistrer les réponses").click()
+    expect(page.get_by_role("alert")).to_contain_text("Rien n'a été enregistré")
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"{mobilite} – Nom de la personne qui signe : Indiquez le nom de la personne qui a signé."
+    )
+    a11y.check(name="signatures-erreur")
+    page.get_by_label(f"Nom de la personne qui signe – {mobilite}").fill("Jacques Berthier")
+    page.get_by_role("button", name="Enregistrer les réponses").click()
+    expect(page.locator(".pti-messages")).to_contain_text(
+        "3 réponses enregistrées. 2 signataires sur 7 parties ; 1 refus ; 4 sans réponse."
+    )
+    a11y.check(name="signatures-enregistrees")
+
+    # Close the round after reading who has not answered and who refused.
     page.get_by_role("link", name=re.compile("2023-2027 – avenant n° 1")).click()
-    # Rendered on demand (a version being signed may still change): give WeasyPrint time.
+    page.get_by_role("link", name="Clôturer la signature").click()
+    expect(page.get_by_role("heading", name="Sans réponse (4)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Refus (1)")).to_be_visible()
+    expect(page.get_by_text("Caisse d'allocations familiales de la Loire – motif")).to_be_visible()
+    a11y.check(name="cloturer-signature")
+    # Signing renders the signed PDF once (at once in tests): give WeasyPrint time.
+    page.get_by_role("button", name="Clôturer et déclarer le pacte signé").click(timeout=120_000)
+    expect(page.locator(".pti-messages")).to_contain_text("La signature est close")
+    a11y.check(name="avenant-signe")
+
+    # Download the PDF of the amendment: its cover counts the answers.
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("link", name="Télécharger le PDF").click()
     download = download_info.value
     assert (
         download.suggested_filename == "pacte-territorial-insertion-loire-2023-2027-avenant-1.pdf"
     )
+    cover = subprocess.run(
+        [shutil.which("pdftotext"), "-f", "1", "-l", "1", download.path(), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "2 signataires sur 7 parties ; 1 refus ; 4 sans réponse" in re.sub(r"\s+", " ", cover)
     text = " ".join(p.extract_text() for p in PdfReader(download.path()).pages)
     text = re.sub(r"\s+", " ", text)
     assert "Orientation 1 – Partage de la connaissance et observatoire de l'insertion" in text

@@ -32,6 +32,7 @@ from pti import services
 from pti.enums import PactStatus, RunStatus
 from pti.forms import LockVersionFormMixin
 from pti.models import Objective, Orientation, Pact, TaskRun
+from signatories import services as signatory_services
 from signatories.models import Commitment, Signatory
 from tests.beneficiaries.factories import (
     ObstacleFactory,
@@ -252,6 +253,7 @@ def test_the_commitments_of_an_adopted_pact_are_frozen_but_its_signatures_still_
         Commitment.objects.filter(signatory__pact=pact).update(title="Réécrit")
     for day, signatory in enumerate(pact.signatories.all(), start=1):
         sign(signatory, day)
+    signatory_services.signature_round_close(pact=pact)
 
     pact.refresh_from_db()
     assert pact.status == PactStatus.SIGNED

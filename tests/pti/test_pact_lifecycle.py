@@ -28,11 +28,13 @@ def draft_pact(orientations=2):
 
 
 def adopted_pact(signatories=2, committing=None):
-    """A pact adopted with its parties; `committing(signatory, orientation)` gives the first
-    party a commitment while the pact is still a draft, as only a draft may."""
+    """A pact adopted with its parties, the Département first; `committing(signatory,
+    orientation)` gives the first party a commitment while the pact is still a draft, as only
+    a draft may."""
     pact = draft_pact()
-    for _ in range(signatories):
-        SignatoryFactory(pact=pact)
+    for number in range(signatories):
+        # The first party is the Département, whose signature the round needs to close.
+        SignatoryFactory(pact=pact, organisation__departement=number == 0)
     if committing:
         committing(pact.signatories.order_by("pk").first(), pact.orientations.first())
     return services.pact_adopt(pact=pact, deliberation_date=DELIBERATION)
@@ -51,8 +53,7 @@ def signed_pact(committing=None):
     pact = adopted_pact(committing=committing)
     for day, signatory in enumerate(pact.signatories.all(), start=1):
         sign(signatory, day)
-    pact.refresh_from_db()
-    return pact
+    return signatory_services.signature_round_close(pact=pact)
 
 
 # --- Draft ------------------------------------------------------------------------------
@@ -172,24 +173,26 @@ def test_no_signature_before_adoption():
 # --- Signature -----------------------------------------------------------------------------
 
 
-def test_the_pact_is_signed_when_the_last_expected_party_signs():
+def test_the_pact_stays_in_signature_when_every_party_signed_until_the_pilot_closes():
     pact = adopted_pact(signatories=3)
     first, second, third = pact.signatories.order_by("pk")
     sign(first, 1)
     sign(second, 5)
+    sign(third, 3)
     pact.refresh_from_db()
     assert pact.status == PactStatus.ADOPTED
     assert pact.signatories.status_summary() == {
         "total": 3,
-        "signed": 2,
-        "expected": 1,
+        "signed": 3,
+        "expected": 0,
         "declined": 0,
         "awaited": 3,
+        "departement_signed": True,
+        "label": "3 signataires sur 3 parties ; 0 refus ; 0 sans réponse",
     }
-    sign(third, 3)
-    pact.refresh_from_db()
-    assert pact.status == PactStatus.SIGNED
-    assert pact.signed_on == DELIBERATION + datetime.timedelta(days=5)
+    signed = signatory_services.signature_round_close(pact=pact)
+    assert signed.status == PactStatus.SIGNED
+    assert signed.signed_on == DELIBERATION + datetime.timedelta(days=5)
 
 
 def test_a_signature_before_the_deliberation_is_refused():
@@ -207,14 +210,16 @@ def test_a_party_cannot_sign_twice():
         sign(Signatory.objects.get(pk=signatory.pk))
 
 
-def test_a_decline_by_the_last_party_ends_the_round():
+def test_a_decline_by_the_last_party_leaves_the_round_to_the_pilot():
     pact = adopted_pact(signatories=2)
     first, second = pact.signatories.order_by("pk")
     sign(first)
     signatory_services.signatory_decline(signatory=second, reason="Pas de mandat de son conseil")
     pact.refresh_from_db()
-    assert pact.status == PactStatus.SIGNED
-    assert pact.signatories.status_summary()["declined"] == 1
+    assert pact.status == PactStatus.ADOPTED
+    assert pact.signatories.status_summary()["label"] == (
+        "1 signataire sur 2 parties ; 1 refus ; 0 sans réponse"
+    )
 
 
 def test_the_pilot_closes_the_round_with_the_signatures_gathered():
@@ -228,8 +233,21 @@ def test_the_pilot_closes_the_round_with_the_signatures_gathered():
 
 def test_the_round_is_not_closed_without_any_signature():
     pact = adopted_pact()
-    with pytest.raises(ValidationError, match="Aucune signature"):
+    with pytest.raises(ValidationError, match="Le Département n'a pas signé"):
         signatory_services.signature_round_close(pact=pact)
+    pact.refresh_from_db()
+    assert pact.status == PactStatus.ADOPTED
+
+
+def test_the_round_is_not_closed_while_the_departement_has_not_signed():
+    pact = adopted_pact(signatories=3)
+    departement, caf, region = pact.signatories.order_by("pk")
+    sign(caf, 1)
+    sign(region, 2)
+    with pytest.raises(ValidationError, match="Le Département n'a pas signé"):
+        signatory_services.signature_round_close(pact=pact)
+    sign(departement, 3)
+    assert signatory_services.signature_round_close(pact=pact).status == PactStatus.SIGNED
 
 
 def test_no_party_is_added_to_a_signed_pact():

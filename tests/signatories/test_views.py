@@ -66,7 +66,7 @@ def test_an_organisation_already_party_is_not_offered_again(pilot):
     assert party.pk not in [int(str(choice)) for choice in choices]
 
 
-def test_recording_the_last_signature_signs_the_pact(pilot):
+def test_recording_the_last_signature_leaves_the_pact_in_signature(pilot):
     pact = adopted_pact()
     signatory = SignatoryFactory(pact=pact, signer_name="")
     response = pilot.post(
@@ -81,8 +81,11 @@ def test_recording_the_last_signature_signs_the_pact(pilot):
         datetime.date(2016, 9, 12),
     )
     assert signatory.signer_name == "Hélène Brun"
-    assert pact.status == PactStatus.SIGNED
-    assert "le pacte est signé" in messages_of(response)[0]
+    assert pact.status == PactStatus.ADOPTED
+    assert messages_of(response) == [
+        f"Signature de {signatory.organisation} enregistrée "
+        "(1 signataire sur 1 partie ; 0 refus ; 0 sans réponse)."
+    ]
 
 
 def test_a_signature_shows_the_count_while_others_are_awaited(pilot):
@@ -94,8 +97,8 @@ def test_a_signature_shows_the_count_while_others_are_awaited(pilot):
         {"signer_name": "Anne Morel", "signer_title": "Préfète", "signed_on": "2016-09-12"},
         follow=True,
     )
-    assert "(1 sur 2)" in messages_of(response)[0]
-    assert "1 signature sur 2 attendues" in response.content.decode()
+    assert "(1 signataire sur 2 parties ; 0 refus ; 1 sans réponse)" in messages_of(response)[0]
+    assert "1 signataire sur 2 parties ; 0 refus ; 1 sans réponse" in response.content.decode()
 
 
 def test_a_signature_dated_in_the_future_is_refused_with_the_form_kept(pilot):
@@ -126,11 +129,16 @@ def test_signatures_are_refused_on_a_draft_even_by_a_direct_post(pilot):
 
 def test_closing_the_round_asks_first_then_signs(pilot):
     pact = adopted_pact()
-    SignatoryFactory(pact=pact, signed=True, signed_on=datetime.date(2016, 9, 1))
+    SignatoryFactory(
+        pact=pact,
+        organisation__departement=True,
+        signed=True,
+        signed_on=datetime.date(2016, 9, 1),
+    )
     SignatoryFactory(pact=pact)
     url = reverse("signatories:signature_round_close", args=[pact.pk])
     page = pilot.get(url).content.decode()
-    assert "1 partie(s) sur 2 ont signé" in page
+    assert "1 signataire sur 2 parties ; 0 refus ; 1 sans réponse" in page
     pilot.post(url)
     pact.refresh_from_db()
     assert (pact.status, pact.signed_on) == (PactStatus.SIGNED, datetime.date(2016, 9, 1))
