@@ -341,6 +341,7 @@ def test_a_signed_amendment_archives_the_version_it_replaces():
     amendment = services.pact_adopt(pact=amendment, deliberation_date=DELIBERATION)
     for day, signatory in enumerate(amendment.signatories.all(), start=10):
         sign(signatory, day)
+    signatory_services.signature_round_close(pact=amendment)
     amendment.refresh_from_db()
     pact.refresh_from_db()
     assert amendment.status == PactStatus.SIGNED

@@ -172,7 +172,7 @@ def test_adoption_through_the_page(pilot):
     pact.refresh_from_db()
     assert pact.status == PactStatus.ADOPTED
     assert "Le pacte est adopté" in messages_of(response)[0]
-    assert "Recueillir les signatures" in response.content.decode()
+    assert "Enregistrer les signatures" in response.content.decode()
 
 
 def test_a_bad_date_of_deliberation_gets_a_french_message(pilot):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from pti.models import SignedPactFile
+from signatories.services import signature_round_close
 from tests.pti.factories import PactFactory, UserFactory
 from tests.pti.test_pact_lifecycle import adopted_pact, sign
 
@@ -34,6 +35,7 @@ def test_signing_renders_the_pdf_once_and_every_download_serves_it(
     with django_capture_on_commit_callbacks(execute=True):
         for day, signatory in enumerate(pact.signatories.all(), start=1):
             sign(signatory, day)
+        signature_round_close(pact=pact)
 
     kept = SignedPactFile.objects.get(pact=pact)
     with kept.file.open("rb") as stream:
@@ -47,13 +49,14 @@ def test_signing_renders_the_pdf_once_and_every_download_serves_it(
     settings.PTI_DEPARTMENT_SEAT = "Ailleurs"
     assert download(reader, pact) == stored
     page = reader.get(reverse("pti:pact_detail", args=[pact.pk])).content.decode()
-    assert f'<code class="text-break">{kept.sha256}</code>' in page
+    assert f'<code class="text-break text-body">{kept.sha256}</code>' in page
 
 
 def test_a_signed_pact_without_its_pdf_gets_it_at_the_first_download(client_as):
     pact = adopted_pact()
     for day, signatory in enumerate(pact.signatories.all(), start=1):
-        sign(signatory, day)  # the task is not run here (no commit in a test)
+        sign(signatory, day)
+    signature_round_close(pact=pact)  # the task is not run here (no commit in a test)
     assert not SignedPactFile.objects.exists()
 
     first = download(client_as(UserFactory(pilot=True)), pact)
