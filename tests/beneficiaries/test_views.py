@@ -420,3 +420,14 @@ def test_a_new_file_with_an_impossible_date_keeps_the_form(client_as, ccas):
     )
     assert 'value="Nouveau"' in response.content.decode()
     assert not Beneficiary.objects.exists()
+
+
+def test_a_persons_name_is_written_one_way_in_title_breadcrumb_and_heading(client_as, sophie):
+    """« BARON Rachid » everywhere: the family name in capitals first, as in the lists."""
+    person = follow(sophie, last_name="Baron", first_name="Rachid")
+    content = (
+        client_as(sophie).get(reverse("beneficiaries:file", args=[person.pk])).content.decode()
+    )
+    assert "<title>Dossier de BARON Rachid" in content
+    assert 'aria-current="page">BARON Rachid</li>' in content
+    assert "Rachid BARON" not in content
