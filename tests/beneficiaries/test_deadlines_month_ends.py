@@ -303,7 +303,7 @@ def test_the_case_file_the_counter_the_filter_and_the_pilots_list_agree(imported
         assert f"En retard contrat à signer – échéance {due}" in page
 
     portfolio = referent.get(reverse("beneficiaries:portfolio"))
-    assert "2 contrat en retard" in text_of(portfolio)
+    assert "2 contrats en retard" in text_of(portfolio)
     filtered = text_of(referent.get(reverse("beneficiaries:portfolio"), {"due": "contract"}))
     assert "2 personnes" in filtered
     assert "CHAPUIS Lucie" in filtered

@@ -95,7 +95,9 @@ def test_the_operator_refusal_is_a_due_item_on_the_file_until_taken_into_account
     response = client.post(
         reverse("beneficiaries:prescription_refusal_seen", args=[prescription.pk]), follow=True
     )
-    assert "Le refus de l'opérateur est pris en compte." in messages_of(response)
+    assert (
+        response.context["entry_feedback"]["text"] == "Le refus de l'opérateur est pris en compte."
+    )
     page = response.content.decode()
     assert "Atelier CV (motif : Groupe complet)" not in page
     assert "Refus pris en compte le" in page
@@ -326,7 +328,7 @@ def test_the_manager_accepts_and_the_file_shows_the_new_orientation(
     response = client.post(
         reverse("beneficiaries:reorientation_accept", args=[request.pk]), follow=True
     )
-    assert "La réorientation est acceptée" in messages_of(response)[0]
+    assert "La réorientation est acceptée" in response.context["entry_feedback"]["text"]
     request.refresh_from_db()
     assert request.status == ReorientationStatus.ACCEPTED
     assert request.decided_by == manager
@@ -363,7 +365,7 @@ def test_the_manager_refuses_with_a_reason(client_as, manager, oriented):
         {"decision_note": "L'équipe pluridisciplinaire propose d'attendre trois mois."},
         follow=True,
     )
-    assert "La demande de réorientation est refusée." in messages_of(response)
+    assert response.context["entry_feedback"]["text"] == "La demande de réorientation est refusée."
     request.refresh_from_db()
     assert request.status == ReorientationStatus.REFUSED
     assert OrientationDecision.objects.filter(beneficiary=oriented).count() == 1
