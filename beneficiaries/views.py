@@ -483,7 +483,7 @@ FEEDBACK_PLACES = {
     "orientation_form": "form-orientation",
     "assignment_form": "form-referent",
     "progress_form": "freins",
-    "reorientation_form": "form-demande-reorientation",
+    "reorientation_form": "orientation",  # the form goes once a request is pending
     "decision_form": "orientation",
 }
 

@@ -269,6 +269,30 @@ def test_the_referent_asks_for_a_reorientation(client_as, sophie, oriented, fran
     assert "Demander une réorientation" not in page  # one pending at a time
 
 
+def test_the_request_sent_is_confirmed_where_the_pending_request_shows(
+    client_as, sophie, oriented, france_travail
+):
+    """The request's form goes away once a request is pending: its message shows in the
+    « Orientation et référent » card, with and without JavaScript."""
+    client = client_as(sophie)
+    page = client.get(ask(client, oriented, france_travail)["Location"]).content.decode()
+    card = page.split('id="orientation"')[1].split("</section>")[0]
+    assert 'id="retour-saisie"' in card
+    assert "La demande de réorientation est envoyée" in card
+    ReorientationRequest.objects.all().delete()
+    htmx = client.post(
+        reverse("beneficiaries:reorientation_request_add", args=[oriented.pk]),
+        {
+            "reorientation-reason": "Projet d'emploi.",
+            "reorientation-proposed_parcours": Parcours.EMPLOYMENT,
+            "reorientation-proposed_organisme": france_travail.pk,
+        },
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    card = htmx.split('id="orientation"')[1].split("</section>")[0]
+    assert "La demande de réorientation est envoyée" in card
+
+
 def test_a_request_without_reason_is_refused_in_french(client_as, sophie, oriented, france_travail):
     response = ask(client_as(sophie), oriented, france_travail, **{"reorientation-reason": ""})
     assert response.status_code == 422

@@ -80,15 +80,15 @@ def test_an_interview_posted_twice_is_recorded_once(page, live_server, a11y, log
     token = form.locator("input[name$=jeton_formulaire]")
     sent = token.input_value()
     form.get_by_role("button", name="Enregistrer l'entretien").click()
-    expect(page.locator(".pti-messages")).to_contain_text("L'entretien est enregistré.")
+    expect(page.locator("#retour-saisie")).to_contain_text("L'entretien est enregistré.")
     form = page.locator("#form-entretien")
-    form.locator("summary").click()
+    # The form is open again after the save, blank, ready for the next entry.
     form.locator("input[name$=jeton_formulaire]").evaluate(
         "(input, sent) => input.value = sent", sent
     )
     form.get_by_label("Note courte").fill("Premier entretien.")
     form.get_by_role("button", name="Enregistrer l'entretien").click()
-    expect(page.locator(".pti-messages")).to_contain_text(
+    expect(page.locator("#retour-saisie")).to_contain_text(
         "Ce formulaire a déjà été enregistré : rien n'a été créé une seconde fois."
     )
     a11y.check(name="dossier-entretien-envoye-de-nouveau")

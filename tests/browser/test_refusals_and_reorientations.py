@@ -81,7 +81,7 @@ def test_a_refusal_reaches_the_referent_who_asks_for_a_reorientation_the_manager
     page.get_by_role(
         "button", name="Prise en compte du refus : Location solidaire de scooters"
     ).click()
-    expect(page.locator(".pti-messages")).to_contain_text(
+    expect(page.locator("#retour-saisie")).to_contain_text(
         "Le refus de l'opérateur est pris en compte."
     )
     expect(due).not_to_contain_text("prescription refusée")
@@ -94,7 +94,9 @@ def test_a_refusal_reaches_the_referent_who_asks_for_a_reorientation_the_manager
     form.get_by_label("emploi", exact=True).check()
     form.get_by_label("Organisme référent proposé").select_option(label="France Travail Loire")
     form.get_by_role("button", name="Envoyer la demande").click()
-    expect(page.locator(".pti-messages")).to_contain_text("La demande de réorientation est envoyée")
+    expect(page.locator("#retour-saisie")).to_contain_text(
+        "La demande de réorientation est envoyée"
+    )
     card = page.locator("section[aria-labelledby=orientation]")
     expect(card).to_contain_text("Réorientation demandée le")
     expect(card).to_contain_text("En attente de la décision d'un responsable.")
@@ -111,7 +113,7 @@ def test_a_refusal_reaches_the_referent_who_asks_for_a_reorientation_the_manager
     card = page.locator("section[aria-labelledby=orientation]")
     a11y.check(name="dossier-decision")
     card.get_by_role("button", name="Accepter").click()
-    expect(page.locator(".pti-messages")).to_contain_text("La réorientation est acceptée")
+    expect(page.locator("#retour-saisie")).to_contain_text("La réorientation est acceptée")
     expect(card).to_contain_text("Parcours emploi, organisme référent : France Travail Loire.")
     timeline = page.locator("section[aria-labelledby=historique]")
     expect(timeline).to_contain_text("Réorientation acceptée")
