@@ -471,7 +471,8 @@ def beneficiary_file(request, pk):
 
 # The message of a quick entry is shown next to the form just used (its place: the anchor of
 # that form, or of the block the button was in), not at the top of the page.
-NO_FEEDBACK = {"text": "", "place": ""}
+# `level` is "success", or "info" when nothing was saved (a form posted a second time).
+NO_FEEDBACK = {"text": "", "place": "", "level": "success"}
 ENTRY_TAG = "saisie"
 # Where the page opens after a quick entry saved without JavaScript: the message itself.
 FEEDBACK_ANCHOR = "#retour-saisie"
@@ -489,31 +490,38 @@ FEEDBACK_PLACES = {
 
 
 def _entry_feedback(request):
-    """({text, place} of the quick entry just saved, or NO_FEEDBACK; [the other messages]),
+    """({text, place, level} of the quick entry just saved, or NO_FEEDBACK; [the others]),
     reading the messages left by a redirect after a quick entry saved without JavaScript."""
     feedback, others = NO_FEEDBACK, []
     for message in messages.get_messages(request):
         tags = message.extra_tags.split()
         if ENTRY_TAG in tags:
-            feedback = {"text": message.message, "place": tags[-1]}
+            feedback = {"text": message.message, "place": tags[-1], "level": message.level_tag}
         else:
             others.append(message)
     return feedback, others
 
 
-def _after_entry(request, person, *, success, place, form_key=None, form=None):
+def _after_entry(
+    request, person, *, success, place, form_key=None, form=None, level=messages.SUCCESS
+):
     """The answer to a quick entry: the file's block (htmx) or the page (a redirect to the
     message without JavaScript). Saved: the message `success` is shown at `place` (an anchor
-    of the file), focused, and announced to screen readers; the forms are blank again.
+    of the file), focused, and announced to screen readers; the forms are blank again
+    (`level` messages.INFO when nothing was saved: a form posted a second time).
     Refused (`form` bound with errors): the form stays open with its errors, HTTP 422."""
     person = _person(request, person.pk)  # read again: the entry may have changed it
     if form is None:
         if request.htmx:
             context = file_context(request, person)
-            context["entry_feedback"] = {"text": success, "place": place}
+            context["entry_feedback"] = {
+                "text": success,
+                "place": place,
+                "level": messages.DEFAULT_TAGS[level],
+            }
             context["announce_entry"] = True
             return render(request, "beneficiaries/includes/file_body.html", context)
-        messages.success(request, success, extra_tags=f"{ENTRY_TAG} {place}")
+        messages.add_message(request, level, success, extra_tags=f"{ENTRY_TAG} {place}")
         return redirect(file_url(person) + FEEDBACK_ANCHOR)
     context = file_context(request, person, bound={form_key: form})
     context["announce_entry"] = bool(request.htmx)  # empties the last announcement
@@ -539,7 +547,11 @@ def _quick_entry(request, pk, *, form_class, form_key, save, success, form_kwarg
         except AlreadySaved:
             # Posted again (back button, double click): the file shows what the first saved.
             return _after_entry(
-                request, person, success=ALREADY_SAVED, place=FEEDBACK_PLACES[form_key]
+                request,
+                person,
+                success=ALREADY_SAVED,
+                place=FEEDBACK_PLACES[form_key],
+                level=messages.INFO,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -634,20 +646,29 @@ def _own_prescription(request, pk):
     )
 
 
+def _prescription_step(request, pk, *, act, success):
+    """A référent's step on one of their prescriptions (`act(prescription)` calls the
+    service): the file with `success` in its « Prescriptions » block, or the refusal's
+    French message."""
+    prescription = _own_prescription(request, pk)
+    try:
+        act(prescription)
+    except ValidationError as error:
+        return refuse(request, error, file_url(prescription.beneficiary))
+    return _after_entry(request, prescription.beneficiary, success=success, place="prescriptions")
+
+
 @traces.refusals_traced(RefusedTarget.PRESCRIPTION)
 @role_required(FILE_READERS)
 @require_POST
 def prescription_send(request, pk):
-    prescription = _own_prescription(request, pk)
-    try:
-        services.prescription_send(prescription=prescription, by=request.user)
-    except ValidationError as error:
-        return refuse(request, error, file_url(prescription.beneficiary))
-    return _after_entry(
+    return _prescription_step(
         request,
-        prescription.beneficiary,
+        pk,
+        act=lambda prescription: services.prescription_send(
+            prescription=prescription, by=request.user
+        ),
         success="La prescription est envoyée à l'opérateur.",
-        place="prescriptions",
     )
 
 
@@ -655,22 +676,17 @@ def prescription_send(request, pk):
 @role_required(FILE_READERS)
 @require_POST
 def prescription_cancel(request, pk):
-    prescription = _own_prescription(request, pk)
-    try:
-        services.prescription_end(
+    return _prescription_step(
+        request,
+        pk,
+        act=lambda prescription: services.prescription_end(
             prescription=prescription,
             completed=False,
             ended_on=timezone.localdate(),
             outcome=request.POST.get("outcome", "annulée par le référent"),
             by=request.user,
-        )
-    except ValidationError as error:
-        return refuse(request, error, file_url(prescription.beneficiary))
-    return _after_entry(
-        request,
-        prescription.beneficiary,
+        ),
         success="La prescription est annulée.",
-        place="prescriptions",
     )
 
 
@@ -679,16 +695,13 @@ def prescription_cancel(request, pk):
 @require_POST
 def prescription_refusal_seen(request, pk):
     """« Prise en compte »: the référent has read the operator's refusal."""
-    prescription = _own_prescription(request, pk)
-    try:
-        services.prescription_refusal_acknowledge(prescription=prescription, by=request.user)
-    except ValidationError as error:
-        return refuse(request, error, file_url(prescription.beneficiary))
-    return _after_entry(
+    return _prescription_step(
         request,
-        prescription.beneficiary,
+        pk,
+        act=lambda prescription: services.prescription_refusal_acknowledge(
+            prescription=prescription, by=request.user
+        ),
         success="Le refus de l'opérateur est pris en compte.",
-        place="prescriptions",
     )
 
 
@@ -738,7 +751,9 @@ def exit_follow_up_record(request, pk, milestone):
                     url_of=lambda _: file_url(person) + "#suivis",
                 )
             except AlreadySaved:
-                return _after_entry(request, person, success=ALREADY_SAVED, place="suivis")
+                return _after_entry(
+                    request, person, success=ALREADY_SAVED, place="suivis", level=messages.INFO
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:

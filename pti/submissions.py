@@ -5,7 +5,9 @@ object the form created. A second post of the same token creates nothing and ans
 `ALREADY_SAVED`, with a link to what the first post created.
 
     try:
-        person = submission_save(form, user=request.user, save=lambda: ..., url_of=file_url)
+        person = submission_save(
+            form.submission_token, user=request.user, save=lambda: ..., url_of=file_url
+        )
     except AlreadySaved as done:
         ...  # say ALREADY_SAVED, redirect to done.url
 

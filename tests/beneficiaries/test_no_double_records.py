@@ -297,6 +297,7 @@ def test_a_quick_entry_posted_twice_is_saved_once(client_as, person, sophie, url
     again = client.post(url, data, follow=True)
     assert again.status_code == 200
     assert again.context["entry_feedback"]["text"] == ALREADY_SAVED  # shown where it was made
+    assert again.context["entry_feedback"]["level"] == "info"  # not drawn as a success
     assert model.objects.filter(beneficiary=person).count() == 1
 
 
@@ -339,6 +340,7 @@ def test_a_follow_up_after_the_exit_posted_twice_is_saved_once(client_as, sophie
     assert client.post(url, data).status_code == 302
     again = client.post(url, data, follow=True)
     assert again.context["entry_feedback"]["text"] == ALREADY_SAVED  # shown where it was made
+    assert again.context["entry_feedback"]["level"] == "info"  # not drawn as a success
     assert ExitFollowUp.objects.filter(exit__beneficiary=person, milestone="6").count() == 1
 
 
